@@ -1,0 +1,1 @@
+"""Adapters: the store port over DynamoDB and in memory."""

@@ -1,0 +1,136 @@
+"""The store contract held in process memory: for fast tests and as the contract's reference."""
+from __future__ import annotations
+
+import threading
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from typing import Optional
+
+from ..domain.errors import ConcurrentUpdate
+from ..domain.records import StreamRecord, StreamSnapshot, TagEvent, TagRecord
+from ..resources.image import Image
+from ..services.ports import ChangeSet, ImageRef, Page
+from ..services.stream_write import STREAMS
+
+
+@dataclass
+class _Stream:
+    record: StreamRecord
+    tags: dict[str, TagRecord] = field(default_factory=dict)
+    history: dict[tuple[str, str], dict[int, TagEvent]] = field(default_factory=dict)
+    followers: dict[str, set[str]] = field(default_factory=dict)
+    images: dict[str, list] = field(default_factory=dict)  # digest: [count, reference]
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._streams: dict[tuple[str, str], _Stream] = {}
+        self._images: dict[str, Image] = {}
+
+    def get_stream(self, namespace: str, name: str) -> Optional[StreamRecord]:
+        with self._lock:
+            stream = self._streams.get((namespace, name))
+            return stream.record if stream else None
+
+    def get_tag(self, namespace: str, name: str, tag: str) -> Optional[TagRecord]:
+        with self._lock:
+            stream = self._streams.get((namespace, name))
+            return stream.tags.get(tag) if stream else None
+
+    def get_followers(self, namespace: str, name: str, tag: str) -> list[str]:
+        with self._lock:
+            stream = self._streams.get((namespace, name))
+            return sorted(stream.followers.get(tag, ())) if stream else []
+
+    def get_history(self, namespace: str, name: str, tag: TagRecord) -> list[TagEvent]:
+        with self._lock:
+            stream = self._streams.get((namespace, name))
+            events = stream.history.get((tag.name, tag.incarnation), {}) if stream else {}
+            return [events[seq] for seq in sorted(events, reverse=True)]
+
+    def load_stream(self, namespace: str, name: str) -> Optional[StreamSnapshot]:
+        with self._lock:
+            stream = self._streams.get((namespace, name))
+            if stream is None:
+                return None
+            history = {}
+            for tag in stream.tags.values():
+                events = stream.history.get((tag.name, tag.incarnation), {})
+                history[tag.name] = [events[seq] for seq in sorted(events, reverse=True)]
+            return StreamSnapshot(stream.record, dict(stream.tags), history)
+
+    def list_streams(self, namespace: str, limit: int, after: Optional[str]) -> Page:
+        with self._lock:
+            names = sorted(n for ns, n in self._streams if ns == namespace)
+            start = bisect_right(names, after) if after is not None else 0
+            chosen = names[start:start + limit]
+            records = [self._streams[(namespace, n)].record for n in chosen]
+            more = start + limit < len(names)
+            return Page(records, chosen[-1] if more and chosen else None)
+
+    def find_images(self, namespace: str, name: str, prefix: str, limit: int) -> list[ImageRef]:
+        with self._lock:
+            stream = self._streams.get((namespace, name))
+            if stream is None:
+                return []
+            found = [ImageRef(digest, ref, count)
+                     for digest, (count, ref) in sorted(stream.images.items())
+                     if digest.startswith(prefix) and count > 0]
+            return found[:limit]
+
+    def commit(self, changes: ChangeSet) -> None:
+        record = changes.stream
+        key = (record.namespace, record.name)
+        with self._lock:
+            current = self._streams.get(key)
+            if changes.expected_version is None:
+                if current is not None:
+                    raise ConcurrentUpdate.of(STREAMS, record.name)
+                current = self._streams[key] = _Stream(record)
+            elif current is None or current.record.version != changes.expected_version:
+                raise ConcurrentUpdate.of(STREAMS, record.name)
+            current.record = record
+            for tag in changes.delete_tags:
+                current.tags.pop(tag.name, None)
+                current.history.pop((tag.name, tag.incarnation), None)
+            for tag in changes.put_tags:
+                current.tags[tag.name] = tag
+            for write in changes.history:
+                current.history.setdefault((write.tag, write.incarnation), {})[write.seq] = write.event
+            for source, follower in changes.unfollow:
+                current.followers.get(source, set()).discard(follower)
+            for source, follower in changes.follow:
+                current.followers.setdefault(source, set()).add(follower)
+            for digest, (delta, reference) in changes.image_refs.items():
+                entry = current.images.setdefault(digest, [0, reference])
+                entry[0] += delta
+                if delta > 0:
+                    entry[1] = reference
+
+    def delete_stream(self, namespace: str, name: str, expected_version: int) -> None:
+        with self._lock:
+            current = self._streams.get((namespace, name))
+            if current is None or current.record.version != expected_version:
+                raise ConcurrentUpdate.of(STREAMS, name)
+            del self._streams[(namespace, name)]
+
+    def put_image(self, image: Image) -> bool:
+        with self._lock:
+            digest = image.metadata.name or ""
+            if digest in self._images:
+                return False
+            self._images[digest] = image
+            return True
+
+    def get_image(self, digest: str) -> Optional[Image]:
+        with self._lock:
+            return self._images.get(digest)
+
+    def list_images(self, limit: int, after: Optional[str]) -> Page:
+        with self._lock:
+            names = sorted(self._images)
+            start = bisect_right(names, after) if after is not None else 0
+            chosen = names[start:start + limit]
+            more = start + limit < len(names)
+            return Page([self._images[n] for n in chosen], chosen[-1] if more and chosen else None)

@@ -1,0 +1,1 @@
+"""Domain rules: pure functions over the resource types. No AWS, no HTTP."""

@@ -1,0 +1,113 @@
+"""The one error tree of the service. Each maps to a Kubernetes Status in api/status.py."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+    reason: str = "FieldValueInvalid"
+
+
+class ApiError(Exception):
+    """A failure the caller should see, with its Kubernetes reason and HTTP code."""
+
+    reason = "InternalError"
+    code = 500
+
+    def __init__(self, message: str, *, kind: Optional[str] = None, name: Optional[str] = None):
+        super().__init__(message)
+        self.message = message
+        self.kind = kind
+        self.name = name
+
+
+class BadRequest(ApiError):
+    reason, code = "BadRequest", 400
+
+
+class Unauthorized(ApiError):
+    reason, code = "Unauthorized", 401
+
+
+class Forbidden(ApiError):
+    reason, code = "Forbidden", 403
+
+
+class NotFound(ApiError):
+    reason, code = "NotFound", 404
+
+    @classmethod
+    def of(cls, resource: str, name: str) -> "NotFound":
+        kind = resource.split(".")[0]
+        return cls(f'{resource} "{name}" not found', kind=kind, name=name)
+
+
+class MethodNotAllowed(ApiError):
+    reason, code = "MethodNotAllowed", 405
+
+
+class AlreadyExists(ApiError):
+    reason, code = "AlreadyExists", 409
+
+    @classmethod
+    def of(cls, resource: str, name: str) -> "AlreadyExists":
+        return cls(f'{resource} "{name}" already exists', kind=resource.split(".")[0], name=name)
+
+
+class Conflict(ApiError):
+    reason, code = "Conflict", 409
+
+
+class TooLarge(ApiError):
+    reason, code = "RequestEntityTooLarge", 413
+
+
+class UnsupportedMediaType(ApiError):
+    reason, code = "UnsupportedMediaType", 415
+
+
+class ServiceUnavailable(ApiError):
+    reason, code = "ServiceUnavailable", 503
+
+
+class Invalid(ApiError):
+    """422 with one cause per bad field, worded like Kubernetes field errors."""
+
+    reason, code = "Invalid", 422
+
+    def __init__(self, resource: str, name: str, causes: list[FieldError]):
+        self.causes = causes
+        detail = ", ".join(f"{c.field}: {c.message}" for c in causes)
+        kind = resource.split(".")[0]
+        super().__init__(f'{kind} "{name}" is invalid: {detail}', kind=kind, name=name)
+
+
+@dataclass
+class FieldErrors:
+    """Collects field errors; raise_if_any turns them into one Invalid."""
+
+    items: list[FieldError] = field(default_factory=list)
+
+    def add(self, field_path: str, message: str, reason: str = "FieldValueInvalid") -> None:
+        self.items.append(FieldError(field_path, message, reason))
+
+    def extend(self, errors: list[FieldError]) -> None:
+        self.items.extend(errors)
+
+    def raise_if_any(self, resource: str, name: str) -> None:
+        if self.items:
+            raise Invalid(resource, name, list(self.items))
+
+
+class ConcurrentUpdate(Conflict):
+    """The stream changed between read and write; retried unless the caller sent a version."""
+
+    @classmethod
+    def of(cls, resource: str, name: str) -> "ConcurrentUpdate":
+        return cls(f'Operation cannot be fulfilled on {resource} "{name}": the object has been '
+                   "modified; please apply your changes to the latest version and try again",
+                   kind=resource.split(".")[0], name=name)

@@ -1,0 +1,56 @@
+"""The stored state of a stream: one record for the stream, one per tag, events per tag."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Optional
+
+from ..resources.stream import TagEvent, TagEventCondition, TagReference
+
+
+@dataclass(frozen=True)
+class StreamRecord:
+    namespace: str
+    name: str
+    uid: str
+    created: datetime
+    generation: int = 1
+    version: int = 1  # the resourceVersion: rises on every write to the stream or its tags
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    lookup_local: bool = False
+    docker_image_repository: str = ""  # spec.dockerImageRepository (legacy)
+
+    def bumped(self, *, spec_changed: bool = False) -> "StreamRecord":
+        return replace(self, version=self.version + 1,
+                       generation=self.generation + (1 if spec_changed else 0))
+
+
+@dataclass(frozen=True)
+class TagRecord:
+    """A tag: its spec (None for tags only set by mappings) and the head of its history."""
+
+    name: str
+    incarnation: str  # history items are keyed by it, so a deleted tag's leftovers never reappear
+    spec: Optional[TagReference] = None
+    head: Optional[TagEvent] = None
+    head_seq: int = 0  # sequence number of items[0]; 0 while the tag has no history
+    conditions: tuple[TagEventCondition, ...] = ()
+
+
+@dataclass(frozen=True)
+class HistoryWrite:
+    """One history item to write: a new event on top, or items[0] updated in place."""
+
+    tag: str
+    incarnation: str
+    seq: int
+    event: TagEvent
+    replaced: Optional[TagEvent] = None  # the event overwritten in place, if any
+
+
+@dataclass(frozen=True)
+class StreamSnapshot:
+    stream: StreamRecord
+    tags: dict[str, TagRecord]
+    history: dict[str, list[TagEvent]]  # per tag, newest first

@@ -1,0 +1,112 @@
+"""The distribution reference grammar (docker/distribution `reference`), as OpenShift parses it."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+DOCKER_HUB = "docker.io"
+_ALNUM = r"[a-z0-9]+"
+_SEPARATOR = r"(?:[._]|__|[-]+)"
+PATH_COMPONENT = rf"{_ALNUM}(?:{_SEPARATOR}{_ALNUM})*"
+_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_IPV6 = r"\[(?:[a-fA-F0-9:]+)\]"
+_HOST = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|{_IPV6})"
+_DOMAIN = rf"{_HOST}(?::[0-9]+)?"
+TAG = r"[\w][\w.-]{0,127}"
+DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
+
+_PATH_RE = re.compile(rf"{PATH_COMPONENT}(?:/{PATH_COMPONENT})*")
+_DOMAIN_RE = re.compile(_DOMAIN)
+TAG_RE = re.compile(TAG)
+DIGEST_RE = re.compile(DIGEST)
+STREAM_NAME_RE = re.compile(PATH_COMPONENT)
+MAX_REPOSITORY_LENGTH = 255
+
+
+class ReferenceError(ValueError):
+    """A string that is not a valid image reference; the message says why."""
+
+
+@dataclass(frozen=True)
+class DockerImageReference:
+    registry: str  # "" when the reference names no registry (Docker Hub implied)
+    repository: str  # path after the registry, e.g. "library/python" or "centos/python-35"
+    tag: str = ""
+    digest: str = ""
+
+    @property
+    def exact(self) -> str:
+        """The reference as written canonically: registry/repo[:tag][@digest]."""
+        text = f"{self.registry}/{self.repository}" if self.registry else self.repository
+        if self.tag:
+            text += f":{self.tag}"
+        if self.digest:
+            text += f"@{self.digest}"
+        return text
+
+    @property
+    def name(self) -> str:
+        return f"{self.registry}/{self.repository}" if self.registry else self.repository
+
+    def docker_client_defaults(self) -> "DockerImageReference":
+        """`python:3.6` means `docker.io/library/python:3.6`, as the docker client reads it."""
+        registry = self.registry or DOCKER_HUB
+        repository = self.repository
+        if registry == DOCKER_HUB and "/" not in repository:
+            repository = f"library/{repository}"
+        return DockerImageReference(registry, repository, self.tag, self.digest)
+
+    def with_digest(self, digest: str) -> "DockerImageReference":
+        return DockerImageReference(self.registry, self.repository, "", digest)
+
+
+def _looks_like_registry(component: str) -> bool:
+    return "." in component or ":" in component or component == "localhost"
+
+
+def parse_reference(text: str) -> DockerImageReference:
+    """Parse `[registry/]repository[:tag][@digest]`, raising ReferenceError with the reason."""
+    if not text:
+        raise ReferenceError("repository name must have at least one component")
+    remainder, digest = text, ""
+    if "@" in remainder:
+        remainder, digest = remainder.split("@", 1)
+        if not DIGEST_RE.fullmatch(digest):
+            raise ReferenceError("invalid checksum digest format")
+    tag = ""
+    last_slash = remainder.rfind("/")
+    colon = remainder.rfind(":")
+    if colon > last_slash:
+        remainder, tag = remainder[:colon], remainder[colon + 1 :]
+        if not TAG_RE.fullmatch(tag):
+            raise ReferenceError("invalid reference format")
+    registry, path = "", remainder
+    first, sep, rest = remainder.partition("/")
+    if sep and _looks_like_registry(first):
+        if not _DOMAIN_RE.fullmatch(first):
+            raise ReferenceError("invalid reference format")
+        registry, path = first, rest
+    if not _PATH_RE.fullmatch(path):
+        if path.lower() != path and _PATH_RE.fullmatch(path.lower()):
+            raise ReferenceError("repository name must be lowercase")
+        raise ReferenceError("invalid reference format")
+    if len(registry) + len(path) + (1 if registry else 0) > MAX_REPOSITORY_LENGTH:
+        raise ReferenceError(f"repository name must not be more than {MAX_REPOSITORY_LENGTH} characters")
+    return DockerImageReference(registry, path, tag, digest)
+
+
+def split_stream_tag(name: str) -> Optional[tuple[str, str]]:
+    """`stream:tag` → (stream, tag); None unless exactly one `:` with both sides set and no `@`."""
+    if "@" in name or name.count(":") != 1:
+        return None
+    stream, tag = name.split(":")
+    return (stream, tag) if stream and tag else None
+
+
+def split_stream_image(name: str) -> Optional[tuple[str, str]]:
+    """`stream@digest` → (stream, digest-or-prefix); None unless exactly one `@`."""
+    if name.count("@") != 1:
+        return None
+    stream, image = name.split("@")
+    return (stream, image) if stream and image else None

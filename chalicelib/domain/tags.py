@@ -1,0 +1,103 @@
+"""How a spec tag turns into tag events: sources, tracking, loops, conditions."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable, Optional
+
+from ..resources.stream import TagEvent, TagEventCondition, TagReference
+from .errors import FieldError
+from .reference import split_stream_image, split_stream_tag
+from .validation import invalid
+
+IMPORT_SUCCESS = "ImportSuccess"
+MAX_TRACKING_DEPTH = 50
+
+
+def source_namespace(ref: TagReference, namespace: str) -> str:
+    return (ref.from_.namespace if ref.from_ and ref.from_.namespace else namespace)
+
+
+def tracked_tag(ref: Optional[TagReference], namespace: str, stream: str) -> Optional[str]:
+    """The same-stream tag this spec tag follows, or None: only same-stream istags are tracked."""
+    if ref is None or ref.from_ is None or ref.from_.kind != "ImageStreamTag":
+        return None
+    if source_namespace(ref, namespace) != namespace:
+        return None
+    parts = split_stream_tag(ref.from_.name)
+    if parts is None or parts[0] != stream:
+        return None
+    return parts[1]
+
+
+def source_stream_tag(ref: TagReference, namespace: str) -> Optional[tuple[str, str, str]]:
+    """(namespace, stream, tag) of an ImageStreamTag source."""
+    if ref.from_ is None or ref.from_.kind != "ImageStreamTag":
+        return None
+    parts = split_stream_tag(ref.from_.name)
+    return (source_namespace(ref, namespace), *parts) if parts else None
+
+
+def source_stream_image(ref: TagReference, namespace: str) -> Optional[tuple[str, str, str]]:
+    """(namespace, stream, digest or digest prefix) of an ImageStreamImage source."""
+    if ref.from_ is None or ref.from_.kind != "ImageStreamImage":
+        return None
+    parts = split_stream_image(ref.from_.name)
+    return (source_namespace(ref, namespace), *parts) if parts else None
+
+
+def is_reference_only(ref: TagReference) -> bool:
+    return bool(ref.from_ and ref.from_.kind == "DockerImage" and ref.reference)
+
+
+def needs_import(ref: TagReference) -> bool:
+    return bool(ref.from_ and ref.from_.kind == "DockerImage" and not ref.reference)
+
+
+def source_changed(old: Optional[TagReference], new: TagReference) -> bool:
+    """A new or re-pointed spec tag gets the stream's next generation."""
+    return old is None or not old.source_equal(new)
+
+
+def with_generation(ref: TagReference, generation: int) -> TagReference:
+    return ref.model_copy(update={"generation": generation})
+
+
+def reference_event(ref: TagReference, now: datetime) -> TagEvent:
+    """`reference: true` records the pull spec at once, with no image."""
+    assert ref.from_ is not None
+    return TagEvent(created=now, docker_image_reference=ref.from_.name, image="",
+                    generation=ref.generation or 0)
+
+
+def copied_event(source: TagEvent, generation: int, now: datetime) -> TagEvent:
+    return TagEvent(created=now, docker_image_reference=source.docker_image_reference,
+                    image=source.image, generation=generation)
+
+
+def import_pending_condition(ref: TagReference, now: datetime) -> TagEventCondition:
+    """Importing from registries is not wired yet: say so on the tag rather than pretend."""
+    return TagEventCondition(
+        type=IMPORT_SUCCESS, status="Unknown", last_transition_time=now,
+        reason="ImportNotAvailable",
+        message=(f"importing {ref.from_.name if ref.from_ else ''} from its registry is not "
+                 "available in this service yet; set reference: true to record the pull spec"),
+        generation=ref.generation or 0,
+    )
+
+
+def cycle_error(tag: str, stream: str, spec_of: Callable[[str], Optional[TagReference]],
+                namespace: str, field: str, first_source: str) -> Optional[FieldError]:
+    """Follow same-stream sources from `first_source`; an error if the chain returns to `tag`."""
+    current: Optional[str] = first_source
+    seen: set[str] = set()
+    depth = 0
+    while current is not None:
+        if current == tag or current in seen:
+            return invalid(field, f"{stream}:{first_source}", "reference tag is circular")
+        depth += 1
+        if depth > MAX_TRACKING_DEPTH:
+            return invalid(field, f"{stream}:{first_source}",
+                           f"tracking chains are limited to {MAX_TRACKING_DEPTH} tags")
+        seen.add(current)
+        current = tracked_tag(spec_of(current), namespace, stream)
+    return None

@@ -1,0 +1,89 @@
+"""Kubernetes object metadata, list metadata and the Status error body."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, BeforeValidator
+from typing_extensions import Annotated
+
+API_GROUP = "image.openshift.io"
+API_VERSION = f"{API_GROUP}/v1"
+# Manifests written for OpenShift 3 use the legacy group-less version.
+ACCEPTED_API_VERSIONS = (API_VERSION, "v1")
+
+
+def format_time(value: datetime) -> str:
+    """RFC 3339 in UTC with second precision, as Kubernetes writes metav1.Time."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_time(value: Any) -> Any:
+    if isinstance(value, str) and value.endswith("Z"):
+        return value[:-1] + "+00:00"
+    return value
+
+
+Time = Annotated[
+    datetime,
+    BeforeValidator(_parse_time),
+    PlainSerializer(format_time, return_type=str, when_used="json-unless-none"),
+]
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+class Model(BaseModel):
+    """Base of every resource model: camelCase names as sent, unknown fields dropped."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class ObjectMeta(Model):
+    name: Optional[str] = None
+    generate_name: Optional[str] = Field(default=None, alias="generateName")
+    namespace: Optional[str] = None
+    uid: Optional[str] = None
+    resource_version: Optional[str] = Field(default=None, alias="resourceVersion")
+    generation: Optional[int] = None
+    creation_timestamp: Optional[Time] = Field(default=None, alias="creationTimestamp")
+    labels: Optional[dict[str, str]] = None
+    annotations: Optional[dict[str, str]] = None
+
+
+class ListMeta(Model):
+    resource_version: Optional[str] = Field(default=None, alias="resourceVersion")
+    continue_: Optional[str] = Field(default=None, alias="continue")
+    remaining_item_count: Optional[int] = Field(default=None, alias="remainingItemCount")
+
+
+class StatusCause(Model):
+    reason: str
+    message: str
+    field: Optional[str] = None
+
+
+class StatusDetails(Model):
+    name: Optional[str] = None
+    group: Optional[str] = None
+    kind: Optional[str] = None
+    causes: Optional[list[StatusCause]] = None
+    retry_after_seconds: Optional[int] = Field(default=None, alias="retryAfterSeconds")
+
+
+class Status(Model):
+    kind: str = "Status"
+    api_version: str = Field(default="v1", alias="apiVersion")
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    status: str = "Failure"
+    message: str
+    reason: str
+    details: Optional[StatusDetails] = None
+    code: int

@@ -1,0 +1,148 @@
+"""ImageStream and the virtual resources derived from it (tags, stream images, mappings)."""
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import Field
+
+from .image import Image
+from .meta import API_VERSION, ListMeta, Model, ObjectMeta, Time
+
+SourceKind = Literal["DockerImage", "ImageStreamImage", "ImageStreamTag"]
+
+
+class ObjectReference(Model):
+    kind: str
+    name: str = ""
+    namespace: Optional[str] = None
+
+
+class TagImportPolicy(Model):
+    insecure: Optional[bool] = None
+    scheduled: Optional[bool] = None
+    import_mode: str = Field(default="Legacy", alias="importMode")
+
+
+class TagReferencePolicy(Model):
+    type: str = "Source"
+
+
+class TagReference(Model):
+    """A spec tag: where the tag's image comes from."""
+
+    name: str = ""
+    annotations: Optional[dict[str, str]] = None
+    from_: Optional[ObjectReference] = Field(default=None, alias="from")
+    reference: Optional[bool] = None
+    generation: Optional[int] = None
+    import_policy: TagImportPolicy = Field(default_factory=TagImportPolicy, alias="importPolicy")
+    reference_policy: TagReferencePolicy = Field(
+        default_factory=TagReferencePolicy, alias="referencePolicy"
+    )
+
+    def source_equal(self, other: "TagReference") -> bool:
+        """Whether two spec tags point at the same source the same way (generation aside)."""
+        fields = {"name", "from_", "reference", "import_policy", "reference_policy", "annotations"}
+        return self.model_dump(include=fields) == other.model_dump(include=fields)
+
+
+class TagEvent(Model):
+    created: Time
+    docker_image_reference: str = Field(default="", alias="dockerImageReference")
+    image: str = ""
+    generation: int = 0
+
+    def same_target(self, other: "TagEvent") -> bool:
+        return (
+            self.docker_image_reference == other.docker_image_reference
+            and self.image == other.image
+        )
+
+
+class TagEventCondition(Model):
+    type: str
+    status: str
+    last_transition_time: Optional[Time] = Field(default=None, alias="lastTransitionTime")
+    reason: Optional[str] = None
+    message: Optional[str] = None
+    generation: int = 0
+
+
+class NamedTagEventList(Model):
+    tag: str
+    items: list[TagEvent] = Field(default_factory=list)
+    conditions: Optional[list[TagEventCondition]] = None
+
+
+class ImageLookupPolicy(Model):
+    local: bool = False
+
+
+class ImageStreamSpec(Model):
+    lookup_policy: Optional[ImageLookupPolicy] = Field(default=None, alias="lookupPolicy")
+    docker_image_repository: Optional[str] = Field(default=None, alias="dockerImageRepository")
+    tags: Optional[list[TagReference]] = None
+
+
+class ImageStreamStatus(Model):
+    docker_image_repository: str = Field(default="", alias="dockerImageRepository")
+    public_docker_image_repository: Optional[str] = Field(
+        default=None, alias="publicDockerImageRepository"
+    )
+    tags: Optional[list[NamedTagEventList]] = None
+
+
+class ImageStream(Model):
+    kind: str = "ImageStream"
+    api_version: str = Field(default=API_VERSION, alias="apiVersion")
+    metadata: ObjectMeta = Field(default_factory=ObjectMeta)
+    spec: ImageStreamSpec = Field(default_factory=ImageStreamSpec)
+    status: Optional[ImageStreamStatus] = None
+
+
+class ImageStreamList(Model):
+    kind: str = "ImageStreamList"
+    api_version: str = Field(default=API_VERSION, alias="apiVersion")
+    metadata: ListMeta = Field(default_factory=ListMeta)
+    items: list[ImageStream] = Field(default_factory=list)
+
+
+class ImageStreamTag(Model):
+    kind: str = "ImageStreamTag"
+    api_version: str = Field(default=API_VERSION, alias="apiVersion")
+    metadata: ObjectMeta = Field(default_factory=ObjectMeta)
+    tag: Optional[TagReference] = None
+    generation: int = 0
+    lookup_policy: ImageLookupPolicy = Field(default_factory=ImageLookupPolicy, alias="lookupPolicy")
+    conditions: Optional[list[TagEventCondition]] = None
+    image: Image = Field(default_factory=Image)
+
+
+class ImageStreamTagList(Model):
+    kind: str = "ImageStreamTagList"
+    api_version: str = Field(default=API_VERSION, alias="apiVersion")
+    metadata: ListMeta = Field(default_factory=ListMeta)
+    items: list[ImageStreamTag] = Field(default_factory=list)
+
+
+class ImageStreamImage(Model):
+    kind: str = "ImageStreamImage"
+    api_version: str = Field(default=API_VERSION, alias="apiVersion")
+    metadata: ObjectMeta = Field(default_factory=ObjectMeta)
+    image: Image = Field(default_factory=Image)
+
+
+class ImageStreamMapping(Model):
+    kind: str = "ImageStreamMapping"
+    api_version: str = Field(default=API_VERSION, alias="apiVersion")
+    metadata: ObjectMeta = Field(default_factory=ObjectMeta)
+    image: Image
+    tag: str
+
+
+__all__ = [
+    "ImageLookupPolicy", "ImageStream", "ImageStreamImage", "ImageStreamList",
+    "ImageStreamMapping", "ImageStreamSpec", "ImageStreamStatus", "ImageStreamTag",
+    "ImageStreamTagList", "NamedTagEventList", "ObjectReference", "SourceKind", "TagEvent",
+    "TagEventCondition", "TagImportPolicy", "TagReference", "TagReferencePolicy",
+]

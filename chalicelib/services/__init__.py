@@ -1,0 +1,1 @@
+"""Use cases over the store port: streams, tags, mappings, images."""

@@ -1,0 +1,75 @@
+"""What the services need from storage. DynamoDB and in-memory adapters both provide it."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional, Protocol
+
+from ..domain.records import HistoryWrite, StreamRecord, StreamSnapshot, TagRecord
+from ..resources.image import Image
+from ..resources.stream import TagEvent
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """A stream's index entry for an image it has tagged: how many events name it, and where."""
+
+    digest: str
+    docker_image_reference: str
+    count: int
+
+
+@dataclass
+class ChangeSet:
+    """Everything one write does to a stream; a store applies it all or nothing.
+
+    The condition is the stream's version: every write raises it, so one check on the
+    stream covers everything read while planning the change.
+    """
+
+    stream: StreamRecord  # the new stream record, version already raised
+    expected_version: Optional[int]  # None: the stream must not exist yet
+    put_tags: list[TagRecord] = field(default_factory=list)
+    delete_tags: list[TagRecord] = field(default_factory=list)
+    history: list[HistoryWrite] = field(default_factory=list)
+    follow: set[tuple[str, str]] = field(default_factory=set)  # (source tag, follower tag)
+    unfollow: set[tuple[str, str]] = field(default_factory=set)
+    image_refs: dict[str, tuple[int, str]] = field(default_factory=dict)  # digest: (delta, ref)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list; `after` is the key to continue from, None on the last page."""
+
+    items: list
+    after: Optional[str]
+
+
+class StreamStore(Protocol):
+    def get_stream(self, namespace: str, name: str) -> Optional[StreamRecord]: ...
+
+    def get_tag(self, namespace: str, name: str, tag: str) -> Optional[TagRecord]: ...
+
+    def get_followers(self, namespace: str, name: str, tag: str) -> list[str]: ...
+
+    def get_history(self, namespace: str, name: str, tag: TagRecord) -> list[TagEvent]:
+        """The tag's events, newest first."""
+
+    def load_stream(self, namespace: str, name: str) -> Optional[StreamSnapshot]: ...
+
+    def list_streams(self, namespace: str, limit: int, after: Optional[str]) -> Page:
+        """Stream records of a namespace ordered by name, starting after `after`."""
+
+    def find_images(self, namespace: str, name: str, prefix: str, limit: int) -> list[ImageRef]:
+        """Images tagged in the stream (count > 0) whose digest starts with `prefix`."""
+
+    def commit(self, changes: ChangeSet) -> None:
+        """Apply atomically; raise ConcurrentUpdate if the stream's version moved."""
+
+    def delete_stream(self, namespace: str, name: str, expected_version: int) -> None: ...
+
+    def put_image(self, image: Image) -> bool:
+        """Create the image unless one of that name exists; True if this call created it."""
+
+    def get_image(self, digest: str) -> Optional[Image]: ...
+
+    def list_images(self, limit: int, after: Optional[str]) -> Page: ...

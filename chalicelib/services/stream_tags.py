@@ -1,0 +1,214 @@
+"""ImageStreamTag, ImageStreamImage and ImageStreamMapping use cases."""
+from __future__ import annotations
+
+import uuid
+from typing import Callable, Optional
+
+from ..domain.errors import AlreadyExists, BadRequest, FieldErrors, NotFound, TooLarge
+from ..domain.records import StreamRecord
+from ..domain.reference import DIGEST_RE, parse_reference, split_stream_image, split_stream_tag
+from ..domain.validation import (
+    invalid, required, validate_image, validate_namespace, validate_stream_name,
+    validate_tag_name, validate_tag_reference,
+)
+from ..resources.image import Image
+from ..resources.meta import ObjectMeta, now as utc_now
+from ..resources.stream import (
+    ImageStreamImage, ImageStreamMapping, ImageStreamTag, ImageStreamTagList, TagEvent,
+)
+from . import views
+from .ports import StreamStore
+from .stream_write import STREAMS, StreamWrite, find_stream_image, write_stream
+
+ISTAGS = "imagestreamtags.image.openshift.io"
+ISIMAGES = "imagestreamimages.image.openshift.io"
+MAPPINGS = "imagestreammappings.image.openshift.io"
+MAX_IMAGE_BYTES = 256 * 1024
+
+
+def split_istag(name: str) -> tuple[str, str]:
+    parts = split_stream_tag(name)
+    if parts is None:
+        raise BadRequest(f'"{name}" must be of the form <stream_name>:<tag>', kind="imagestreamtags",
+                         name=name)
+    return parts
+
+
+def _names_valid(namespace: str, stream: str, tag: Optional[str] = None) -> bool:
+    return not (validate_namespace(namespace) or validate_stream_name(stream, namespace)
+                or (tag is not None and validate_tag_name(tag, "tag")))
+
+
+class StreamTagService:
+    def __init__(self, store: StreamStore, registry: str = "",
+                 clock: Callable = utc_now):
+        self.store = store
+        self.registry = registry
+        self.clock = clock
+
+    # -- ImageStreamTag
+
+    def get(self, namespace: str, name: str) -> ImageStreamTag:
+        stream_name, tag_name = split_istag(name)
+        stream = (self.store.get_stream(namespace, stream_name)
+                  if _names_valid(namespace, stream_name, tag_name) else None)
+        tag = self.store.get_tag(namespace, stream_name, tag_name) if stream else None
+        if stream is None or tag is None:
+            raise NotFound.of(ISTAGS, name)
+        image = self.store.get_image(tag.head.image) if tag.head and tag.head.image else None
+        return views.image_stream_tag(stream, tag, image, self.registry)
+
+    def list(self, namespace: str, limit: int, after: Optional[str]
+             ) -> tuple[ImageStreamTagList, Optional[str]]:
+        """Tags with an image, ordered by stream then tag; `after` is the last `stream:tag` seen."""
+        errors = FieldErrors()
+        errors.extend(validate_namespace(namespace))
+        errors.raise_if_any("namespaces", namespace)
+        items: list[ImageStreamTag] = []
+        resume = split_stream_tag(after) if after else None
+        stream_after = resume[0] if resume else None
+        pending = [resume[0]] if resume else []
+        while True:
+            for stream_name in pending:
+                snapshot = self.store.load_stream(namespace, stream_name)
+                tags = sorted(snapshot.tags.values(), key=lambda t: t.name) if snapshot else []
+                for tag in tags:
+                    if tag.head is None or (resume and stream_name == resume[0]
+                                            and tag.name <= resume[1]):
+                        continue
+                    if len(items) == limit:
+                        return ImageStreamTagList(items=items), items[-1].metadata.name
+                    image = self.store.get_image(tag.head.image) if tag.head.image else None
+                    items.append(views.image_stream_tag(snapshot.stream, tag, image,
+                                                        self.registry))
+            page = self.store.list_streams(namespace, max(limit, 1), stream_after)
+            pending = [record.name for record in page.items]
+            if not pending:
+                return ImageStreamTagList(items=items), None
+            stream_after = pending[-1]
+
+    def put(self, namespace: str, name: str, body: ImageStreamTag, create_only: bool
+            ) -> ImageStreamTag:
+        stream_name, tag_name = split_istag(name)
+        ref = self._validate_istag(namespace, name, stream_name, tag_name, body)
+        now = self.clock()
+
+        def plan(write: StreamWrite) -> None:
+            current = write.tag(tag_name)
+            if create_only and current is not None and current.spec is not None:
+                raise AlreadyExists.of(ISTAGS, name)
+            write.set_spec(ref, "tag")
+
+        new_stream = StreamRecord(namespace=namespace, name=stream_name, uid=str(uuid.uuid4()),
+                                  created=now)
+        write_stream(self.store, namespace, stream_name, now, body.metadata.resource_version,
+                     plan, create=new_stream)
+        return self.get(namespace, name)
+
+    def delete(self, namespace: str, name: str, expected_version: Optional[str] = None) -> None:
+        stream_name, tag_name = split_istag(name)
+        if not _names_valid(namespace, stream_name, tag_name):
+            raise NotFound.of(ISTAGS, name)
+
+        def plan(write: StreamWrite) -> None:
+            if not write.delete(tag_name):
+                raise NotFound.of(ISTAGS, name)
+
+        try:
+            write_stream(self.store, namespace, stream_name, self.clock(), expected_version, plan)
+        except NotFound as exc:
+            raise NotFound.of(ISTAGS, name) from exc
+
+    def _validate_istag(self, namespace: str, name: str, stream: str, tag: str,
+                        body: ImageStreamTag):
+        errors = FieldErrors()
+        if body.metadata.name is not None and body.metadata.name != name:
+            errors.add("metadata.name", f'Invalid value: "{body.metadata.name}": the name of '
+                       "the object does not match the name on the URL")
+        if body.metadata.namespace and body.metadata.namespace != namespace:
+            errors.add("metadata.namespace", f'Invalid value: "{body.metadata.namespace}": the '
+                       "namespace of the object does not match the namespace on the request")
+        errors.extend(validate_namespace(namespace))
+        errors.extend(validate_stream_name(stream, namespace))
+        errors.extend(validate_tag_name(tag, "metadata.name"))
+        ref = body.tag
+        if ref is None:
+            errors.items.append(required("tag", "tag is required"))
+        else:
+            if not ref.name:
+                ref = ref.model_copy(update={"name": tag})
+            elif ref.name != tag:
+                errors.items.append(invalid("tag.name", ref.name,
+                                            "must match image stream tag name"))
+            errors.extend(validate_tag_reference(ref, "tag"))
+        errors.raise_if_any(ISTAGS, name)
+        return ref
+
+    # -- ImageStreamImage
+
+    def get_image(self, namespace: str, name: str) -> ImageStreamImage:
+        parts = split_stream_image(name)
+        if parts is None:
+            raise BadRequest(f'"{name}" must be of the form <stream_name>@<id>',
+                             kind="imagestreamimages", name=name)
+        stream_name, wanted = parts
+        stream = (self.store.get_stream(namespace, stream_name)
+                  if _names_valid(namespace, stream_name) and len(wanted) <= 200 else None)
+        if stream is None:
+            raise NotFound.of(ISIMAGES, name)
+        match = find_stream_image(self.store, namespace, stream_name, wanted)
+        image = self.store.get_image(match.digest)
+        return views.image_stream_image(stream, match.digest, match.docker_image_reference, image)
+
+    # -- ImageStreamMapping
+
+    def map(self, namespace: str, body: ImageStreamMapping) -> tuple[str, str]:
+        """Record the image (created if absent) and move the tag and its followers."""
+        name = body.metadata.name or ""
+        image = self._mapped_image(namespace, body)
+        now = self.clock()
+        self.store.put_image(image.model_copy(update={
+            "metadata": ObjectMeta(name=image.metadata.name, creation_timestamp=now,
+                                   labels=image.metadata.labels,
+                                   annotations=image.metadata.annotations),
+        }))
+
+        def plan(write: StreamWrite) -> None:
+            event = TagEvent(created=now, docker_image_reference=image.docker_image_reference or "",
+                             image=image.metadata.name or "", generation=write.stream.generation)
+            write.move(body.tag, event)
+
+        write_stream(self.store, namespace, name, now, None, plan)
+        return name, body.tag
+
+    def _mapped_image(self, namespace: str, body: ImageStreamMapping) -> Image:
+        errors = FieldErrors()
+        name = body.metadata.name or ""
+        if body.metadata.namespace and body.metadata.namespace != namespace:
+            errors.add("metadata.namespace", f'Invalid value: "{body.metadata.namespace}": the '
+                       "namespace of the object does not match the namespace on the request")
+        errors.extend(validate_namespace(namespace))
+        errors.extend(validate_stream_name(name, namespace))
+        errors.extend(validate_tag_name(body.tag, "tag"))
+        image = body.image
+        if not image.metadata.name and image.docker_image_reference:
+            # A registry may send only the pull spec; the image is named by its digest.
+            digest = _digest_of(image.docker_image_reference)
+            if digest:
+                image = image.model_copy(update={"metadata": image.metadata.model_copy(
+                    update={"name": digest})})
+        errors.extend(validate_image(image))
+        errors.raise_if_any(MAPPINGS, name)
+        size = len(image.model_dump_json(by_alias=True, exclude_none=True))
+        if size > MAX_IMAGE_BYTES:
+            raise TooLarge(f"image {image.metadata.name} metadata is {size} bytes; images are "
+                           f"limited to {MAX_IMAGE_BYTES} bytes")
+        return image
+
+
+def _digest_of(reference: str) -> Optional[str]:
+    try:
+        digest = parse_reference(reference).digest
+    except ValueError:
+        return None
+    return digest if digest and DIGEST_RE.fullmatch(digest) else None

@@ -1,0 +1,254 @@
+"""One planned write to a stream: tags set, moved, deleted, followers moved with them."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import replace
+from datetime import datetime
+from typing import Callable, Optional
+
+from ..domain import tags as rules
+from ..domain.errors import ConcurrentUpdate, Conflict, FieldErrors, NotFound
+from ..domain.history import add_event
+from ..domain.records import HistoryWrite, StreamRecord, TagRecord
+from ..resources.stream import TagEvent, TagReference
+from .ports import ChangeSet, ImageRef, StreamStore
+
+STREAMS = "imagestreams.image.openshift.io"
+STREAM_IMAGES = "imagestreamimages.image.openshift.io"
+
+
+def new_incarnation() -> str:
+    return secrets.token_hex(4)
+
+
+class StreamWrite:
+    """Collects the changes of one request against the stream version it read."""
+
+    def __init__(self, store: StreamStore, stream: StreamRecord, now: datetime,
+                 expected_version: Optional[int]):
+        self.store = store
+        self.stream = stream
+        self.now = now
+        self.expected_version = expected_version
+        self.spec_changed = False
+        self._tags: dict[str, Optional[TagRecord]] = {}
+        self._dirty: set[str] = set()
+        self._deleted: dict[str, TagRecord] = {}
+        self._history: list[HistoryWrite] = []
+        self._follow: set[tuple[str, str]] = set()
+        self._unfollow: set[tuple[str, str]] = set()
+        self._image_refs: dict[str, tuple[int, str]] = {}
+
+    @property
+    def namespace(self) -> str:
+        return self.stream.namespace
+
+    @property
+    def name(self) -> str:
+        return self.stream.name
+
+    @property
+    def next_generation(self) -> int:
+        """The generation a spec change in this write gives the stream."""
+        base = self.stream.generation
+        return base + 1 if self.expected_version is not None else base
+
+    def tag(self, name: str) -> Optional[TagRecord]:
+        if name not in self._tags:
+            self._tags[name] = (None if self.expected_version is None
+                                else self.store.get_tag(self.namespace, self.name, name))
+        return self._tags[name]
+
+    def _put(self, record: TagRecord) -> None:
+        self._tags[record.name] = record
+        self._dirty.add(record.name)
+
+    def set_spec(self, ref: TagReference, field: str) -> None:
+        """Store a spec tag and resolve its source into an event (or a pending condition)."""
+        current = self.tag(ref.name)
+        old_spec = current.spec if current else None
+        if not rules.source_changed(old_spec, ref):
+            return
+        self.spec_changed = True
+        ref = rules.with_generation(ref, self.next_generation)
+        errors = FieldErrors()
+        followed = rules.tracked_tag(ref, self.namespace, self.name)
+        if followed is not None:
+            error = rules.cycle_error(ref.name, self.name, self._spec_of, self.namespace,
+                                      f"{field}.from", followed)
+            if error:
+                errors.add(error.field, error.message)
+        errors.raise_if_any(STREAMS, self.name)
+        self._relink(ref.name, rules.tracked_tag(old_spec, self.namespace, self.name), followed)
+        record = current or TagRecord(name=ref.name, incarnation=new_incarnation())
+        conditions = ((rules.import_pending_condition(ref, self.now),)
+                      if rules.needs_import(ref) else ())
+        self._put(replace(record, spec=ref, conditions=conditions))
+        event = self._resolve(ref)
+        if event is not None:
+            self.move(ref.name, event)
+
+    def drop_spec(self, tag: str) -> None:
+        """Remove a spec tag but keep its history (a stream update that drops the tag)."""
+        current = self.tag(tag)
+        if current is None or current.spec is None:
+            return
+        self.spec_changed = True
+        self._relink(tag, rules.tracked_tag(current.spec, self.namespace, self.name), None)
+        if current.head is None:
+            self.delete(tag)
+        else:
+            self._put(replace(current, spec=None, conditions=()))
+
+    def delete(self, tag: str) -> bool:
+        """Delete spec and status tag; images stay. False if the tag did not exist."""
+        current = self.tag(tag)
+        if current is None:
+            return False
+        if current.spec is not None:
+            self.spec_changed = True
+        self._relink(tag, rules.tracked_tag(current.spec, self.namespace, self.name), None)
+        for event in self.store.get_history(self.namespace, self.name, current):
+            self._count_image(event, -1)
+        self._tags[tag] = None
+        self._dirty.discard(tag)
+        self._deleted[tag] = current
+        return True
+
+    def move(self, tag: str, event: TagEvent) -> None:
+        """Put `event` on the tag by the history rules, then move every tag that follows it."""
+        pending = [(tag, event)]
+        visited: set[str] = set()
+        while pending:
+            name, next_event = pending.pop(0)
+            if name in visited:
+                continue
+            visited.add(name)
+            record = self.tag(name) or TagRecord(name=name, incarnation=new_incarnation())
+            updated, write = add_event(record, next_event)
+            if write is None:
+                continue
+            self._put(updated)
+            self._history.append(write)
+            if write.replaced is not None:
+                self._count_image(write.replaced, -1)
+            self._count_image(write.event, +1)
+            assert updated.head is not None
+            for follower in self._followers(name):
+                spec = self.tag(follower)
+                if spec and rules.tracked_tag(spec.spec, self.namespace, self.name) == name:
+                    generation = (spec.spec.generation if spec.spec else None) or 0
+                    pending.append((follower, rules.copied_event(updated.head, generation,
+                                                                 self.now)))
+
+    def changeset(self) -> ChangeSet:
+        stream = self.stream
+        if self.expected_version is not None:
+            stream = stream.bumped(spec_changed=self.spec_changed)
+        puts = [self._tags[name] for name in sorted(self._dirty) if self._tags.get(name)]
+        return ChangeSet(stream=stream, expected_version=self.expected_version,
+                         put_tags=puts, delete_tags=list(self._deleted.values()),
+                         history=self._history, follow=self._follow, unfollow=self._unfollow,
+                         image_refs={d: v for d, v in self._image_refs.items() if v[0]})
+
+    # -- helpers
+
+    def _spec_of(self, tag: str) -> Optional[TagReference]:
+        record = self.tag(tag)
+        return record.spec if record else None
+
+    def _followers(self, tag: str) -> list[str]:
+        stored = set() if self.expected_version is None else set(
+            self.store.get_followers(self.namespace, self.name, tag))
+        stored |= {f for s, f in self._follow if s == tag}
+        stored -= {f for s, f in self._unfollow if s == tag}
+        return sorted(stored)
+
+    def _relink(self, tag: str, old_source: Optional[str], new_source: Optional[str]) -> None:
+        if old_source == new_source:
+            return
+        if old_source is not None:
+            self._follow.discard((old_source, tag))
+            self._unfollow.add((old_source, tag))
+        if new_source is not None:
+            self._unfollow.discard((new_source, tag))
+            self._follow.add((new_source, tag))
+
+    def _count_image(self, event: TagEvent, delta: int) -> None:
+        if not event.image:
+            return
+        count, reference = self._image_refs.get(event.image, (0, event.docker_image_reference))
+        if delta > 0:
+            reference = event.docker_image_reference
+        self._image_refs[event.image] = (count + delta, reference)
+
+    def _resolve(self, ref: TagReference) -> Optional[TagEvent]:
+        generation = ref.generation or 0
+        if rules.is_reference_only(ref):
+            return rules.reference_event(ref, self.now)
+        stream_tag = rules.source_stream_tag(ref, self.namespace)
+        if stream_tag is not None:
+            namespace, stream, tag = stream_tag
+            if (namespace, stream) == (self.namespace, self.name):
+                source = self.tag(tag)
+            else:
+                source = self.store.get_tag(namespace, stream, tag)
+            if source is None or source.head is None:
+                return None
+            return rules.copied_event(source.head, generation, self.now)
+        stream_image = rules.source_stream_image(ref, self.namespace)
+        if stream_image is not None:
+            namespace, stream, wanted = stream_image
+            digest, reference = self.find_image(namespace, stream, wanted)
+            return TagEvent(created=self.now, docker_image_reference=reference, image=digest,
+                            generation=generation)
+        return None
+
+    def find_image(self, namespace: str, stream: str, wanted: str) -> tuple[str, str]:
+        match = find_stream_image(self.store, namespace, stream, wanted)
+        return match.digest, match.docker_image_reference
+
+
+def find_stream_image(store: StreamStore, namespace: str, stream: str, wanted: str) -> ImageRef:
+    """Resolve `stream@digest-or-prefix` to the one image of that stream it names."""
+    prefix = wanted if ":" in wanted else f"sha256:{wanted}"
+    matches = store.find_images(namespace, stream, prefix, 2)
+    if not matches:
+        raise NotFound.of(STREAM_IMAGES, f"{stream}@{wanted}")
+    if len(matches) > 1:
+        raise Conflict(f'multiple images match the prefix "{wanted}"',
+                       kind="imagestreamimages", name=f"{stream}@{wanted}")
+    return matches[0]
+
+MAX_ATTEMPTS = 8
+
+
+def write_stream(store: StreamStore, namespace: str, name: str, now: datetime,
+                 expected_version: Optional[str], plan: Callable[[StreamWrite], None], *,
+                 create: Optional[StreamRecord] = None) -> StreamRecord:
+    """Plan a write with `plan(write)` and commit it, re-planning after a concurrent write.
+
+    A caller that sent a resourceVersion gets Conflict when it is stale instead of a retry.
+    With `create`, a missing stream is created from that record in the same commit.
+    Returns the stream record as written.
+    """
+    for attempt in range(MAX_ATTEMPTS):
+        stream = store.get_stream(namespace, name)
+        if stream is None:
+            if create is None:
+                raise NotFound.of(STREAMS, name)
+            write = StreamWrite(store, create, now, None)
+        else:
+            if expected_version is not None and expected_version != str(stream.version):
+                raise ConcurrentUpdate.of(STREAMS, name)
+            write = StreamWrite(store, stream, now, stream.version)
+        plan(write)
+        changes = write.changeset()
+        try:
+            store.commit(changes)
+        except ConcurrentUpdate:
+            if expected_version is not None or attempt == MAX_ATTEMPTS - 1:
+                raise
+            continue
+        return changes.stream
+    raise AssertionError("unreachable")

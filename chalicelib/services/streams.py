@@ -1,0 +1,135 @@
+"""ImageStream use cases: create, get, list, replace, patch, delete."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, Callable, Optional
+
+from ..domain.errors import AlreadyExists, ConcurrentUpdate, FieldErrors, NotFound
+from ..domain.records import StreamRecord
+from ..domain.validation import validate_image_stream, validate_namespace
+from ..resources.meta import now as utc_now
+from ..resources.parse import parse_model
+from ..resources.stream import ImageStream, ImageStreamList
+from . import views
+from .merge_patch import merge_patch
+from .ports import StreamStore
+from .stream_write import STREAMS, StreamWrite, write_stream
+
+Clock = Callable[[], datetime]
+
+
+class StreamService:
+    def __init__(self, store: StreamStore, registry: str = "", clock: Clock = utc_now):
+        self.store = store
+        self.registry = registry
+        self.clock = clock
+
+    def get(self, namespace: str, name: str) -> ImageStream:
+        snapshot = self.store.load_stream(namespace, name)
+        if snapshot is None:
+            raise NotFound.of(STREAMS, name)
+        return views.image_stream(snapshot, self.registry)
+
+    def list(self, namespace: str, limit: int, after: Optional[str],
+             selector: Callable[[dict[str, str]], bool]) -> tuple[ImageStreamList, Optional[str]]:
+        """A page of streams matching `selector`; returns the list and the key to continue after."""
+        errors = FieldErrors()
+        errors.extend(validate_namespace(namespace))
+        errors.raise_if_any("namespaces", namespace)
+        items: list[ImageStream] = []
+        while len(items) < limit:
+            page = self.store.list_streams(namespace, limit - len(items), after)
+            for record in page.items:
+                after = record.name
+                if selector(record.labels):
+                    items.append(self.get(namespace, record.name))
+            if page.after is None:
+                return ImageStreamList(items=items), None
+        return ImageStreamList(items=items), after
+
+    def create(self, namespace: str, body: ImageStream) -> ImageStream:
+        name = body.metadata.name or ""
+        self._validate(namespace, body)
+        if self.store.get_stream(namespace, name) is not None:
+            raise AlreadyExists.of(STREAMS, name)
+        now = self.clock()
+        record = StreamRecord(
+            namespace=namespace, name=name, uid=str(uuid.uuid4()), created=now,
+            labels=dict(body.metadata.labels or {}),
+            annotations=dict(body.metadata.annotations or {}),
+            lookup_local=bool(body.spec.lookup_policy and body.spec.lookup_policy.local),
+            docker_image_repository=body.spec.docker_image_repository or "",
+        )
+        write = StreamWrite(self.store, record, now, None)
+        for ref in body.spec.tags or []:
+            write.set_spec(ref, f"spec.tags[{ref.name}]")
+        try:
+            self.store.commit(write.changeset())
+        except ConcurrentUpdate as exc:
+            raise AlreadyExists.of(STREAMS, name) from exc
+        return self.get(namespace, name)
+
+    def replace(self, namespace: str, name: str, body: ImageStream) -> ImageStream:
+        self._check_path_name(name, body)
+        self._validate(namespace, body)
+
+        def plan(write: StreamWrite) -> None:
+            stream = write.stream
+            write.stream = replace(
+                stream, labels=dict(body.metadata.labels or {}),
+                annotations=dict(body.metadata.annotations or {}),
+                lookup_local=bool(body.spec.lookup_policy and body.spec.lookup_policy.local),
+                docker_image_repository=body.spec.docker_image_repository or "",
+            )
+            if (write.stream.lookup_local, write.stream.docker_image_repository) != (
+                    stream.lookup_local, stream.docker_image_repository):
+                write.spec_changed = True
+            wanted = {ref.name: ref for ref in body.spec.tags or []}
+            snapshot = self.store.load_stream(namespace, name)
+            current = [t.name for t in snapshot.tags.values() if t.spec] if snapshot else []
+            for tag in current:
+                if tag not in wanted:
+                    write.drop_spec(tag)
+            for ref in wanted.values():
+                write.set_spec(ref, f"spec.tags[{ref.name}]")
+
+        write_stream(self.store, namespace, name, self.clock(), body.metadata.resource_version,
+                     plan)
+        return self.get(namespace, name)
+
+    def patch(self, namespace: str, name: str, patch: Any) -> ImageStream:
+        """JSON merge patch (RFC 7386) over the stream's metadata and spec."""
+        current = self.get(namespace, name).to_json()
+        current.pop("status", None)
+        current["metadata"].pop("resourceVersion", None)
+        patched = merge_patch(current, patch)
+        body = parse_model(ImageStream, patched, STREAMS, name)
+        return self.replace(namespace, name, body)
+
+    def delete(self, namespace: str, name: str, expected_version: Optional[str] = None) -> None:
+        stream = self.store.get_stream(namespace, name)
+        if stream is None:
+            raise NotFound.of(STREAMS, name)
+        if expected_version is not None and expected_version != str(stream.version):
+            raise ConcurrentUpdate.of(STREAMS, name)
+        self.store.delete_stream(namespace, name, stream.version)
+
+    def _validate(self, namespace: str, body: ImageStream) -> None:
+        errors = FieldErrors()
+        if body.metadata.namespace and body.metadata.namespace != namespace:
+            errors.add("metadata.namespace", f'Invalid value: "{body.metadata.namespace}": '
+                       "the namespace of the object does not match the namespace on the request")
+        errors.extend(validate_image_stream(body, namespace))
+        errors.raise_if_any(STREAMS, body.metadata.name or "")
+
+    @staticmethod
+    def _check_path_name(name: str, body: ImageStream) -> None:
+        if body.metadata.name is None:
+            body.metadata.name = name
+        if body.metadata.name != name:
+            errors = FieldErrors()
+            errors.add("metadata.name", f'Invalid value: "{body.metadata.name}": '
+                       "the name of the object does not match the name on the URL")
+            errors.raise_if_any(STREAMS, name)
