@@ -1,0 +1,94 @@
+"""Entry points of the imagestreams service. Each handler hands the request to the API layer."""
+from chalice import Chalice
+
+from chalicelib.api.dispatch import respond
+from chalicelib.api.routes import GROUP, METHODS, NAMESPACED, UNKNOWN_PATHS
+
+app = Chalice(app_name="imagestreams")
+ANY = ["*/*"]  # media types are checked by the API layer so errors come back as Status
+
+
+@app.route("/api", methods=METHODS, content_types=ANY)
+def api():
+    return respond(app.current_request)
+
+
+@app.route("/api/v1", methods=METHODS, content_types=ANY)
+def api_v1():
+    return respond(app.current_request)
+
+
+@app.route("/apis", methods=METHODS, content_types=ANY)
+def apis():
+    return respond(app.current_request)
+
+
+@app.route("/apis/image.openshift.io", methods=METHODS, content_types=ANY)
+def api_group():
+    return respond(app.current_request)
+
+
+@app.route(GROUP, methods=METHODS, content_types=ANY)
+def api_group_version():
+    return respond(app.current_request)
+
+
+@app.route("/version", methods=METHODS, content_types=ANY)
+def version():
+    return respond(app.current_request)
+
+
+@app.route("/healthz", methods=METHODS, content_types=ANY)
+def healthz():
+    return respond(app.current_request)
+
+
+@app.route(NAMESPACED + "/imagestreams", methods=METHODS, content_types=ANY)
+def imagestreams(namespace):
+    return respond(app.current_request)
+
+
+@app.route(NAMESPACED + "/imagestreams/{name}", methods=METHODS, content_types=ANY)
+def imagestream(namespace, name):
+    return respond(app.current_request)
+
+
+@app.route(NAMESPACED + "/imagestreamtags", methods=METHODS, content_types=ANY)
+def imagestreamtags(namespace):
+    return respond(app.current_request)
+
+
+@app.route(NAMESPACED + "/imagestreamtags/{name}", methods=METHODS, content_types=ANY)
+def imagestreamtag(namespace, name):
+    return respond(app.current_request)
+
+
+@app.route(NAMESPACED + "/imagestreamimages/{name}", methods=METHODS, content_types=ANY)
+def imagestreamimage(namespace, name):
+    return respond(app.current_request)
+
+
+@app.route(NAMESPACED + "/imagestreammappings", methods=METHODS, content_types=ANY)
+def imagestreammappings(namespace):
+    return respond(app.current_request)
+
+
+@app.route(GROUP + "/images", methods=METHODS, content_types=ANY)
+def images():
+    return respond(app.current_request)
+
+
+@app.route(GROUP + "/images/{name}", methods=METHODS, content_types=ANY)
+def image(name):
+    return respond(app.current_request)
+
+
+def unknown_path(**_):
+    return respond(app.current_request)
+
+
+# API Gateway has no catch-all route; one capture route per depth answers unknown paths
+# with a 404 Status instead of the gateway's own 403 body. Concrete routes match first.
+for _path in UNKNOWN_PATHS:
+    app.route(_path, methods=METHODS, content_types=ANY, name=f"unknown{_path.count('/')}")(
+        unknown_path)

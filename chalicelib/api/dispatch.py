@@ -1,0 +1,49 @@
+"""From a Chalice request to a JSON response: routing, access, errors as Status."""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from chalice import Response
+
+from ..domain.errors import ApiError, MethodNotAllowed
+from ..wiring import services
+from .access import authorize
+from .handlers import Call
+from .routes import NOT_FOUND, ROUTES, Route
+from .status import error_status
+
+logger = logging.getLogger(__name__)
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+def _route(template: str, method: str) -> Route:
+    methods = ROUTES.get(template)
+    if methods is None:
+        return NOT_FOUND
+    route = methods.get(method)
+    if route is None:
+        raise MethodNotAllowed(f"the server does not allow this method on the requested "
+                               f"resource (allowed: {', '.join(sorted(methods))})")
+    return route
+
+
+def respond(request: Any) -> Response:
+    """Serve a Chalice request; every failure becomes a Kubernetes Status."""
+    call = Call(method=request.method, path=dict(request.uri_params or {}),
+                query=dict(request.query_params or {}), headers=dict(request.headers or {}),
+                body=request.raw_body)
+    try:
+        route = _route(request.context.get("resourcePath", ""), request.method)
+        authorize(route, call)
+        code, body = route.handler(services(), call)
+    except ApiError as error:
+        code, body = error.code, error_status(error).to_json()
+    except Exception:  # an unexpected failure must still answer with a Status, never a trace
+        logger.exception("unhandled error serving %s %s", request.method,
+                         request.context.get("resourcePath"))
+        code, body = 500, {"kind": "Status", "apiVersion": "v1", "metadata": {},
+                           "status": "Failure", "reason": "InternalError", "code": 500,
+                           "message": "an internal error occurred; it has been logged"}
+    return Response(body=json.dumps(body), status_code=code, headers=JSON_HEADERS)

@@ -1,0 +1,182 @@
+"""One function per resource and verb: parse the call, run the use case, shape the reply."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from ..domain.errors import BadRequest, NotFound
+from ..resources.stream import ImageStream, ImageStreamMapping, ImageStreamTag
+from ..wiring import Services
+from . import discovery, listing
+from .bodies import MERGE_PATCH, read_json, read_object
+from .responses import fit_stream
+from .status import success_status
+
+STREAMS = "imagestreams.image.openshift.io"
+ISTAGS = "imagestreamtags.image.openshift.io"
+MAPPINGS = "imagestreammappings.image.openshift.io"
+
+Reply = tuple[int, Any]
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    path: dict[str, str]
+    query: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    body: Optional[bytes] = None
+
+    @property
+    def namespace(self) -> str:
+        return self.path.get("namespace", "")
+
+    @property
+    def name(self) -> str:
+        return self.path.get("name", "")
+
+
+def _listed(items: Any, after: Optional[str]) -> dict:
+    body = items.to_json()
+    body["metadata"] = {"continue": listing.encode_continue(after)} if after else {}
+    return body
+
+
+def _precondition(call: Call) -> Optional[str]:
+    """resourceVersion from DeleteOptions.preconditions, when a body was sent."""
+    if not call.body or not call.body.strip():
+        return None
+    options = read_json(call.body, call.headers)
+    version = ((options or {}).get("preconditions") or {}).get("resourceVersion")
+    return str(version) if version is not None else None
+
+
+# -- discovery
+
+def get_api(_: Services, __: Call) -> Reply:
+    return 200, discovery.api_versions()
+
+
+def get_core_v1(_: Services, __: Call) -> Reply:
+    return 200, discovery.core_resources()
+
+
+def get_apis(_: Services, __: Call) -> Reply:
+    return 200, discovery.api_groups()
+
+
+def get_group(_: Services, __: Call) -> Reply:
+    return 200, discovery.api_group()
+
+
+def get_group_version(_: Services, __: Call) -> Reply:
+    return 200, discovery.group_resources()
+
+
+def get_version(_: Services, __: Call) -> Reply:
+    return 200, discovery.version()
+
+
+def get_health(_: Services, __: Call) -> Reply:
+    return 200, {"status": "ok"}
+
+
+def not_found(_: Services, call: Call) -> Reply:
+    raise NotFound("the server could not find the requested resource")
+
+
+# -- imagestreams
+
+def list_streams(services: Services, call: Call) -> Reply:
+    if call.query.get("watch") in ("true", "1"):
+        raise BadRequest("watch is not supported by this server; poll with resourceVersion")
+    items, after = services.streams.list(
+        call.namespace, listing.page_limit(call.query), listing.decode_continue(call.query),
+        listing.label_selector(call.query))
+    return 200, _listed(items, after)
+
+
+def create_stream(services: Services, call: Call) -> Reply:
+    body = read_object(ImageStream, call.body, call.headers, "ImageStream", STREAMS)
+    return 201, fit_stream(services.streams.create(call.namespace, body).to_json())
+
+
+def get_stream(services: Services, call: Call) -> Reply:
+    return 200, fit_stream(services.streams.get(call.namespace, call.name).to_json())
+
+
+def replace_stream(services: Services, call: Call) -> Reply:
+    body = read_object(ImageStream, call.body, call.headers, "ImageStream", STREAMS, call.name)
+    return 200, fit_stream(services.streams.replace(call.namespace, call.name, body).to_json())
+
+
+def patch_stream(services: Services, call: Call) -> Reply:
+    patch = read_json(call.body, call.headers, accepted=(MERGE_PATCH,))
+    if not isinstance(patch, dict):
+        raise BadRequest("a merge patch must be a JSON object")
+    stream = services.streams.patch(call.namespace, call.name, patch)
+    return 200, fit_stream(stream.to_json())
+
+
+def delete_stream(services: Services, call: Call) -> Reply:
+    services.streams.delete(call.namespace, call.name, _precondition(call))
+    return 200, success_status("imagestreams", call.name)
+
+
+# -- imagestreamtags
+
+def list_stream_tags(services: Services, call: Call) -> Reply:
+    items, after = services.tags.list(call.namespace, listing.page_limit(call.query),
+                                      listing.decode_continue(call.query))
+    return 200, _listed(items, after)
+
+
+def get_stream_tag(services: Services, call: Call) -> Reply:
+    return 200, services.tags.get(call.namespace, call.name).to_json()
+
+
+def create_stream_tag(services: Services, call: Call) -> Reply:
+    body = read_object(ImageStreamTag, call.body, call.headers, "ImageStreamTag", ISTAGS)
+    name = body.metadata.name or ""
+    return 201, services.tags.put(call.namespace, name, body, create_only=True).to_json()
+
+
+def create_named_stream_tag(services: Services, call: Call) -> Reply:
+    body = read_object(ImageStreamTag, call.body, call.headers, "ImageStreamTag", ISTAGS,
+                       call.name)
+    return 201, services.tags.put(call.namespace, call.name, body, create_only=True).to_json()
+
+
+def put_stream_tag(services: Services, call: Call) -> Reply:
+    body = read_object(ImageStreamTag, call.body, call.headers, "ImageStreamTag", ISTAGS,
+                       call.name)
+    return 200, services.tags.put(call.namespace, call.name, body, create_only=False).to_json()
+
+
+def delete_stream_tag(services: Services, call: Call) -> Reply:
+    services.tags.delete(call.namespace, call.name, _precondition(call))
+    return 200, success_status("imagestreamtags", call.name)
+
+
+# -- imagestreamimages, imagestreammappings, images
+
+def get_stream_image(services: Services, call: Call) -> Reply:
+    return 200, services.tags.get_image(call.namespace, call.name).to_json()
+
+
+def create_mapping(services: Services, call: Call) -> Reply:
+    body = read_object(ImageStreamMapping, call.body, call.headers, "ImageStreamMapping",
+                       MAPPINGS)
+    stream, _ = services.tags.map(call.namespace, body)
+    return 201, success_status("imagestreammappings", stream, code=201)
+
+
+def list_images(services: Services, call: Call) -> Reply:
+    items, after = services.images.list(listing.page_limit(call.query),
+                                        listing.decode_continue(call.query))
+    return 200, _listed(items, after)
+
+
+def get_image(services: Services, call: Call) -> Reply:
+    return 200, services.images.get(call.name).to_json()
+

@@ -1,0 +1,70 @@
+"""Every route: its path, and per method the verb, the resource and the handler.
+
+This table is the one place access is decided (api/access.py reads the verb and resource
+from it), so a route missing here cannot be served.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from . import handlers as h
+
+GROUP = "/apis/image.openshift.io/v1"
+NAMESPACED = GROUP + "/namespaces/{namespace}"
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+MAX_UNKNOWN_DEPTH = 10  # catch-all routes answer deeper unknown paths with a 404 Status
+
+
+@dataclass(frozen=True)
+class Route:
+    verb: Optional[str]  # None: open to everyone (discovery, health)
+    resource: str
+    handler: Callable[[h.Services, h.Call], h.Reply]
+
+
+def _open(handler: Callable) -> dict[str, Route]:
+    return {"GET": Route(None, "discovery", handler)}
+
+
+ROUTES: dict[str, dict[str, Route]] = {
+    "/api": _open(h.get_api),
+    "/api/v1": _open(h.get_core_v1),
+    "/apis": _open(h.get_apis),
+    "/apis/image.openshift.io": _open(h.get_group),
+    GROUP: _open(h.get_group_version),
+    "/version": _open(h.get_version),
+    "/healthz": _open(h.get_health),
+    NAMESPACED + "/imagestreams": {
+        "GET": Route("list", "imagestreams", h.list_streams),
+        "POST": Route("create", "imagestreams", h.create_stream),
+    },
+    NAMESPACED + "/imagestreams/{name}": {
+        "GET": Route("get", "imagestreams", h.get_stream),
+        "PUT": Route("update", "imagestreams", h.replace_stream),
+        "PATCH": Route("patch", "imagestreams", h.patch_stream),
+        "DELETE": Route("delete", "imagestreams", h.delete_stream),
+    },
+    NAMESPACED + "/imagestreamtags": {
+        "GET": Route("list", "imagestreamtags", h.list_stream_tags),
+        "POST": Route("create", "imagestreamtags", h.create_stream_tag),
+    },
+    NAMESPACED + "/imagestreamtags/{name}": {
+        "GET": Route("get", "imagestreamtags", h.get_stream_tag),
+        "POST": Route("create", "imagestreamtags", h.create_named_stream_tag),
+        "PUT": Route("update", "imagestreamtags", h.put_stream_tag),
+        "DELETE": Route("delete", "imagestreamtags", h.delete_stream_tag),
+    },
+    NAMESPACED + "/imagestreamimages/{name}": {
+        "GET": Route("get", "imagestreamimages", h.get_stream_image),
+    },
+    NAMESPACED + "/imagestreammappings": {
+        "POST": Route("create", "imagestreammappings", h.create_mapping),
+    },
+    GROUP + "/images": {"GET": Route("list", "images", h.list_images)},
+    GROUP + "/images/{name}": {"GET": Route("get", "images", h.get_image)},
+}
+
+UNKNOWN_PATHS = ["/" + "/".join(f"{{p{i}}}" for i in range(depth))
+                 for depth in range(1, MAX_UNKNOWN_DEPTH + 1)]
+NOT_FOUND = Route(None, "unknown", h.not_found)

@@ -1,0 +1,27 @@
+"""Errors and deletions as Kubernetes Status bodies, in one place."""
+from __future__ import annotations
+
+from typing import Optional
+
+from ..domain.errors import ApiError, Invalid
+from ..resources.meta import API_GROUP, Status, StatusCause, StatusDetails
+
+
+def error_status(error: ApiError) -> Status:
+    details = None
+    if error.kind or error.name or isinstance(error, Invalid):
+        causes = None
+        if isinstance(error, Invalid):
+            causes = [StatusCause(reason=c.reason, message=c.message, field=c.field)
+                      for c in error.causes]
+        details = StatusDetails(name=error.name, group=API_GROUP if error.kind else None,
+                                kind=error.kind, causes=causes)
+    return Status(message=error.message, reason=error.reason, code=error.code, details=details)
+
+
+def success_status(kind: str, name: str, uid: Optional[str] = None, code: int = 200) -> dict:
+    details = {"name": name, "group": API_GROUP, "kind": kind}
+    if uid:
+        details["uid"] = uid
+    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+            "details": details, "code": code}
