@@ -18,7 +18,7 @@ DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
 
 _PATH_RE = re.compile(rf"{PATH_COMPONENT}(?:/{PATH_COMPONENT})*")
 _DOMAIN_RE = re.compile(_DOMAIN)
-TAG_RE = re.compile(TAG)
+TAG_RE = re.compile(TAG, re.ASCII)  # \w as in Go: [0-9A-Za-z_] only
 DIGEST_RE = re.compile(DIGEST)
 STREAM_NAME_RE = re.compile(PATH_COMPONENT)
 MAX_REPOSITORY_LENGTH = 255
