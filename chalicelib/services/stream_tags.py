@@ -166,6 +166,8 @@ class StreamTagService:
         """Record the image (created if absent) and move the tag and its followers."""
         name = body.metadata.name or ""
         image = self._mapped_image(namespace, body)
+        if self.store.get_stream(namespace, name) is None:
+            raise NotFound.of(STREAMS, name)  # before recording the image: nothing half-done
         now = self.clock()
         self.store.put_image(image.model_copy(update={
             "metadata": ObjectMeta(name=image.metadata.name, creation_timestamp=now,

@@ -8,7 +8,7 @@ from typing import Any, Callable, Optional
 
 from ..domain.errors import AlreadyExists, ConcurrentUpdate, FieldErrors, NotFound
 from ..domain.records import StreamRecord
-from ..domain.validation import validate_image_stream, validate_namespace
+from ..domain.validation import validate_image_stream, validate_namespace, validate_stream_name
 from ..resources.meta import now as utc_now
 from ..resources.parse import parse_model
 from ..resources.stream import ImageStream, ImageStreamList
@@ -27,7 +27,8 @@ class StreamService:
         self.clock = clock
 
     def get(self, namespace: str, name: str) -> ImageStream:
-        snapshot = self.store.load_stream(namespace, name)
+        valid = not (validate_namespace(namespace) or validate_stream_name(name, namespace))
+        snapshot = self.store.load_stream(namespace, name) if valid else None
         if snapshot is None:
             raise NotFound.of(STREAMS, name)
         return views.image_stream(snapshot, self.registry)
@@ -109,7 +110,8 @@ class StreamService:
         return self.replace(namespace, name, body)
 
     def delete(self, namespace: str, name: str, expected_version: Optional[str] = None) -> None:
-        stream = self.store.get_stream(namespace, name)
+        valid = not (validate_namespace(namespace) or validate_stream_name(name, namespace))
+        stream = self.store.get_stream(namespace, name) if valid else None
         if stream is None:
             raise NotFound.of(STREAMS, name)
         if expected_version is not None and expected_version != str(stream.version):
