@@ -1,0 +1,81 @@
+"""An in-process API over a fresh in-memory store for each test."""
+from __future__ import annotations
+
+import json
+from typing import Any, Optional
+
+import pytest
+from chalice.test import Client
+
+from app import app
+from chalicelib import wiring
+from chalicelib.adapters.memory_store import MemoryStore
+
+V1 = "/apis/image.openshift.io/v1"
+REGISTRY = "registry.example.test:5000"
+
+
+class Api:
+    """Thin JSON helper over chalice.test.Client."""
+
+    def __init__(self, client: Client):
+        self.client = client
+
+    def request(self, method: str, path: str, body: Any = None,
+                content_type: str = "application/json", raw: Optional[bytes] = None):
+        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        headers = {"content-type": content_type} if data is not None else {}
+        response = self.client.http.request(method, path, body=data, headers=headers)
+        response.data = json.loads(response.body) if response.body else None
+        return response
+
+    def get(self, path: str):
+        return self.request("GET", path)
+
+    def post(self, path: str, body: Any):
+        return self.request("POST", path, body)
+
+    def put(self, path: str, body: Any):
+        return self.request("PUT", path, body)
+
+    def patch(self, path: str, body: Any):
+        return self.request("PATCH", path, body, "application/merge-patch+json")
+
+    def delete(self, path: str, body: Any = None):
+        return self.request("DELETE", path, body)
+
+
+@pytest.fixture
+def memory_store() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture
+def api(memory_store: MemoryStore):
+    wiring.use(wiring.Services(memory_store, REGISTRY))
+    with Client(app) as client:
+        yield Api(client)
+    wiring.use(None)
+
+
+def ns_path(resource: str, name: str = "", namespace: str = "default") -> str:
+    path = f"{V1}/namespaces/{namespace}/{resource}"
+    return f"{path}/{name}" if name else path
+
+
+def digest(char: str) -> str:
+    return "sha256:" + char * 64
+
+
+def mapping(stream: str, tag: str, image_digest: str, namespace: str = "default") -> dict:
+    return {
+        "apiVersion": "image.openshift.io/v1", "kind": "ImageStreamMapping",
+        "metadata": {"name": stream, "namespace": namespace}, "tag": tag,
+        "image": {"metadata": {"name": image_digest},
+                  "dockerImageReference": f"{REGISTRY}/{namespace}/{stream}@{image_digest}"},
+    }
+
+
+def istag(source_kind: str, source_name: str, **extra: Any) -> dict:
+    return {"apiVersion": "image.openshift.io/v1", "kind": "ImageStreamTag",
+            "tag": {"from": {"kind": source_kind, "name": source_name}, **extra}}

@@ -1,0 +1,61 @@
+"""Discovery documents let generic Kubernetes clients find the resources."""
+from __future__ import annotations
+
+from chalicelib.api.responses import TRUNCATED_ANNOTATION, fit_stream
+
+from .conftest import V1
+
+
+def test_discovery_chain(api):
+    assert api.get("/api").data["versions"] == ["v1"]
+    groups = api.get("/apis").data
+    assert groups["kind"] == "APIGroupList"
+    assert groups["groups"][0]["name"] == "image.openshift.io"
+    assert groups["groups"][0]["preferredVersion"]["groupVersion"] == "image.openshift.io/v1"
+    assert api.get("/apis/image.openshift.io").data["kind"] == "APIGroup"
+    resources = api.get(V1).data
+    assert resources["kind"] == "APIResourceList"
+    assert resources["groupVersion"] == "image.openshift.io/v1"
+    by_name = {r["name"]: r for r in resources["resources"]}
+    assert set(by_name) == {"imagestreams", "imagestreamtags", "imagestreamimages",
+                            "imagestreammappings", "images"}
+    assert by_name["imagestreams"]["shortNames"] == ["is"]
+    assert by_name["imagestreams"]["namespaced"] is True
+    assert by_name["images"]["namespaced"] is False
+    assert by_name["imagestreammappings"]["verbs"] == ["create"]
+    assert api.get("/version").data["gitVersion"].startswith("v")
+    assert api.get("/healthz").data == {"status": "ok"}
+
+
+def test_every_advertised_resource_is_routed(api):
+    for resource in api.get(V1).data["resources"]:
+        if "list" in resource["verbs"]:
+            prefix = f"{V1}/namespaces/default" if resource["namespaced"] else V1
+            reply = api.get(f"{prefix}/{resource['name']}")
+            assert reply.status_code == 200, resource["name"]
+            assert reply.data["kind"] == resource["kind"] + "List"
+
+
+def _big_stream(tags: int, events: int) -> dict:
+    return {"kind": "ImageStream", "metadata": {"name": "big"}, "status": {"tags": [
+        {"tag": f"t{t}", "items": [{"created": "2026-01-01T00:00:00Z",
+                                    "dockerImageReference": f"r/x@sha256:{e:064x}",
+                                    "image": f"sha256:{e:064x}", "generation": 1}
+                                   for e in range(events)]}
+        for t in range(tags)]}}
+
+
+def test_small_streams_come_back_whole():
+    body = _big_stream(3, 3)
+    assert fit_stream(body, limit=1_000_000) == _big_stream(3, 3)
+
+
+def test_oversized_stream_keeps_every_head_and_says_what_was_left_out():
+    body = fit_stream(_big_stream(10, 50), limit=60_000)
+    tags = body["status"]["tags"]
+    assert len(tags) == 10
+    kept = {len(t["items"]) for t in tags}
+    assert len(kept) == 1 and 1 <= kept.pop() < 50
+    assert all(t["items"][0]["image"] == f"sha256:{0:064x}" for t in tags)
+    omitted = int(body["metadata"]["annotations"][TRUNCATED_ANNOTATION])
+    assert omitted == 10 * 50 - sum(len(t["items"]) for t in tags)

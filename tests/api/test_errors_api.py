@@ -1,0 +1,180 @@
+"""Every bad request gets a clear 4xx Status naming the problem, and nothing is written."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from .conftest import V1, istag, ns_path
+
+
+def assert_nothing_written(api, namespace: str = "default") -> None:
+    assert api.get(ns_path("imagestreams", namespace=namespace)).data["items"] == []
+    assert api.get(f"{V1}/images").data["items"] == []
+
+
+def causes(reply) -> dict[str, str]:
+    return {c["field"]: c["message"] for c in reply.data["details"]["causes"]}
+
+
+def test_malformed_json_is_bad_request(api):
+    reply = api.request("POST", ns_path("imagestreams"), raw=b'{"metadata": ')
+    assert reply.status_code == 400 and reply.data["reason"] == "BadRequest"
+    assert reply.data["message"].startswith("the request body is not valid JSON")
+    assert_nothing_written(api)
+
+
+def test_empty_and_non_object_bodies_are_bad_request(api):
+    assert api.request("POST", ns_path("imagestreams"), raw=b"").status_code == 400
+    reply = api.request("POST", ns_path("imagestreams"), raw=b"[1, 2]")
+    assert reply.status_code == 400 and "JSON object" in reply.data["message"]
+
+
+def test_wrong_kind_and_api_version_are_bad_request(api):
+    wrong_kind = api.post(ns_path("imagestreams"), {"kind": "Pod", "metadata": {"name": "x"}})
+    assert wrong_kind.status_code == 400
+    assert 'kind "Pod" does not match' in wrong_kind.data["message"]
+    wrong_version = api.post(ns_path("imagestreams"),
+                             {"apiVersion": "apps/v1", "kind": "ImageStream",
+                              "metadata": {"name": "x"}})
+    assert wrong_version.status_code == 400
+    assert 'apiVersion "apps/v1"' in wrong_version.data["message"]
+    assert_nothing_written(api)
+
+
+def test_legacy_api_version_v1_is_accepted(api):
+    reply = api.post(ns_path("imagestreams"), {"apiVersion": "v1", "kind": "ImageStream",
+                                               "metadata": {"name": "x"}})
+    assert reply.status_code == 201
+    assert reply.data["apiVersion"] == "image.openshift.io/v1"
+
+
+def test_body_over_one_mebibyte_is_413(api):
+    big = {"kind": "ImageStream", "metadata": {"name": "x", "annotations": {"a": "b" * 1_100_000}}}
+    reply = api.post(ns_path("imagestreams"), big)
+    assert reply.status_code == 413 and reply.data["reason"] == "RequestEntityTooLarge"
+    assert_nothing_written(api)
+
+
+def test_wrong_media_type_is_415(api):
+    reply = api.request("POST", ns_path("imagestreams"), {"kind": "ImageStream"},
+                        content_type="text/plain")
+    assert reply.status_code == 415 and reply.data["kind"] == "Status"
+
+
+@pytest.mark.parametrize("path", ["/nothing", "/apis/other.group/v1", f"{V1}/namespaces/x/pods",
+                                  f"{V1}/namespaces/x/imagestreams/a/b/c"])
+def test_unknown_paths_are_not_found_status(api, path):
+    reply = api.get(path)
+    assert reply.status_code == 404
+    assert reply.data == {"kind": "Status", "apiVersion": "v1", "metadata": {},
+                          "status": "Failure", "reason": "NotFound", "code": 404,
+                          "message": "the server could not find the requested resource"}
+
+
+def test_unsupported_method_is_405_status(api):
+    reply = api.request("PUT", ns_path("imagestreams"), {"kind": "ImageStream"})
+    assert reply.status_code == 405 and reply.data["reason"] == "MethodNotAllowed"
+    assert api.request("DELETE", f"{V1}/images").status_code == 405
+
+
+def test_name_too_long_is_invalid_naming_the_field(api):
+    reply = api.post(ns_path("imagestreams"), {"kind": "ImageStream",
+                                               "metadata": {"name": "a" * 64}})
+    assert reply.status_code == 422 and reply.data["reason"] == "Invalid"
+    assert "must be no more than 63 characters" in causes(reply)["metadata.name"]
+    assert_nothing_written(api)
+
+
+def test_namespace_too_long_is_invalid(api):
+    namespace = "n" * 64
+    reply = api.post(ns_path("imagestreams", namespace=namespace),
+                     {"kind": "ImageStream", "metadata": {"name": "ok"}})
+    assert reply.status_code == 422
+    assert "metadata.namespace" in causes(reply)
+
+
+def test_path_and_body_names_that_disagree_are_invalid(api):
+    api.post(ns_path("imagestreams"), {"kind": "ImageStream", "metadata": {"name": "a"}})
+    reply = api.put(ns_path("imagestreams", "a"), {"kind": "ImageStream",
+                                                   "metadata": {"name": "b"}})
+    assert reply.status_code == 422
+    assert "does not match the name on the URL" in causes(reply)["metadata.name"]
+    tag = istag("DockerImage", "busybox", reference=True)
+    tag["metadata"] = {"name": "other:v1"}
+    reply = api.put(ns_path("imagestreamtags", "a:v1"), tag)
+    assert reply.status_code == 422 and "metadata.name" in causes(reply)
+
+
+def test_body_namespace_that_disagrees_is_invalid(api):
+    reply = api.post(ns_path("imagestreams"), {"kind": "ImageStream",
+                                               "metadata": {"name": "a", "namespace": "other"}})
+    assert reply.status_code == 422 and "metadata.namespace" in causes(reply)
+    assert_nothing_written(api)
+
+
+def test_every_bad_spec_tag_is_named(api):
+    body = {"kind": "ImageStream", "metadata": {"name": "python"}, "spec": {"tags": [
+        {"name": "bad tag!", "from": {"kind": "DockerImage", "name": "python"}},
+        {"name": "k", "from": {"kind": "Pod", "name": "x"}},
+        {"name": "s", "from": {"kind": "ImageStreamTag", "name": "python:3.5"},
+         "importPolicy": {"scheduled": True}},
+        {"name": "r", "from": {"kind": "DockerImage", "name": "Upper/Case"}},
+    ]}}
+    reply = api.post(ns_path("imagestreams"), body)
+    assert reply.status_code == 422
+    found = causes(reply)
+    assert "invalid tag" in found["spec.tags[bad tag!].name"]
+    assert found["spec.tags[k].from.kind"].startswith('Unsupported value: "Pod"')
+    assert found["spec.tags[s].importPolicy.scheduled"].endswith(
+        "only tags pointing to Docker repositories may be scheduled for background import")
+    assert "repository name must be lowercase" in found["spec.tags[r].from.name"]
+    assert_nothing_written(api)
+
+
+def test_istag_without_tag_and_malformed_names(api):
+    reply = api.put(ns_path("imagestreamtags", "python:3.5"), {"kind": "ImageStreamTag"})
+    assert reply.status_code == 422 and "tag" in causes(reply)
+    for name in ["python", "python:a:b", "python@sha256:x", ":x"]:
+        bad = api.get(ns_path("imagestreamtags", name))
+        assert bad.status_code == 400, name
+        assert "must be of the form <stream_name>:<tag>" in bad.data["message"]
+
+
+def test_tracking_loop_is_refused_and_nothing_written(api):
+    api.put(ns_path("imagestreamtags", "app:a"), istag("ImageStreamTag", "app:b"))
+    before = api.get(ns_path("imagestreams", "app")).data
+    reply = api.put(ns_path("imagestreamtags", "app:b"), istag("ImageStreamTag", "app:a"))
+    assert reply.status_code == 422
+    assert any("reference tag is circular" in m for m in causes(reply).values())
+    assert api.get(ns_path("imagestreams", "app")).data == before
+
+
+def test_type_errors_in_fields_are_invalid_not_500(api):
+    reply = api.post(ns_path("imagestreams"), {"kind": "ImageStream",
+                                               "metadata": {"name": "x", "labels": "no"}})
+    assert reply.status_code == 422 and "metadata.labels" in causes(reply)
+    reply = api.post(ns_path("imagestreams"), {"kind": "ImageStream", "metadata": "x"})
+    assert reply.status_code == 400
+
+
+@pytest.mark.parametrize("query", ["limit=abc", "limit=-1", "continue=%%%", "continue=e30",
+                                   "labelSelector=a%20in%20b", "labelSelector=!a=b"])
+def test_bad_list_parameters_are_bad_request(api, query):
+    reply = api.get(ns_path("imagestreams") + "?" + query)
+    assert reply.status_code == 400, reply.data
+    assert reply.data["reason"] == "BadRequest"
+
+
+def test_long_names_in_read_paths_are_not_found_not_500(api):
+    assert api.get(ns_path("imagestreams", "x" * 3000)).status_code == 404
+    assert api.delete(ns_path("imagestreams", "x" * 3000)).status_code == 404
+    assert api.get(ns_path("imagestreamtags", "x" * 3000 + ":t")).status_code == 404
+    assert api.get(ns_path("imagestreamimages", "x@" + "a" * 3000)).status_code == 404
+    assert api.get(f"{V1}/images/" + "a" * 3000).status_code == 404
+
+
+def test_status_bodies_are_json_with_content_type(api):
+    reply = api.get("/nothing")
+    assert reply.headers["Content-Type"] == "application/json"
+    json.loads(reply.body)

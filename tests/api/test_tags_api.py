@@ -1,0 +1,105 @@
+"""ImageStreamTag, ImageStreamImage, ImageStreamMapping and Image routes."""
+from __future__ import annotations
+
+from .conftest import REGISTRY, V1, digest, istag, mapping, ns_path
+
+PYTHON_35 = "centos/python-35-centos7@sha256:49c18358df82f4577386404991c51a9559f243e0b1bdc366df25"
+
+
+def history(api, stream: str, tag: str) -> list[str]:
+    body = api.get(ns_path("imagestreams", stream)).data
+    for status in body["status"].get("tags", []):
+        if status["tag"] == tag:
+            return [item["image"] or item["dockerImageReference"] for item in status["items"]]
+    return []
+
+
+def test_put_istag_creates_the_stream_and_records_a_reference(api):
+    reply = api.put(ns_path("imagestreamtags", "python:3.5"),
+                    istag("DockerImage", PYTHON_35, reference=True))
+    assert reply.status_code == 200, reply.data
+    assert reply.data["kind"] == "ImageStreamTag"
+    assert reply.data["metadata"]["name"] == "python:3.5"
+    assert reply.data["tag"]["from"] == {"kind": "DockerImage", "name": PYTHON_35}
+    assert reply.data["image"]["dockerImageReference"] == PYTHON_35
+    assert api.get(ns_path("imagestreams", "python")).status_code == 200
+    assert history(api, "python", "3.5") == [PYTHON_35]
+
+
+def test_post_istag_twice_is_already_exists(api):
+    body = istag("DockerImage", PYTHON_35, reference=True)
+    body["metadata"] = {"name": "python:3.5"}
+    assert api.post(ns_path("imagestreamtags"), body).status_code == 201
+    again = api.post(ns_path("imagestreamtags"), body)
+    assert again.status_code == 409 and again.data["reason"] == "AlreadyExists"
+
+
+def test_mapping_creates_image_and_tags_it(api):
+    api.post(ns_path("imagestreams"), {"kind": "ImageStream", "metadata": {"name": "app"}})
+    reply = api.post(ns_path("imagestreammappings"), mapping("app", "v1", digest("a")))
+    assert reply.status_code == 201 and reply.data["status"] == "Success"
+    tag = api.get(ns_path("imagestreamtags", "app:v1")).data
+    assert tag["image"]["metadata"]["name"] == digest("a")
+    assert tag["image"]["dockerImageReference"] == f"{REGISTRY}/default/app@{digest('a')}"
+    image = api.get(f"{V1}/images/{digest('a')}")
+    assert image.status_code == 200 and image.data["kind"] == "Image"
+    listed = api.get(f"{V1}/images")
+    assert [i["metadata"]["name"] for i in listed.data["items"]] == [digest("a")]
+
+
+def test_mapping_to_missing_stream_is_not_found(api):
+    reply = api.post(ns_path("imagestreammappings"), mapping("ghost", "v1", digest("a")))
+    assert reply.status_code == 404
+    assert reply.data["message"] == 'imagestreams.image.openshift.io "ghost" not found'
+
+
+def test_tracking_tag_follows_its_source_over_http(api):
+    api.post(ns_path("imagestreams"), {"kind": "ImageStream", "metadata": {"name": "app"}})
+    api.post(ns_path("imagestreammappings"), mapping("app", "v1", digest("a")))
+    assert api.put(ns_path("imagestreamtags", "app:latest"),
+                   istag("ImageStreamTag", "app:v1")).status_code == 200
+    api.post(ns_path("imagestreammappings"), mapping("app", "v1", digest("b")))
+    assert history(api, "app", "latest") == [digest("b"), digest("a")]
+
+
+def test_rollback_by_tagging_from_an_older_stream_image(api):
+    api.post(ns_path("imagestreams"), {"kind": "ImageStream", "metadata": {"name": "app"}})
+    for char in "abc":
+        api.post(ns_path("imagestreammappings"), mapping("app", "prod", digest(char)))
+    assert history(api, "app", "prod") == [digest("c"), digest("b"), digest("a")]
+    rolled = api.put(ns_path("imagestreamtags", "app:prod"),
+                     istag("ImageStreamImage", f"app@{digest('a')[:15]}"))
+    assert rolled.status_code == 200, rolled.data
+    assert rolled.data["image"]["metadata"]["name"] == digest("a")
+    assert history(api, "app", "prod") == [digest("a"), digest("c"), digest("b"), digest("a")]
+
+
+def test_stream_image_by_prefix_and_ambiguous_prefix(api):
+    api.post(ns_path("imagestreams"), {"kind": "ImageStream", "metadata": {"name": "app"}})
+    api.post(ns_path("imagestreammappings"), mapping("app", "one", "sha256:ab" + "1" * 62))
+    api.post(ns_path("imagestreammappings"), mapping("app", "two", "sha256:ab" + "2" * 62))
+    unique = api.get(ns_path("imagestreamimages", "app@sha256:ab1"))
+    assert unique.status_code == 200
+    assert unique.data["kind"] == "ImageStreamImage"
+    assert unique.data["metadata"]["name"] == "app@sha256:ab" + "1" * 62
+    ambiguous = api.get(ns_path("imagestreamimages", "app@sha256:ab"))
+    assert ambiguous.status_code == 409
+    assert ambiguous.data["message"] == 'multiple images match the prefix "sha256:ab"'
+    assert api.get(ns_path("imagestreamimages", "app@sha256:ff")).status_code == 404
+
+
+def test_istag_list_and_delete(api):
+    api.post(ns_path("imagestreams"), {"kind": "ImageStream", "metadata": {"name": "app"}})
+    for tag, char in [("v1", "a"), ("v2", "b")]:
+        api.post(ns_path("imagestreammappings"), mapping("app", tag, digest(char)))
+    listed = api.get(ns_path("imagestreamtags"))
+    assert listed.data["kind"] == "ImageStreamTagList"
+    assert [i["metadata"]["name"] for i in listed.data["items"]] == ["app:v1", "app:v2"]
+    first = api.get(ns_path("imagestreamtags") + "?limit=1")
+    assert [i["metadata"]["name"] for i in first.data["items"]] == ["app:v1"]
+    rest = api.get(ns_path("imagestreamtags") + f"?continue={first.data['metadata']['continue']}")
+    assert [i["metadata"]["name"] for i in rest.data["items"]] == ["app:v2"]
+    deleted = api.delete(ns_path("imagestreamtags", "app:v1"))
+    assert deleted.status_code == 200 and deleted.data["status"] == "Success"
+    assert api.get(ns_path("imagestreamtags", "app:v1")).status_code == 404
+    assert api.get(f"{V1}/images/{digest('a')}").status_code == 200  # images stay
