@@ -20,7 +20,8 @@ _PATH_RE = re.compile(rf"{PATH_COMPONENT}(?:/{PATH_COMPONENT})*")
 _DOMAIN_RE = re.compile(_DOMAIN)
 TAG_RE = re.compile(TAG, re.ASCII)  # \w as in Go: [0-9A-Za-z_] only
 DIGEST_RE = re.compile(DIGEST)
-STREAM_NAME_RE = re.compile(PATH_COMPONENT)
+# Stream names use the stricter legacy component grammar: one separator, no "__" or "--".
+STREAM_NAME_RE = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
 MAX_REPOSITORY_LENGTH = 255
 
 
