@@ -27,8 +27,13 @@ TAG_FORMAT_MESSAGE = (
 )
 
 
+def _quote(value: object) -> str:
+    """Quoted like Go's %q: printable non-ASCII characters stay as they are."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 def invalid(field: str, value: object, detail: str) -> FieldError:
-    return FieldError(field, f"Invalid value: {json.dumps(value)}: {detail}", "FieldValueInvalid")
+    return FieldError(field, f"Invalid value: {_quote(value)}: {detail}", "FieldValueInvalid")
 
 
 def required(field: str, detail: str = "") -> FieldError:
@@ -39,7 +44,7 @@ def required(field: str, detail: str = "") -> FieldError:
 def not_supported(field: str, value: object, allowed: tuple[str, ...]) -> FieldError:
     options = ", ".join(json.dumps(a) for a in allowed)
     return FieldError(
-        field, f"Unsupported value: {json.dumps(value)}: supported values: {options}",
+        field, f"Unsupported value: {_quote(value)}: supported values: {options}",
         "FieldValueNotSupported",
     )
 
@@ -184,7 +189,7 @@ def validate_image_stream(stream: ImageStream, namespace: str) -> list[FieldErro
         field = f"spec.tags[{ref.name or index}]"
         if ref.name in seen:
             errors.append(FieldError(f"spec.tags[{index}].name",
-                                     f"Duplicate value: {json.dumps(ref.name)}", "FieldValueDuplicate"))
+                                     f"Duplicate value: {_quote(ref.name)}", "FieldValueDuplicate"))
         seen.add(ref.name)
         errors += validate_tag_reference(ref, field)
     return errors
