@@ -96,9 +96,9 @@ def _validate_qualified_keys(values: Optional[dict[str, str]], field: str,
                              check_values: bool) -> list[FieldError]:
     errors: list[FieldError] = []
     for key, value in (values or {}).items():
-        prefix, _, name = key.rpartition("/")
+        prefix, slash, name = key.rpartition("/")
         if (not _LABEL_NAME.fullmatch(name) or len(name) > 63
-                or (prefix and (len(prefix) > 253 or not _DNS1123_SUBDOMAIN.fullmatch(prefix)))):
+                or (slash and (len(prefix) > 253 or not _DNS1123_SUBDOMAIN.fullmatch(prefix)))):
             errors.append(invalid(field, key, "name part must consist of alphanumeric characters, "
                                   "'-', '_' or '.', and must start and end with an alphanumeric "
                                   "character, with an optional DNS subdomain prefix and '/'"))
