@@ -97,7 +97,7 @@ class StreamTagService:
             current = write.tag(tag_name)
             if create_only and current is not None and current.spec is not None:
                 raise AlreadyExists.of(ISTAGS, name)
-            write.set_spec(ref, "tag")
+            write.set_spec(ref, "tag", ISTAGS, name)
 
         new_stream = StreamRecord(namespace=namespace, name=stream_name, uid=str(uuid.uuid4()),
                                   created=now)

@@ -63,8 +63,12 @@ class StreamWrite:
         self._tags[record.name] = record
         self._dirty.add(record.name)
 
-    def set_spec(self, ref: TagReference, field: str) -> None:
-        """Store a spec tag and resolve its source into an event (or a pending condition)."""
+    def set_spec(self, ref: TagReference, field: str, resource: str = STREAMS,
+                 name: Optional[str] = None) -> None:
+        """Store a spec tag and resolve its source into an event (or a pending condition).
+
+        `resource` and `name` say which object an Invalid error is about.
+        """
         current = self.tag(ref.name)
         old_spec = current.spec if current else None
         if not rules.source_changed(old_spec, ref):
@@ -78,7 +82,7 @@ class StreamWrite:
                                       f"{field}.from", followed)
             if error:
                 errors.add(error.field, error.message)
-        errors.raise_if_any(STREAMS, self.name)
+        errors.raise_if_any(resource, name or self.name)
         self._relink(ref.name, rules.tracked_tag(old_spec, self.namespace, self.name), followed)
         record = current or TagRecord(name=ref.name, incarnation=new_incarnation())
         conditions = ((rules.import_pending_condition(ref, self.now),)
