@@ -6,12 +6,13 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, Callable, Optional
 
+from ..domain import tags as rules
 from ..domain.errors import AlreadyExists, ConcurrentUpdate, FieldErrors, NotFound
 from ..domain.records import StreamRecord
 from ..domain.validation import validate_image_stream, validate_namespace, validate_stream_name
 from ..resources.meta import now as utc_now
 from ..resources.parse import parse_model
-from ..resources.stream import ImageStream, ImageStreamList
+from ..resources.stream import ImageStream, ImageStreamList, TagReference
 from . import views
 from .merge_patch import merge_patch
 from .ports import StreamStore
@@ -93,7 +94,7 @@ class StreamService:
             for tag in current:
                 if tag not in wanted:
                     write.drop_spec(tag)
-            for ref in wanted.values():
+            for ref in _sources_first(list(wanted.values()), namespace, name):
                 write.set_spec(ref, f"spec.tags[{ref.name}]")
 
         write_stream(self.store, namespace, name, self.clock(), body.metadata.resource_version,
@@ -135,3 +136,24 @@ class StreamService:
             errors.add("metadata.name", f'Invalid value: "{body.metadata.name}": '
                        "the name of the object does not match the name on the URL")
             errors.raise_if_any(STREAMS, name)
+
+
+def _sources_first(refs: list[TagReference], namespace: str, name: str) -> list[TagReference]:
+    """The body's spec tags with each same-stream source before the tags that follow it.
+
+    Set in this order, loop checks and copies see the body's new sources, not a mix of old
+    and new ones (a body re-pointing a→b into b→a was refused as circular).
+    """
+    by_name = {ref.name: ref for ref in refs}
+
+    def depth(ref: TagReference) -> int:
+        seen = {ref.name}
+        source = rules.tracked_tag(ref, namespace, name)
+        steps = 0
+        while source in by_name and source not in seen:
+            seen.add(source)
+            steps += 1
+            source = rules.tracked_tag(by_name[source], namespace, name)
+        return steps
+
+    return sorted(refs, key=depth)
