@@ -235,3 +235,37 @@ def test_list_by_namespace_and_selector(env):
     rest, end = env.streams.list("test", 2, after, lambda labels: True)
     assert [s.metadata.name for s in first.items + rest.items] == ["a", "b", "c"]
     assert end is None
+
+
+def istag_ref(name, source):
+    return {"name": name, "from": {"kind": "ImageStreamTag", "name": f"python:{source}"}}
+
+
+def external(name, source):
+    return {"name": name, "from": {"kind": "DockerImage", "name": source}, "reference": True}
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_replace_may_reverse_a_tracking_direction_in_any_tag_order(env, order):
+    env.create("python", tags=[istag_ref("a", "b"), external("b", "x.io/b")])
+    assert env.history("python", "a") == [("x.io/b", "")]
+    tags = [istag_ref("b", "a"), external("a", "x.io/a")][::order]
+    out = env.streams.replace("test", "python", body({"metadata": {"name": "python"},
+                                                      "spec": {"tags": tags}}))
+    assert {t.name: t.from_.name for t in out.spec.tags} == {"a": "x.io/a", "b": "python:a"}
+    assert env.history("python", "a") == [("x.io/a", "")]
+    # b copied a's new head only (same empty image: updated in place)
+    assert env.history("python", "b") == [("x.io/a", "")]
+    # and now follows a
+    env.map("python", "a", digest("a"))
+    assert env.history("python", "b")[0] == pull("python", digest("a"))
+
+
+def test_replace_with_a_loop_is_refused_and_writes_nothing(env):
+    env.create("python", tags=[istag_ref("a", "b"), external("b", "x.io/b")])
+    before = env.stream("python").to_json()
+    with pytest.raises(Invalid) as err:
+        env.streams.replace("test", "python", body({"metadata": {"name": "python"}, "spec": {
+            "tags": [istag_ref("a", "b"), istag_ref("b", "c"), istag_ref("c", "a")]}}))
+    assert "reference tag is circular" in err.value.message
+    assert env.stream("python").to_json() == before
