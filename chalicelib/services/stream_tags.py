@@ -4,7 +4,9 @@ from __future__ import annotations
 import uuid
 from typing import Callable, Optional
 
-from ..domain.errors import AlreadyExists, BadRequest, FieldErrors, NotFound, TooLarge
+from ..domain.errors import (
+    AlreadyExists, BadRequest, ConcurrentUpdate, FieldErrors, NotFound, TooLarge,
+)
 from ..domain.records import StreamRecord
 from ..domain.reference import DIGEST_RE, parse_reference, split_stream_image, split_stream_tag
 from ..domain.validation import (
@@ -175,7 +177,16 @@ class StreamTagService:
                                    annotations=image.metadata.annotations),
         }))
 
+        first_head: list = []  # the tag's items[0] when first planned
+
         def plan(write: StreamWrite) -> None:
+            current = write.tag(body.tag)
+            head = current.head if current else None
+            if first_head and first_head[0] is not None and head != first_head[0]:
+                # Retried after a conflict, but someone moved this tag meanwhile: as in
+                # OpenShift, only retry while the tag's head is unchanged.
+                raise ConcurrentUpdate.of(STREAMS, name)
+            first_head.append(head)
             event = TagEvent(created=now, docker_image_reference=image.docker_image_reference or "",
                              image=image.metadata.name or "", generation=write.stream.generation)
             write.move(body.tag, event)
