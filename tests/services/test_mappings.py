@@ -1,7 +1,7 @@
 """ImageStreamMapping: the image is recorded once, the tag and its followers move."""
 import pytest
 
-from chalicelib.domain.errors import Invalid, NotFound, TooLarge
+from chalicelib.domain.errors import Conflict, Invalid, NotFound, TooLarge
 from chalicelib.resources.stream import ImageStreamMapping
 
 from .conftest import REGISTRY, START, digest, pull
@@ -124,3 +124,55 @@ def test_mapping_moves_followers_with_the_mapping_generation(env):
     env.map("python", "3.6", A)
     assert env.history("python", "latest") == [pull("python", A)]
     assert env.events("python", "3.6")[0].generation == env.stream("python").metadata.generation
+
+
+class RacingStore:
+    """Wraps a store: the first commit is preceded by `race()`, another writer's change."""
+
+    def __init__(self, inner, race):
+        self.inner, self.race, self.raced = inner, race, False
+
+    def commit(self, changes):
+        if not self.raced:
+            self.raced = True
+            self.race()
+        return self.inner.commit(changes)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+def racing_env(env, race):
+    from chalicelib.services.stream_tags import StreamTagService
+    return StreamTagService(RacingStore(env.store, race), clock=env.clock)
+
+
+def body_for(stream, tag, hex_digest):
+    return mapping({"metadata": {"name": stream}, "tag": tag, "image": {
+        "dockerImageReference": f"{pull(stream, hex_digest)[0]}"}})
+
+
+def test_a_mapping_is_retried_after_a_concurrent_write_to_another_tag(env):
+    env.create("python")
+    env.map("python", "latest", A)
+    service = racing_env(env, lambda: env.map("python", "other", B))
+    service.map("test", body_for("python", "latest", digest("c")))
+    assert env.history("python", "latest") == [pull("python", digest("c")), pull("python", A)]
+    assert env.history("python", "other") == [pull("python", B)]
+
+
+def test_a_mapping_is_retried_when_the_tag_had_no_image(env):
+    env.create("python")
+    service = racing_env(env, lambda: env.map("python", "latest", B))
+    service.map("test", body_for("python", "latest", A))
+    assert env.history("python", "latest") == [pull("python", A), pull("python", B)]
+
+
+def test_a_mapping_is_not_retried_over_a_concurrent_move_of_its_tag(env):
+    env.create("python")
+    env.map("python", "latest", A)
+    service = racing_env(env, lambda: env.map("python", "latest", B))
+    with pytest.raises(Conflict) as err:
+        service.map("test", body_for("python", "latest", digest("c")))
+    assert "the object has been modified" in err.value.message
+    assert env.history("python", "latest") == [pull("python", B), pull("python", A)]
