@@ -1,5 +1,6 @@
 """The tag engine through StreamTagService: sources, tracking, loops, deletion, rollback."""
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from chalicelib.domain.errors import AlreadyExists, Conflict, Invalid, NotFound
 from chalicelib.resources.stream import ImageStreamTag
@@ -282,6 +283,19 @@ def test_a_follower_set_to_an_external_image_stops_following(env):
     assert env.history("python", "latest") == [("docker.io/python:3.9", ""), pull("python", A)]
 
 
+
+def test_a_follower_mapped_directly_keeps_that_image_until_its_source_moves(env):
+    env.create("python")
+    env.tag("python:latest", "python:3.6")
+    env.map("python", "3.6", A)
+    env.map("python", "latest", B)
+    assert env.history("python", "latest")[0] == pull("python", B)
+    env.map("python", "3.6", A)  # 3.6 unchanged: nothing to follow
+    assert env.history("python", "latest")[0] == pull("python", B)
+    env.map("python", "3.6", C)
+    assert env.history("python", "latest")[0] == pull("python", C)
+
+
 # -- ImageStreamTag create, get, delete
 
 def test_istag_create_of_an_existing_spec_tag_is_already_exists(env):
@@ -460,3 +474,95 @@ def test_istag_delete_with_stale_resource_version_is_conflict(env):
     with pytest.raises(Conflict):
         env.istags.delete("test", "python:latest", expected_version=version)
     assert env.history("python", "latest") == [pull("python", B), pull("python", A)]
+
+
+def test_reference_policy_local_pulls_through_the_integrated_registry(env):
+    from chalicelib.services.stream_tags import StreamTagService
+    from chalicelib.services.streams import StreamService
+    env.streams = StreamService(env.store, registry="reg.local:5000", clock=env.clock)
+    env.istags = StreamTagService(env.store, registry="reg.local:5000", clock=env.clock)
+    env.create("ruby")
+    env.map("ruby", "latest", A, repository="quay.io/x/ruby")
+    env.create("python")
+    env.tag("python:local", "ruby:latest", referencePolicy={"type": "Local"})
+    env.tag("python:source", "ruby:latest")
+    status = env.stream("python").status
+    assert status.docker_image_repository == "reg.local:5000/test/python"
+    # the status keeps the source's pull spec; the istag shows the pull spec to use
+    assert env.history("python", "local") == [(f"quay.io/x/ruby@sha256:{A}", f"sha256:{A}")]
+    assert (env.istags.get("test", "python:local").image.docker_image_reference
+            == f"reg.local:5000/test/python@sha256:{A}")
+    assert (env.istags.get("test", "python:source").image.docker_image_reference
+            == f"quay.io/x/ruby@sha256:{A}")
+
+
+def test_istag_list_pages_over_streams_and_tags(env):
+    for stream in ("a", "b", "c"):
+        env.create(stream)
+        for tag in ("1", "2"):
+            env.map(stream, tag, A)
+    env.create("d")
+    env.create("e")
+    env.map("e", "x", B)
+    env.tag("e:pending", "x.io/y", kind="DockerImage")  # no image: not listed
+    expected = ["a:1", "a:2", "b:1", "b:2", "c:1", "c:2", "e:x"]
+    for limit in (1, 2, 3, 100):
+        names, after, pages = [], None, 0
+        while True:
+            page, after = env.istags.list("test", limit, after)
+            pages += 1
+            assert len(page.items) <= limit
+            names += [item.metadata.name for item in page.items]
+            if after is None:
+                break
+        assert names == expected, limit
+
+
+# -- property: trees of followers in one stream move with each mapping
+
+TAGS = [f"t{i}" for i in range(6)]
+
+
+@st.composite
+def follower_trees(draw):
+    parents = {TAGS[0]: None}
+    for index, tag in enumerate(TAGS[1:], start=1):
+        parents[tag] = draw(st.sampled_from([None] + TAGS[:index]))
+    order = draw(st.permutations(TAGS))
+    roots = [tag for tag in TAGS if parents[tag] is None]
+    mappings = draw(st.lists(st.tuples(st.sampled_from(roots), st.sampled_from("abc")),
+                             min_size=1, max_size=8))
+    return parents, order, mappings
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(follower_trees())
+def test_followers_always_show_their_source_head(case):
+    """Mapping images to the roots of same-stream follower trees moves every follower below."""
+    from .conftest import Env
+    parents, order, mappings = case
+    env = Env()
+    env.create("s")
+    for tag in order:
+        if parents[tag] is not None:
+            env.tag(f"s:{tag}", f"s:{parents[tag]}")
+
+    def downstream(tag, of):
+        while tag is not None:
+            if tag == of:
+                return True
+            tag = parents[tag]
+        return False
+
+    for target, char in mappings:
+        before = {tag: env.history("s", tag) for tag in TAGS}
+        env.map("s", target, digest(char))
+        if before[target][:1] == [pull("s", digest(char))]:
+            # already the root's head: nothing changes, followers included (as OpenShift)
+            assert {tag: env.history("s", tag) for tag in TAGS} == before
+            continue
+        for tag in TAGS:
+            if downstream(tag, target):
+                assert env.history("s", tag)[0] == pull("s", digest(char)), (tag, target)
+            else:
+                assert env.history("s", tag) == before[tag], (tag, target)
