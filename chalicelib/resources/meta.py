@@ -17,7 +17,9 @@ def format_time(value: datetime) -> str:
     """RFC 3339 in UTC with second precision, as Kubernetes writes metav1.Time."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    utc = value.astimezone(timezone.utc)
+    # not strftime: its %Y does not pad years before 1000 (Go's zero time is 0001-01-01)
+    return utc.replace(tzinfo=None, microsecond=0).isoformat() + "Z"
 
 
 def _parse_time(value: Any) -> Any:
