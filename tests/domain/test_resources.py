@@ -59,3 +59,23 @@ def test_istag_json_shape():
     assert data["tag"]["from"] == {"kind": "ImageStreamTag", "name": "s:u"}
     assert data["lookupPolicy"] == {"local": True}
     assert data["generation"] == 0 and data["image"]["kind"] == "Image"
+
+
+def test_parse_model_names_each_bad_field():
+    from chalicelib.domain.errors import Invalid
+    from chalicelib.resources.parse import parse_model
+    from chalicelib.resources.stream import ImageStreamMapping
+    with pytest.raises(Invalid) as err:
+        parse_model(ImageStream, {"spec": {"tags": [{"name": 1, "from": {"name": "x"}}]}},
+                    "imagestreams.image.openshift.io", "x")
+    assert [(c.field, c.reason) for c in err.value.causes] == [
+        ("spec.tags[0].name", "FieldValueInvalid"), ("spec.tags[0].from.kind",
+                                                     "FieldValueRequired")]
+    assert err.value.message.startswith('imagestreams "x" is invalid: spec.tags[0].name: ')
+    with pytest.raises(Invalid) as err:
+        parse_model(ImageStreamMapping, {"image": {}}, "imagestreammappings.image.openshift.io",
+                    "x")
+    assert [(c.field, c.message) for c in err.value.causes] == [("tag", "Required value")]
+    with pytest.raises(Invalid) as err:
+        parse_model(ImageStream, [1], "imagestreams.image.openshift.io", "x")
+    assert [c.field for c in err.value.causes] == ["<body>"]

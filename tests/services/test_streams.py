@@ -269,3 +269,34 @@ def test_replace_with_a_loop_is_refused_and_writes_nothing(env):
             "tags": [istag_ref("a", "b"), istag_ref("b", "c"), istag_ref("c", "a")]}}))
     assert "reference tag is circular" in err.value.message
     assert env.stream("python").to_json() == before
+
+
+@pytest.mark.parametrize("target, patch, expected", [
+    ({"a": "b"}, {"a": "c"}, {"a": "c"}),
+    ({"a": "b"}, {"b": "c"}, {"a": "b", "b": "c"}),
+    ({"a": "b"}, {"a": None}, {}),
+    ({"a": "b", "b": "c"}, {"a": None}, {"b": "c"}),
+    ({"a": ["b"]}, {"a": "c"}, {"a": "c"}),
+    ({"a": "c"}, {"a": ["b"]}, {"a": ["b"]}),
+    ({"a": {"b": "c"}}, {"a": {"b": "d", "c": None}}, {"a": {"b": "d"}}),
+    ({"a": [{"b": "c"}]}, {"a": [1]}, {"a": [1]}),
+    (["a", "b"], ["c", "d"], ["c", "d"]),
+    ({"a": "b"}, ["c"], ["c"]),
+    ({"a": "foo"}, "bar", "bar"),
+    ({"e": None}, {"a": 1}, {"e": None, "a": 1}),
+    ([1, 2], {"a": "b", "c": None}, {"a": "b"}),
+    ({}, {"a": {"bb": {"ccc": None}}}, {"a": {"bb": {}}}),
+])
+def test_merge_patch_follows_rfc7386(target, patch, expected):
+    from chalicelib.services.merge_patch import merge_patch
+    assert merge_patch(target, patch) == expected
+
+
+def test_patch_resource_version_in_the_patch_is_honoured(env):
+    env.create("python")
+    stale = env.stream("python").metadata.resource_version
+    env.map("python", "latest", digest("a"))
+    with pytest.raises(Conflict):
+        env.streams.patch("test", "python", {"metadata": {"resourceVersion": stale,
+                                                          "labels": {"a": "b"}}})
+    assert env.stream("python").metadata.labels is None
