@@ -1,0 +1,202 @@
+"""The registry client: resolve a reference to a digest, fetch an image's metadata.
+
+Docker Registry HTTP API v2 / OCI distribution. One client may serve many imports and
+threads; it keeps the Bearer tokens, what each host asked for, and which scheme an
+insecure host answered on, so an unchanged tag costs one HEAD.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Mapping, Optional, Union
+
+import requests
+
+from ..domain.reference import DIGEST_RE, DockerImageReference, parse_reference
+from ..resources.image import Image
+from .auth import Authenticator, CredentialSource, anonymous
+from .errors import ConnectionFailed, UnsupportedManifest
+from .manifests import (ACCEPT, Descriptor, Manifest, ManifestList, Platform, choose_platform,
+                        image_from_list, image_from_manifest, parse_manifest, sha256_digest,
+                        verify_digest)
+from .safety import AddressPolicy
+from .responses import raise_for_status
+from .transport import ClientSettings, Reply, RequestCounter, Transport
+
+DOCKER_HUB = "docker.io"
+DOCKER_HUB_API = "registry-1.docker.io"  # docker.io names the registry; this host serves its API
+_TOKEN_LIMIT = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a reference lives: `registry` as people write it, `host` where its API is."""
+
+    registry: str
+    host: str
+    repository: str
+    tag: str = ""
+    digest: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.registry}/{self.repository}"
+
+    @property
+    def ref(self) -> str:
+        return self.digest or self.tag
+
+
+def locate(reference: Union[str, DockerImageReference]) -> Location:
+    """`python:3.6` → registry docker.io, host registry-1.docker.io, repository library/python."""
+    parsed = parse_reference(reference) if isinstance(reference, str) else reference
+    full = parsed.docker_client_defaults()
+    host = DOCKER_HUB_API if full.registry == DOCKER_HUB else full.registry
+    tag = full.tag or ("" if full.digest else "latest")
+    return Location(full.registry, host, full.repository, tag, full.digest)
+
+
+@dataclass(frozen=True)
+class ImportedImage:
+    """What an import tags: `image`; for a manifest list, what else it found.
+
+    Legacy import of a list: `image` is the chosen platform's image and
+    `manifest_list_digest` the list's digest. PreserveOriginal: `image` is the list
+    itself (with dockerImageManifests) and `children` its platform images.
+    """
+
+    image: Image
+    manifest_list_digest: Optional[str] = None
+    children: tuple[Image, ...] = ()
+
+    @property
+    def digest(self) -> str:
+        return self.image.metadata.name or ""
+
+
+@dataclass(frozen=True)
+class _Fetched:
+    digest: str
+    manifest: Union[Manifest, ManifestList]
+
+
+class RegistryClient:
+    """Failures raise the errors of errors.py (RegistryError); an unparsable reference
+    raises the domain's ReferenceError (a ValueError) before any request."""
+
+    def __init__(self, *, credentials: CredentialSource = anonymous,
+                 policy: Optional[AddressPolicy] = None, settings: Optional[ClientSettings] = None,
+                 session: Optional[requests.Session] = None,
+                 counter: Optional[RequestCounter] = None):
+        """`policy` defaults to refusing every non-public address; `counter` may be shared."""
+        self.settings = settings or ClientSettings()
+        self.counter = counter or RequestCounter()
+        self._transport = Transport(policy or AddressPolicy(), self.settings, self.counter, session)
+        self._auth = Authenticator(credentials)
+        self._lock = threading.Lock()
+        self._insecure_schemes: dict[str, str] = {}
+
+    def __repr__(self) -> str:
+        return f"RegistryClient(requests={self.counter.total})"
+
+    def resolve(self, reference: Union[str, DockerImageReference], *, insecure: bool = False) -> str:
+        """The manifest digest a reference names now (a digest reference is returned as is)."""
+        location = locate(reference)
+        if location.digest:
+            return location.digest
+        reply = self._call(location, "HEAD", self._manifest_path(location, location.tag), ACCEPT,
+                           insecure)
+        digest = reply.headers.get("Docker-Content-Digest", "")
+        if reply.status != 405:
+            raise_for_status(reply, f"manifest {location.name}:{location.tag}")
+            if digest.startswith("sha256:") and DIGEST_RE.fullmatch(digest):
+                return digest
+        # Some registries do not answer HEAD or leave the digest out: read the manifest.
+        return self._manifest(location, location.tag, insecure).digest
+
+    def fetch_image(self, reference: Union[str, DockerImageReference], *,
+                    platform: Optional[Platform] = None, preserve_original: bool = False,
+                    insecure: bool = False) -> ImportedImage:
+        """The Image(s) of a reference; see ImportedImage. Legacy picks `platform`
+        (linux/amd64 when None) from a manifest list."""
+        location = locate(reference)
+        top = self._manifest(location, location.ref, insecure)
+        if isinstance(top.manifest, Manifest):
+            return ImportedImage(self._image(location, top.digest, top.manifest, insecure))
+        if preserve_original:
+            children = tuple(self._child(location, entry, insecure) for entry in top.manifest.manifests)
+            return ImportedImage(image_from_list(location.name, top.digest, top.manifest),
+                                 children=children)
+        chosen = choose_platform(top.manifest, platform)
+        return ImportedImage(self._child(location, chosen, insecure), manifest_list_digest=top.digest)
+
+    def _child(self, location: Location, entry: Descriptor, insecure: bool) -> Image:
+        fetched = self._manifest(location, entry.digest, insecure)
+        if not isinstance(fetched.manifest, Manifest):
+            raise UnsupportedManifest(f"{location.name}@{entry.digest}: a manifest list inside a manifest list")
+        return self._image(location, fetched.digest, fetched.manifest, insecure)
+
+    def _image(self, location: Location, digest: str, manifest: Manifest, insecure: bool) -> Image:
+        config = manifest.config.digest
+        reply = self._call(location, "GET", f"/v2/{location.repository}/blobs/{config}", "*/*",
+                           insecure, limit=self.settings.max_config_bytes)
+        raise_for_status(reply, f"config {config} of {location.name}@{digest}")
+        verify_digest(reply.body, config, f"config of {location.name}@{digest}")
+        return image_from_manifest(location.name, digest, manifest, reply.body)
+
+    def _manifest(self, location: Location, ref: str, insecure: bool) -> _Fetched:
+        """GET a manifest and check its bytes against every digest that names them."""
+        is_digest = bool(DIGEST_RE.fullmatch(ref))
+        what = f"manifest {location.name}{'@' if is_digest else ':'}{ref}"
+        reply = self._call(location, "GET", self._manifest_path(location, ref), ACCEPT, insecure)
+        raise_for_status(reply, what)
+        sent = reply.headers.get("Docker-Content-Digest", "")
+        if sent:
+            verify_digest(reply.body, sent, f"{what} (Docker-Content-Digest)")
+        if is_digest:
+            verify_digest(reply.body, ref, what)
+        manifest = parse_manifest(reply.body, reply.headers.get("Content-Type", ""))
+        return _Fetched(ref if is_digest else sha256_digest(reply.body), manifest)
+
+    @staticmethod
+    def _manifest_path(location: Location, ref: str) -> str:
+        return f"/v2/{location.repository}/manifests/{ref}"
+
+    def _call(self, location: Location, method: str, path: str, accept: str, insecure: bool,
+              limit: Optional[int] = None) -> Reply:
+        """One API request: HTTPS, or with `insecure` HTTPS without verification and then
+        plain HTTP, remembering per host which one answered."""
+        with self._lock:
+            known = self._insecure_schemes.get(location.host) if insecure else None
+        schemes = [known] if known else (["https", "http"] if insecure else ["https"])
+        limit = limit or self.settings.max_manifest_bytes
+
+        def attempt(scheme: str) -> Reply:
+            reply = self._authorized(location, method, f"{scheme}://{location.host}{path}", accept,
+                                     insecure, limit)
+            if insecure:
+                with self._lock:
+                    self._insecure_schemes[location.host] = scheme
+            return reply
+
+        for scheme in schemes[:-1]:
+            try:
+                return attempt(scheme)
+            except ConnectionFailed:
+                pass  # insecure: no TLS there (or not working); plain HTTP next
+        return attempt(schemes[-1])
+
+    def _authorized(self, location: Location, method: str, url: str, accept: str, insecure: bool,
+                    limit: int) -> Reply:
+        def get_token(token_url: str, headers: Mapping[str, str]) -> Reply:
+            return self._transport.request("GET", token_url, headers=headers, insecure=insecure,
+                                           limit=_TOKEN_LIMIT)
+
+        args = (location.registry, location.host, location.repository)
+        headers = {"Accept": accept, **self._auth.header(*args, get_token)}
+        reply = self._transport.request(method, url, headers=headers, insecure=insecure, limit=limit)
+        if reply.status != 401:
+            return reply
+        retry = self._auth.challenged(*args, reply.headers.get("WWW-Authenticate", ""), get_token)
+        return self._transport.request(method, url, headers={**headers, **retry},
+                                       insecure=insecure, limit=limit)
