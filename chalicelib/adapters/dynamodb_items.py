@@ -1,0 +1,335 @@
+"""How streams, tags, tag events and images are laid out as DynamoDB items (low-level form),
+and which writes one commit makes.
+
+One partition per stream (`IS#<ns>/<name>`): the stream item (`#`), tag items (`T#<tag>`),
+history (`T#<tag>#H#<incarnation>#<seq>`), follower links (`T#<source>#F#<follower>`) and
+the stream's image index (`I#<digest>`). Images live in their own partitions. Every item of
+a stream's partition carries the stream's uid: a reader holding the stream item can tell
+its items from a dead stream's, and a late index update never lands in a newer stream.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from ..domain.errors import TooLarge
+from ..domain.records import StreamRecord, TagRecord
+from ..resources.image import Image
+from ..resources.stream import TagEvent, TagEventCondition, TagReference
+from ..services.ports import ChangeSet
+
+Item = dict[str, dict[str, Any]]
+
+STREAM_SK = "#"
+INDEX_PREFIX = "I#"
+IMAGES_GSI1PK = "IMAGES"
+GSI1 = "GSI1"
+MAX_TRANSACTION_ITEMS = 100
+MAX_TRANSACTION_BYTES = 4 * 1024 * 1024
+MAX_ITEM_BYTES = 350 * 1024  # DynamoDB refuses items over 400 KB; the rest is margin
+
+
+def stream_pk(namespace: str, name: str) -> str:
+    return f"IS#{namespace}/{name}"
+
+
+def namespace_gsi1pk(namespace: str) -> str:
+    return f"NS#{namespace}"
+
+
+def image_pk(digest: str) -> str:
+    return f"IMG#{digest}"
+
+
+def tag_sk(tag: str) -> str:
+    return f"T#{tag}"
+
+
+def history_prefix(tag: str, incarnation: str) -> str:
+    # The trailing '#' matters: without it "T#3.5" would also match the keys of tag "3.5.1".
+    return f"T#{tag}#H#{incarnation}#"
+
+
+def history_sk(tag: str, incarnation: str, seq: int) -> str:
+    return f"{history_prefix(tag, incarnation)}{seq:010d}"
+
+
+def follower_prefix(source: str) -> str:
+    return f"T#{source}#F#"
+
+
+def follower_sk(source: str, follower: str) -> str:
+    return follower_prefix(source) + follower
+
+
+def index_sk(digest: str) -> str:
+    return INDEX_PREFIX + digest
+
+
+def key(pk: str, sk: str) -> Item:
+    return {"PK": {"S": pk}, "SK": {"S": sk}}
+
+
+def is_tag_sk(sk: str) -> bool:
+    return sk.startswith("T#") and "#" not in sk[2:]
+
+
+def history_owner(sk: str) -> Optional[tuple[str, str]]:
+    """(tag, incarnation) of a history item's key; None for any other key."""
+    parts = sk.split("#")
+    if len(parts) == 5 and parts[0] == "T" and parts[2] == "H":
+        return parts[1], parts[3]
+    return None
+
+
+# -- values
+
+def _time(value: datetime) -> str:
+    """RFC 3339 in UTC, keeping sub-second precision so records round-trip exactly."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))  # stored as UTF-8
+
+
+def _strings(values: dict[str, str]) -> dict[str, Any]:
+    return {"M": {k: {"S": v} for k, v in values.items()}}
+
+
+def _from_strings(value: dict[str, Any]) -> dict[str, str]:
+    return {k: v["S"] for k, v in value["M"].items()}
+
+
+# -- stream
+
+def encode_stream(record: StreamRecord) -> Item:
+    return {
+        **key(stream_pk(record.namespace, record.name), STREAM_SK),
+        "GSI1PK": {"S": namespace_gsi1pk(record.namespace)}, "GSI1SK": {"S": record.name},
+        "namespace": {"S": record.namespace}, "name": {"S": record.name},
+        "uid": {"S": record.uid}, "created": {"S": _time(record.created)},
+        "generation": {"N": str(record.generation)}, "version": {"N": str(record.version)},
+        "labels": _strings(record.labels), "annotations": _strings(record.annotations),
+        "lookupLocal": {"BOOL": record.lookup_local},
+        "dockerImageRepository": {"S": record.docker_image_repository},
+    }
+
+
+def decode_stream(item: Item) -> StreamRecord:
+    return StreamRecord(
+        namespace=item["namespace"]["S"], name=item["name"]["S"], uid=item["uid"]["S"],
+        created=datetime.fromisoformat(item["created"]["S"]),
+        generation=int(item["generation"]["N"]), version=int(item["version"]["N"]),
+        labels=_from_strings(item["labels"]), annotations=_from_strings(item["annotations"]),
+        lookup_local=item["lookupLocal"]["BOOL"],
+        docker_image_repository=item["dockerImageRepository"]["S"],
+    )
+
+
+# -- tags and their events
+
+def _condition_json(condition: TagEventCondition) -> dict[str, Any]:
+    data = condition.to_json()
+    if condition.last_transition_time is not None:
+        data["lastTransitionTime"] = _time(condition.last_transition_time)
+    return data
+
+
+def encode_tag(pk: str, uid: str, tag: TagRecord) -> Item:
+    """The head is kept as top-level attributes so a table-stream consumer can compare heads."""
+    item: Item = {
+        **key(pk, tag_sk(tag.name)), "uid": {"S": uid},
+        "tag": {"S": tag.name}, "incarnation": {"S": tag.incarnation},
+        "headSeq": {"N": str(tag.head_seq)},
+    }
+    if tag.spec is not None:
+        item["spec"] = {"S": _json(tag.spec.to_json())}
+    if tag.head is not None:
+        item.update({
+            "headImage": {"S": tag.head.image},
+            "headRef": {"S": tag.head.docker_image_reference},
+            "headGen": {"N": str(tag.head.generation)},
+            "headCreated": {"S": _time(tag.head.created)},
+        })
+    if tag.conditions:
+        item["conditions"] = {"S": _json([_condition_json(c) for c in tag.conditions])}
+    return item
+
+
+def decode_tag(item: Item) -> TagRecord:
+    spec = (TagReference.model_validate(json.loads(item["spec"]["S"]))
+            if "spec" in item else None)
+    head = None
+    if "headCreated" in item:
+        head = TagEvent(created=datetime.fromisoformat(item["headCreated"]["S"]),
+                        docker_image_reference=item["headRef"]["S"],
+                        image=item["headImage"]["S"], generation=int(item["headGen"]["N"]))
+    conditions = tuple(TagEventCondition.model_validate(c)
+                       for c in json.loads(item["conditions"]["S"])) if "conditions" in item else ()
+    return TagRecord(name=item["tag"]["S"], incarnation=item["incarnation"]["S"], spec=spec,
+                     head=head, head_seq=int(item["headSeq"]["N"]), conditions=conditions)
+
+
+def encode_event(pk: str, uid: str, tag: str, incarnation: str, seq: int,
+                 event: TagEvent) -> Item:
+    return {
+        **key(pk, history_sk(tag, incarnation, seq)), "uid": {"S": uid},
+        "created": {"S": _time(event.created)},
+        "dockerImageReference": {"S": event.docker_image_reference},
+        "image": {"S": event.image}, "generation": {"N": str(event.generation)},
+    }
+
+
+def decode_event(item: Item) -> TagEvent:
+    return TagEvent(created=datetime.fromisoformat(item["created"]["S"]),
+                    docker_image_reference=item["dockerImageReference"]["S"],
+                    image=item["image"]["S"], generation=int(item["generation"]["N"]))
+
+
+def encode_link(pk: str, uid: str, source: str, follower: str) -> Item:
+    return {**key(pk, follower_sk(source, follower)), "uid": {"S": uid}}
+
+
+# -- images
+
+def encode_image(image: Image) -> Item:
+    """The Image as its API JSON: its times have the API's second precision."""
+    digest = image.metadata.name or ""
+    return {
+        **key(image_pk(digest), STREAM_SK),
+        "GSI1PK": {"S": IMAGES_GSI1PK}, "GSI1SK": {"S": digest},
+        "image": {"S": image.model_dump_json(by_alias=True, exclude_none=True)},
+    }
+
+
+def decode_image(item: Item) -> Image:
+    return Image.model_validate_json(item["image"]["S"])
+
+
+# -- size
+
+def item_size(item: Item) -> int:
+    """The item's size by DynamoDB's sizing rules, rounded up (numbers count a byte a digit)."""
+    return sum(len(name.encode()) + _value_size(value) for name, value in item.items())
+
+
+def _value_size(value: dict[str, Any]) -> int:
+    kind, data = next(iter(value.items()))
+    if kind == "S":
+        return len(data.encode())
+    if kind == "N":
+        return len(data) + 1
+    if kind == "M":
+        return 3 + sum(len(k.encode()) + _value_size(v) + 1 for k, v in data.items())
+    return 1  # BOOL
+
+
+def describe(item: Item) -> str:
+    """What an item holds, for error messages."""
+    pk, sk = item["PK"]["S"], item["SK"]["S"]
+    if pk.startswith("IMG#"):
+        return f'image "{pk[4:]}"'
+    if sk == STREAM_SK:
+        return f'image stream "{pk[3:]}"'
+    if sk.startswith(INDEX_PREFIX):
+        return f'the stream\'s index entry of image "{sk[len(INDEX_PREFIX):]}"'
+    parts = sk.split("#")
+    if len(parts) == 2:
+        return f'tag "{parts[1]}"'
+    return f'{"a history event" if parts[2] == "H" else "a follower link"} of tag "{parts[1]}"'
+
+
+def check_size(item: Item) -> int:
+    """The item's size; TooLarge if DynamoDB could refuse it."""
+    size = item_size(item)
+    if size > MAX_ITEM_BYTES:
+        raise TooLarge(f"{describe(item)} would be stored as {size} bytes; an item may be at "
+                       f"most {MAX_ITEM_BYTES} bytes")
+    return size
+
+
+# -- the writes of one commit
+
+@dataclass(frozen=True)
+class Write:
+    """One TransactWriteItems action, without its table name."""
+
+    kind: str  # Put, Delete or Update
+    params: dict[str, Any]
+
+    def request(self, table: str) -> dict[str, Any]:
+        return {self.kind: {"TableName": table, **self.params}}
+
+
+@dataclass(frozen=True)
+class CommitPlan:
+    transaction: list[Write]
+    later: list[Write]  # image-count decrements that did not fit in the transaction
+
+
+def _stream_condition(changes: ChangeSet) -> dict[str, Any]:
+    if changes.expected_version is None:
+        return {"ConditionExpression": "attribute_not_exists(PK)"}
+    # The uid too: a stream deleted and created again restarts at the same versions.
+    return {"ConditionExpression": "#version = :version AND #uid = :uid",
+            "ExpressionAttributeNames": {"#version": "version", "#uid": "uid"},
+            "ExpressionAttributeValues": {":version": {"N": str(changes.expected_version)},
+                                          ":uid": {"S": changes.stream.uid}}}
+
+
+def _index_update(pk: str, uid: str, digest: str, delta: int, reference: str) -> Write:
+    # A decrement keeps the reference of the events that still name the image.
+    ref = ":ref" if delta > 0 else "if_not_exists(#ref, :ref)"
+    check_size({**key(pk, index_sk(digest)), "uid": {"S": uid}, "count": {"N": str(delta)},
+                "ref": {"S": reference}})
+    return Write("Update", {
+        "Key": key(pk, index_sk(digest)),
+        "UpdateExpression": f"ADD #count :delta SET #ref = {ref}, #uid = :uid",
+        "ExpressionAttributeNames": {"#count": "count", "#ref": "ref", "#uid": "uid"},
+        "ExpressionAttributeValues": {":delta": {"N": str(delta)}, ":ref": {"S": reference},
+                                      ":uid": {"S": uid}},
+    })
+
+
+def plan_commit(changes: ChangeSet) -> CommitPlan:
+    """The actions of one commit, checked against DynamoDB's limits before anything is sent.
+
+    A deleted tag's history is not in the transaction (it is unbounded); the store deletes it
+    after the commit. Image-count decrements fill whatever room the transaction has left; the
+    rest are applied after the commit, so at worst a crash leaves a count too high.
+    """
+    record = changes.stream
+    pk, uid = stream_pk(record.namespace, record.name), record.uid
+    put_names = {tag.name for tag in changes.put_tags}
+    # A tag moved twice in one change rewrites one history key: the last write wins.
+    events = {(w.tag, w.incarnation, w.seq): w.event for w in changes.history}
+    puts = ([encode_stream(record)] + [encode_tag(pk, uid, tag) for tag in changes.put_tags]
+            + [encode_event(pk, uid, *where, event) for where, event in events.items()]
+            + [encode_link(pk, uid, *link) for link in sorted(changes.follow)])
+    total = sum(check_size(item) for item in puts)
+    core = [Write("Put", {"Item": puts[0], **_stream_condition(changes)})]
+    core += [Write("Put", {"Item": item}) for item in puts[1:]]
+    # A tag deleted and set again in one change is overwritten by its put instead.
+    core += [Write("Delete", {"Key": key(pk, tag_sk(tag.name))})
+             for tag in changes.delete_tags if tag.name not in put_names]
+    core += [Write("Delete", {"Key": key(pk, follower_sk(*link))})
+             for link in sorted(changes.unfollow - changes.follow)]
+    counts = [(delta, _index_update(pk, uid, digest, delta, reference))
+              for digest, (delta, reference) in sorted(changes.image_refs.items()) if delta]
+    core += [write for delta, write in counts if delta > 0]
+    decrements = [write for delta, write in counts if delta < 0]
+    if len(core) > MAX_TRANSACTION_ITEMS:
+        tags = put_names | {tag.name for tag in changes.delete_tags}
+        raise TooLarge(f"this change to {len(tags)} tags needs {len(core)} writes and a change "
+                       f"may make at most {MAX_TRANSACTION_ITEMS}; apply it in smaller steps, "
+                       "fewer tags at a time")
+    if total > MAX_TRANSACTION_BYTES:
+        raise TooLarge(f"this change would write {total} bytes and a change may write at most "
+                       f"{MAX_TRANSACTION_BYTES}; apply it in smaller steps, fewer tags at a time")
+    room = MAX_TRANSACTION_ITEMS - len(core)
+    return CommitPlan(core + decrements[:room], decrements[room:])

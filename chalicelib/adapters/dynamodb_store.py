@@ -1,0 +1,338 @@
+"""The store contract on one DynamoDB table; the item layout is in dynamodb_items.
+
+A stream's other items count only while its stream item exists with the same uid. Deleting
+a stream removes the stream item first and its other items after, so a crash can leave
+some behind: creating the stream again clears them first, and reads compare each item's
+uid with the stream item's (load_stream gets it in its Query; get_tag and find_images read
+it too), so leftovers of a deleted stream are never read back.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any, Callable, Iterator, Optional, ParamSpec, TypeVar
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ..domain.errors import ApiError, ConcurrentUpdate, ServiceUnavailable
+from ..domain.records import StreamRecord, StreamSnapshot, TagRecord
+from ..resources.image import Image
+from ..resources.stream import TagEvent
+from ..services.ports import ChangeSet, ImageRef, Page
+from ..services.stream_write import STREAMS
+from . import dynamodb_items as items
+
+log = logging.getLogger(__name__)
+
+BUSY = {"ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
+        "InternalServerError", "ServiceUnavailable",  # and as reasons of a cancelled transaction:
+        "ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict"}
+CHECK_FAILED = "ConditionalCheckFailedException"
+BATCH_WRITE = 25
+BATCH_ATTEMPTS = 5
+# Index items are small: a few dozen cost one read unit, the same as two, and reading them
+# skips past entries whose count fell to zero.
+INDEX_PAGE = 50
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _translated(method: Callable[P, R]) -> Callable[P, R]:
+    """Callers see the service's errors, never botocore's."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except ClientError as exc:
+            code = _code(exc)
+            if ({code} | set(_reasons(exc))) & BUSY:
+                raise _busy() from exc
+            raise ApiError(f"the image stream store refused a request: {code}") from exc
+        except BotoCoreError as exc:
+            raise ServiceUnavailable("the image stream store is unreachable; retry shortly"
+                                     ) from exc
+
+    return wrapper
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _reasons(exc: ClientError) -> list[str]:
+    """The code of each action of a cancelled transaction, in order ("None" if it was fine)."""
+    return [str(r.get("Code")) for r in exc.response.get("CancellationReasons") or []]
+
+
+def _busy() -> ServiceUnavailable:
+    return ServiceUnavailable("the image stream store is busy; retry shortly")
+
+
+class DynamoStore:
+    def __init__(self, client: Any, table: str) -> None:
+        """`client` is a boto3 DynamoDB client, created once per process by the caller."""
+        self._client = client
+        self._table = table
+
+    # -- reads
+
+    @_translated
+    def get_stream(self, namespace: str, name: str) -> Optional[StreamRecord]:
+        item = self._get(items.key(items.stream_pk(namespace, name), items.STREAM_SK))
+        return items.decode_stream(item) if item else None
+
+    @_translated
+    def get_tag(self, namespace: str, name: str, tag: str) -> Optional[TagRecord]:
+        pk = items.stream_pk(namespace, name)
+        sk = items.tag_sk(tag)
+        found = self._batch_get([items.key(pk, items.STREAM_SK), items.key(pk, sk)])
+        stream, record = found.get(items.STREAM_SK), found.get(sk)
+        if stream is None or record is None or record["uid"] != stream["uid"]:
+            return None
+        return items.decode_tag(record)
+
+    @_translated
+    def get_followers(self, namespace: str, name: str, tag: str) -> list[str]:
+        # Only read while planning a write, whose commit is conditioned on the stream item.
+        prefix = items.follower_prefix(tag)
+        found = self._query_prefix(items.stream_pk(namespace, name), prefix, keys_only=True)
+        return [item["SK"]["S"][len(prefix):] for item in found]
+
+    @_translated
+    def get_history(self, namespace: str, name: str, tag: TagRecord) -> list[TagEvent]:
+        prefix = items.history_prefix(tag.name, tag.incarnation)
+        found = self._query_prefix(items.stream_pk(namespace, name), prefix, newest_first=True)
+        return [items.decode_event(item) for item in found]
+
+    @_translated
+    def load_stream(self, namespace: str, name: str) -> Optional[StreamSnapshot]:
+        found = self._query_prefix(items.stream_pk(namespace, name))
+        if not found or found[0]["SK"]["S"] != items.STREAM_SK:  # "#" sorts before "I#", "T#"
+            return None
+        stream = found[0]
+        tags = {record.name: record for record in (
+            items.decode_tag(item) for item in found
+            if items.is_tag_sk(item["SK"]["S"]) and item["uid"] == stream["uid"])}
+        history: dict[str, list[TagEvent]] = {tag: [] for tag in tags}
+        for item in found:  # ascending keys: oldest event of a tag first
+            owner = items.history_owner(item["SK"]["S"])
+            if owner and owner[0] in tags and tags[owner[0]].incarnation == owner[1]:
+                history[owner[0]].insert(0, items.decode_event(item))
+        return StreamSnapshot(items.decode_stream(stream), tags, history)
+
+    @_translated
+    def list_streams(self, namespace: str, limit: int, after: Optional[str]) -> Page:
+        return self._gsi1_page(items.namespace_gsi1pk(namespace), limit, after,
+                               lambda name: items.stream_pk(namespace, name), items.decode_stream)
+
+    @_translated
+    def find_images(self, namespace: str, name: str, prefix: str, limit: int) -> list[ImageRef]:
+        pk = items.stream_pk(namespace, name)
+        params = {
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+            "FilterExpression": "#count > :zero", "ExpressionAttributeNames": {"#count": "count"},
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":zero": {"N": "0"},
+                                          ":prefix": {"S": items.index_sk(prefix)}},
+            "Limit": max(limit, INDEX_PAGE),
+        }
+        found: list[items.Item] = []
+        for item in self._query(params):
+            found.append(item)
+            if len(found) == limit:
+                break
+        stream = self._get(items.key(pk, items.STREAM_SK)) if found else None
+        return [ImageRef(item["SK"]["S"][len(items.INDEX_PREFIX):], item["ref"]["S"],
+                         int(item["count"]["N"]))
+                for item in found if stream and item["uid"] == stream["uid"]]
+
+    @_translated
+    def get_image(self, digest: str) -> Optional[Image]:
+        item = self._get(items.key(items.image_pk(digest), items.STREAM_SK))
+        return items.decode_image(item) if item else None
+
+    @_translated
+    def list_images(self, limit: int, after: Optional[str]) -> Page:
+        return self._gsi1_page(items.IMAGES_GSI1PK, limit, after, items.image_pk,
+                               items.decode_image)
+
+    # -- writes
+
+    @_translated
+    def commit(self, changes: ChangeSet) -> None:
+        record = changes.stream
+        plan = items.plan_commit(changes)  # raises TooLarge before anything is written
+        pk = items.stream_pk(record.namespace, record.name)
+        if changes.expected_version is None:
+            self._clear(pk)
+        try:
+            self._client.transact_write_items(
+                TransactItems=[action.request(self._table) for action in plan.transaction])
+        except ClientError as exc:
+            reasons = _reasons(exc)  # action 0 puts the stream item
+            if reasons[:1] == ["ConditionalCheckFailed"] or "TransactionConflict" in reasons:
+                raise ConcurrentUpdate.of(STREAMS, record.name) from exc
+            raise
+        try:
+            for tag in changes.delete_tags:
+                prefix = items.history_prefix(tag.name, tag.incarnation)
+                self._batch_delete(self._query_prefix(pk, prefix, keys_only=True))
+            for action in plan.later:
+                self._update_if_current(action)
+        except (ClientError, BotoCoreError):
+            # The change is committed; what is left is unreachable history (keyed by a dead
+            # incarnation) or image counts that stay too high. Failing now would only make
+            # the caller retry a change that happened.
+            log.warning("cleanup after a commit to %s did not finish", pk, exc_info=True)
+
+    @_translated
+    def delete_stream(self, namespace: str, name: str, expected_version: int) -> None:
+        pk = items.stream_pk(namespace, name)
+        try:
+            self._client.delete_item(
+                TableName=self._table, Key=items.key(pk, items.STREAM_SK),
+                ConditionExpression="#version = :version",
+                ExpressionAttributeNames={"#version": "version"},
+                ExpressionAttributeValues={":version": {"N": str(expected_version)}})
+        except ClientError as exc:
+            if _code(exc) == CHECK_FAILED:
+                raise ConcurrentUpdate.of(STREAMS, name) from exc
+            raise
+        try:
+            self._clear(pk)
+        except (ClientError, BotoCoreError):
+            # The stream is gone; creating it again clears what is left.
+            log.warning("clearing the partition of deleted stream %s did not finish", pk,
+                        exc_info=True)
+
+    @_translated
+    def put_image(self, image: Image) -> bool:
+        item = items.encode_image(image)
+        items.check_size(item)
+        try:
+            self._client.put_item(TableName=self._table, Item=item,
+                                  ConditionExpression="attribute_not_exists(PK)")
+        except ClientError as exc:
+            if _code(exc) == CHECK_FAILED:
+                return False
+            raise
+        return True
+
+    # -- helpers
+
+    def _get(self, key: items.Item) -> Optional[items.Item]:
+        return self._client.get_item(TableName=self._table, Key=key,
+                                     ConsistentRead=True).get("Item")
+
+    def _batch_get(self, keys: list[items.Item]) -> dict[str, items.Item]:
+        """Items by sort key (all keys in one partition), each read strongly consistent."""
+        found: dict[str, items.Item] = {}
+        request = {self._table: {"Keys": keys, "ConsistentRead": True}}
+        for _ in range(BATCH_ATTEMPTS):
+            response = self._client.batch_get_item(RequestItems=request)
+            for item in response["Responses"].get(self._table, []):
+                found[item["SK"]["S"]] = item
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                return found
+        raise _busy()
+
+    def _query(self, params: dict[str, Any]) -> Iterator[items.Item]:
+        """Every item a Query matches, page after page; strongly consistent on the table."""
+        params = {"TableName": self._table, **params}
+        if "IndexName" not in params:
+            params["ConsistentRead"] = True
+        while True:
+            response = self._client.query(**params)
+            yield from response["Items"]
+            if "LastEvaluatedKey" not in response:
+                return
+            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def _query_prefix(self, pk: str, prefix: Optional[str] = None, *, keys_only: bool = False,
+                      newest_first: bool = False) -> list[items.Item]:
+        """The partition's items whose sort key starts with `prefix` (all without one)."""
+        params: dict[str, Any] = {
+            "KeyConditionExpression": "PK = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": pk}},
+            "ScanIndexForward": not newest_first,
+        }
+        if prefix is not None:
+            params["KeyConditionExpression"] += " AND begins_with(SK, :prefix)"
+            params["ExpressionAttributeValues"][":prefix"] = {"S": prefix}
+        if keys_only:
+            params["ProjectionExpression"] = "PK, SK"
+        return list(self._query(params))
+
+    def _gsi1_page(self, partition: str, limit: int, after: Optional[str],
+                   pk_of: Callable[[str], str], decode: Callable[[items.Item], Any]) -> Page:
+        """Items of a GSI1 partition after `after`, ordered by GSI1SK.
+
+        Reads one item past the page: DynamoDB's LastEvaluatedKey cannot tell a full last
+        page from one with more after it, and the contract says the last page has no `after`.
+        """
+        if limit <= 0:
+            return Page([], None)
+        params: dict[str, Any] = {
+            "IndexName": items.GSI1, "KeyConditionExpression": "GSI1PK = :partition",
+            "ExpressionAttributeValues": {":partition": {"S": partition}}, "Limit": limit + 1,
+        }
+        if after is not None:
+            params["ExclusiveStartKey"] = {
+                "GSI1PK": {"S": partition}, "GSI1SK": {"S": after},
+                **items.key(pk_of(after), items.STREAM_SK)}
+        found: list[items.Item] = []
+        for item in self._query(params):
+            found.append(item)
+            if len(found) > limit:
+                break
+        chosen = found[:limit]
+        more = len(found) > limit
+        return Page([decode(item) for item in chosen], chosen[-1]["GSI1SK"]["S"] if more else None)
+
+    def _batch_delete(self, keys: list[items.Item]) -> None:
+        for start in range(0, len(keys), BATCH_WRITE):
+            request = {self._table: [{"DeleteRequest": {"Key": {"PK": k["PK"], "SK": k["SK"]}}}
+                                     for k in keys[start:start + BATCH_WRITE]]}
+            for _ in range(BATCH_ATTEMPTS):
+                request = self._client.batch_write_item(RequestItems=request).get(
+                    "UnprocessedItems") or {}
+                if not request:
+                    break
+            else:
+                raise _busy()
+
+    def _update_if_current(self, action: items.Write) -> None:
+        """Apply an image-index update left out of a full transaction, unless the stream's
+        life it belongs to has ended (so it never creates an item in a newer stream)."""
+        request = action.request(self._table)["Update"]
+        request["ConditionExpression"] = "#uid = :uid"
+        try:
+            self._client.update_item(**request)
+        except ClientError as exc:
+            if _code(exc) != CHECK_FAILED:
+                raise
+
+    def _clear(self, pk: str) -> None:
+        """Delete every item of a partition whose stream item is absent.
+
+        Each transaction deletes up to 99 items and checks that the stream item is still
+        absent, so it can never delete an item of a stream created meanwhile: creating a
+        stream clears the partition first, which leaves nothing older to delete.
+        """
+        keys = self._query_prefix(pk, keys_only=True)
+        if any(k["SK"]["S"] == items.STREAM_SK for k in keys):
+            return
+        absent = {"ConditionCheck": {
+            "TableName": self._table, "Key": items.key(pk, items.STREAM_SK),
+            "ConditionExpression": "attribute_not_exists(PK)"}}
+        for start in range(0, len(keys), items.MAX_TRANSACTION_ITEMS - 1):
+            deletes = [{"Delete": {"TableName": self._table, "Key": k}}
+                       for k in keys[start:start + items.MAX_TRANSACTION_ITEMS - 1]]
+            try:
+                self._client.transact_write_items(TransactItems=[absent, *deletes])
+            except ClientError as exc:
+                if _reasons(exc)[:1] == ["ConditionalCheckFailed"]:
+                    return  # the stream exists again, and its creation cleared the rest
+                raise

@@ -1,0 +1,1 @@
+"""Helpers shared by tests: emulated AWS resources built from infra/, loaders, builders."""
