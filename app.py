@@ -1,8 +1,11 @@
 """Entry points of the imagestreams service. Each handler hands the request to the API layer."""
+import os
+
 from chalice import Chalice
 
 from chalicelib.api.dispatch import respond
 from chalicelib.api.routes import GROUP, METHODS, NAMESPACED, UNKNOWN_PATHS
+from chalicelib.table_events import handle_table_records
 
 app = Chalice(app_name="imagestreams")
 ANY = ["*/*"]  # media types are checked by the API layer so errors come back as Status
@@ -53,6 +56,17 @@ def imagestream(namespace, name):
     return respond(app.current_request)
 
 
+@app.route(NAMESPACED + "/imagestreams/{name}/triggers", methods=METHODS, content_types=ANY)
+def imagestream_triggers(namespace, name):
+    return respond(app.current_request)
+
+
+@app.route(NAMESPACED + "/imagestreams/{name}/triggers/{trigger}", methods=METHODS,
+           content_types=ANY)
+def imagestream_trigger(namespace, name, trigger):
+    return respond(app.current_request)
+
+
 @app.route(NAMESPACED + "/imagestreamtags", methods=METHODS, content_types=ANY)
 def imagestreamtags(namespace):
     return respond(app.current_request)
@@ -92,3 +106,16 @@ def unknown_path(**_):
 for _path in UNKNOWN_PATHS:
     app.route(_path, methods=METHODS, content_types=ANY, name=f"unknown{_path.count('/')}")(
         unknown_path)
+
+
+# Deployment replaces this placeholder with the table's stream ARN (infra/ merge template).
+TABLE_STREAM_ARN = os.environ.get(
+    "TABLE_STREAM_ARN",
+    "arn:aws:dynamodb:us-east-1:000000000000:table/imagestreams/stream/placeholder")
+
+
+# Large batches gathered over a few seconds: ten tag changes fill one PublishBatch call.
+@app.on_dynamodb_record(stream_arn=TABLE_STREAM_ARN, batch_size=1000,
+                        maximum_batching_window_in_seconds=5, starting_position="TRIM_HORIZON")
+def publish_tag_changes(event):
+    handle_table_records(event.to_dict()["Records"])

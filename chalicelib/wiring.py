@@ -3,20 +3,26 @@ from __future__ import annotations
 
 import os
 from functools import cached_property
-from typing import Optional
+from typing import Any, Callable, Optional
 
 from .services.images import ImageService
+from .services.notifications import Publisher
 from .services.ports import StreamStore
 from .services.stream_tags import StreamTagService
 from .services.streams import StreamService
+from .services.triggers import Subscriptions, TriggerService, TriggerStore
 
 
 class Services:
-    """The use cases over one store; routes receive this, tests build their own."""
+    """The use cases over one set of adapters; routes receive this, tests build their own."""
 
-    def __init__(self, store: StreamStore, registry: str = ""):
+    def __init__(self, store: StreamStore, registry: str = "",
+                 trigger_store: Optional[TriggerStore] = None,
+                 subscriptions: Optional[Callable[[], Subscriptions]] = None):
         self.store = store
         self.registry = registry
+        self.trigger_store = trigger_store
+        self.subscriptions = subscriptions or _sns_subscriptions
 
     @cached_property
     def streams(self) -> StreamService:
@@ -30,8 +36,26 @@ class Services:
     def images(self) -> ImageService:
         return ImageService(self.store)
 
+    @cached_property
+    def triggers(self) -> TriggerService:
+        if self.trigger_store is None:
+            from .adapters.memory_triggers import MemoryTriggerStore
+            self.trigger_store = MemoryTriggerStore()
+        return TriggerService(self.store, self.trigger_store, self.subscriptions)
+
 
 _current: Optional[Services] = None
+_publisher: Optional[Publisher] = None
+
+
+def _boto3_client(service: str) -> Any:
+    import boto3  # imported on first use so routes that never touch AWS start faster
+    return boto3.client(service)
+
+
+def _sns_subscriptions() -> Subscriptions:
+    from .adapters.sns_subscriptions import SnsSubscriptions
+    return SnsSubscriptions(_boto3_client("sns"), os.environ["TOPIC_ARN"])
 
 
 def _from_environment() -> Services:
@@ -39,11 +63,10 @@ def _from_environment() -> Services:
     if os.environ.get("IMAGESTREAMS_STORE") == "memory":
         from .adapters.memory_store import MemoryStore
         return Services(MemoryStore(), registry)
-    import boto3  # imported here so routes that never touch the table start faster
-
-    from .adapters.dynamodb_store import DynamoDBStore
-    table = os.environ["TABLE_NAME"]
-    return Services(DynamoDBStore(boto3.client("dynamodb"), table), registry)
+    from .adapters.dynamodb_store import DynamoStore
+    from .adapters.dynamodb_triggers import DynamoTriggerStore
+    client, table = _boto3_client("dynamodb"), os.environ["TABLE_NAME"]
+    return Services(DynamoStore(client, table), registry, DynamoTriggerStore(client, table))
 
 
 def services() -> Services:
@@ -57,3 +80,18 @@ def use(replacement: Optional[Services]) -> None:
     """Install services built elsewhere (tests, the local stack); None rebuilds from env."""
     global _current
     _current = replacement
+
+
+def publisher() -> Publisher:
+    """The SNS publisher of tag changes (TOPIC_ARN; TOPIC_FIFO=true for a FIFO topic)."""
+    global _publisher
+    if _publisher is None:
+        from .adapters.sns_publisher import SnsPublisher
+        _publisher = SnsPublisher(_boto3_client("sns"), os.environ["TOPIC_ARN"],
+                                  fifo=os.environ.get("TOPIC_FIFO", "").lower() == "true")
+    return _publisher
+
+
+def use_publisher(replacement: Optional[Publisher]) -> None:
+    global _publisher
+    _publisher = replacement

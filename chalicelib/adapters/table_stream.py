@@ -1,0 +1,41 @@
+"""Reading tag writes out of DynamoDB stream records (NEW_AND_OLD_IMAGES)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from ..domain.tag_changes import Head, TagWrite
+from .dynamodb_items import is_tag_sk
+
+STREAM_PREFIX = "IS#"
+
+
+def _head(image: Optional[dict[str, Any]]) -> Optional[Head]:
+    if not image or "headCreated" not in image:
+        return None
+    return Head(image=image["headImage"]["S"], docker_image_reference=image["headRef"]["S"],
+                generation=int(image["headGen"]["N"]), created=image["headCreated"]["S"])
+
+
+def _record_time(record: dict[str, Any]) -> str:
+    seconds = record.get("dynamodb", {}).get("ApproximateCreationDateTime")
+    moment = (datetime.fromtimestamp(float(seconds), timezone.utc) if seconds is not None
+              else datetime.now(timezone.utc))
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def tag_write(record: dict[str, Any]) -> Optional[TagWrite]:
+    """The tag write a stream record describes, or None for any other item."""
+    change = record.get("dynamodb", {})
+    keys = change.get("Keys", {})
+    pk, sk = keys.get("PK", {}).get("S", ""), keys.get("SK", {}).get("S", "")
+    if not pk.startswith(STREAM_PREFIX) or not is_tag_sk(sk) or "/" not in pk:
+        return None
+    namespace, stream = pk[len(STREAM_PREFIX):].split("/", 1)
+    old, new = _head(change.get("OldImage")), _head(change.get("NewImage"))
+    if old is not None and new is not None:
+        # A tag deleted and created again in one write: the old incarnation's head is gone.
+        if change["OldImage"]["incarnation"]["S"] != change["NewImage"]["incarnation"]["S"]:
+            old = None
+    return TagWrite(namespace=namespace, stream=stream, tag=sk[2:], old=old, new=new,
+                    event_id=record.get("eventID", ""), time=_record_time(record))
