@@ -9,6 +9,8 @@ _READ = ["get", "list"]
 _RESOURCES = [
     ("imagestreams", "ImageStream", True, ["create", "delete", "get", "list", "patch", "update"],
      ["is"]),
+    ("imagestreams/triggers", "ImageStreamTrigger", True, ["create", "delete", "get", "list"],
+     []),
     ("imagestreamtags", "ImageStreamTag", True, ["create", "delete", "get", "list", "update"],
      ["istag"]),
     ("imagestreamimages", "ImageStreamImage", True, ["get"], ["isimage"]),

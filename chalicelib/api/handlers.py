@@ -6,6 +6,7 @@ from typing import Any, Optional
 
 from ..domain.errors import BadRequest, NotFound
 from ..resources.stream import ImageStream, ImageStreamMapping, ImageStreamTag
+from ..resources.triggers import ImageStreamTrigger
 from ..wiring import Services
 from . import discovery, listing
 from .bodies import MERGE_PATCH, read_json, read_object
@@ -15,6 +16,7 @@ from .status import success_status
 STREAMS = "imagestreams.image.openshift.io"
 ISTAGS = "imagestreamtags.image.openshift.io"
 MAPPINGS = "imagestreammappings.image.openshift.io"
+TRIGGERS = "imagestreamtriggers.image.openshift.io"
 
 Reply = tuple[int, Any]
 
@@ -180,3 +182,25 @@ def list_images(services: Services, call: Call) -> Reply:
 def get_image(services: Services, call: Call) -> Reply:
     return 200, services.images.get(call.name).to_json()
 
+
+
+# -- imagestreams/{name}/triggers
+
+def list_triggers(services: Services, call: Call) -> Reply:
+    return 200, services.triggers.list(call.namespace, call.name).to_json()
+
+
+def create_trigger(services: Services, call: Call) -> Reply:
+    body = read_object(ImageStreamTrigger, call.body, call.headers, "ImageStreamTrigger",
+                       TRIGGERS)
+    return 201, services.triggers.create(call.namespace, call.name, body).to_json()
+
+
+def get_trigger(services: Services, call: Call) -> Reply:
+    return 200, services.triggers.get(call.namespace, call.name, call.path["trigger"]).to_json()
+
+
+def delete_trigger(services: Services, call: Call) -> Reply:
+    trigger = call.path["trigger"]
+    services.triggers.delete(call.namespace, call.name, trigger)
+    return 200, success_status("imagestreamtriggers", trigger)

@@ -45,6 +45,14 @@ ROUTES: dict[str, dict[str, Route]] = {
         "PATCH": Route("patch", "imagestreams", h.patch_stream),
         "DELETE": Route("delete", "imagestreams", h.delete_stream),
     },
+    NAMESPACED + "/imagestreams/{name}/triggers": {
+        "GET": Route("list", "imagestreams/triggers", h.list_triggers),
+        "POST": Route("create", "imagestreams/triggers", h.create_trigger),
+    },
+    NAMESPACED + "/imagestreams/{name}/triggers/{trigger}": {
+        "GET": Route("get", "imagestreams/triggers", h.get_trigger),
+        "DELETE": Route("delete", "imagestreams/triggers", h.delete_trigger),
+    },
     NAMESPACED + "/imagestreamtags": {
         "GET": Route("list", "imagestreamtags", h.list_stream_tags),
         "POST": Route("create", "imagestreamtags", h.create_stream_tag),

@@ -1,0 +1,52 @@
+"""Triggers held in memory: the reference of the TriggerStore contract."""
+from __future__ import annotations
+
+import threading
+from typing import Optional
+
+from ..domain.errors import AlreadyExists, Conflict
+from ..services.triggers import TRIGGERS, TriggerRecord
+
+
+class MemoryTriggerStore:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._triggers: dict[tuple[str, str, str], TriggerRecord] = {}
+        self._endpoints: dict[str, TriggerRecord] = {}
+
+    def add_trigger(self, record: TriggerRecord) -> None:
+        key = (record.namespace, record.stream, record.name)
+        with self._lock:
+            if key in self._triggers:
+                raise AlreadyExists.of(TRIGGERS, record.name)
+            holder = self._endpoints.get(record.endpoint_key)
+            if holder is not None:
+                raise endpoint_taken(holder)
+            self._triggers[key] = self._endpoints[record.endpoint_key] = record
+
+    def set_subscription(self, record: TriggerRecord) -> None:
+        with self._lock:
+            self._triggers[(record.namespace, record.stream, record.name)] = record
+            self._endpoints[record.endpoint_key] = record
+
+    def get_trigger(self, namespace: str, stream: str, name: str) -> Optional[TriggerRecord]:
+        with self._lock:
+            return self._triggers.get((namespace, stream, name))
+
+    def list_triggers(self, namespace: str, stream: str) -> list[TriggerRecord]:
+        with self._lock:
+            return [r for (ns, s, _), r in sorted(self._triggers.items())
+                    if (ns, s) == (namespace, stream)]
+
+    def remove_trigger(self, record: TriggerRecord) -> None:
+        with self._lock:
+            self._triggers.pop((record.namespace, record.stream, record.name), None)
+            if self._endpoints.get(record.endpoint_key, record).uid == record.uid:
+                self._endpoints.pop(record.endpoint_key, None)
+
+
+def endpoint_taken(holder: TriggerRecord) -> Conflict:
+    """SNS keeps one subscription per endpoint and topic, so one trigger per endpoint."""
+    return Conflict(f"endpoint {holder.spec.endpoint.endpoint} already receives the changes of "
+                    f"trigger {holder.name} of image stream {holder.namespace}/{holder.stream}; "
+                    "use one endpoint per trigger", kind="imagestreamtriggers", name=holder.name)
