@@ -6,7 +6,6 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any, Callable
 
-import pytest
 
 from chalicelib.adapters import dynamodb_items as items
 from chalicelib.domain.records import StreamRecord, TagRecord

@@ -284,7 +284,7 @@ def _stream_condition(changes: ChangeSet) -> dict[str, Any]:
 
 def _index_update(pk: str, uid: str, digest: str, delta: int, reference: str) -> Write:
     # A decrement keeps the reference of the events that still name the image.
-    ref = ":ref" if delta > 0 else "if_not_exists(#ref, :ref)"
+    ref = ":ref" if delta >= 0 else "if_not_exists(#ref, :ref)"
     check_size({**key(pk, index_sk(digest)), "uid": {"S": uid}, "count": {"N": str(delta)},
                 "ref": {"S": reference}})
     return Write("Update", {
@@ -320,8 +320,8 @@ def plan_commit(changes: ChangeSet) -> CommitPlan:
     core += [Write("Delete", {"Key": key(pk, follower_sk(*link))})
              for link in sorted(changes.unfollow - changes.follow)]
     counts = [(delta, _index_update(pk, uid, digest, delta, reference))
-              for digest, (delta, reference) in sorted(changes.image_refs.items()) if delta]
-    core += [write for delta, write in counts if delta > 0]
+              for digest, (delta, reference) in sorted(changes.image_refs.items())]
+    core += [write for delta, write in counts if delta >= 0]
     decrements = [write for delta, write in counts if delta < 0]
     if len(core) > MAX_TRANSACTION_ITEMS:
         tags = put_names | {tag.name for tag in changes.delete_tags}

@@ -88,7 +88,8 @@ class MemoryStore:
                 if current is not None:
                     raise ConcurrentUpdate.of(STREAMS, record.name)
                 current = self._streams[key] = _Stream(record)
-            elif current is None or current.record.version != changes.expected_version:
+            elif (current is None or current.record.version != changes.expected_version
+                  or current.record.uid != record.uid):
                 raise ConcurrentUpdate.of(STREAMS, record.name)
             current.record = record
             for tag in changes.delete_tags:
@@ -105,7 +106,7 @@ class MemoryStore:
             for digest, (delta, reference) in changes.image_refs.items():
                 entry = current.images.setdefault(digest, [0, reference])
                 entry[0] += delta
-                if delta > 0:
+                if delta >= 0:
                     entry[1] = reference
 
     def delete_stream(self, namespace: str, name: str, expected_version: int) -> None:

@@ -115,7 +115,7 @@ def validate_labels(labels: Optional[dict[str, str]], field: str) -> list[FieldE
 
 def validate_annotations(annotations: Optional[dict[str, str]], field: str) -> list[FieldError]:
     errors = _validate_qualified_keys(annotations, field, check_values=False)
-    size = sum(len(k) + len(v) for k, v in (annotations or {}).items())
+    size = sum(len(k.encode()) + len(v.encode()) for k, v in (annotations or {}).items())
     if size > MAX_ANNOTATIONS_BYTES:
         errors.append(FieldError(field, f"Too long: must have at most {MAX_ANNOTATIONS_BYTES} bytes",
                                  "FieldValueTooLong"))

@@ -33,7 +33,8 @@ class ChangeSet:
     history: list[HistoryWrite] = field(default_factory=list)
     follow: set[tuple[str, str]] = field(default_factory=set)  # (source tag, follower tag)
     unfollow: set[tuple[str, str]] = field(default_factory=set)
-    image_refs: dict[str, tuple[int, str]] = field(default_factory=dict)  # digest: (delta, ref)
+    # digest: (count delta, reference of its newest event); a delta of 0 still moves the reference
+    image_refs: dict[str, tuple[int, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -212,7 +212,7 @@ class StreamTagService:
                     update={"name": digest})})
         errors.extend(validate_image(image))
         errors.raise_if_any(MAPPINGS, name)
-        size = len(image.model_dump_json(by_alias=True, exclude_none=True))
+        size = len(image.model_dump_json(by_alias=True, exclude_none=True).encode())
         if size > MAX_IMAGE_BYTES:
             raise TooLarge(f"image {image.metadata.name} metadata is {size} bytes; images are "
                            f"limited to {MAX_IMAGE_BYTES} bytes")

@@ -153,7 +153,7 @@ class StreamWrite:
         return ChangeSet(stream=stream, expected_version=self.expected_version,
                          put_tags=puts, delete_tags=list(self._deleted.values()),
                          history=self._history, follow=self._follow, unfollow=self._unfollow,
-                         image_refs={d: v for d, v in self._image_refs.items() if v[0]})
+                         image_refs=dict(self._image_refs))
 
     # -- helpers
 

@@ -178,3 +178,11 @@ def test_status_bodies_are_json_with_content_type(api):
     reply = api.get("/nothing")
     assert reply.headers["Content-Type"] == "application/json"
     json.loads(reply.body)
+
+
+def test_annotation_size_counts_bytes_not_characters(api):
+    body = {"kind": "ImageStream", "metadata": {"name": "x", "annotations": {"a": "é" * 140_000}}}
+    reply = api.post(ns_path("imagestreams"), body)
+    assert reply.status_code == 422
+    assert "Too long" in causes(reply)["metadata.annotations"]
+    assert_nothing_written(api)

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib.adapters.memory_store import MemoryStore
 from chalicelib.domain.errors import ConcurrentUpdate
 from chalicelib.domain.records import HistoryWrite, TagRecord
 from chalicelib.resources.stream import TagEventCondition, TagReference
@@ -244,13 +243,8 @@ def test_delete_stream_removes_everything(store: StreamStore) -> None:
     assert store.find_images(NS, "app", "sha256:", 2) == []
 
 
-
 def test_a_write_planned_on_a_deleted_stream_cannot_land_on_its_successor(
-        store: StreamStore, request: pytest.FixtureRequest) -> None:
-    if isinstance(store, MemoryStore):
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "MemoryStore.commit compares versions only; a stream created again starts at "
-            "the same version")))
+        store: StreamStore) -> None:
     read = create(store, stream())
     store.delete_stream(NS, "app", read.version)
     successor = create(store, replace(stream(), uid="second-life"))
