@@ -162,6 +162,7 @@ class RegistryServer:
     port: int = field(default_factory=free_port)
     keypair: Optional[KeyPair] = None
     token_server: Optional[TokenServer] = None
+    notifications: Optional[dict] = None  # the registry's `notifications` configuration
     _process: Optional[subprocess.Popen] = None
 
     @property
@@ -195,6 +196,8 @@ class RegistryServer:
             self.keypair = self.keypair or make_keypair(self.directory, "tls")
             config["http"]["tls"] = {"certificate": str(self.keypair.cert_path),
                                      "key": str(self.keypair.key_path)}
+        if self.notifications:
+            config["notifications"] = self.notifications
         path = self.directory / "config.yml"
         path.write_text(yaml.safe_dump(config))
         return path
@@ -266,9 +269,11 @@ def _die_with_parent() -> None:
 USERS = {"basic": {"alice": "wonderland-basic-secret"}, "token": {"bob": "builder-token-secret"}}
 
 
-def start_registry(directory: Path, flavour: str) -> RegistryServer:
+def start_registry(directory: Path, flavour: str,
+                   notifications: Optional[dict] = None) -> RegistryServer:
     directory.mkdir(parents=True, exist_ok=True)
-    server = RegistryServer(directory, flavour, dict(USERS.get(flavour, {})))
+    server = RegistryServer(directory, flavour, dict(USERS.get(flavour, {})),
+                            notifications=notifications)
     try:
         server.start()
     except BaseException:

@@ -1,0 +1,68 @@
+"""Pushes to the integrated registry: the one path ECR events, registry notifications and
+ImageStreamMappings share."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from ..domain.errors import AlreadyExists
+from ..resources.image import Image
+from ..resources.meta import ObjectMeta
+from ..resources.stream import ImageStream, ImageStreamMapping
+from .ports import StreamStore
+from .stream_tags import StreamTagService
+from .streams import StreamService
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Push:
+    namespace: str
+    stream: str
+    tag: str
+    image: Image  # what the tag moves to (a manifest list keeps its platforms in children)
+    children: tuple[Image, ...] = ()
+
+
+class PushService:
+    def __init__(self, store: StreamStore, streams: StreamService, tags: StreamTagService):
+        self.store = store
+        self.streams = streams
+        self.tags = tags
+
+    def apply(self, push: Push, still_current: Optional[Callable[[], bool]] = None) -> str:
+        """Record the image and move the tag, unless that already happened or is stale.
+
+        Returns "unchanged" (the tag already shows this image: a repeated event),
+        "recorded" (the registry's tag has moved on since: the image is kept, the tag is not
+        moved back) or "moved". A push to a stream that does not exist yet creates it, as
+        OpenShift's registry does.
+        """
+        digest = push.image.metadata.name or ""
+        for child in push.children:
+            self.store.put_image(child)
+        tag = self.store.get_tag(push.namespace, push.stream, push.tag)
+        if tag is not None and tag.head is not None and tag.head.image == digest and (
+                tag.head.docker_image_reference == push.image.docker_image_reference):
+            return "unchanged"
+        if still_current is not None and not still_current():
+            self.store.put_image(push.image)
+            logger.info("push of %s to %s/%s:%s is older than the registry's tag; image "
+                        "recorded, tag left alone", digest, push.namespace, push.stream, push.tag)
+            return "recorded"
+        self._ensure_stream(push.namespace, push.stream)
+        self.tags.map(push.namespace, ImageStreamMapping(
+            metadata=ObjectMeta(name=push.stream, namespace=push.namespace),
+            image=push.image, tag=push.tag))
+        return "moved"
+
+    def _ensure_stream(self, namespace: str, name: str) -> None:
+        if self.store.get_stream(namespace, name) is not None:
+            return
+        try:
+            self.streams.create(namespace, ImageStream(metadata=ObjectMeta(
+                name=name, annotations={"imagestreams.dev/created-by": "push"})))
+        except AlreadyExists:
+            pass  # a concurrent push created it
