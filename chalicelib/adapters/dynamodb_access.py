@@ -1,0 +1,98 @@
+"""Tokens (by the hash prefix) and role bindings (per namespace partition) in the table."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Optional
+
+from botocore.exceptions import ClientError
+
+from ..domain.errors import AlreadyExists
+from ..resources.rbac import RoleBinding
+from ..services.access import CLUSTERROLEBINDINGS, ROLEBINDINGS, TokenRecord
+
+CLUSTER_SCOPE = "-"  # the GSI key of tokens of users (not service accounts)
+
+
+def _token_key(token_id: str) -> dict[str, Any]:
+    return {"PK": {"S": f"TOKEN#{token_id}"}, "SK": {"S": "#"}}
+
+
+def _binding_pk(namespace: Optional[str]) -> str:
+    return f"RB#{namespace}" if namespace else "CRB"
+
+
+class DynamoTokenStore:
+    def __init__(self, client: Any, table: str):
+        self.client = client
+        self.table = table
+
+    def put_token(self, record: TokenRecord) -> None:
+        item = {**_token_key(record.id), "digest": {"S": record.digest},
+                "subject": {"S": record.subject}, "created": {"S": record.created.isoformat()},
+                "GSI1PK": {"S": f"TOKENS#{record.scope or CLUSTER_SCOPE}"},
+                "GSI1SK": {"S": f"{record.subject}#{record.id}"}}
+        if record.expires is not None:
+            item["expires"] = {"S": record.expires.isoformat()}
+        self.client.put_item(TableName=self.table, Item=item,
+                             ConditionExpression="attribute_not_exists(PK)")
+
+    def get_token(self, token_id: str) -> Optional[TokenRecord]:
+        item = self.client.get_item(TableName=self.table, Key=_token_key(token_id),
+                                    ConsistentRead=True).get("Item")
+        return _decode_token(token_id, item) if item else None
+
+    def delete_token(self, token_id: str) -> bool:
+        reply = self.client.delete_item(TableName=self.table, Key=_token_key(token_id),
+                                        ReturnValues="ALL_OLD")
+        return "Attributes" in reply
+
+    def list_tokens(self, scope: Optional[str]) -> list[TokenRecord]:
+        pages = self.client.get_paginator("query").paginate(
+            TableName=self.table, IndexName="GSI1", KeyConditionExpression="GSI1PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"TOKENS#{scope or CLUSTER_SCOPE}"}})
+        return [_decode_token(item["PK"]["S"][len("TOKEN#"):], item)
+                for page in pages for item in page["Items"]]
+
+
+def _decode_token(token_id: str, item: dict[str, Any]) -> TokenRecord:
+    expires = item.get("expires", {}).get("S")
+    return TokenRecord(token_id, item["digest"]["S"], item["subject"]["S"],
+                       datetime.fromisoformat(item["created"]["S"]),
+                       datetime.fromisoformat(expires) if expires else None)
+
+
+class DynamoBindingStore:
+    def __init__(self, client: Any, table: str):
+        self.client = client
+        self.table = table
+
+    def create_binding(self, namespace: Optional[str], binding: RoleBinding) -> None:
+        name = binding.metadata.name or ""
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item={"PK": {"S": _binding_pk(namespace)}, "SK": {"S": name},
+                      "binding": {"S": binding.model_dump_json(by_alias=True, exclude_none=True)}},
+                ConditionExpression="attribute_not_exists(PK)")
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                resource = ROLEBINDINGS if namespace else CLUSTERROLEBINDINGS
+                raise AlreadyExists.of(resource, name) from exc
+            raise
+
+    def get_binding(self, namespace: Optional[str], name: str) -> Optional[RoleBinding]:
+        item = self.client.get_item(TableName=self.table, Key={
+            "PK": {"S": _binding_pk(namespace)}, "SK": {"S": name}}, ConsistentRead=True).get("Item")
+        return RoleBinding.model_validate_json(item["binding"]["S"]) if item else None
+
+    def list_bindings(self, namespace: Optional[str]) -> list[RoleBinding]:
+        pages = self.client.get_paginator("query").paginate(
+            TableName=self.table, KeyConditionExpression="PK = :pk", ConsistentRead=True,
+            ExpressionAttributeValues={":pk": {"S": _binding_pk(namespace)}})
+        return [RoleBinding.model_validate_json(item["binding"]["S"])
+                for page in pages for item in page["Items"]]
+
+    def delete_binding(self, namespace: Optional[str], name: str) -> bool:
+        reply = self.client.delete_item(TableName=self.table, Key={
+            "PK": {"S": _binding_pk(namespace)}, "SK": {"S": name}}, ReturnValues="ALL_OLD")
+        return "Attributes" in reply

@@ -1,0 +1,73 @@
+"""Who may do what: the roles, their rules, and the decision. Pure: bindings come in."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Optional
+
+CLUSTER_ROLES = ("cluster-admin", "cluster-reader")
+NAMESPACE_ROLES = ("admin", "edit", "view", "system:image-puller")
+ROLES = CLUSTER_ROLES + NAMESPACE_ROLES
+READ = frozenset({"get", "list"})
+WRITE = frozenset({"create", "update", "patch", "delete"})
+ALL = READ | WRITE
+STREAM_CONTENT = ("imagestreams", "imagestreamtags", "imagestreamimages")
+EDITED = ("imagestreams", "imagestreamtags", "imagestreamimports", "imagestreammappings",
+          "imagestreams/triggers")
+ADMINISTERED = EDITED + ("imagestreamimages", "rolebindings", "secrets", "tokens")
+
+# resource: verbs, per namespace role. Cluster-scoped resources need a cluster role.
+RULES: dict[str, dict[str, frozenset[str]]] = {
+    "admin": {resource: ALL for resource in ADMINISTERED},
+    "edit": {**{resource: ALL for resource in EDITED}, "imagestreamimages": READ},
+    "view": {**{resource: READ for resource in STREAM_CONTENT}, "imagestreams/triggers": READ},
+    "system:image-puller": {"imagestreamtags": frozenset({"get"}),
+                            "imagestreamimages": frozenset({"get"})},
+}
+SERVICE_ACCOUNT = re.compile(r"system:serviceaccount:([a-z0-9]([-a-z0-9]*[a-z0-9])?):"
+                             r"([a-z0-9]([-a-z0-9]*[a-z0-9])?)")
+USER = re.compile(r"[A-Za-z0-9][A-Za-z0-9@._-]{0,252}")
+
+
+@dataclass(frozen=True)
+class Binding:
+    """One role granted to one subject, cluster-wide (namespace None) or in a namespace."""
+
+    subject: str
+    role: str
+    namespace: Optional[str] = None
+
+
+def subject_error(subject: str) -> Optional[str]:
+    """Why `subject` is not a user or service account name, or None."""
+    if subject.startswith("system:"):
+        return None if SERVICE_ACCOUNT.fullmatch(subject) else (
+            "service accounts are named system:serviceaccount:<namespace>:<name>")
+    return None if USER.fullmatch(subject) else (
+        "user names are 1-253 letters, digits, '@', '.', '_' or '-'")
+
+
+def service_account_namespace(subject: str) -> Optional[str]:
+    match = SERVICE_ACCOUNT.fullmatch(subject)
+    return match.group(1) if match else None
+
+
+def allowed(bindings: Iterable[Binding], namespace: Optional[str], resource: str,
+            verb: str) -> bool:
+    """Whether the subject holding `bindings` may `verb` `resource` (in `namespace`)."""
+    for binding in bindings:
+        if binding.role == "cluster-admin" and binding.namespace is None:
+            return True
+        if binding.role == "cluster-reader" and binding.namespace is None and verb in READ \
+                and resource not in ("secrets", "tokens"):
+            return True
+        # A namespace role bound cluster-wide (namespace None) holds in every namespace.
+        if namespace is not None and binding.namespace in (namespace, None) and \
+                verb in RULES.get(binding.role, {}).get(resource, frozenset()):
+            return True
+    return False
+
+
+def may_pull_from(bindings: Iterable[Binding], namespace: str) -> bool:
+    """Tagging from another namespace's stream needs at least image-puller there."""
+    return allowed(bindings, namespace, "imagestreamimages", "get")

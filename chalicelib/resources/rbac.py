@@ -1,0 +1,63 @@
+"""RoleBinding and ClusterRoleBinding (rbac.authorization.k8s.io/v1), and access tokens."""
+from __future__ import annotations
+
+from typing import Optional
+
+from pydantic import Field
+
+from .meta import ListMeta, Model, ObjectMeta, Time
+
+RBAC_VERSION = "rbac.authorization.k8s.io/v1"
+TOKENS_VERSION = "imagestreams.dev/v1"
+
+
+class Subject(Model):
+    kind: str  # User, ServiceAccount or Group
+    name: str
+    namespace: Optional[str] = None
+    api_group: Optional[str] = Field(default=None, alias="apiGroup")
+
+
+class RoleRef(Model):
+    api_group: str = Field(default="rbac.authorization.k8s.io", alias="apiGroup")
+    kind: str = "ClusterRole"
+    name: str
+
+
+class RoleBinding(Model):
+    kind: str = "RoleBinding"
+    api_version: str = Field(default=RBAC_VERSION, alias="apiVersion")
+    metadata: ObjectMeta = Field(default_factory=ObjectMeta)
+    role_ref: RoleRef = Field(alias="roleRef")
+    subjects: list[Subject] = Field(default_factory=list)
+
+
+class RoleBindingList(Model):
+    kind: str = "RoleBindingList"
+    api_version: str = Field(default=RBAC_VERSION, alias="apiVersion")
+    metadata: ListMeta = Field(default_factory=ListMeta)
+    items: list[RoleBinding] = Field(default_factory=list)
+
+
+class AccessTokenSpec(Model):
+    subject: str  # "alice" or "system:serviceaccount:<namespace>:<name>"
+    expiration_timestamp: Optional[Time] = Field(default=None, alias="expirationTimestamp")
+
+
+class AccessTokenStatus(Model):
+    token: Optional[str] = None  # only in the answer to the create that made it
+
+
+class AccessToken(Model):
+    kind: str = "AccessToken"
+    api_version: str = Field(default=TOKENS_VERSION, alias="apiVersion")
+    metadata: ObjectMeta = Field(default_factory=ObjectMeta)
+    spec: AccessTokenSpec
+    status: Optional[AccessTokenStatus] = None
+
+
+class AccessTokenList(Model):
+    kind: str = "AccessTokenList"
+    api_version: str = Field(default=TOKENS_VERSION, alias="apiVersion")
+    metadata: ListMeta = Field(default_factory=ListMeta)
+    items: list[AccessToken] = Field(default_factory=list)

@@ -1,0 +1,200 @@
+"""Authentication by token, authorization by role bindings, and the APIs managing both."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable, Optional, Protocol
+
+from ..domain.errors import FieldErrors, Forbidden, NotFound, Unauthorized
+from ..domain.rbac import (NAMESPACE_ROLES, ROLES, Binding, allowed,
+                           may_pull_from, service_account_namespace, subject_error)
+from ..domain.validation import invalid, not_supported, required, validate_namespace
+from ..resources.meta import ObjectMeta, now as utc_now
+from ..resources.rbac import AccessToken, AccessTokenSpec, AccessTokenStatus, RoleBinding
+
+TOKEN_PREFIX = "isk_"
+ROLEBINDINGS = "rolebindings.rbac.authorization.k8s.io"
+CLUSTERROLEBINDINGS = "clusterrolebindings.rbac.authorization.k8s.io"
+TOKENS = "accesstokens.imagestreams.dev"
+ANONYMOUS = "system:anonymous"
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    id: str  # the first 16 hex digits of the token's SHA-256: a lookup key, not a secret
+    digest: str  # the token's full SHA-256; the token itself is never stored
+    subject: str
+    created: datetime
+    expires: Optional[datetime] = None
+
+    @property
+    def scope(self) -> Optional[str]:
+        """The namespace whose admins manage this token (service accounts), else None."""
+        return service_account_namespace(self.subject)
+
+
+class TokenStore(Protocol):
+    def put_token(self, record: TokenRecord) -> None: ...
+
+    def get_token(self, token_id: str) -> Optional[TokenRecord]: ...
+
+    def delete_token(self, token_id: str) -> bool: ...
+
+    def list_tokens(self, scope: Optional[str]) -> list[TokenRecord]: ...
+
+
+class BindingStore(Protocol):
+    def create_binding(self, namespace: Optional[str], binding: RoleBinding) -> None:
+        """AlreadyExists if the name is taken (namespace None: a ClusterRoleBinding)."""
+
+    def get_binding(self, namespace: Optional[str], name: str) -> Optional[RoleBinding]: ...
+
+    def list_bindings(self, namespace: Optional[str]) -> list[RoleBinding]: ...
+
+    def delete_binding(self, namespace: Optional[str], name: str) -> bool: ...
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# Who the current request acts for, so a service can check access to another namespace's
+# stream (a cross-namespace tag source) without the API layer knowing why.
+current_subject_bindings: ContextVar[Optional[list[Binding]]] = ContextVar(
+    "current_subject_bindings", default=None)
+
+
+def check_source_access(namespace: str, field: str) -> None:
+    """Forbidden unless the current subject may pull from `namespace` (no subject: internal)."""
+    bindings = current_subject_bindings.get()
+    if bindings is not None and not may_pull_from(bindings, namespace):
+        raise Forbidden(f'{field}: Forbidden: you may not pull images from namespace '
+                        f'"{namespace}"')
+
+
+class AccessService:
+    def __init__(self, tokens: TokenStore, bindings: BindingStore,
+                 clock: Callable[[], datetime] = utc_now):
+        self.tokens = tokens
+        self.bindings = bindings
+        self.clock = clock
+
+    # -- authentication
+
+    def authenticate(self, token: Optional[str]) -> str:
+        """The subject a bearer token stands for; Unauthorized for anything else."""
+        if not token or not token.startswith(TOKEN_PREFIX):
+            raise Unauthorized("a valid bearer token is required")
+        digest = token_digest(token)
+        record = self.tokens.get_token(digest[:16])
+        if record is None or not hmac.compare_digest(record.digest, digest):
+            raise Unauthorized("the bearer token is not valid")
+        if record.expires is not None and record.expires <= self.clock():
+            raise Unauthorized("the bearer token has expired")
+        return record.subject
+
+    # -- authorization
+
+    def bindings_of(self, subject: str, namespace: Optional[str]) -> list[Binding]:
+        found = []
+        scopes = [None] + ([namespace] if namespace else [])
+        for scope in scopes:
+            for binding in self.bindings.list_bindings(scope):
+                if any(_names(s, scope) == subject for s in binding.subjects):
+                    found.append(Binding(subject, binding.role_ref.name, scope))
+        return found
+
+    def authorize(self, subject: str, namespace: Optional[str], resource: str,
+                  verb: str) -> list[Binding]:
+        """The subject's bindings if it may; Forbidden (saying nothing of existence) if not."""
+        held = self.bindings_of(subject, namespace)
+        if not allowed(held, namespace, resource, verb):
+            where = f' in the namespace "{namespace}"' if namespace else " at the cluster scope"
+            raise Forbidden(f'User "{subject}" cannot {verb} resource "{resource}"{where}')
+        return held
+
+    # -- tokens
+
+    def create_token(self, body: AccessToken, namespace: Optional[str]) -> AccessToken:
+        errors = FieldErrors()
+        problem = subject_error(body.spec.subject)
+        if problem:
+            errors.items.append(invalid("spec.subject", body.spec.subject, problem))
+        elif namespace is not None and service_account_namespace(body.spec.subject) != namespace:
+            errors.items.append(invalid("spec.subject", body.spec.subject,
+                                        f"must be a service account of namespace {namespace}"))
+        errors.raise_if_any(TOKENS, body.metadata.name or "")
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        digest = token_digest(token)
+        record = TokenRecord(digest[:16], digest, body.spec.subject, self.clock(),
+                             body.spec.expiration_timestamp)
+        self.tokens.put_token(record)
+        view = _token_view(record)
+        view.status = AccessTokenStatus(token=token)
+        return view
+
+    def list_tokens(self, namespace: Optional[str]) -> list[AccessToken]:
+        return [_token_view(r) for r in self.tokens.list_tokens(namespace)]
+
+    def revoke_token(self, token_id: str, namespace: Optional[str]) -> None:
+        record = self.tokens.get_token(token_id) if len(token_id) == 16 else None
+        if record is None or record.scope != namespace:
+            raise NotFound.of(TOKENS, token_id)
+        self.tokens.delete_token(token_id)
+
+    # -- role bindings
+
+    def create_binding(self, namespace: Optional[str], body: RoleBinding) -> RoleBinding:
+        resource = ROLEBINDINGS if namespace else CLUSTERROLEBINDINGS
+        errors = FieldErrors()
+        name = body.metadata.name or ""
+        if not name:
+            errors.items.append(required("metadata.name"))
+        if namespace is not None:
+            errors.extend(validate_namespace(namespace))
+        roles = NAMESPACE_ROLES if namespace else ROLES
+        if body.role_ref.name not in roles:
+            errors.items.append(not_supported("roleRef.name", body.role_ref.name, roles))
+        if not body.subjects:
+            errors.items.append(required("subjects"))
+        for index, subject in enumerate(body.subjects):
+            problem = subject_error(_names(subject, namespace))
+            if subject.kind not in ("User", "ServiceAccount") or problem:
+                errors.items.append(invalid(f"subjects[{index}]", subject.name,
+                                            problem or "kind must be User or ServiceAccount"))
+        errors.raise_if_any(resource, name)
+        stored = body.model_copy(update={
+            "kind": "RoleBinding" if namespace else "ClusterRoleBinding",
+            "metadata": ObjectMeta(
+            name=name, namespace=namespace, creation_timestamp=self.clock(),
+            uid=secrets.token_hex(16), labels=body.metadata.labels)})
+        self.bindings.create_binding(namespace, stored)
+        return stored
+
+    def get_binding(self, namespace: Optional[str], name: str) -> RoleBinding:
+        binding = self.bindings.get_binding(namespace, name)
+        if binding is None:
+            raise NotFound.of(ROLEBINDINGS if namespace else CLUSTERROLEBINDINGS, name)
+        return binding
+
+    def delete_binding(self, namespace: Optional[str], name: str) -> None:
+        if not self.bindings.delete_binding(namespace, name):
+            raise NotFound.of(ROLEBINDINGS if namespace else CLUSTERROLEBINDINGS, name)
+
+
+def _names(subject, namespace: Optional[str]) -> str:
+    """A binding subject as the subject string a token carries."""
+    if subject.kind == "ServiceAccount":
+        return f"system:serviceaccount:{subject.namespace or namespace}:{subject.name}"
+    return subject.name
+
+
+def _token_view(record: TokenRecord) -> AccessToken:
+    return AccessToken(
+        metadata=ObjectMeta(name=record.id, namespace=record.scope,
+                            creation_timestamp=record.created),
+        spec=AccessTokenSpec(subject=record.subject, expiration_timestamp=record.expires))
