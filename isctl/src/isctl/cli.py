@@ -1,0 +1,74 @@
+"""The `isctl` command: oc's global flags, the subcommands, and exit codes.
+
+Exit codes: 0 success, 1 an error (the server's Status message, or a client-side check),
+2 a usage error. `main()` takes the HTTP session and environment as parameters so tests
+run the real command line against the app in process.
+"""
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any, Callable, Mapping, Optional, Sequence
+
+import click
+import requests
+
+from . import __version__
+from .commands.describe import describe
+from .commands.events import events
+from .commands.get import get
+from .commands.history import history, rollback
+from .commands.import_image import import_image
+from .commands.login import config_group, login, project
+from .commands.objects import apply, create, delete
+from .commands.tag import tag
+from .errors import ApiError, CliError, error_message
+from .runtime import Runtime, connection_options
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="isctl")
+@connection_options
+def cli() -> None:
+    """isctl: OpenShift image streams from the command line, the way oc does them."""
+
+
+for _command in (login, project, config_group, get, describe, tag, import_image, create,
+                 apply, delete, history, rollback, events):
+    cli.add_command(_command)
+
+
+def main(argv: Optional[Sequence[str]] = None, *, session: Optional[requests.Session] = None,
+         env: Optional[Mapping[str, str]] = None, cwd: Optional[Path] = None,
+         stdin: Optional[IO[str]] = None, clock: Optional[Callable[[], datetime]] = None,
+         sqs: Optional[Any] = None) -> int:
+    """Run one command line and return its exit code (never raises for command errors)."""
+    rt = Runtime(session=session, stdin=stdin, sqs=sqs)
+    if env is not None:
+        rt.env = dict(env)
+    if cwd is not None:
+        rt.cwd = cwd
+    if clock is not None:
+        rt.clock = clock
+    try:
+        result = cli.main(args=list(argv) if argv is not None else None, prog_name="isctl",
+                          obj=rt, standalone_mode=False)
+    except click.exceptions.UsageError as exc:
+        exc.show()
+        return 2
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("Aborted!", err=True)
+        return 1
+    except (ApiError, CliError) as exc:
+        click.echo(error_message(exc), err=True)
+        return getattr(exc, "code", 1) if isinstance(exc, CliError) else 1
+    return result if isinstance(result, int) else 0
+
+
+def run() -> None:
+    """The console script."""
+    sys.exit(main())

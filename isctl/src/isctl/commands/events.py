@@ -1,0 +1,105 @@
+"""Beyond oc: `isctl events` prints tag changes from a trigger's SQS queue as they arrive.
+
+By default it reads the local stack's demo queue (`demo_queue_url`, `aws_endpoint` and
+`region` of .local/endpoint.json). Messages are ImageStreamTagEvent JSON, delivered raw or
+inside an SNS envelope; each is deleted once printed unless --keep is given.
+"""
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Optional
+
+import click
+
+from ..config import find_local_endpoint, read_local_endpoint
+from ..errors import CliError
+from ..runtime import Runtime, echo, runtime
+
+
+def _local(rt: Runtime) -> dict:
+    endpoint = find_local_endpoint(rt.cwd)
+    return read_local_endpoint(endpoint) if endpoint else {}
+
+
+def _client(rt: Runtime, region: Optional[str], endpoint_url: Optional[str], local: dict) -> Any:
+    if rt.sqs is not None:
+        return rt.sqs
+    try:
+        import boto3  # optional: only this command needs it
+    except ImportError as exc:
+        raise CliError("isctl events needs boto3: pip install 'isctl[events]'") from exc
+    options: dict[str, Any] = {
+        "region_name": region or local.get("region") or rt.env.get("AWS_REGION")
+        or rt.env.get("AWS_DEFAULT_REGION") or "us-east-1"}
+    if endpoint_url or local.get("aws_endpoint"):
+        options["endpoint_url"] = endpoint_url or local["aws_endpoint"]
+        if not rt.env.get("AWS_ACCESS_KEY_ID"):
+            # the local emulator accepts any credentials; AWS itself never sees these
+            options.update(aws_access_key_id="local", aws_secret_access_key="local")
+    return boto3.client("sqs", **options)
+
+
+def decode(body: str) -> Optional[dict]:
+    """The tag event of a message body, unwrapping an SNS envelope; None if it is not one."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if isinstance(data, dict) and data.get("Type") == "Notification" and "Message" in data:
+        return decode(data["Message"])
+    return data if isinstance(data, dict) and data.get("kind") == "ImageStreamTagEvent" else None
+
+
+def line(event: dict) -> str:
+    where = f"{event.get('namespace')}/{event.get('imageStream')}:{event.get('tag')}"
+    previous = (event.get("previous") or {}).get("dockerImageReference")
+    target = event.get("dockerImageReference") or "<none>"
+    text = f"{event.get('time', '')}  {event.get('type', ''):<7}  {where}  {target}"
+    return text + (f"  (was {previous})" if previous else "")
+
+
+@click.command("events")
+@click.option("--queue", "queue_url", help="SQS queue URL (default: the local demo queue).")
+@click.option("--region", help="AWS region of the queue.")
+@click.option("--endpoint-url", help="SQS endpoint (default: the local stack's emulator).")
+@click.option("--timeout", type=float, help="Stop after this many seconds.")
+@click.option("--count", type=int, help="Stop after this many messages.")
+@click.option("-o", "--output", type=click.Choice(("json",)), help="Print each event as JSON.")
+@click.option("--keep", is_flag=True, help="Leave the messages on the queue.")
+def events(queue_url: Optional[str], region: Optional[str], endpoint_url: Optional[str],
+           timeout: Optional[float], count: Optional[int], output: Optional[str],
+           keep: bool) -> int:
+    """Print image stream tag changes from a trigger's queue as they arrive."""
+    rt = runtime()
+    local = {} if (queue_url and endpoint_url) else _local(rt)
+    queue_url = queue_url or local.get("demo_queue_url")
+    if not queue_url:
+        raise CliError("no queue: pass --queue URL, or start the local stack (make run) which "
+                       "has a demo queue")
+    sqs = _client(rt, region, endpoint_url, local)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    seen = 0
+    try:
+        while count is None or seen < count:
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                break
+            wait = 20 if remaining is None else max(0, min(20, int(remaining)))
+            reply = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
+                                        WaitTimeSeconds=wait)
+            for message in reply.get("Messages", []):
+                event = decode(message.get("Body", ""))
+                if event is not None and (count is None or seen < count):
+                    echo(json.dumps(event, sort_keys=True) if output == "json" else line(event))
+                    seen += 1
+                elif event is not None:
+                    continue  # beyond --count: leave it for the next reader
+                if not keep:
+                    sqs.delete_message(QueueUrl=queue_url,
+                                       ReceiptHandle=message["ReceiptHandle"])
+            if not reply.get("Messages") and wait == 0:
+                time.sleep(min(0.2, max(remaining or 0, 0)))
+    except KeyboardInterrupt:
+        pass
+    return 0

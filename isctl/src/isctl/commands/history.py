@@ -1,0 +1,138 @@
+"""Beyond oc: `isctl history` shows a tag's history; `isctl rollback` moves the tag back to an
+older image of that history by tagging from `stream@digest` (the history keeps everything)."""
+from __future__ import annotations
+
+from typing import Optional
+
+import click
+
+from .. import printers, tagorder
+from ..errors import CliError
+from ..http import Client, ns_path
+from ..humanize import ago
+from ..references import split_stream_tag
+from ..runtime import connection_options, echo, runtime
+from ..tabwriter import table
+
+
+def _tag_name(arg: str) -> tuple[str, str]:
+    kind, _, name = arg.rpartition("/")
+    if kind and kind.lower() not in ("istag", "imagestreamtag", "imagestreamtags"):
+        raise click.UsageError(f'expected NAME:TAG or istag/NAME:TAG, got "{arg}"')
+    parts = split_stream_tag(name)
+    if parts is None:
+        raise click.UsageError(f'"{name}" must be of the form <stream_name>:<tag>')
+    return parts
+
+
+def _history(client: Client, namespace: str, stream_name: str, tag: str) -> tuple[dict, list]:
+    # the istag first, so a missing tag is the server's own NotFound
+    client.get(ns_path(namespace, "imagestreamtags", f"{stream_name}:{tag}"))
+    stream = client.get(ns_path(namespace, "imagestreams", stream_name))
+    return stream, (tagorder.status_tag(stream, tag) or {}).get("items") or []
+
+
+def _short(image: str, wide: bool) -> str:
+    if not image:
+        return "<none>"
+    algorithm, _, digest = image.partition(":")
+    return image if wide or not digest else f"{algorithm}:{digest[:12]}"
+
+
+@click.command("history")
+@click.argument("name")
+@click.option("-o", "--output", type=click.Choice(("wide", "json", "yaml")))
+@connection_options
+def history(name: str, output: Optional[str]) -> int:
+    """The images a tag pointed at, newest first; STEP is what `rollback --steps` counts."""
+    stream_name, tag = _tag_name(name)
+    rt = runtime()
+    _, items = _history(rt.client(), rt.namespace, stream_name, tag)
+    if output in ("json", "yaml"):
+        echo(printers.dump({"tag": f"{stream_name}:{tag}", "items": items}, output))
+        return 0
+    if not items:
+        echo(f"No history for {stream_name}:{tag}.", err=True)
+        return 0
+    now, wide = rt.now(), output == "wide"
+    rows = [["STEP", "IMAGE", "IMAGE REFERENCE", "GENERATION", "CREATED"]]
+    for step, event in enumerate(items):
+        rows.append([str(step), _short(event.get("image", ""), wide),
+                     event.get("dockerImageReference", ""), str(event.get("generation", 0)),
+                     ago(event.get("created"), now)])
+    echo(table(rows))
+    return 0
+
+
+def _pick(items: list[dict], to: Optional[str], steps: Optional[int], name: str) -> dict:
+    if to:
+        wanted = to if ":" in to else f"sha256:{to}"
+        images = {e["image"] for e in items[1:] if e.get("image", "").startswith(wanted)}
+        if len(images) > 1:
+            raise CliError(f'"{to}" matches more than one image in the history of {name}')
+        if not images:
+            raise CliError(f'no image "{to}" in the history of {name}')
+        return next(e for e in items[1:] if e.get("image") in images)
+    count = 1 if steps is None else steps
+    if count < 1:
+        raise click.UsageError("--steps must be at least 1")
+    if count >= len(items):
+        raise CliError(f"{name} has only {max(len(items) - 1, 0)} older entries in its history")
+    return items[count]
+
+
+def _label(stream: str, event: dict) -> str:
+    return f"{stream}@{event['image']}" if event.get("image") else event.get(
+        "dockerImageReference", "")
+
+
+@click.command("rollback")
+@click.argument("name")
+@click.option("--to", help="The image (digest or unique prefix) to go back to.")
+@click.option("--steps", type=int, help="How many entries back in the history (default 1).")
+@connection_options
+def rollback(name: str, to: Optional[str], steps: Optional[int]) -> int:
+    """Point a tag at an older image of its own history again."""
+    if to and steps is not None:
+        raise click.UsageError("--to and --steps may not be both specified")
+    stream_name, tag = _tag_name(name)
+    rt = runtime()
+    client, namespace, now = rt.client(), rt.namespace, rt.now()
+    stream, items = _history(client, namespace, stream_name, tag)
+    full = f"{stream_name}:{tag}"
+    if not items:
+        raise CliError(f"{full} has no history to roll back")
+    current, target = items[0], _pick(items, to, steps, full)
+    if (current.get("image"), current.get("dockerImageReference")) == (
+            target.get("image"), target.get("dockerImageReference")):
+        echo(f"Tag {full} already points to {_label(stream_name, target)}.")
+        return 0
+    old_spec = tagorder.spec_tag(stream, tag) or {}
+    _warn_about_spec(full, old_spec)
+    source = ({"kind": "ImageStreamImage", "name": f"{stream_name}@{target['image']}"}
+              if target.get("image") else
+              {"kind": "DockerImage", "name": target.get("dockerImageReference", "")})
+    spec = {"name": tag, "from": source, "referencePolicy": old_spec.get("referencePolicy")
+            or {"type": "Source"}}
+    if not target.get("image"):
+        spec["reference"] = True  # a pull spec without an image: record it, import nothing
+    client.put(ns_path(namespace, "imagestreamtags", full),
+               {"apiVersion": "image.openshift.io/v1", "kind": "ImageStreamTag",
+                "metadata": {"name": full, "namespace": namespace}, "tag": spec})
+    echo(f"Tag {full} rolled back from {_label(stream_name, current)} to "
+         f"{_label(stream_name, target)}.")
+    for word, event in (("was", current), ("now", target)):
+        echo(f"  {word}: {event.get('dockerImageReference', '')} (generation "
+             f"{event.get('generation', 0)}, first tagged {ago(event.get('created'), now)})")
+    return 0
+
+
+def _warn_about_spec(name: str, spec: dict) -> None:
+    source = spec.get("from") or {}
+    if source.get("kind") == "ImageStreamTag":
+        echo(f"warning: {name} tracked {source.get('name')}; it now stays on the image it was "
+             "rolled back to", err=True)
+    elif source.get("kind") == "DockerImage" and (spec.get("importPolicy") or {}).get(
+            "scheduled"):
+        echo(f"warning: {name} was imported periodically from {source.get('name')}; "
+             "periodic import is now off", err=True)

@@ -1,0 +1,142 @@
+"""What `import-image` sends and prints: the plan of ImageStreamImports and oc's output."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from ..describe import describe_image, describe_stream
+from ..errors import ApiError, CliError
+from ..http import ns_path
+from ..progress import Progress
+from ..runtime import Runtime, echo
+from .import_image import Importer, _single_tag
+
+
+def _plan(importer: Importer, stream: Optional[dict], target: str, tag: str,
+          source: Optional[str], confirm: bool, all_tags: bool
+          ) -> tuple[dict, dict[str, str], Optional[str]]:
+    """(stream, tags to import, repository to set) following oc's createImageImport."""
+    if stream is None:
+        if not confirm:
+            raise CliError(f'no image stream named "{importer.name}" exists, pass --confirm to '
+                           "create and import")
+        origin = source or target
+        return {"metadata": {"name": importer.name}, "spec": {}}, (
+            {} if all_tags else {tag: origin}), origin if all_tags else None
+    if not all_tags:
+        final, origin = _single_tag(stream, tag, source)
+        return stream, {final: origin}, None
+    current = (stream.get("spec") or {}).get("dockerImageRepository") or ""
+    origin = source or current
+    if not origin:
+        tags = {ref["name"]: (ref.get("from") or {}).get("name", "")
+                for ref in (stream.get("spec") or {}).get("tags") or []
+                if (ref.get("from") or {}).get("kind") == "DockerImage"}
+        if not tags:
+            raise CliError("image stream does not have tags pointing to external container "
+                           "images")
+        return stream, tags, None
+    if origin != current and not confirm:
+        if not current:
+            raise CliError("the image stream does not currently import an entire Docker "
+                           "repository, pass --confirm to update")
+        raise CliError(f'the image stream has a different import spec "{current}", pass '
+                       "--confirm to update")
+    return stream, {}, origin
+
+
+def run_import(rt: Runtime, importer: Importer, target: str, tag: str, source: Optional[str],
+               *, confirm: bool, all_tags: bool) -> int:
+    client, namespace, name = importer.client, importer.namespace, importer.name
+    try:
+        existing: Optional[dict] = client.get(ns_path(namespace, "imagestreams", name))
+    except ApiError as error:
+        if not error.is_not_found():
+            raise
+        existing = None
+    stream, tags, repository = _plan(importer, existing, target, tag, source, confirm, all_tags)
+    additional: list[str] = []
+    if repository:
+        listing = importer.send(importer.repository_import(stream, repository, dry_run=True))
+        found = ((listing.get("status") or {}).get("repository") or {})
+        tags = {image["tag"]: f"{repository}:{image['tag']}"
+                for image in found.get("images") or [] if image.get("tag")}
+        additional = list(found.get("additionalTags") or [])
+        if not importer.dry_run:
+            _set_repository(client, namespace, name, existing, repository)
+    results = _import_each(importer, stream, tags, rt) if all_tags else [
+        importer.send(importer.tags_import(stream, tags))]
+    _print(importer, results, tags, additional, rt)
+    return 0
+
+
+def _set_repository(client, namespace: str, name: str, existing: Optional[dict],
+                    repository: str) -> None:
+    """Record the repository as the stream's import source, as a repository import does."""
+    if existing is None:
+        client.post(ns_path(namespace, "imagestreams"),
+                    {"apiVersion": "image.openshift.io/v1", "kind": "ImageStream",
+                     "metadata": {"name": name}, "spec": {"dockerImageRepository": repository}})
+    elif (existing.get("spec") or {}).get("dockerImageRepository") != repository:
+        client.patch(ns_path(namespace, "imagestreams", name),
+                     {"spec": {"dockerImageRepository": repository}})
+
+
+def _import_each(importer: Importer, stream: dict, tags: dict[str, str], rt: Runtime
+                 ) -> list[dict]:
+    """One ImageStreamImport per tag, so the bar moves as each tag lands."""
+    progress = Progress(len(tags), f"Importing {len(tags)} tags") if len(tags) > 1 else None
+    results = []
+    for tag, origin in tags.items():
+        try:
+            result = importer.send(importer.tags_import(stream, {tag: origin}))
+            imported = (result.get("status") or {}).get("import")
+            if imported:  # the next import must name the stream's new version
+                stream = imported
+        except ApiError as error:
+            result = {"spec": {"images": [{"to": {"name": tag}}]}, "status": {"images": [
+                {"tag": tag, "status": {"status": "Failure", "message": error.message}}]}}
+        results.append(result)
+        if progress:
+            progress.advance(tag)
+    if progress:
+        progress.close()
+    return results
+
+
+def _failed(result: dict) -> bool:
+    status = result.get("status") or {}
+    repository = status.get("repository") or {}
+    return (any((i.get("status") or {}).get("status") == "Failure" for i in
+                status.get("images") or [])
+            or (repository.get("status") or {}).get("status") == "Failure")
+
+
+def _print(importer: Importer, results: list[dict], tags: dict[str, str],
+           additional: list[str], rt: Runtime) -> None:
+    now, name = rt.now(), importer.name
+    message = "imported with errors" if any(_failed(r) for r in results) else "imported"
+    if importer.dry_run:
+        message += " (dry run)"
+    message += "\n\n"
+    stream: Optional[dict] = None
+    for result in results:
+        stream = (result.get("status") or {}).get("import") or stream
+    if stream:
+        message += describe_stream(stream, now) + "\n"
+    for result in results:
+        status = result.get("status") or {}
+        wanted = [(i.get("to") or {}).get("name", "") for i in
+                  (result.get("spec") or {}).get("images") or []]
+        images = list((status.get("repository") or {}).get("images") or [])
+        images += status.get("images") or []
+        for index, image in enumerate(images):
+            tag = image.get("tag") or (wanted[index] if index < len(wanted) else "")
+            if image.get("image"):
+                message += describe_image(image["image"], f"{name}:{tag}", now) + "\n"
+            else:
+                reason = (image.get("status") or {}).get("message", "")
+                echo(f"error: tag {tag} failed: {reason}", err=True)
+    if additional:
+        message += (f"\ninfo: The remote repository contained {len(additional)} additional "
+                    f"tags which were not imported: {', '.join(additional)}\n")
+    echo(f"imagestream.image.openshift.io/{name} {message}")

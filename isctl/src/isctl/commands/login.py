@@ -1,0 +1,147 @@
+"""`isctl login`, `isctl project` and `isctl config`: contexts in the config file."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from ..config import (
+    ConfigFile, Context, config_path, context_name, find_local_endpoint, read_local_endpoint,
+)
+from ..errors import ApiError, CliError
+from ..http import GROUP, Client, ns_path
+from ..runtime import echo, runtime
+from ..tabwriter import table
+
+
+@click.command("login")
+@click.argument("server_arg", metavar="[SERVER]", required=False)
+@click.option("-s", "--server", help="The service's API address.")
+@click.option("--token", help="Bearer token; empty for a service without authentication.")
+@click.option("--from-local", "from_local", is_flag=False, flag_value=".", default=None,
+              metavar="[DIR]", help="Use the local stack's .local/endpoint.json (found from "
+              "DIR or the current directory upwards).")
+@click.option("-n", "--namespace", help="The namespace to use after login.")
+@click.option("--context", "context_arg", help="Name of the context to write.")
+@click.option("--config", "config_file", help="Path to the config file to write.")
+def login(server_arg: Optional[str], server: Optional[str], token: Optional[str],
+          from_local: Optional[str], namespace: Optional[str], context_arg: Optional[str],
+          config_file: Optional[str]) -> int:
+    """Log in to a server and save it as the current context."""
+    rt = runtime()
+    config = ConfigFile.load(config_path(rt.env, config_file or rt.flags.config))
+    address = server or server_arg or rt.env.get("ISCTL_SERVER")
+    secret = token if token is not None else rt.env.get("ISCTL_TOKEN")
+    found, endpoint = None, None
+    if from_local is not None or not address:
+        start = rt.cwd / from_local if from_local else rt.cwd
+        endpoint = find_local_endpoint(start.resolve())
+        if endpoint is None and (from_local is not None or not config.current_context()):
+            raise CliError("no server given: pass --server URL, or start the local stack "
+                           "(make run) so that .local/endpoint.json exists")
+        if endpoint is not None:
+            found = read_local_endpoint(endpoint)
+            address = str(found["api"])
+            secret = secret if secret is not None else str(found.get("token") or "")
+    previous = config.current_context()
+    if not address and previous:
+        address = previous.server
+        secret = secret if secret is not None else previous.token
+    assert address
+    name = context_arg or context_name(address)
+    existing = config.contexts.get(name)
+    chosen = (namespace or rt.flags.namespace or (existing.namespace if existing else "")
+              or "default")
+    secret = secret or ""
+    _check(Client(address, secret, rt.session), chosen)
+    config.contexts[name] = Context(name, address, secret, chosen)
+    config.current = name
+    config.save()
+    how = "using the token provided" if secret else "without a token"
+    echo(f'Logged into "{address}" {how}.' + (
+        f" (local stack: {_relative(endpoint, rt.cwd)})" if found else ""))
+    echo()
+    echo(f'Using namespace "{chosen}".')
+    return 0
+
+
+def _relative(path: Optional[Path], cwd: Path) -> str:
+    if path is None:
+        return ""
+    try:
+        return str(path.relative_to(cwd.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _check(client: Client, namespace: str) -> None:
+    """Reach the server, then make one authenticated call so a bad token fails here."""
+    try:
+        client.get(GROUP)
+        client.get(ns_path(namespace, "imagestreams"), {"limit": "1"})
+    except ApiError as error:
+        if error.code == 401:
+            raise CliError("The token provided is invalid or expired.") from error
+        raise
+
+
+@click.command("project")
+@click.argument("namespace", required=False)
+@click.option("--config", "config_file", help="Path to the config file.")
+def project(namespace: Optional[str], config_file: Optional[str]) -> int:
+    """Show the current namespace, or switch the current context to another one."""
+    rt = runtime()
+    config = ConfigFile.load(config_path(rt.env, config_file or rt.flags.config))
+    context = config.current_context()
+    if context is None:
+        raise CliError("no current context: run `isctl login` first")
+    if namespace is None:
+        echo(f'Using namespace "{context.namespace}" on server "{context.server}".')
+        return 0
+    context.namespace = namespace
+    config.save()
+    echo(f'Now using namespace "{namespace}" on server "{context.server}".')
+    return 0
+
+
+@click.group("config")
+def config_group() -> None:
+    """Contexts of the config file."""
+
+
+@config_group.command("get-contexts")
+@click.option("--config", "config_file", help="Path to the config file.")
+def get_contexts(config_file: Optional[str]) -> int:
+    rt = runtime()
+    config = ConfigFile.load(config_path(rt.env, config_file or rt.flags.config))
+    rows = [["CURRENT", "NAME", "SERVER", "NAMESPACE"]]
+    rows += [["*" if c.name == config.current else "", c.name, c.server, c.namespace]
+             for c in config.contexts.values()]
+    echo(table(rows))
+    return 0
+
+
+@config_group.command("use-context")
+@click.argument("name")
+@click.option("--config", "config_file", help="Path to the config file.")
+def use_context(name: str, config_file: Optional[str]) -> int:
+    rt = runtime()
+    config = ConfigFile.load(config_path(rt.env, config_file or rt.flags.config))
+    if name not in config.contexts:
+        raise CliError(f'no context exists with the name: "{name}"')
+    config.current = name
+    config.save()
+    echo(f'Switched to context "{name}".')
+    return 0
+
+
+@config_group.command("current-context")
+@click.option("--config", "config_file", help="Path to the config file.")
+def current_context(config_file: Optional[str]) -> int:
+    rt = runtime()
+    config = ConfigFile.load(config_path(rt.env, config_file or rt.flags.config))
+    if not config.current:
+        raise CliError("current-context is not set")
+    echo(config.current)
+    return 0
