@@ -10,6 +10,7 @@ its items from a dead stream's, and a late index update never lands in a newer s
 from __future__ import annotations
 
 import json
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Optional
@@ -26,6 +27,10 @@ STREAM_SK = "#"
 INDEX_PREFIX = "I#"
 IMAGES_GSI1PK = "IMAGES"
 GSI1 = "GSI1"
+DUE_INDEX = "Due"
+# One index partition takes about 1,000 writes a second, and every cycle rewrites the
+# next-due time of each tag it checks: a few shards keep a large schedule off one partition.
+DUE_SHARDS = 8
 MAX_TRANSACTION_ITEMS = 100
 MAX_TRANSACTION_BYTES = 4 * 1024 * 1024
 MAX_ITEM_BYTES = 350 * 1024  # DynamoDB refuses items over 400 KB; the rest is margin
@@ -66,6 +71,21 @@ def follower_sk(source: str, follower: str) -> str:
 
 def index_sk(digest: str) -> str:
     return INDEX_PREFIX + digest
+
+
+def due_pk(pk: str, tag: str) -> str:
+    return f"DUE#{zlib.crc32(f'{pk}#{tag}'.encode()) % DUE_SHARDS}"
+
+
+def due_shards() -> list[str]:
+    return [f"DUE#{n}" for n in range(DUE_SHARDS)]
+
+
+def due_at(value: datetime) -> str:
+    """A fixed-width UTC time, so the index's string order is time order."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def key(pk: str, sk: str) -> Item:
@@ -158,6 +178,11 @@ def encode_tag(pk: str, uid: str, tag: TagRecord) -> Item:
         })
     if tag.conditions:
         item["conditions"] = {"S": _json([_condition_json(c) for c in tag.conditions])}
+    if tag.due is not None:  # only scheduled tags are in the sparse Due index
+        item["DuePK"] = {"S": due_pk(pk, tag.name)}
+        item["DueAt"] = {"S": due_at(tag.due)}
+    if tag.import_digest:
+        item["importDigest"] = {"S": tag.import_digest}
     return item
 
 
@@ -171,8 +196,10 @@ def decode_tag(item: Item) -> TagRecord:
                         image=item["headImage"]["S"], generation=int(item["headGen"]["N"]))
     conditions = tuple(TagEventCondition.model_validate(c)
                        for c in json.loads(item["conditions"]["S"])) if "conditions" in item else ()
+    due = datetime.fromisoformat(item["DueAt"]["S"]) if "DueAt" in item else None
     return TagRecord(name=item["tag"]["S"], incarnation=item["incarnation"]["S"], spec=spec,
-                     head=head, head_seq=int(item["headSeq"]["N"]), conditions=conditions)
+                     head=head, head_seq=int(item["headSeq"]["N"]), conditions=conditions,
+                     due=due, import_digest=item.get("importDigest", {}).get("S", ""))
 
 
 def encode_event(pk: str, uid: str, tag: str, incarnation: str, seq: int,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from datetime import datetime
 from typing import Any, Callable, Iterator, Optional, ParamSpec, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -18,9 +19,10 @@ from ..domain.errors import ApiError, ConcurrentUpdate, ServiceUnavailable
 from ..domain.records import StreamRecord, StreamSnapshot, TagRecord
 from ..resources.image import Image
 from ..resources.stream import TagEvent
-from ..services.ports import ChangeSet, ImageRef, Page
+from ..services.ports import ChangeSet, DueTag, ImageRef, Page
 from ..services.stream_write import STREAMS
 from . import dynamodb_items as items
+from . import dynamodb_schedule as schedule
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +159,16 @@ class DynamoStore:
         return self._gsi1_page(items.IMAGES_GSI1PK, limit, after, items.image_pk,
                                items.decode_image)
 
+    @_translated
+    def due_tags(self, before: datetime, limit: int) -> list[DueTag]:
+        return schedule.due_tags(self._client, self._table, before, limit, _busy)
+
     # -- writes
+
+    @_translated
+    def reschedule(self, namespace: str, name: str, tag: TagRecord,
+                   due: Optional[datetime]) -> bool:
+        return schedule.reschedule(self._client, self._table, namespace, name, tag, due)
 
     @_translated
     def commit(self, changes: ChangeSet) -> None:

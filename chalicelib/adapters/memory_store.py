@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import threading
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Optional
 
 from ..domain.errors import ConcurrentUpdate
 from ..domain.records import StreamRecord, StreamSnapshot, TagEvent, TagRecord
 from ..resources.image import Image
-from ..services.ports import ChangeSet, ImageRef, Page
+from ..services.ports import ChangeSet, DueTag, ImageRef, Page
 from ..services.stream_write import STREAMS
 
 
@@ -108,6 +109,24 @@ class MemoryStore:
                 entry[0] += delta
                 if delta >= 0:
                     entry[1] = reference
+
+    def due_tags(self, before: datetime, limit: int) -> list[DueTag]:
+        with self._lock:
+            due = [DueTag(stream.record, tag) for stream in self._streams.values()
+                   for tag in stream.tags.values() if tag.due is not None and tag.due <= before]
+        due.sort(key=lambda d: (d.tag.due, d.stream.namespace, d.stream.name, d.tag.name))
+        return due[:max(limit, 0)]
+
+    def reschedule(self, namespace: str, name: str, tag: TagRecord,
+                   due: Optional[datetime]) -> bool:
+        with self._lock:
+            stream = self._streams.get((namespace, name))
+            current = stream.tags.get(tag.name) if stream else None
+            if (stream is None or current is None or current.incarnation != tag.incarnation
+                    or current.due != tag.due):
+                return False
+            stream.tags[tag.name] = replace(current, due=due)
+            return True
 
     def delete_stream(self, namespace: str, name: str, expected_version: int) -> None:
         with self._lock:

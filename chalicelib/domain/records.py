@@ -36,6 +36,10 @@ class TagRecord:
     head: Optional[TagEvent] = None
     head_seq: int = 0  # sequence number of items[0]; 0 while the tag has no history
     conditions: tuple[TagEventCondition, ...] = ()
+    due: Optional[datetime] = None  # next scheduled import; None: not in the schedule
+    # The manifest digest the registry named when the head was imported (a manifest list's
+    # own digest in Legacy mode), so a re-import that finds it unchanged fetches nothing.
+    import_digest: str = ""
 
 
 @dataclass(frozen=True)

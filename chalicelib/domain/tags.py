@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Callable, Optional
 
-from ..resources.stream import TagEvent, TagEventCondition, TagReference
+from ..resources.stream import TagEvent, TagReference
 from .errors import FieldError
 from .reference import split_stream_image, split_stream_tag
 from .validation import invalid
@@ -72,17 +72,6 @@ def reference_event(ref: TagReference, now: datetime) -> TagEvent:
 def copied_event(source: TagEvent, generation: int, now: datetime) -> TagEvent:
     return TagEvent(created=now, docker_image_reference=source.docker_image_reference,
                     image=source.image, generation=generation)
-
-
-def import_pending_condition(ref: TagReference, now: datetime) -> TagEventCondition:
-    """Importing from registries is not wired yet: say so on the tag rather than pretend."""
-    return TagEventCondition(
-        type=IMPORT_SUCCESS, status="Unknown", last_transition_time=now,
-        reason="ImportNotAvailable",
-        message=(f"importing {ref.from_.name if ref.from_ else ''} from its registry is not "
-                 "available in this service yet; set reference: true to record the pull spec"),
-        generation=ref.generation or 0,
-    )
 
 
 def cycle_error(tag: str, stream: str, spec_of: Callable[[str], Optional[TagReference]],

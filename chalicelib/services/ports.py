@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Optional, Protocol
 
+from ..domain.imports import ImportContext
 from ..domain.records import HistoryWrite, StreamRecord, StreamSnapshot, TagRecord
 from ..resources.image import Image
 from ..resources.stream import TagEvent
@@ -45,6 +47,14 @@ class Page:
     after: Optional[str]
 
 
+@dataclass(frozen=True)
+class DueTag:
+    """A tag in the import schedule, with its stream (whose annotations pick the platform)."""
+
+    stream: StreamRecord
+    tag: TagRecord
+
+
 class StreamStore(Protocol):
     def get_stream(self, namespace: str, name: str) -> Optional[StreamRecord]: ...
 
@@ -74,3 +84,21 @@ class StreamStore(Protocol):
     def get_image(self, digest: str) -> Optional[Image]: ...
 
     def list_images(self, limit: int, after: Optional[str]) -> Page: ...
+
+    def due_tags(self, before: datetime, limit: int) -> list[DueTag]:
+        """Up to `limit` scheduled tags due at or before `before`, the longest due first.
+
+        Reads the schedule index only: the cost follows the number of due tags, not the
+        number of tags or streams.
+        """
+
+    def reschedule(self, namespace: str, name: str, tag: TagRecord,
+                   due: Optional[datetime]) -> bool:
+        """Set only the tag's next-due time (None: out of the schedule), if the tag still has
+        `tag.incarnation` and `tag.due`; False otherwise. The head and the stream's version
+        are left alone: nothing a subscriber or a client sees changes."""
+
+
+class Importer(Protocol):
+    def context(self, namespace: str) -> ImportContext:
+        """A context for one write in `namespace`: it fetches with the namespace's credentials."""

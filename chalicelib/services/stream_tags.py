@@ -7,6 +7,7 @@ from typing import Callable, Optional
 from ..domain.errors import (
     AlreadyExists, BadRequest, ConcurrentUpdate, FieldErrors, NotFound, TooLarge,
 )
+from ..domain.imports import ImportContext
 from ..domain.records import StreamRecord
 from ..domain.reference import DIGEST_RE, parse_reference, split_stream_image, split_stream_tag
 from ..domain.validation import (
@@ -19,7 +20,7 @@ from ..resources.stream import (
     ImageStreamImage, ImageStreamMapping, ImageStreamTag, ImageStreamTagList, TagEvent,
 )
 from . import views
-from .ports import StreamStore
+from .ports import Importer, StreamStore
 from .stream_write import STREAMS, StreamWrite, find_stream_image, write_stream
 
 ISTAGS = "imagestreamtags.image.openshift.io"
@@ -43,10 +44,11 @@ def _names_valid(namespace: str, stream: str, tag: Optional[str] = None) -> bool
 
 class StreamTagService:
     def __init__(self, store: StreamStore, registry: str = "",
-                 clock: Callable = utc_now):
+                 clock: Callable = utc_now, importer: Optional[Importer] = None):
         self.store = store
         self.registry = registry
         self.clock = clock
+        self.importer = importer
 
     # -- ImageStreamTag
 
@@ -103,8 +105,9 @@ class StreamTagService:
 
         new_stream = StreamRecord(namespace=namespace, name=stream_name, uid=str(uuid.uuid4()),
                                   created=now)
+        imports = self.importer.context(namespace) if self.importer else ImportContext()
         write_stream(self.store, namespace, stream_name, now, body.metadata.resource_version,
-                     plan, create=new_stream)
+                     plan, create=new_stream, imports=imports)
         return self.get(namespace, name)
 
     def delete(self, namespace: str, name: str, expected_version: Optional[str] = None) -> None:

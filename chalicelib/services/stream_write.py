@@ -9,6 +9,7 @@ from typing import Callable, Optional
 from ..domain import tags as rules
 from ..domain.errors import ConcurrentUpdate, Conflict, FieldErrors, NotFound
 from ..domain.history import add_event
+from ..domain.imports import ImportContext, ImportOutcome, after_import, imported_event, source_of
 from ..domain.records import HistoryWrite, StreamRecord, TagRecord
 from ..resources.stream import TagEvent, TagReference
 from .ports import ChangeSet, ImageRef, StreamStore
@@ -25,9 +26,11 @@ class StreamWrite:
     """Collects the changes of one request against the stream version it read."""
 
     def __init__(self, store: StreamStore, stream: StreamRecord, now: datetime,
-                 expected_version: Optional[int]):
+                 expected_version: Optional[int], imports: Optional[ImportContext] = None):
         self.store = store
         self.stream = stream
+        self.original = stream
+        self.imports = imports or ImportContext()
         self.now = now
         self.expected_version = expected_version
         self.spec_changed = False
@@ -65,7 +68,7 @@ class StreamWrite:
 
     def set_spec(self, ref: TagReference, field: str, resource: str = STREAMS,
                  name: Optional[str] = None) -> None:
-        """Store a spec tag and resolve its source into an event (or a pending condition).
+        """Store a spec tag and resolve its source into an event, importing it if it asks to.
 
         `resource` and `name` say which object an Invalid error is about.
         """
@@ -85,12 +88,32 @@ class StreamWrite:
         errors.raise_if_any(resource, name or self.name)
         self._relink(ref.name, rules.tracked_tag(old_spec, self.namespace, self.name), followed)
         record = current or TagRecord(name=ref.name, incarnation=new_incarnation())
-        conditions = ((rules.import_pending_condition(ref, self.now),)
-                      if rules.needs_import(ref) else ())
-        self._put(replace(record, spec=ref, conditions=conditions))
+        self._put(replace(record, spec=ref, conditions=(), due=None, import_digest=""))
+        source = source_of(ref, self.stream.annotations)
+        if source is not None:
+            outcome = self.imports.outcomes.get(source)
+            if outcome is None:
+                self.imports.missing.add(source)  # fetched before this write is planned again
+            else:
+                self.apply_import(ref.name, ref, outcome)
+            return
         event = self._resolve(ref)
         if event is not None:
             self.move(ref.name, event)
+
+    def apply_import(self, tag: str, spec: TagReference, outcome: ImportOutcome) -> None:
+        """Apply an import of `spec` to the tag, unless the tag's spec changed meanwhile:
+        success moves it (and its followers), failure sets its condition and keeps its image."""
+        current = self.tag(tag)
+        if current is None or current.spec != spec:
+            return
+        if outcome.succeeded:
+            self.move(tag, imported_event(spec, outcome, self.now))
+            current = self.tag(tag)
+            assert current is not None
+        updated = after_import(current, outcome, self.now, self.imports.interval)
+        if updated != current:
+            self._put(updated)
 
     def drop_spec(self, tag: str) -> None:
         """Remove a spec tag but keep its history (a stream update that drops the tag)."""
@@ -102,7 +125,7 @@ class StreamWrite:
         if current.head is None:
             self.delete(tag)
         else:
-            self._put(replace(current, spec=None, conditions=()))
+            self._put(replace(current, spec=None, conditions=(), due=None, import_digest=""))
 
     def delete(self, tag: str) -> bool:
         """Delete spec and status tag; images stay. False if the tag did not exist."""
@@ -132,7 +155,7 @@ class StreamWrite:
             updated, write = add_event(record, next_event)
             if write is None:
                 continue
-            self._put(updated)
+            self._put(replace(updated, import_digest=""))  # the head no longer is an import's
             self._history.append(write)
             if write.replaced is not None:
                 self._count_image(write.replaced, -1)
@@ -144,6 +167,11 @@ class StreamWrite:
                     generation = (spec.spec.generation if spec.spec else None) or 0
                     pending.append((follower, rules.copied_event(updated.head, generation,
                                                                  self.now)))
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.stream != self.original or self.spec_changed or self._dirty
+                    or self._deleted or self._history or self._follow or self._unfollow)
 
     def changeset(self) -> ChangeSet:
         stream = self.stream
@@ -225,34 +253,48 @@ def find_stream_image(store: StreamStore, namespace: str, stream: str, wanted: s
     return matches[0]
 
 MAX_ATTEMPTS = 8
+MAX_IMPORT_ROUNDS = 3  # a plan that keeps finding new sources to import lost too many races
 
 
 def write_stream(store: StreamStore, namespace: str, name: str, now: datetime,
                  expected_version: Optional[str], plan: Callable[[StreamWrite], None], *,
-                 create: Optional[StreamRecord] = None) -> StreamRecord:
+                 create: Optional[StreamRecord] = None,
+                 imports: Optional[ImportContext] = None) -> StreamRecord:
     """Plan a write with `plan(write)` and commit it, re-planning after a concurrent write.
 
     A caller that sent a resourceVersion gets Conflict when it is stale instead of a retry.
-    With `create`, a missing stream is created from that record in the same commit.
-    Returns the stream record as written.
+    With `create`, a missing stream is created from that record in the same commit. A plan
+    that needs registry imports is not committed: the imports are fetched (outside any
+    transaction) and the write planned again with their outcomes. A plan that changes
+    nothing writes nothing. Returns the stream record as written.
     """
-    for attempt in range(MAX_ATTEMPTS):
+    imports = imports or ImportContext()
+    attempt = rounds = 0
+    while True:
         stream = store.get_stream(namespace, name)
         if stream is None:
             if create is None:
                 raise NotFound.of(STREAMS, name)
-            write = StreamWrite(store, create, now, None)
+            write = StreamWrite(store, create, now, None, imports)
         else:
             if expected_version is not None and expected_version != str(stream.version):
                 raise ConcurrentUpdate.of(STREAMS, name)
-            write = StreamWrite(store, stream, now, stream.version)
+            write = StreamWrite(store, stream, now, stream.version, imports)
         plan(write)
+        if imports.missing:
+            rounds += 1
+            if rounds > MAX_IMPORT_ROUNDS:
+                raise ConcurrentUpdate.of(STREAMS, name)
+            imports.fetch_missing()
+            continue
+        if write.expected_version is not None and not write.changed:
+            return stream
         changes = write.changeset()
         try:
             store.commit(changes)
         except ConcurrentUpdate:
-            if expected_version is not None or attempt == MAX_ATTEMPTS - 1:
+            attempt += 1
+            if expected_version is not None or attempt == MAX_ATTEMPTS:
                 raise
             continue
         return changes.stream
-    raise AssertionError("unreachable")

@@ -8,6 +8,7 @@ from typing import Any, Callable, Optional
 
 from ..domain import tags as rules
 from ..domain.errors import AlreadyExists, ConcurrentUpdate, FieldErrors, NotFound
+from ..domain.imports import ImportContext
 from ..domain.records import StreamRecord
 from ..domain.validation import validate_image_stream, validate_namespace, validate_stream_name
 from ..resources.meta import now as utc_now
@@ -15,17 +16,22 @@ from ..resources.parse import parse_model
 from ..resources.stream import ImageStream, ImageStreamList, TagReference
 from . import views
 from .merge_patch import merge_patch
-from .ports import StreamStore
+from .ports import Importer, StreamStore
 from .stream_write import STREAMS, StreamWrite, write_stream
 
 Clock = Callable[[], datetime]
 
 
 class StreamService:
-    def __init__(self, store: StreamStore, registry: str = "", clock: Clock = utc_now):
+    def __init__(self, store: StreamStore, registry: str = "", clock: Clock = utc_now,
+                 importer: Optional[Importer] = None):
         self.store = store
         self.registry = registry
         self.clock = clock
+        self.importer = importer
+
+    def _imports(self, namespace: str) -> ImportContext:
+        return self.importer.context(namespace) if self.importer else ImportContext()
 
     def get(self, namespace: str, name: str) -> ImageStream:
         valid = not (validate_namespace(namespace) or validate_stream_name(name, namespace))
@@ -64,13 +70,15 @@ class StreamService:
             lookup_local=bool(body.spec.lookup_policy and body.spec.lookup_policy.local),
             docker_image_repository=body.spec.docker_image_repository or "",
         )
-        write = StreamWrite(self.store, record, now, None)
-        for ref in body.spec.tags or []:
-            write.set_spec(ref, f"spec.tags[{ref.name}]")
-        try:
-            self.store.commit(write.changeset())
-        except ConcurrentUpdate as exc:
-            raise AlreadyExists.of(STREAMS, name) from exc
+
+        def plan(write: StreamWrite) -> None:
+            if write.expected_version is not None:
+                raise AlreadyExists.of(STREAMS, name)  # created while this one was planned
+            for ref in body.spec.tags or []:
+                write.set_spec(ref, f"spec.tags[{ref.name}]")
+
+        write_stream(self.store, namespace, name, now, None, plan, create=record,
+                     imports=self._imports(namespace))
         return self.get(namespace, name)
 
     def replace(self, namespace: str, name: str, body: ImageStream) -> ImageStream:
@@ -98,7 +106,7 @@ class StreamService:
                 write.set_spec(ref, f"spec.tags[{ref.name}]")
 
         write_stream(self.store, namespace, name, self.clock(), body.metadata.resource_version,
-                     plan)
+                     plan, imports=self._imports(namespace))
         return self.get(namespace, name)
 
     def patch(self, namespace: str, name: str, patch: Any) -> ImageStream:

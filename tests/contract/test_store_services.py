@@ -85,7 +85,7 @@ def test_a_created_stream_reads_back_as_created(api: Api) -> None:
     assert [e.docker_image_reference for e in status["pinned"].items] == ["quay.io/team/app:1"]
     assert [e.docker_image_reference for e in status["follows"].items] == ["quay.io/team/app:1"]
     assert status["pending"].items == []
-    assert [c.reason for c in status["pending"].conditions or []] == ["ImportNotAvailable"]
+    assert [c.reason for c in status["pending"].conditions or []] == ["ImportNotConfigured"]
 
 
 def test_mappings_build_history_newest_first_and_move_followers(api: Api) -> None:

@@ -74,17 +74,6 @@ def test_copied_event_takes_reference_and_image_with_new_generation():
         generation=5)
 
 
-def test_import_pending_condition_says_import_is_not_available():
-    spec = rules.with_generation(ref(kind="DockerImage", source="docker.io/python:3.6.0"), 2)
-    condition = rules.import_pending_condition(spec, NOW)
-    assert condition.type == "ImportSuccess"
-    assert condition.status != "True"
-    assert condition.reason == "ImportNotAvailable"
-    assert "docker.io/python:3.6.0" in condition.message
-    assert "not available" in condition.message
-    assert (condition.generation, condition.last_transition_time) == (2, NOW)
-
-
 def specs(**sources):
     table = {tag: ref(name=tag, source=f"python:{src}") for tag, src in sources.items()}
     return table.get

@@ -3,6 +3,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from chalicelib.domain.errors import AlreadyExists, Conflict, Invalid, NotFound
+from chalicelib.domain.imports import ImportContext, ImportOutcome
 from chalicelib.resources.stream import ImageStreamTag
 
 from .conftest import digest, pull
@@ -68,19 +69,54 @@ def test_reference_true_adds_an_event_at_once_with_empty_image(env):
     assert out.conditions is None
 
 
-def test_docker_image_without_reference_says_import_is_not_available(env):
+class FixedImporter:
+    """Imports every source with the outcome `answer(source)` gives; no registry involved."""
+
+    def __init__(self, answer):
+        self.answer = answer
+        self.fetched = []
+
+    def context(self, namespace):
+        def fetch(sources):
+            self.fetched += sorted(s.reference for s in sources)
+            return {source: self.answer(source) for source in sources}
+        return ImportContext(fetch=fetch)
+
+
+def test_docker_image_without_reference_is_imported(env):
+    outcome = ImportOutcome(source_digest=f"sha256:{A}", image=f"sha256:{A}",
+                            reference=f"docker.io/python@sha256:{A}")
+    env.istags.importer = FixedImporter(lambda source: outcome)
     env.create("python")
     out = env.tag("python:3.6", "docker.io/python:3.6.0", kind="DockerImage")
-    [status] = env.stream("python").status.tags
-    assert status.tag == "3.6" and status.items == []
-    [condition] = status.conditions
-    assert condition.type == "ImportSuccess"
-    assert condition.status != "True"  # not pretending the import happened
-    assert condition.reason == "ImportNotAvailable"
-    assert "not available" in condition.message and "docker.io/python:3.6.0" in condition.message
-    assert condition.generation == 2
-    assert out.conditions == [condition]
+    assert env.istags.importer.fetched == ["docker.io/python:3.6.0"]
+    assert [(e.docker_image_reference, e.image, e.generation)
+            for e in env.events("python", "3.6")] == [(outcome.reference, outcome.image, 2)]
+    assert out.conditions is None
     assert env.spec("python", "3.6").from_.name == "docker.io/python:3.6.0"
+
+
+def test_a_failed_import_sets_the_condition_and_keeps_the_image(env):
+    env.istags.importer = FixedImporter(
+        lambda source: ImportOutcome.failed("NotFound", "manifest python:3.6.0 not found"))
+    env.create("python")
+    env.map("python", "3.6", A)
+    out = env.tag("python:3.6", "docker.io/python:3.6.0", kind="DockerImage")
+    [status] = env.stream("python").status.tags
+    assert status.items[0].image == f"sha256:{A}"
+    [condition] = status.conditions
+    assert (condition.type, condition.status, condition.reason, condition.generation) == (
+        "ImportSuccess", "False", "NotFound", 2)
+    assert condition.message == "manifest python:3.6.0 not found"
+    assert out.conditions == [condition]
+
+
+def test_without_an_importer_the_import_fails_as_not_configured(env):
+    env.create("python")
+    env.tag("python:3.6", "docker.io/python:3.6.0", kind="DockerImage")
+    [status] = env.stream("python").status.tags
+    assert status.items == []
+    assert [c.reason for c in status.conditions] == ["ImportNotConfigured"]
 
 
 def test_a_mapping_clears_the_import_condition(env):

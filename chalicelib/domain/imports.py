@@ -1,0 +1,141 @@
+"""Importing a spec tag from a registry: what to fetch, and what the result does to the tag.
+
+Registry I/O never happens while a write is planned. A plan that meets a spec tag to
+import looks up the outcome in its ImportContext; when it is missing, the plan records
+the source and the write is planned again once the source has been fetched.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Callable, Collection, Mapping, Optional
+
+from ..resources.image import Image
+from ..resources.stream import TagEvent, TagEventCondition, TagReference
+from .records import TagRecord
+from .reference import parse_reference
+from .tags import IMPORT_SUCCESS, needs_import
+
+PREFER_ARCH = "importer.image.openshift.io/prefer-arch"
+PREFER_OS = "importer.image.openshift.io/prefer-os"
+DEFAULT_INTERVAL = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class ImportSource:
+    """What one import fetches. Tags with equal sources share one registry check."""
+
+    reference: str  # from.name as written
+    insecure: bool = False
+    preserve_original: bool = False
+    architecture: str = "amd64"  # the platform Legacy mode picks from a manifest list
+    os: str = "linux"
+
+    @property
+    def pinned(self) -> bool:
+        """A digest reference names one image forever: once imported, it is never re-checked."""
+        return "@" in self.reference
+
+
+def source_of(ref: TagReference, annotations: Mapping[str, str]) -> Optional[ImportSource]:
+    """The import a spec tag asks for, None if it imports nothing; `annotations` are the stream's."""
+    if not needs_import(ref) or ref.from_ is None:
+        return None
+    policy = ref.import_policy
+    return ImportSource(reference=ref.from_.name, insecure=bool(policy.insecure),
+                        preserve_original=policy.import_mode == "PreserveOriginal",
+                        architecture=annotations.get(PREFER_ARCH) or "amd64",
+                        os=annotations.get(PREFER_OS) or "linux")
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    """What an import found: the image to tag, or why there is none."""
+
+    source_digest: str = ""  # the manifest the reference named (the list's, for a list)
+    image: str = ""  # the digest the tag points at
+    reference: str = ""  # the pull spec recorded on the tag: `<as written>@<image>`
+    reason: str = ""  # set on failure, with `message`
+    message: str = ""
+    # The Image (first) and a manifest list's platform images, for answers that show them.
+    images: tuple[Image, ...] = field(default=(), compare=False, repr=False)
+
+    @classmethod
+    def failed(cls, reason: str, message: str) -> "ImportOutcome":
+        return cls(reason=reason, message=message)
+
+    @property
+    def succeeded(self) -> bool:
+        return not self.reason
+
+
+def pull_spec(reference: str, digest: str) -> str:
+    """The reference as written with its tag replaced by the digest, as OpenShift records it:
+    `docker.io/python:3.6` → `docker.io/python@sha256:…`, `centos/app` → `centos/app@sha256:…`."""
+    return parse_reference(reference).with_digest(digest).exact
+
+
+def imported_event(spec: TagReference, outcome: ImportOutcome, now: datetime) -> TagEvent:
+    return TagEvent(created=now, docker_image_reference=outcome.reference, image=outcome.image,
+                    generation=spec.generation or 0)
+
+
+def import_conditions(current: tuple[TagEventCondition, ...], outcome: ImportOutcome,
+                      generation: int, now: datetime) -> tuple[TagEventCondition, ...]:
+    """A success clears ImportSuccess; a failure sets it False, keeping an identical one as
+    it is (with its transition time), so a repeated failure rewrites nothing."""
+    others = tuple(c for c in current if c.type != IMPORT_SUCCESS)
+    if outcome.succeeded:
+        return others
+    failed = TagEventCondition(type=IMPORT_SUCCESS, status="False", last_transition_time=now,
+                               reason=outcome.reason, message=outcome.message,
+                               generation=generation)
+    for condition in current:
+        if condition.type == IMPORT_SUCCESS and condition.model_copy(
+                update={"last_transition_time": now}) == failed:
+            return current
+    return others + (failed,)
+
+
+def next_due(spec: TagReference, outcome: ImportOutcome, now: datetime,
+             interval: timedelta) -> Optional[datetime]:
+    """When the tag is next checked: scheduled tags every interval, a digest until it imports."""
+    source = source_of(spec, {})
+    if source is None or not spec.import_policy.scheduled:
+        return None
+    if source.pinned and outcome.succeeded:
+        return None
+    return now + interval
+
+
+def after_import(tag: TagRecord, outcome: ImportOutcome, now: datetime,
+                 interval: timedelta) -> TagRecord:
+    """The tag's conditions, schedule and import digest once `outcome` is applied (its head is
+    moved separately, by the history rules)."""
+    assert tag.spec is not None
+    return replace(
+        tag, conditions=import_conditions(tag.conditions, outcome, tag.spec.generation or 0, now),
+        due=next_due(tag.spec, outcome, now, interval),
+        import_digest=outcome.source_digest if outcome.succeeded else tag.import_digest)
+
+
+Fetch = Callable[[Collection[ImportSource]], Mapping[ImportSource, ImportOutcome]]
+NOT_CONFIGURED = ImportOutcome.failed(
+    "ImportNotConfigured", "this service has no registry client configured for imports")
+
+
+@dataclass
+class ImportContext:
+    """The registry outcomes one write may use, and the sources it found missing."""
+
+    fetch: Optional[Fetch] = None  # None: every import fails as not configured
+    interval: timedelta = DEFAULT_INTERVAL
+    outcomes: dict[ImportSource, ImportOutcome] = field(default_factory=dict)
+    missing: set[ImportSource] = field(default_factory=set)
+
+    def fetch_missing(self) -> None:
+        """Fetch what the last plan missed (outside any write), for the next plan to use."""
+        found = dict(self.fetch(self.missing)) if self.fetch else {}
+        for source in self.missing:
+            self.outcomes[source] = found.get(source, NOT_CONFIGURED)
+        self.missing = set()
