@@ -81,6 +81,8 @@ def read_manifests(names: tuple[str, ...], stdin: IO[str], cwd: Path) -> list[tu
             found += [("STDIN", obj) for obj in parse_documents(stdin.read(), "STDIN")]
             continue
         path = Path(name) if Path(name).is_absolute() else cwd / name
+        if not path.exists():
+            raise CliError(f'the path "{name}" does not exist')
         for file in _files(path):
             source = name if file == path else str(Path(name) / file.name)
             text = file.read_text(encoding="utf-8")
