@@ -19,12 +19,14 @@ class ChaliceAdapter(BaseAdapter):
         super().__init__()
         self.client = client
         self.requests: list[tuple[str, str]] = []  # (method, path) of every call, for tests
+        self.headers: list[dict[str, str]] = []
 
     def send(self, request: requests.PreparedRequest, **_: Any) -> requests.Response:
         parts = urlsplit(request.url)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         body = request.body.encode() if isinstance(request.body, str) else request.body
         self.requests.append((request.method or "GET", path))
+        self.headers.append(dict(request.headers))
         reply = self.client.http.request(request.method, path, body=body or b"",
                                          headers=dict(request.headers))
         response = requests.Response()
