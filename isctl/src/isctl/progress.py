@@ -5,16 +5,15 @@ terminal, and a single summary line when stderr is a file or a pipe (CI logs sta
 """
 from __future__ import annotations
 
+import sys
 from typing import IO, Optional
-
-import click
 
 
 class Progress:
     def __init__(self, total: int, label: str, stream: Optional[IO[str]] = None,
                  live: Optional[bool] = None, width: int = 30):
         self.total, self.label, self.width, self.done = total, label, width, 0
-        self.stream = stream or click.get_text_stream("stderr")
+        self.stream = stream or sys.stderr
         self.live = self.stream.isatty() if live is None else live
         self._drawn = 0
         if self.live:
