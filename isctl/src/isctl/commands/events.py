@@ -32,11 +32,13 @@ def _client(rt: Runtime, region: Optional[str], endpoint_url: Optional[str], loc
     options: dict[str, Any] = {
         "region_name": region or local.get("region") or rt.env.get("AWS_REGION")
         or rt.env.get("AWS_DEFAULT_REGION") or "us-east-1"}
-    if endpoint_url or local.get("aws_endpoint"):
-        options["endpoint_url"] = endpoint_url or local["aws_endpoint"]
-        if not rt.env.get("AWS_ACCESS_KEY_ID"):
-            # the local emulator accepts any credentials; AWS itself never sees these
-            options.update(aws_access_key_id="local", aws_secret_access_key="local")
+    if endpoint_url:
+        options["endpoint_url"] = endpoint_url
+    elif local.get("aws_endpoint"):
+        # the local stack's emulator accepts any credentials; AWS itself never sees these
+        options.update(endpoint_url=local["aws_endpoint"],
+                       aws_access_key_id=rt.env.get("AWS_ACCESS_KEY_ID") or "local",
+                       aws_secret_access_key=rt.env.get("AWS_SECRET_ACCESS_KEY") or "local")
     return boto3.client("sqs", **options)
 
 

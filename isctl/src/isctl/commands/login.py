@@ -31,8 +31,10 @@ def login(server_arg: Optional[str], server: Optional[str], token: Optional[str]
     """Log in to a server and save it as the current context."""
     rt = runtime()
     config = ConfigFile.load(config_path(rt.env, config_file or rt.flags.config))
-    address = server or server_arg or rt.env.get("ISCTL_SERVER")
-    secret = token if token is not None else rt.env.get("ISCTL_TOKEN")
+    # login's own flags, then oc's global ones given before the command, then ISCTL_*
+    address = server or server_arg or rt.flags.server or rt.env.get("ISCTL_SERVER")
+    secret = next((t for t in (token, rt.flags.token, rt.env.get("ISCTL_TOKEN"))
+                   if t is not None), None)
     found, endpoint = None, None
     if from_local is not None or not address:
         start = rt.cwd / from_local if from_local else rt.cwd
