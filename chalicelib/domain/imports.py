@@ -6,6 +6,7 @@ the source and the write is planned again once the source has been fetched.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Callable, Collection, Mapping, Optional
@@ -139,3 +140,18 @@ class ImportContext:
         for source in self.missing:
             self.outcomes[source] = found.get(source, NOT_CONFIGURED)
         self.missing = set()
+
+
+def prioritized_tags(tags: Collection[str]) -> list[str]:
+    """A repository's tags in the order a bulk import takes them: `latest`, then versions
+    newest first (`3.10` before `3.9`, `3.6` before `3.6-alpine`), then the rest by name."""
+    def order(tag: str) -> tuple:
+        if tag == "latest":
+            return (0,)
+        match = re.fullmatch(r"v?(\d+(?:\.\d+)*)(.*)", tag)
+        if match:
+            numbers = tuple(-int(part) for part in match.group(1).split("."))
+            return (1, numbers, match.group(2), tag)
+        return (2, tag)
+
+    return sorted(set(tags), key=order)

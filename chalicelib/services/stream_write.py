@@ -9,7 +9,8 @@ from typing import Callable, Optional
 from ..domain import tags as rules
 from ..domain.errors import ConcurrentUpdate, Conflict, FieldErrors, NotFound
 from ..domain.history import add_event
-from ..domain.imports import ImportContext, ImportOutcome, after_import, imported_event, source_of
+from ..domain.imports import (ImportContext, ImportOutcome, after_import, import_conditions,
+                              imported_event, source_of)
 from ..domain.records import HistoryWrite, StreamRecord, TagRecord
 from ..resources.stream import TagEvent, TagReference
 from .ports import ChangeSet, ImageRef, StreamStore
@@ -114,6 +115,13 @@ class StreamWrite:
         updated = after_import(current, outcome, self.now, self.imports.interval)
         if updated != current:
             self._put(updated)
+
+    def record_failure(self, tag: str, outcome: ImportOutcome, generation: int) -> None:
+        """Set a failed import's condition on the tag, creating a status-only tag if needed."""
+        current = self.tag(tag) or TagRecord(name=tag, incarnation=new_incarnation())
+        conditions = import_conditions(current.conditions, outcome, generation, self.now)
+        if conditions != current.conditions:
+            self._put(replace(current, conditions=conditions))
 
     def drop_spec(self, tag: str) -> None:
         """Remove a spec tag but keep its history (a stream update that drops the tag)."""
@@ -231,14 +239,10 @@ class StreamWrite:
         stream_image = rules.source_stream_image(ref, self.namespace)
         if stream_image is not None:
             namespace, stream, wanted = stream_image
-            digest, reference = self.find_image(namespace, stream, wanted)
-            return TagEvent(created=self.now, docker_image_reference=reference, image=digest,
-                            generation=generation)
+            match = find_stream_image(self.store, namespace, stream, wanted)
+            return TagEvent(created=self.now, docker_image_reference=match.docker_image_reference,
+                            image=match.digest, generation=generation)
         return None
-
-    def find_image(self, namespace: str, stream: str, wanted: str) -> tuple[str, str]:
-        match = find_stream_image(self.store, namespace, stream, wanted)
-        return match.digest, match.docker_image_reference
 
 
 def find_stream_image(store: StreamStore, namespace: str, stream: str, wanted: str) -> ImageRef:

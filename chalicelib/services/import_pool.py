@@ -1,0 +1,226 @@
+"""Running imports politely: per-host slots, a minute budget, Retry-After and back-off.
+
+One dispatcher (the calling thread) hands checks and fetches to worker threads, never
+more than `host_concurrency` at a time to one registry host, so a slow registry holds
+only its own slots while the others go on. Each host has its own state: the time before
+which it is not asked again (a 429's Retry-After, or back-off after 5xx answers, timeouts
+and refused connections), a run of such failures after which it is left alone for the
+rest of the run, and a budget of fetches a minute. Checks (a HEAD each) are not counted
+against the budget: they are what keeps an unchanged tag cheap, and Docker Hub, for one,
+does not count HEADs as pulls. Jobs not done when the run stops are reported with no
+outcome, so a caller can leave them for the next run.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Hashable, Mapping, Optional
+
+from ..domain.errors import ApiError
+from ..domain.imports import ImportOutcome, ImportSource
+from ..registry import (ConnectionFailed, RegistryClient, RegistryError, ServerError, Timeout,
+                        TooManyRequests, locate)
+
+if TYPE_CHECKING:
+    from .imports import RegistryImports
+
+log = logging.getLogger(__name__)
+DEFAULT_RETRY_AFTER = 30.0  # a 429 without Retry-After
+MAX_BACKOFF = 30.0
+GIVE_UP_STREAK = 3  # consecutive transient failures after which a host waits for the next run
+MAX_ATTEMPTS = 2  # tries of one step of one job within a run
+TRANSIENT = (ServerError, Timeout, ConnectionFailed)
+
+
+def failure(error: Exception) -> ImportOutcome:
+    """An import error as the outcome a tag condition records."""
+    if isinstance(error, (RegistryError, ApiError)):
+        return ImportOutcome.failed(error.reason, error.message)
+    if isinstance(error, ValueError):  # the reference grammar's ReferenceError
+        return ImportOutcome.failed("InvalidReference", str(error))
+    log.error("import failed unexpectedly", exc_info=error)
+    return ImportOutcome.failed("InternalError", "an internal error occurred; it has been logged")
+
+
+@dataclass
+class ImportJob:
+    """One source to check and, if it names something new, fetch."""
+
+    key: Hashable  # what the caller's results are keyed by
+    source: ImportSource
+    client: RegistryClient
+    known: Mapping[str, ImportOutcome] = field(default_factory=dict)  # digest → known outcome
+    persist: bool = True  # record fetched images (a dry run does not)
+    digest: str = ""  # once checked and new: what to fetch
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
+class JobResult:
+    key: Hashable
+    outcome: Optional[ImportOutcome]  # None: not done in this run
+    unchanged: bool = False  # the check found a digest the job already knew
+
+
+class _Budget:
+    """A token bucket: `per_minute` fetches, refilled evenly over the minute."""
+
+    def __init__(self, per_minute: int, now: float):
+        self.capacity = self.tokens = float(per_minute)
+        self.rate = per_minute / 60.0
+        self.stamp = now
+
+    def _refill(self, now: float) -> None:
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+
+    def take(self, now: float) -> bool:
+        self._refill(now)
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+    def ready_at(self, now: float) -> float:
+        self._refill(now)
+        return now + max(0.0, (1 - self.tokens) / self.rate)
+
+
+@dataclass
+class _Host:
+    checks: deque = field(default_factory=deque)
+    fetches: deque = field(default_factory=deque)
+    budget: Optional[_Budget] = None
+    running: int = 0
+    not_before: float = 0.0
+    streak: int = 0
+    abandoned: bool = False
+
+    def next_ready(self, now: float) -> Optional[float]:
+        """When this host could take its next job (ignoring its slots); None if never."""
+        if self.abandoned or not (self.checks or self.fetches):
+            return None
+        ready = self.not_before
+        if not self.checks and self.budget is not None:
+            ready = max(ready, self.budget.ready_at(now))
+        return ready
+
+
+class ImportPool:
+    def __init__(self, registries: "RegistryImports", *, host_concurrency: int = 4,
+                 concurrency: int = 16, imports_per_minute: Optional[int] = None,
+                 clock: Callable[[], float] = time.monotonic):
+        self.registries = registries
+        self.host_concurrency = host_concurrency
+        self.concurrency = concurrency
+        self.imports_per_minute = imports_per_minute
+        self.clock = clock
+
+    def run(self, jobs: list[ImportJob], on_result: Callable[[JobResult], None], *,
+            stop_at: float, give_up_at: float) -> None:
+        """Run `jobs`, calling `on_result` (in this thread) as each finishes. Nothing new
+        starts after `stop_at`; what is still running at `give_up_at` is abandoned. Every
+        job gets exactly one result; those not done have no outcome."""
+        hosts: dict[str, _Host] = {}
+        for job in jobs:
+            try:
+                host = locate(job.source.reference).host
+            except ValueError as error:
+                on_result(JobResult(job.key, failure(error)))
+                continue
+            if host not in hosts:
+                hosts[host] = _Host(budget=_Budget(self.imports_per_minute, self.clock())
+                                    if self.imports_per_minute else None)
+            hosts[host].checks.append(job)
+        running: dict[Future, tuple[_Host, ImportJob]] = {}
+        executor = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="import")
+        try:
+            while True:
+                now = self.clock()
+                if now < stop_at:
+                    self._dispatch(hosts, running, executor, now)
+                if not running:
+                    if now >= stop_at:
+                        break
+                    wake = min((t for h in hosts.values()
+                                if (t := h.next_ready(now)) is not None), default=None)
+                    if wake is None or wake >= stop_at:
+                        break
+                    time.sleep(max(0.0, wake - now))
+                    continue
+                done, _ = wait(list(running), return_when=FIRST_COMPLETED,
+                               timeout=max(0.0, min(give_up_at, self._wake(hosts, now)) - now))
+                for future in done:
+                    host, job = running.pop(future)
+                    host.running -= 1
+                    self._settle(host, job, future.result(), stop_at, on_result)
+                if self.clock() >= give_up_at:
+                    break
+        finally:
+            executor.shutdown(wait=False, cancel_futures=True)
+        for _, job in running.values():
+            on_result(JobResult(job.key, None))
+        for host in hosts.values():
+            for job in [*host.checks, *host.fetches]:
+                on_result(JobResult(job.key, None))
+
+    def _wake(self, hosts: dict[str, _Host], now: float) -> float:
+        """When to look again for work while jobs run: the next host ready, or soon."""
+        ready = [t for h in hosts.values() if (t := h.next_ready(now)) is not None and t > now]
+        return min([now + 1.0, *ready])
+
+    def _dispatch(self, hosts: dict[str, _Host], running: dict, executor: ThreadPoolExecutor,
+                  now: float) -> None:
+        for host in hosts.values():
+            while (len(running) < self.concurrency and host.running < self.host_concurrency
+                   and not host.abandoned and now >= host.not_before):
+                if host.fetches and (host.budget is None or host.budget.take(now)):
+                    job = host.fetches.popleft()
+                elif host.checks:
+                    job = host.checks.popleft()
+                else:
+                    break
+                host.running += 1
+                running[executor.submit(self._work, job)] = (host, job)
+
+    def _work(self, job: ImportJob) -> Any:
+        """One registry step, in a worker thread; errors are returned, not raised."""
+        try:
+            if job.digest:
+                return self.registries.fetch(job.client, job.source, job.digest, job.persist)
+            return self.registries.check(job.client, job.source, job.known)
+        except Exception as error:  # every failure becomes the job's outcome
+            return error
+
+    def _settle(self, host: _Host, job: ImportJob, value: Any, stop_at: float,
+                on_result: Callable[[JobResult], None]) -> None:
+        job.attempts += 1
+        now = self.clock()
+        if isinstance(value, Exception):
+            retry = False
+            if isinstance(value, TooManyRequests):
+                wait_for = DEFAULT_RETRY_AFTER if value.retry_after is None else value.retry_after
+                host.not_before = max(host.not_before, now + wait_for)
+                retry = True
+            elif isinstance(value, TRANSIENT):
+                host.streak += 1
+                host.not_before = max(host.not_before,
+                                      now + min(MAX_BACKOFF, 2.0 ** (host.streak - 1)))
+                host.abandoned = host.streak >= GIVE_UP_STREAK
+                retry = not host.abandoned
+            if retry and job.attempts < MAX_ATTEMPTS and host.not_before < stop_at:
+                (host.fetches if job.digest else host.checks).appendleft(job)
+                return
+            on_result(JobResult(job.key, failure(value)))
+            return
+        host.streak = 0
+        if job.digest:
+            on_result(JobResult(job.key, value))
+        elif value.outcome is not None:
+            on_result(JobResult(job.key, value.outcome, value.unchanged))
+        else:
+            job.digest, job.attempts = value.digest, 0
+            host.fetches.append(job)

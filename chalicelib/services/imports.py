@@ -1,0 +1,197 @@
+"""Imports from registries: check a source, reuse stored images, fetch only what is new.
+
+`RegistryImports` does the registry and image-store work of one import in two steps:
+`check` resolves the reference (one HEAD, none for a digest) and answers from what is
+already known or stored; `fetch` reads the manifest and config of a new digest and
+records the Image. `Importer` runs these for the API's writes, through an ImportPool.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable, Collection, Mapping, Optional
+
+from ..domain.imports import ImportContext, ImportOutcome, ImportSource, pull_spec
+from ..registry import (AddressPolicy, ClientSettings, CredentialSource, ImportedImage,
+                        Platform, RegistryClient, RequestCounter, locate)
+from ..resources.image import Image, ImageManifest
+from ..resources.meta import now as utc_now
+from .import_pool import ImportJob, ImportPool
+from .ports import StreamStore
+from .secrets import SecretService
+
+@dataclass(frozen=True)
+class ImportSettings:
+    """Configuration of imports; `from_env` reads the IMPORT_* variables."""
+
+    allow_list: str = ""  # CIDRs and host:port an import may reach though not public
+    interval: timedelta = timedelta(minutes=15)
+    imports_per_minute: int = 60  # per registry host, scheduled imports of new digests
+    max_repository_tags: int = 50
+    host_concurrency: int = 4
+    concurrency: int = 16
+    request_seconds: float = 10.0  # one registry request, all redirects and the body
+    api_seconds: float = 15.0  # what one API request may spend on registries
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> "ImportSettings":
+        def number(name: str, default: float) -> float:
+            value = float(environ.get(name) or default)
+            if value <= 0:
+                raise ValueError(f"{name} must be positive")
+            return value
+
+        return cls(allow_list=environ.get("IMPORT_ALLOW_LIST", ""),
+                   interval=timedelta(minutes=int(number("IMPORT_SCHEDULE_MINUTES", 15))),
+                   imports_per_minute=int(number("IMPORT_RATE_PER_MINUTE", 60)),
+                   max_repository_tags=int(number("IMPORT_MAX_TAGS", 50)),
+                   host_concurrency=int(number("IMPORT_HOST_CONCURRENCY", 4)))
+
+    def client_settings(self) -> ClientSettings:
+        return ClientSettings(connect_timeout=min(3.0, self.request_seconds),
+                              read_timeout=self.request_seconds,
+                              total_timeout=self.request_seconds)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A check's answer: the digest the reference names, and the outcome if no fetch is needed."""
+
+    digest: str
+    outcome: Optional[ImportOutcome] = None
+    unchanged: bool = False  # the digest is one the caller already imported
+
+
+class RegistryImports:
+    """Registry clients (one per set of credentials) sharing one request counter."""
+
+    def __init__(self, store: StreamStore, settings: ImportSettings,
+                 counter: Optional[RequestCounter] = None,
+                 clock: Callable[[], datetime] = utc_now):
+        self.store = store
+        self.settings = settings
+        self.counter = counter or RequestCounter()
+        self.clock = clock
+        self.policy = AddressPolicy.from_config(settings.allow_list)
+        self._client_settings = settings.client_settings()
+        self._clients: dict[str, RegistryClient] = {}
+        self._lock = threading.Lock()
+
+    def client(self, key: str, credentials: CredentialSource) -> RegistryClient:
+        """The client for `key`: callers give equal keys only to equal credentials, so
+        clients (and their token caches) are shared exactly as far as credentials are."""
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = RegistryClient(credentials=credentials, policy=self.policy,
+                                                    settings=self._client_settings,
+                                                    counter=self.counter)
+            return self._clients[key]
+
+    def check(self, client: RegistryClient, source: ImportSource,
+              known: Mapping[str, ImportOutcome]) -> Checked:
+        """Resolve the reference; answer from `known` (digest → outcome) or stored images."""
+        digest = client.resolve(source.reference, insecure=source.insecure)
+        if digest in known:
+            return Checked(digest, known[digest], unchanged=True)
+        return Checked(digest, self._stored(source, digest))
+
+    def fetch(self, client: RegistryClient, source: ImportSource, digest: str,
+              persist: bool) -> ImportOutcome:
+        """Read the image `digest` names (by digest: the tag may move meanwhile) and record it."""
+        name = locate(source.reference).name
+        imported = client.fetch_image(f"{name}@{digest}", insecure=source.insecure,
+                                      platform=Platform(source.architecture, source.os),
+                                      preserve_original=source.preserve_original)
+        images = self._named(source, imported)
+        if persist:
+            for image in images[1:] + images[:1]:  # a stored list implies its children are
+                self.store.put_image(image)
+        return ImportOutcome(source_digest=digest, image=imported.digest,
+                             reference=pull_spec(source.reference, imported.digest),
+                             images=tuple(images))
+
+    def _named(self, source: ImportSource, imported: ImportedImage) -> list[Image]:
+        now = self.clock()
+
+        def named(image: Image) -> Image:
+            digest = image.metadata.name or ""
+            meta = image.metadata.model_copy(update={"creation_timestamp": now})
+            return image.model_copy(update={"metadata": meta, "docker_image_reference":
+                                            pull_spec(source.reference, digest)})
+
+        return [named(imported.image)] + [named(child) for child in imported.children]
+
+    def _stored(self, source: ImportSource, digest: str) -> Optional[ImportOutcome]:
+        """The outcome from images already recorded, None when something must be fetched."""
+        image = self.store.get_image(digest)
+        if image is None:
+            return None
+        if not image.docker_image_manifests:
+            chosen, children = image, []
+        elif source.preserve_original:
+            chosen = image
+            children = [self.store.get_image(entry.digest) for entry in image.docker_image_manifests]
+            if any(child is None for child in children):
+                return None
+        else:
+            entry = _choose(image.docker_image_manifests, source)
+            chosen = self.store.get_image(entry.digest) if entry else None
+            children = []
+            if chosen is None:
+                return None  # the fetch reports a missing platform with its own message
+        image_digest = chosen.metadata.name or ""
+        return ImportOutcome(source_digest=digest, image=image_digest,
+                             reference=pull_spec(source.reference, image_digest),
+                             images=tuple([chosen] + [c for c in children if c is not None]))
+
+
+def _choose(entries: list[ImageManifest], source: ImportSource) -> Optional[ImageManifest]:
+    wanted = Platform(source.architecture, source.os)
+    return next((e for e in entries if e.architecture and e.os and wanted.matches(
+        Platform(e.architecture, e.os, e.variant))), None)
+
+
+class Importer:
+    """The Importer port of the API's writes: imports for one namespace, with its secrets,
+    within the time an API request may spend on registries."""
+
+    def __init__(self, registries: RegistryImports, secrets: SecretService):
+        self.registries = registries
+        self.secrets = secrets
+
+    @property
+    def settings(self) -> ImportSettings:
+        return self.registries.settings
+
+    def context(self, namespace: str) -> ImportContext:
+        return ImportContext(fetch=lambda sources: self.run(namespace, sources),
+                             interval=self.settings.interval)
+
+    def client(self, namespace: str) -> RegistryClient:
+        """A client for one request. Not shared: the namespace's secrets are read only if a
+        registry asks for credentials, and a request is too short to reuse much anyway."""
+        return RegistryClient(credentials=self.secrets.credentials(namespace),
+                              policy=self.registries.policy,
+                              settings=self.settings.client_settings(),
+                              counter=self.registries.counter)
+
+    def run(self, namespace: str, sources: Collection[ImportSource], *,
+            persist: bool = True) -> dict[ImportSource, ImportOutcome]:
+        """The outcome of each source; `persist=False` records no image (a dry run)."""
+        client = self.client(namespace)
+        outcomes: dict[ImportSource, ImportOutcome] = {}
+
+        def collect(source: ImportSource, outcome: Optional[ImportOutcome]) -> None:
+            outcomes[source] = outcome or ImportOutcome.failed(
+                "Timeout", f"the import did not finish within {self.settings.api_seconds:.0f}s; "
+                "try again")
+
+        pool = ImportPool(self.registries, host_concurrency=self.settings.host_concurrency,
+                          concurrency=self.settings.concurrency)
+        stop = time.monotonic() + self.settings.api_seconds
+        pool.run([ImportJob(source, source, client, persist=persist) for source in sources],
+                 lambda result: collect(result.key, result.outcome), stop_at=stop, give_up_at=stop)
+        return outcomes

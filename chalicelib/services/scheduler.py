@@ -1,0 +1,179 @@
+"""One scheduled re-import cycle: read the due tags, check each source once, write results.
+
+Only the schedule index is read. Tags are grouped by what their import fetches and by
+the credentials their namespace has for that registry, so a source shared by many tags
+(in any namespaces with the same access) costs one check. A check that finds the digest
+the tags were imported from changes nothing but their next-due times; a new digest is
+fetched once and moves every tag of the group. Tags whose source was not checked before
+the run had to stop keep their due time and come first in the next run.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable, Optional
+
+from ..domain.errors import ApiError, NotFound
+from ..domain.imports import (ImportContext, ImportOutcome, ImportSource, import_conditions,
+                              next_due, source_of)
+from ..domain.records import TagRecord
+from ..registry import Credentials, locate
+from ..registry.auth import normalize_registry
+from ..resources.meta import now as utc_now
+from .import_pool import ImportJob, ImportPool, JobResult
+from .imports import ImportSettings, RegistryImports
+from .ports import DueTag, StreamStore
+from .secrets import NamespaceCredentials, SecretService
+from .stream_write import StreamWrite, write_stream
+
+log = logging.getLogger(__name__)
+MAX_TAGS_PER_RUN = 5000
+WRITE_RESERVE = 10.0  # seconds kept at the end of a run for the last results' writes
+
+GroupKey = tuple[ImportSource, str]  # the source, and who asks: registry and credentials
+
+
+@dataclass
+class _Group:
+    registry: str
+    credentials: Optional[Credentials]
+    tags: list[DueTag]
+
+
+@dataclass
+class CycleReport:
+    due: int = 0
+    sources: int = 0
+    unchanged: int = 0  # tags whose only write was their next-due time
+    written: int = 0  # tags whose image, condition or import digest changed
+    deferred: int = 0  # tags left due for the next run
+    requests: int = 0  # registry requests of this run
+
+
+class Scheduler:
+    def __init__(self, store: StreamStore, registries: RegistryImports, secrets: SecretService,
+                 clock: Callable[[], datetime] = utc_now, max_tags: int = MAX_TAGS_PER_RUN):
+        self.store = store
+        self.registries = registries
+        self.secrets = secrets
+        self.clock = clock
+        self.max_tags = max_tags
+
+    @property
+    def settings(self) -> ImportSettings:
+        return self.registries.settings
+
+    def run(self, remaining_seconds: Callable[[], float]) -> CycleReport:
+        """One cycle; `remaining_seconds` is the Lambda's time left (its context's)."""
+        interval = self.settings.interval
+        # Due a little early still counts: a tag set at 12:00:00.4 is checked by the run
+        # at 12:15:00.1, not skipped until 12:30.
+        slack = min(timedelta(minutes=1), interval / 10)
+        due = self.store.due_tags(self.clock() + slack, self.max_tags)
+        report = CycleReport(due=len(due))
+        requests_before = self.registries.counter.total
+        groups = self._groups(due)
+        report.sources = len(groups)
+        jobs = [self._job(key, group) for key, group in groups.items()]
+        give_up_at = time.monotonic() + remaining_seconds() - WRITE_RESERVE
+        stop_at = give_up_at - 2 * self.settings.request_seconds
+        pool = ImportPool(self.registries, host_concurrency=self.settings.host_concurrency,
+                          concurrency=self.settings.concurrency,
+                          imports_per_minute=self.settings.imports_per_minute)
+        pool.run(jobs, lambda result: self._apply(groups[result.key].tags, result, report),
+                 stop_at=stop_at, give_up_at=give_up_at)
+        report.requests = self.registries.counter.total - requests_before
+        log.info("scheduled import run: %s", report)
+        return report
+
+    def _groups(self, due: list[DueTag]) -> dict[GroupKey, _Group]:
+        books: dict[str, NamespaceCredentials] = {}  # each namespace's secrets read once a run
+        groups: dict[GroupKey, _Group] = {}
+        for item in due:
+            spec = item.tag.spec
+            source = source_of(spec, item.stream.annotations) if spec else None
+            if spec is None or source is None or not spec.import_policy.scheduled:
+                self._reschedule(item, None)  # no longer a scheduled import
+                continue
+            namespace = item.stream.namespace
+            book = books.setdefault(namespace, self.secrets.credentials(namespace))
+            try:
+                registry = normalize_registry(locate(source.reference).registry)
+                credentials = book(registry)
+            except ValueError:
+                registry, credentials = "", None  # the check reports the bad reference
+            who = f"{registry}|{credentials.fingerprint()}" if credentials else ""
+            groups.setdefault((source, who), _Group(registry, credentials, [])).tags.append(item)
+        return groups
+
+    def _job(self, key: GroupKey, group: _Group) -> ImportJob:
+        source, who = key
+        tags = group.tags
+
+        def only_there(asked: str) -> Optional[Credentials]:
+            return group.credentials if normalize_registry(asked) == group.registry else None
+
+        # What the group's tags were imported from: finding it again needs no fetch.
+        known = {t.tag.import_digest: ImportOutcome(t.tag.import_digest, t.tag.head.image,
+                                                    t.tag.head.docker_image_reference)
+                 for t in tags if t.tag.import_digest and t.tag.head is not None}
+        return ImportJob(key, source, self.registries.client(who, only_there), known)
+
+    def _apply(self, tags: list[DueTag], result: JobResult, report: CycleReport) -> None:
+        if result.outcome is None:
+            report.deferred += len(tags)
+            return
+        outcome, now = result.outcome, self.clock()
+        writes: dict[tuple[str, str], list[TagRecord]] = defaultdict(list)
+        for item in tags:
+            if self._changes(item.tag, outcome, now):
+                writes[(item.stream.namespace, item.stream.name)].append(item.tag)
+            else:
+                assert item.tag.spec is not None
+                report.unchanged += self._reschedule(
+                    item, next_due(item.tag.spec, outcome, now, self.settings.interval))
+        for (namespace, name), records in writes.items():
+            report.written += self._write(namespace, name, records, outcome, now)
+
+    @staticmethod
+    def _changes(tag: TagRecord, outcome: ImportOutcome, now: datetime) -> bool:
+        """Whether applying `outcome` changes more than the tag's next-due time."""
+        assert tag.spec is not None
+        if import_conditions(tag.conditions, outcome, tag.spec.generation or 0, now) \
+                != tag.conditions:
+            return True
+        if not outcome.succeeded:
+            return False
+        head = tag.head
+        return (head is None or tag.import_digest != outcome.source_digest
+                or (head.image, head.docker_image_reference, head.generation)
+                != (outcome.image, outcome.reference, tag.spec.generation or 0))
+
+    def _write(self, namespace: str, name: str, tags: list[TagRecord], outcome: ImportOutcome,
+               now: datetime) -> int:
+        def plan(write: StreamWrite) -> None:
+            for tag in tags:
+                assert tag.spec is not None
+                write.apply_import(tag.name, tag.spec, outcome)
+
+        try:
+            write_stream(self.store, namespace, name, now, None, plan,
+                         imports=ImportContext(interval=self.settings.interval))
+        except NotFound:
+            return 0  # the stream went away meanwhile
+        except ApiError as error:  # the tags stay due and are tried again next run
+            log.warning("writing imports to %s/%s failed: %s", namespace, name, error.message)
+            return 0
+        return len(tags)
+
+    def _reschedule(self, item: DueTag, due: Optional[datetime]) -> int:
+        try:
+            moved = self.store.reschedule(item.stream.namespace, item.stream.name, item.tag, due)
+        except ApiError as error:
+            log.warning("rescheduling %s/%s:%s failed: %s", item.stream.namespace,
+                        item.stream.name, item.tag.name, error.message)
+            return 0
+        return int(moved)
