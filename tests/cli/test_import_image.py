@@ -58,6 +58,10 @@ class ImportStandIn:
         spec, status = isi["spec"], {}
         if spec.get("repository"):
             source = spec["repository"]["from"]["name"]
+            if "missing" in source:
+                status["repository"] = {"status": {"status": "Failure", "reason": "NotFound",
+                                                   "message": "repository not found"}}
+                return self._reply(request, isi, status)
             status["repository"] = {"status": {"status": "Success"}, "images": [
                 {"status": {"status": "Success"}, "tag": tag, "image": image_of(f"{source}:{tag}")}
                 for tag in self.repository_tags], "additionalTags": self.additional}
@@ -75,6 +79,10 @@ class ImportStandIn:
         status["images"] = images
         if spec["import"] and images:
             status["import"] = self.isctl.api("GET", f"/namespaces/{namespace}/imagestreams/{name}")
+        return self._reply(request, isi, status)
+
+    @staticmethod
+    def _reply(request: requests.PreparedRequest, isi: dict, status: dict) -> requests.Response:
         reply = requests.Response()
         reply.status_code, reply.url = 201, request.url
         reply._content = json.dumps({**isi, "status": status}).encode()
@@ -174,6 +182,15 @@ def test_all_spec_tags_with_failures_and_dry_run(isctl: Isctl, registry: ImportS
     assert not any(t["tag"] == "a" for t in isctl.api(
         "GET", "/namespaces/default/imagestreams/python")["status"].get("tags") or []
         if t.get("items"))
+
+
+def test_a_repository_that_cannot_be_listed(isctl: Isctl, registry: ImportStandIn):
+    result = isctl("import-image", "app", "--from", "quay.io/org/missing", "--all",
+                   "--confirm")
+    assert result.code == 0
+    assert result.out == "imagestream.image.openshift.io/app imported with errors\n\n\n"
+    assert result.err == "error: repository quay.io/org/missing failed: repository not found\n"
+    assert isctl("get", "is", "app").code == 1  # nothing was created
 
 
 def test_argument_errors(isctl: Isctl, registry: ImportStandIn):

@@ -55,16 +55,23 @@ def run_import(rt: Runtime, importer: Importer, target: str, tag: str, source: O
         existing = None
     stream, tags, repository = _plan(importer, existing, target, tag, source, confirm, all_tags)
     additional: list[str] = []
+    found: dict = {}
     if repository:
         listing = importer.send(importer.repository_import(stream, repository, dry_run=True))
         found = ((listing.get("status") or {}).get("repository") or {})
         tags = {image["tag"]: f"{repository}:{image['tag']}"
                 for image in found.get("images") or [] if image.get("tag")}
         additional = list(found.get("additionalTags") or [])
-        if not importer.dry_run:
+        outcome = found.get("status") or {}
+        if outcome.get("status") == "Failure":
+            echo(f"error: repository {repository} failed: {outcome.get('message', '')}",
+                 err=True)
+        if not importer.dry_run and outcome.get("status") != "Failure":
             _set_repository(client, namespace, name, existing, repository)
     results = _import_each(importer, stream, tags, rt) if all_tags else [
         importer.send(importer.tags_import(stream, tags))]
+    if repository and (found.get("status") or {}).get("status") == "Failure":
+        results.insert(0, {"status": {"repository": {"status": found["status"]}}})
     _print(importer, results, tags, additional, rt)
     return 0
 
