@@ -1,0 +1,90 @@
+"""The template `chalice package --merge-template` merges into Chalice's output.
+
+infra/ holds it in pieces: `table.json` (the table, also read by the tests and the local
+stack), `service.json` (topic, dead-letter queue, parameters, environment of every
+function), `functions.json` (settings per Chalice handler, keyed by handler name) and
+`gateway_responses.json` (API Gateway's own errors as Kubernetes Status bodies).
+
+Chalice's merge adds to resources by logical id: merging settings for a function the app
+does not declare would leave a resource with no Type. So per-function settings are added
+only for the handlers `app.py` declares (the scheduled re-import, say, before it exists).
+
+    python -m infra.template OUT.json     # writes the merge template
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Iterable
+
+INFRA = Path(__file__).resolve().parent
+API_HANDLER = "app"  # the name Chalice gives the function serving every route
+STATUS_BODY = ('{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
+               '"reason":"%s","message":%s,"code":%d}')
+
+
+def _load(name: str) -> dict[str, Any]:
+    return json.loads((INFRA / name).read_text(encoding="utf-8"))
+
+
+def declared_handlers() -> list[str]:
+    """The Lambda functions app.py declares, by Chalice handler name."""
+    if str(INFRA.parent) not in sys.path:
+        sys.path.insert(0, str(INFRA.parent))
+    from app import app  # the app itself says which functions exist
+
+    return ([API_HANDLER] if app.routes else []) + [source.name for source in app.event_sources]
+
+
+def gateway_responses() -> dict[str, Any]:
+    """API Gateway answers some requests itself (unknown methods, paths deeper than the
+    catch-all routes, throttling, bodies over its limit); they get the Status shape too.
+
+    Every response type is listed with its status, so the two defaults only catch types
+    API Gateway may add later; they set a status so the body's `code` always matches it.
+    """
+    responses = {}
+    for kind, (code, reason, message) in _load("gateway_responses.json").items():
+        text = json.dumps(message) if message else "$context.error.messageString"
+        responses[kind] = {"StatusCode": str(code),
+                           "ResponseTemplates": {"application/json": STATUS_BODY % (
+                               reason, text, code)}}
+    return responses
+
+
+def _function_settings(handler: str, settings: dict[str, Any]) -> dict[str, Any]:
+    """A function's own log group (its role may write there and nowhere else) and settings."""
+    logical_id = settings["LogicalId"]
+    log_group = {"Type": "AWS::Logs::LogGroup", "Properties": {
+        "LogGroupName": {"Fn::Sub": f"/aws/lambda/${{AWS::StackName}}/{handler}"},
+        "RetentionInDays": {"Ref": "LogRetentionDays"}}}
+    properties = {"LoggingConfig": {"LogGroup": {"Ref": f"{logical_id}Logs"}},
+                  **settings.get("Properties", {})}
+    return {f"{logical_id}Logs": log_group, logical_id: {"Properties": properties}}
+
+
+def merge_template(handlers: Iterable[str]) -> dict[str, Any]:
+    template = _load("service.json")
+    resources = template["Resources"]
+    resources.update(_load("table.json")["Resources"])
+    declared = set(handlers)
+    for handler, settings in _load("functions.json").items():
+        if handler in declared:
+            resources.update(_function_settings(handler, settings))
+    if API_HANDLER in declared:
+        resources["RestAPI"] = {"Properties": {"GatewayResponses": gateway_responses()}}
+    return template
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print("usage: python -m infra.template OUT.json", file=sys.stderr)
+        return 2
+    text = json.dumps(merge_template(declared_handlers()), indent=1, sort_keys=True)
+    Path(argv[0]).write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
