@@ -1,0 +1,35 @@
+"""What `make run` prints once the stack is up: where things are and what to try."""
+from __future__ import annotations
+
+from typing import Any
+
+from .settings import Settings
+
+STREAM = ('{"apiVersion": "image.openshift.io/v1", "kind": "ImageStream", '
+          '"metadata": {"name": "python"}}')
+TAG = ('{"apiVersion": "image.openshift.io/v1", "kind": "ImageStreamTag", "tag": {"from": '
+       '{"kind": "DockerImage", "name": "docker.io/python:3.6.0"}, "reference": true}}')
+
+
+def banner(settings: Settings, details: dict[str, Any], restored: int) -> str:
+    group = f"{settings.api_url}/apis/image.openshift.io/v1"
+    state = (f"restored {restored} items from {settings.state_dir}" if restored
+             else f"state is kept in {settings.state_dir}")
+    return f"""
+imagestreams is running ({state}). Ctrl-C stops it.
+
+  API        {group}
+  registry   {settings.registry}   (a push to <namespace>/<stream>:<tag> maps into that stream)
+  AWS        {settings.aws_url}   (emulator, region {settings.region})
+  table      {details['table_name']}
+  topic      {details['topic_arn']}
+  details    {settings.state_dir / 'endpoint.json'}
+
+Try it from another shell:
+  API={group}/namespaces/default
+  curl -s -X POST "$API/imagestreams" -H 'Content-Type: application/json' -d '{STREAM}'
+  curl -s -X PUT "$API/imagestreamtags/python:3.6" -H 'Content-Type: application/json' -d '{TAG}'
+  curl -s "$API/imagestreams/python"
+The tag change shows up below as a message on the demo queue ("worker: demo queue: ...").
+The README's walkthrough goes on from here.
+"""

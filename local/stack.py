@@ -1,0 +1,196 @@
+"""`make run`: the whole service on this machine, no AWS account, all on 127.0.0.1.
+
+    python -m local.stack      (ports etc. from the environment: local/settings.py)
+
+Starts the AWS emulator with the resources of infra/, restores the saved state, then the
+registry, the app (`chalice local`, boto3 pointed at the emulator by AWS_ENDPOINT_URL
+only) and the worker (stream pump, schedule, demo subscriber). Ctrl-C or SIGTERM stops
+them in order and snapshots the table into the state directory; so does a crash of any
+child. One stack per state directory: a second one says so and leaves.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import secrets
+import signal
+import sys
+import time
+from typing import IO, Any, Optional
+
+from . import emulator, snapshot
+from .banner import banner
+from .processes import Child, port_in_use, spawn, stop, wait_for_port
+from .pump import skip_to_end
+from .registry import ensure_installed, start_registry
+from .settings import HOST, ROOT, Settings
+from .stream_reader import StreamReader
+
+# Never let the stack or its children reach a real account, whatever the shell has set.
+AWS_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN",
+                 "AWS_SECURITY_TOKEN", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
+
+CHALICE = "import sys; from chalice.cli import main; sys.exit(main())"  # `chalice` on this venv
+
+
+class Stop(Exception):
+    """Ctrl-C, SIGTERM or SIGHUP."""
+
+
+def _on_signal(signum: int, _frame: Any) -> None:
+    raise Stop(signal.Signals(signum).name)
+
+
+def _lock(settings: Settings) -> IO[str]:
+    """Hold the state directory's lock for the stack's lifetime, or say who holds it."""
+    handle = open(settings.state_dir / "stack.lock", "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        owner = handle.read().strip() or "another process"
+        raise SystemExit(f"imagestreams is already running here (pid {owner}, state in "
+                         f"{settings.state_dir}); its API: {_running_api(settings)}\n"
+                         f"Stop it with Ctrl-C in its terminal (or kill {owner}), or start "
+                         f"another with its own LOCAL_STATE_DIR and ports.") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
+
+
+def _running_api(settings: Settings) -> str:
+    try:
+        return json.loads((settings.state_dir / "endpoint.json").read_text())["api"]
+    except (OSError, ValueError, KeyError):
+        return "unknown (it is starting or stopping)"
+
+
+def _check_ports(settings: Settings) -> None:
+    busy = [f"{name}={port}" for name, port in settings.ports().items() if port_in_use(port)]
+    if busy:
+        raise SystemExit(f"port in use on {HOST}: {', '.join(busy)}. Another program holds "
+                         f"it; choose free ports, e.g. make run API_PORT=8080 AWS_PORT=5001 "
+                         f"REGISTRY_PORT=5051")
+
+
+def app_environment(settings: Settings, resources: emulator.Resources,
+                    webhook_secret: str) -> dict[str, str]:
+    """The environment the deployed functions get from the template, pointing here."""
+    env = {k: v for k, v in os.environ.items() if k not in AWS_VARIABLES}
+    env.pop("IMAGESTREAMS_STORE", None)
+    return {**env, **settings.aws_environment(), "PYTHONUNBUFFERED": "1",
+            "TABLE_NAME": resources.table, "TOPIC_ARN": resources.topic_arn,
+            "TOPIC_FIFO": "false", "INTEGRATED_REGISTRY": settings.registry,
+            "REGISTRY_WEBHOOK_SECRET": webhook_secret,
+            # Imports may read from the local registry, a loopback address refused otherwise.
+            "IMPORT_ALLOW_LIST": settings.registry}
+
+
+def endpoint(settings: Settings, resources: emulator.Resources) -> dict[str, Any]:
+    """.local/endpoint.json, read by scripts and isctl; `token` is set once auth exists."""
+    return {"api": settings.api_url, "token": None, "registry": settings.registry,
+            "aws_endpoint": settings.aws_url, "region": settings.region,
+            "table_name": resources.table, "topic_arn": resources.topic_arn,
+            "demo_queue_url": resources.demo_queue_url, "pid": os.getpid()}
+
+
+class Stack:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.children: list[Child] = []
+        self.resources: Optional[emulator.Resources] = None
+        self.snapshot_file = settings.state_dir / "snapshot.json"
+        self.restored = False  # until then, saving would overwrite the snapshot with less
+
+    def start(self) -> None:
+        settings = self.settings
+        registry_binary = ensure_installed()
+        base = {k: v for k, v in os.environ.items() if k not in AWS_VARIABLES}
+        self.children.append(emulator.start_emulator(settings, base))
+        self.resources = resources = emulator.deploy(settings)
+        restored = snapshot.restore(settings, resources, self.snapshot_file)
+        self.restored = True
+        # The restore's writes are in the stream too; they are no tag changes.
+        dynamodb = emulator.client(settings, "dynamodb")
+        skip_to_end(StreamReader(dynamodb, emulator.client(settings, "dynamodbstreams"),
+                                 resources.table), settings.state_dir / "stream-position.json",
+                    resources.stream_arn)
+        secret = secrets.token_urlsafe(24)
+        env = app_environment(settings, resources, secret)
+        self.children.append(start_registry(settings, registry_binary, secret, base))
+        app = spawn("app", [sys.executable, "-c", CHALICE, "local", "--host", HOST, "--port",
+                            str(settings.api_port), "--no-autoreload"], env, ROOT)
+        self.children.append(app)
+        wait_for_port(app, settings.api_port)
+        self.children.append(spawn("worker", [
+            sys.executable, "-m", "local.worker", "--stream-arn", resources.stream_arn,
+            "--dead-letter-queue", resources.dead_letter_queue_url,
+            "--demo-queue", resources.demo_queue_url, "--state-dir", str(settings.state_dir),
+            "--schedule-seconds", str(settings.schedule_seconds)], env, ROOT))
+        details = endpoint(settings, resources)
+        (settings.state_dir / "endpoint.json").write_text(json.dumps(details, indent=2) + "\n")
+        print(banner(settings, details, restored), flush=True)
+
+    def watch(self) -> None:
+        """Until a signal (Stop) or a child's exit; snapshots now and then meanwhile."""
+        next_snapshot = time.monotonic() + self.settings.snapshot_seconds
+        while True:
+            time.sleep(0.5)
+            for child in self.children:
+                if not child.running():
+                    raise RuntimeError(child.describe_exit())
+            if time.monotonic() >= next_snapshot:
+                self.save()
+                next_snapshot = time.monotonic() + self.settings.snapshot_seconds
+
+    def save(self) -> int:
+        assert self.resources is not None and self.restored
+        return snapshot.save(self.settings, self.resources, self.snapshot_file)
+
+    def shutdown(self) -> None:
+        """Writers first, then the worker (it drains the stream), the snapshot, the emulator."""
+        by_name = {child.name: child for child in self.children}
+        for name in ("registry", "app", "worker"):
+            if name in by_name:
+                stop(by_name[name])
+        aws = by_name.get("emulator")
+        if self.restored and aws is not None and aws.running():
+            try:
+                print(f"saved {self.save()} items to {self.snapshot_file}", flush=True)
+            except Exception as error:  # the emulator may be what failed
+                print(f"could not save the table: {error}", file=sys.stderr)
+        if aws is not None:
+            stop(aws)
+        (self.settings.state_dir / "endpoint.json").unlink(missing_ok=True)
+
+
+def main() -> int:
+    settings = Settings.from_environment()
+    (settings.state_dir / "logs").mkdir(parents=True, exist_ok=True)
+    lock = _lock(settings)
+    _check_ports(settings)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _on_signal)
+    stack, status = Stack(settings), 0
+    try:
+        stack.start()
+        stack.watch()
+    except Stop as stopped:
+        print(f"\n{stopped}: stopping ...", flush=True)
+    except Exception as error:
+        print(f"the local stack failed: {error}", file=sys.stderr, flush=True)
+        status = 1
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_IGN)  # let the shutdown finish
+        stack.shutdown()
+        lock.close()
+    print("stopped.", flush=True)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

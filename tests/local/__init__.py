@@ -1,0 +1,1 @@
+"""The local stack (make run) and the deployment template (infra/)."""

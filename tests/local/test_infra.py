@@ -1,0 +1,68 @@
+"""The merge template of infra/ and the IAM policies Chalice embeds into it.
+
+`make test` also packages the app and runs cfn-lint on the result; these checks are
+about what cfn-lint cannot know: our conventions.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from infra.template import gateway_responses, merge_template
+from local.emulator import emulated_template
+
+ROOT = Path(__file__).resolve().parents[2]
+ALL = ["app", "publish_tag_changes", "reimport_scheduled_tags"]
+
+
+def test_api_gateways_own_errors_are_kubernetes_status_bodies():
+    responses = gateway_responses()
+    assert {"MISSING_AUTHENTICATION_TOKEN", "REQUEST_TOO_LARGE", "THROTTLED", "DEFAULT_4XX",
+            "DEFAULT_5XX"} <= set(responses)
+    for kind, response in responses.items():
+        template = response["ResponseTemplates"]["application/json"]
+        body = json.loads(template.replace("$context.error.messageString", '"from API Gateway"'))
+        assert body["kind"] == "Status" and body["apiVersion"] == "v1", kind
+        assert body["status"] == "Failure" and body["metadata"] == {}, kind
+        assert body["code"] == int(response["StatusCode"]) and body["reason"], kind
+        assert body["message"], kind
+    unknown = json.loads(responses["MISSING_AUTHENTICATION_TOKEN"]["ResponseTemplates"][
+        "application/json"])
+    assert (unknown["code"], unknown["reason"]) == (404, "NotFound")
+
+
+def test_the_table_is_table_json_and_the_emulator_gets_the_same_definitions():
+    table = json.loads((ROOT / "infra" / "table.json").read_text())["Resources"]
+    merged = merge_template(ALL)["Resources"]
+    assert merged["ImageStreamsTable"] == table["ImageStreamsTable"]
+    emulated = emulated_template()["Resources"]
+    assert set(emulated) == {"ImageStreamsTable", "TagEventsTopic", "StreamDeadLetterQueue"}
+    assert all(emulated[name] == merged[name] for name in emulated)
+
+
+def test_settings_are_merged_only_for_functions_the_app_declares():
+    resources = merge_template(["app"])["Resources"]
+    assert "APIHandlerLogs" in resources and "RestAPI" in resources
+    assert "PublishTagChanges" not in resources and "ReimportScheduledTags" not in resources
+    assert "RestAPI" not in merge_template(["publish_tag_changes"])["Resources"]
+
+
+def test_the_stream_consumer_retries_halves_and_dead_letters_failing_batches():
+    events = merge_template(ALL)["Resources"]["PublishTagChanges"]["Properties"]["Events"]
+    source = events["PublishTagChangesDynamodbEventSource"]["Properties"]
+    assert source["Stream"] == {"Fn::GetAtt": ["ImageStreamsTable", "StreamArn"]}
+    assert source["BisectBatchOnFunctionError"] is True
+    assert source["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": ["StreamDeadLetterQueue", "Arn"]}
+
+
+def test_policies_name_their_resources_and_say_why_when_they_cannot():
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    assert config["autogen_policy"] is False
+    files = {config["iam_policy_file"]} | {
+        function["iam_policy_file"] for function in config["lambda_functions"].values()}
+    for name in files:
+        for statement in json.loads((ROOT / ".chalice" / name).read_text())["Statement"]:
+            if statement["Resource"] == "*":
+                assert statement["Sid"].endswith("HasNoResourceLevelPermission"), name
+            assert not any(action.endswith("*") for action in statement["Action"]), name
