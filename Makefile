@@ -1,10 +1,32 @@
 # make test: every test, from a fresh machine. make run: the service locally.
+# make package: the deployable template and zip in build/package (docs/deploy.md).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test run clean
+# make run: ports on 127.0.0.1, and the schedule's period (short for the demo).
+API_PORT ?= 8000
+AWS_PORT ?= 5000
+REGISTRY_PORT ?= 5050
+SCHEDULE_SECONDS ?= 30
+
+# make package: the Lambda runtime's Python version. Chalice names the runtime after the
+# interpreter it runs on, so packaging runs in a venv of that version (infra/find-python).
+LAMBDA_PYTHON ?= 3.12
+STAGE ?= dev
+PACKAGE := build/package
+PACKAGE_VENV := .venv-package
+PACKAGE_STAMP := $(PACKAGE_VENV)/.installed-$(LAMBDA_PYTHON)
+WHEELHOUSE := build/wheelhouse-py$(LAMBDA_PYTHON)
+# Lambda's Python 3.12+ runtimes run Amazon Linux 2023 (glibc 2.34) on x86_64; pip takes
+# each --platform literally, so every manylinux tag up to that glibc is listed.
+LAMBDA_PLATFORMS := manylinux2014_x86_64 $(foreach minor,$(shell seq 17 34),manylinux_2_$(minor)_x86_64)
+# The package is built from the wheelhouse alone: the zip holds exactly the pinned versions.
+CHALICE_PACKAGE = AWS_DEFAULT_REGION=us-east-1 PIP_NO_INDEX=1 PIP_FIND_LINKS=$(CURDIR)/$(WHEELHOUSE) \
+	$(PACKAGE_VENV)/bin/chalice package --stage $(STAGE) --merge-template build/merge-template.json
+
+.PHONY: venv test lint package package-check run clean
 
 venv: $(STAMP)
 
@@ -14,8 +36,48 @@ $(STAMP): requirements.txt requirements-dev.txt isctl/pyproject.toml
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-test: venv
+test: venv lint package-check
 	$(BIN)/python -m pytest -q tests
 
+# Lambda-platform wheels of requirements.txt, fetched once.
+$(WHEELHOUSE)/.complete: requirements.txt
+	rm -rf $(WHEELHOUSE)
+	$(BIN)/pip download --quiet --only-binary=:all: --no-deps --dest $(WHEELHOUSE) \
+		--implementation cp --python-version $(LAMBDA_PYTHON) \
+		--abi cp$(subst .,,$(LAMBDA_PYTHON)) --abi abi3 --abi none \
+		$(addprefix --platform ,$(LAMBDA_PLATFORMS)) -r requirements.txt
+	touch $@
+
+# Chalice imports app.py to package it, so the app's requirements are installed too.
+$(PACKAGE_STAMP): requirements.txt requirements-dev.txt $(WHEELHOUSE)/.complete | venv
+	rm -rf $(PACKAGE_VENV)
+	interpreter=$$(infra/find-python $(LAMBDA_PYTHON)) && "$$interpreter" -m venv $(PACKAGE_VENV)
+	$(PACKAGE_VENV)/bin/pip install --quiet $$(grep -E '^(chalice|botocore|PyYAML)==' requirements-dev.txt)
+	$(PACKAGE_VENV)/bin/pip install --quiet --no-index --find-links $(WHEELHOUSE) -r requirements.txt
+	touch $@
+
+package: $(PACKAGE_STAMP)
+	rm -rf $(PACKAGE)
+	$(BIN)/python -m infra.template build/merge-template.json
+	$(CHALICE_PACKAGE) $(PACKAGE)
+	$(BIN)/python -m infra.reproducible $(PACKAGE)/deployment.zip
+
+# Two builds, the second without Chalice's cache of dependencies, give the same bytes.
+package-check: package
+	rm -rf .chalice/deployments build/package-check
+	$(CHALICE_PACKAGE) build/package-check
+	$(BIN)/python -m infra.reproducible build/package-check/deployment.zip
+	cmp $(PACKAGE)/deployment.zip build/package-check/deployment.zip
+	cmp $(PACKAGE)/sam.json build/package-check/sam.json
+
+# cfn-lint on the packaged template and on its SAM expansion; any finding fails.
+lint: package
+	$(BIN)/python -m infra.sam_translate $(PACKAGE)/sam.json build/lint/cloudformation.json
+	$(BIN)/cfn-lint $(PACKAGE)/sam.json build/lint/cloudformation.json
+
+run: venv
+	API_PORT=$(API_PORT) AWS_PORT=$(AWS_PORT) REGISTRY_PORT=$(REGISTRY_PORT) \
+		SCHEDULE_SECONDS=$(SCHEDULE_SECONDS) $(BIN)/python -m local.stack
+
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(PACKAGE_VENV) build .pytest_cache .chalice/deployments
