@@ -82,8 +82,19 @@ class Invalid(ApiError):
     def __init__(self, resource: str, name: str, causes: list[FieldError]):
         self.causes = causes
         detail = ", ".join(f"{c.field}: {c.message}" for c in causes)
-        kind = resource.split(".")[0]
-        super().__init__(f'{kind} "{name}" is invalid: {detail}', kind=kind, name=name)
+        plural, _, group = resource.partition(".")
+        kind = KINDS.get(plural, plural)  # Kubernetes names the Kind here, not the resource
+        qualified = f"{kind}.{group}" if group else kind
+        super().__init__(f'{qualified} "{name}" is invalid: {detail}', kind=kind, name=name)
+
+
+KINDS = {
+    "imagestreams": "ImageStream", "imagestreamtags": "ImageStreamTag",
+    "imagestreamimages": "ImageStreamImage", "imagestreammappings": "ImageStreamMapping",
+    "imagestreamimports": "ImageStreamImport", "imagestreamtriggers": "ImageStreamTrigger",
+    "images": "Image", "rolebindings": "RoleBinding", "clusterrolebindings": "ClusterRoleBinding",
+    "accesstokens": "AccessToken", "secrets": "Secret", "namespaces": "Namespace",
+}
 
 
 @dataclass

@@ -83,6 +83,10 @@ def test_name_too_long_is_invalid_naming_the_field(api):
                                                "metadata": {"name": "a" * 64}})
     assert reply.status_code == 422 and reply.data["reason"] == "Invalid"
     assert "must be no more than 63 characters" in causes(reply)["metadata.name"]
+    assert reply.data["details"]["kind"] == "ImageStream"
+    assert reply.data["details"]["group"] == "image.openshift.io"
+    assert reply.data["message"].startswith(f'ImageStream.image.openshift.io "{"a" * 64}" is '
+                                            'invalid: metadata.name: Invalid value: ')
     assert_nothing_written(api)
 
 

@@ -71,7 +71,9 @@ def test_parse_model_names_each_bad_field():
     assert [(c.field, c.reason) for c in err.value.causes] == [
         ("spec.tags[0].name", "FieldValueInvalid"), ("spec.tags[0].from.kind",
                                                      "FieldValueRequired")]
-    assert err.value.message.startswith('imagestreams "x" is invalid: spec.tags[0].name: ')
+    assert err.value.message.startswith(
+        'ImageStream.image.openshift.io "x" is invalid: spec.tags[0].name: ')
+    assert err.value.kind == "ImageStream"
     with pytest.raises(Invalid) as err:
         parse_model(ImageStreamMapping, {"image": {}}, "imagestreammappings.image.openshift.io",
                     "x")
