@@ -1,9 +1,10 @@
 """Child processes of the local stack: started, watched and stopped by the stack alone.
 
-Children stay in the terminal's process group but ignore SIGINT: a Ctrl-C reaches the
-stack, which then stops them in order (the worker drains the table's stream and the table
-is snapshotted before the emulator goes). Each child also gets SIGTERM if the stack itself
-dies without cleaning up, so none is ever left behind.
+Each child runs in a session of its own, so a Ctrl-C in the terminal reaches the stack
+only (moto server, for one, would exit on it at once); the stack then stops the children
+in order: the worker drains the table's stream and the table is snapshotted before the
+emulator goes. Each child also gets SIGTERM if the stack dies without cleaning up, so none
+is ever left behind.
 """
 from __future__ import annotations
 
@@ -24,7 +25,6 @@ PR_SET_PDEATHSIG = 1
 
 
 def _child_setup() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # an ignored signal stays ignored after exec
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
@@ -47,8 +47,11 @@ class Child:
 
 def _relay(name: str, stream: IO[bytes]) -> None:
     for line in iter(stream.readline, b""):
-        sys.stdout.write(f"{name:<9}| {line.decode(errors='replace')}")
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(f"{name:<9}| {line.decode(errors='replace')}")
+            sys.stdout.flush()
+        except OSError:
+            pass  # the terminal is gone; keep reading so the child never blocks on its output
 
 
 def spawn(name: str, argv: list[str], env: dict[str, str], cwd: Path,
@@ -58,11 +61,11 @@ def spawn(name: str, argv: list[str], env: dict[str, str], cwd: Path,
         with open(log, "ab") as out:
             process = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out,
                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                       preexec_fn=_child_setup)
+                                       start_new_session=True, preexec_fn=_child_setup)
     else:
         process = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   preexec_fn=_child_setup)
+                                   start_new_session=True, preexec_fn=_child_setup)
         threading.Thread(target=_relay, args=(name, process.stdout), daemon=True).start()
     return Child(name, process, log)
 

@@ -38,6 +38,14 @@ class Stop(Exception):
     """Ctrl-C, SIGTERM or SIGHUP."""
 
 
+def say(text: str, error: bool = False) -> None:
+    """Print, but never fail: the terminal may be gone (a closed pipe) while stopping."""
+    try:
+        print(text, file=sys.stderr if error else sys.stdout, flush=True)
+    except OSError:
+        pass
+
+
 def _on_signal(signum: int, _frame: Any) -> None:
     raise Stop(signal.Signals(signum).name)
 
@@ -132,7 +140,7 @@ class Stack:
             "--schedule-seconds", str(settings.schedule_seconds)], env, ROOT))
         details = endpoint(settings, resources)
         (settings.state_dir / "endpoint.json").write_text(json.dumps(details, indent=2) + "\n")
-        print(banner(settings, details, restored), flush=True)
+        say(banner(settings, details, restored))
 
     def watch(self) -> None:
         """Until a signal (Stop) or a child's exit; snapshots now and then meanwhile."""
@@ -159,9 +167,9 @@ class Stack:
         aws = by_name.get("emulator")
         if self.restored and aws is not None and aws.running():
             try:
-                print(f"saved {self.save()} items to {self.snapshot_file}", flush=True)
+                say(f"saved {self.save()} items to {self.snapshot_file}")
             except Exception as error:  # the emulator may be what failed
-                print(f"could not save the table: {error}", file=sys.stderr)
+                say(f"could not save the table: {error}", error=True)
         if aws is not None:
             stop(aws)
         (self.settings.state_dir / "endpoint.json").unlink(missing_ok=True)
@@ -179,16 +187,16 @@ def main() -> int:
         stack.start()
         stack.watch()
     except Stop as stopped:
-        print(f"\n{stopped}: stopping ...", flush=True)
+        say(f"\n{stopped}: stopping ...")
     except Exception as error:
-        print(f"the local stack failed: {error}", file=sys.stderr, flush=True)
+        say(f"the local stack failed: {error}", error=True)
         status = 1
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, signal.SIG_IGN)  # let the shutdown finish
         stack.shutdown()
         lock.close()
-    print("stopped.", flush=True)
+    say("stopped.")
     return status
 
 

@@ -3,7 +3,8 @@
 Starts `python -m local.stack` as a person would (in its own process group, like a
 terminal job), walks the README's first steps, sees the tag change arrive on the demo
 queue, stops it with SIGTERM, checks that no child process is left, and starts it again
-on the same state directory to find the streams still there.
+on the same state directory to find the streams, a trigger and a secret still there; then
+stops it as Ctrl-C does.
 """
 from __future__ import annotations
 
@@ -60,8 +61,13 @@ class RunningStack:
                 pending += map(int, children)
         return found
 
-    def stop(self, signum: int = signal.SIGTERM) -> int:
-        self.process.send_signal(signum)
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=60)
+
+    def interrupt(self) -> int:
+        """Ctrl-C: SIGINT to the terminal's foreground process group, the stack's own."""
+        os.killpg(self.process.pid, signal.SIGINT)
         return self.process.wait(timeout=60)
 
 
@@ -148,7 +154,7 @@ def test_the_stack_serves_publishes_stops_cleanly_and_keeps_its_state(start_stac
 
     children = stack.descendants()
     assert len(children) >= 4, children  # emulator, registry, app, worker
-    assert stack.stop(signal.SIGTERM) == 0, stack.log()
+    assert stack.stop() == 0, stack.log()
     alive = [pid for pid in children if Path(f"/proc/{pid}").exists()]
     assert not alive, f"left behind: {alive}"
     assert "saved" in stack.log()
@@ -175,5 +181,6 @@ def test_the_stack_serves_publishes_stops_cleanly_and_keeps_its_state(start_stac
              or received, "the restored trigger delivered", again)
     assert json.loads(received[0]["Body"])["tag"] == "3.6"
     children = again.descendants()
-    assert again.stop(signal.SIGINT) == 0, again.log()
+    assert again.interrupt() == 0, again.log()
     assert not [pid for pid in children if Path(f"/proc/{pid}").exists()]
+    assert "saved" in again.log()
