@@ -40,7 +40,7 @@ test: venv lint package-check
 	$(BIN)/python -m pytest -q tests
 
 # Lambda-platform wheels of requirements.txt, fetched once.
-$(WHEELHOUSE)/.complete: requirements.txt
+$(WHEELHOUSE)/.complete: requirements.txt | venv
 	rm -rf $(WHEELHOUSE)
 	$(BIN)/pip download --quiet --only-binary=:all: --no-deps --dest $(WHEELHOUSE) \
 		--implementation cp --python-version $(LAMBDA_PYTHON) \
