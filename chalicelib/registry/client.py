@@ -6,16 +6,19 @@ insecure host answered on, so an unchanged tag costs one HEAD.
 """
 from __future__ import annotations
 
+import json
+import re
 import threading
 from dataclasses import dataclass
 from typing import Mapping, Optional, Union
+from urllib.parse import urlsplit
 
 import requests
 
 from ..domain.reference import DIGEST_RE, DockerImageReference, parse_reference
 from ..resources.image import Image
 from .auth import Authenticator, CredentialSource, anonymous
-from .errors import ConnectionFailed, UnsupportedManifest
+from .errors import ConnectionFailed, UnexpectedResponse, UnsupportedManifest
 from .manifests import (ACCEPT, Descriptor, Manifest, ManifestList, Platform, choose_platform,
                         image_from_list, image_from_manifest, parse_manifest, sha256_digest,
                         verify_digest)
@@ -26,6 +29,8 @@ from .transport import ClientSettings, Reply, RequestCounter, Transport
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_API = "registry-1.docker.io"  # docker.io names the registry; this host serves its API
 _TOKEN_LIMIT = 1024 * 1024
+_MAX_TAG_PAGES = 20
+_NEXT_LINK = re.compile(r'<([^>]*)>\s*;\s*rel="?next"?')
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,28 @@ class RegistryClient:
         chosen = choose_platform(top.manifest, platform)
         return ImportedImage(self._child(location, chosen, insecure), manifest_list_digest=top.digest)
 
+    def list_tags(self, repository: Union[str, DockerImageReference], *, insecure: bool = False,
+                  limit: int = 1000, page_size: Optional[int] = None) -> list[str]:
+        """The repository's tags in the registry's order (tags/list, following `Link` pages),
+        at most `limit`. A tag or digest in `repository` is ignored."""
+        location = locate(repository)
+        path = f"/v2/{location.repository}/tags/list" + (f"?n={page_size}" if page_size else "")
+        tags: list[str] = []
+        for _ in range(_MAX_TAG_PAGES):
+            reply = self._call(location, "GET", path, "application/json", insecure)
+            raise_for_status(reply, f"tags of {location.name}")
+            try:
+                page = json.loads(reply.body).get("tags") or []
+            except (ValueError, AttributeError):
+                raise UnexpectedResponse(f"the tag list of {location.name} is not JSON") from None
+            if not isinstance(page, list) or not all(isinstance(t, str) for t in page):
+                raise UnexpectedResponse(f"the tag list of {location.name} is not a list of names")
+            tags += page
+            path = _next_page(reply.headers.get("Link", ""), location.repository)
+            if len(tags) >= limit or not path:
+                break
+        return tags[:limit]
+
     def _child(self, location: Location, entry: Descriptor, insecure: bool) -> Image:
         fetched = self._manifest(location, entry.digest, insecure)
         if not isinstance(fetched.manifest, Manifest):
@@ -200,3 +227,18 @@ class RegistryClient:
         retry = self._auth.challenged(*args, reply.headers.get("WWW-Authenticate", ""), get_token)
         return self._transport.request(method, url, headers={**headers, **retry},
                                        insecure=insecure, limit=limit)
+
+
+def _next_page(link: str, repository: str) -> str:
+    """The path of a `Link: <...>; rel="next"` to the same repository's tag list, else "".
+
+    Only a relative link on the same path is followed: a next page on another host would
+    send the client (and its credentials) somewhere the reference did not name.
+    """
+    match = _NEXT_LINK.search(link)
+    if not match:
+        return ""
+    url = urlsplit(match.group(1))
+    if url.netloc or url.scheme or url.path != f"/v2/{repository}/tags/list":
+        return ""
+    return url.path + (f"?{url.query}" if url.query else "")
