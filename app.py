@@ -1,10 +1,11 @@
 """Entry points of the imagestreams service. Each handler hands the request to the API layer."""
 import os
 
-from chalice import Chalice
+from chalice import Chalice, Rate
 
 from chalicelib.api.dispatch import respond
-from chalicelib.api.routes import GROUP, METHODS, NAMESPACED, UNKNOWN_PATHS
+from chalicelib.api.routes import CORE_NAMESPACED, GROUP, METHODS, NAMESPACED, UNKNOWN_PATHS
+from chalicelib.schedule_events import SCHEDULE_MINUTES, run_scheduled_imports
 from chalicelib.table_events import handle_table_records
 
 app = Chalice(app_name="imagestreams")
@@ -87,6 +88,21 @@ def imagestreammappings(namespace):
     return respond(app.current_request)
 
 
+@app.route(NAMESPACED + "/imagestreamimports", methods=METHODS, content_types=ANY)
+def imagestreamimports(namespace):
+    return respond(app.current_request)
+
+
+@app.route(CORE_NAMESPACED + "/secrets", methods=METHODS, content_types=ANY)
+def secrets(namespace):
+    return respond(app.current_request)
+
+
+@app.route(CORE_NAMESPACED + "/secrets/{name}", methods=METHODS, content_types=ANY)
+def secret(namespace, name):
+    return respond(app.current_request)
+
+
 @app.route(GROUP + "/images", methods=METHODS, content_types=ANY)
 def images():
     return respond(app.current_request)
@@ -119,3 +135,9 @@ TABLE_STREAM_ARN = os.environ.get(
                         maximum_batching_window_in_seconds=5, starting_position="TRIM_HORIZON")
 def publish_tag_changes(event):
     handle_table_records(event.to_dict()["Records"])
+
+
+# Re-import scheduled tags; the run stops before the function's timeout, leaving the rest due.
+@app.schedule(Rate(SCHEDULE_MINUTES, unit=Rate.MINUTES), name="reimport_scheduled_tags")
+def reimport_scheduled_tags(event):
+    return run_scheduled_imports(event.context)

@@ -6,8 +6,12 @@ from functools import cached_property
 from typing import Any, Callable, Optional
 
 from .services.images import ImageService
+from .services.imports import Importer, ImportSettings, RegistryImports
 from .services.notifications import Publisher
 from .services.ports import StreamStore
+from .services.scheduler import Scheduler
+from .services.secrets import SecretService, SecretStore
+from .services.stream_imports import StreamImportService
 from .services.stream_tags import StreamTagService
 from .services.streams import StreamService
 from .services.triggers import Subscriptions, TriggerService, TriggerStore
@@ -18,19 +22,48 @@ class Services:
 
     def __init__(self, store: StreamStore, registry: str = "",
                  trigger_store: Optional[TriggerStore] = None,
-                 subscriptions: Optional[Callable[[], Subscriptions]] = None):
+                 subscriptions: Optional[Callable[[], Subscriptions]] = None,
+                 secret_store: Optional[SecretStore] = None,
+                 import_settings: Optional[ImportSettings] = None):
+        """`secret_store` defaults to one in memory; `import_settings` to the environment's."""
         self.store = store
         self.registry = registry
         self.trigger_store = trigger_store
         self.subscriptions = subscriptions or _sns_subscriptions
+        self.secret_store = secret_store
+        self.import_settings = import_settings or ImportSettings.from_env()
 
     @cached_property
     def streams(self) -> StreamService:
-        return StreamService(self.store, self.registry)
+        return StreamService(self.store, self.registry, importer=self.importer)
 
     @cached_property
     def tags(self) -> StreamTagService:
-        return StreamTagService(self.store, self.registry)
+        return StreamTagService(self.store, self.registry, importer=self.importer)
+
+    @cached_property
+    def secrets(self) -> SecretService:
+        if self.secret_store is None:
+            from .adapters.memory_secrets import MemorySecrets
+            self.secret_store = MemorySecrets()
+        return SecretService(self.secret_store)
+
+    @cached_property
+    def registries(self) -> RegistryImports:
+        """Registry clients and their request counter, shared by everything that imports."""
+        return RegistryImports(self.store, self.import_settings)
+
+    @cached_property
+    def importer(self) -> Importer:
+        return Importer(self.registries, self.secrets)
+
+    @cached_property
+    def stream_imports(self) -> StreamImportService:
+        return StreamImportService(self.store, self.importer, self.registry)
+
+    @cached_property
+    def scheduler(self) -> Scheduler:
+        return Scheduler(self.store, self.registries, self.secrets)
 
     @cached_property
     def images(self) -> ImageService:
@@ -65,8 +98,12 @@ def _from_environment() -> Services:
         return Services(MemoryStore(), registry)
     from .adapters.dynamodb_store import DynamoStore
     from .adapters.dynamodb_triggers import DynamoTriggerStore
+    from .adapters.secrets_manager import SecretsManagerSecrets
     client, table = _boto3_client("dynamodb"), os.environ["TABLE_NAME"]
-    return Services(DynamoStore(client, table), registry, DynamoTriggerStore(client, table))
+    secrets = SecretsManagerSecrets(lambda: _boto3_client("secretsmanager"),
+                                    os.environ.get("SECRETS_PREFIX", "imagestreams/"))
+    return Services(DynamoStore(client, table), registry, DynamoTriggerStore(client, table),
+                    secret_store=secrets)
 
 
 def services() -> Services:

@@ -15,6 +15,7 @@ _RESOURCES = [
      ["istag"]),
     ("imagestreamimages", "ImageStreamImage", True, ["get"], ["isimage"]),
     ("imagestreammappings", "ImageStreamMapping", True, ["create"], []),
+    ("imagestreamimports", "ImageStreamImport", True, ["create"], []),
     ("images", "Image", False, _READ, []),
 ]
 
@@ -25,7 +26,11 @@ def api_versions() -> dict:
 
 
 def core_resources() -> dict:
-    return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "v1", "resources": []}
+    """Of the core group only secrets, which hold registry credentials for imports."""
+    secrets = {"name": "secrets", "singularName": "secret", "namespaced": True,
+               "kind": "Secret", "verbs": ["create", "delete", "get", "list"]}
+    return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "v1",
+            "resources": [secrets]}
 
 
 def api_group() -> dict:

@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from ..domain.errors import BadRequest, NotFound
+from ..resources.imports import ImageStreamImport
+from ..resources.secrets import Secret
 from ..resources.stream import ImageStream, ImageStreamMapping, ImageStreamTag
 from ..resources.triggers import ImageStreamTrigger
 from ..wiring import Services
@@ -17,6 +19,7 @@ STREAMS = "imagestreams.image.openshift.io"
 ISTAGS = "imagestreamtags.image.openshift.io"
 MAPPINGS = "imagestreammappings.image.openshift.io"
 TRIGGERS = "imagestreamtriggers.image.openshift.io"
+ISIMPORTS = "imagestreamimports.image.openshift.io"
 
 Reply = tuple[int, Any]
 
@@ -173,6 +176,12 @@ def create_mapping(services: Services, call: Call) -> Reply:
     return 201, success_status("imagestreammappings", stream, code=201)
 
 
+def create_stream_import(services: Services, call: Call) -> Reply:
+    body = read_object(ImageStreamImport, call.body, call.headers, "ImageStreamImport",
+                       ISIMPORTS)
+    return 201, services.stream_imports.create(call.namespace, body).to_json()
+
+
 def list_images(services: Services, call: Call) -> Reply:
     items, after = services.images.list(listing.page_limit(call.query),
                                         listing.decode_continue(call.query))
@@ -204,3 +213,25 @@ def delete_trigger(services: Services, call: Call) -> Reply:
     trigger = call.path["trigger"]
     services.triggers.delete(call.namespace, call.name, trigger)
     return 200, success_status("imagestreamtriggers", trigger)
+
+
+# -- secrets (core v1): registry credentials; answers never carry their values
+
+def list_secrets(services: Services, call: Call) -> Reply:
+    return 200, services.secrets.list(call.namespace).to_json()
+
+
+def create_secret(services: Services, call: Call) -> Reply:
+    body = read_object(Secret, call.body, call.headers, "Secret", "secrets")
+    return 201, services.secrets.create(call.namespace, body).to_json()
+
+
+def get_secret(services: Services, call: Call) -> Reply:
+    return 200, services.secrets.get(call.namespace, call.name).to_json()
+
+
+def delete_secret(services: Services, call: Call) -> Reply:
+    services.secrets.delete(call.namespace, call.name)
+    status = success_status("secrets", call.name)
+    del status["details"]["group"]  # the core group has no name
+    return 200, status

@@ -12,6 +12,7 @@ from . import handlers as h
 
 GROUP = "/apis/image.openshift.io/v1"
 NAMESPACED = GROUP + "/namespaces/{namespace}"
+CORE_NAMESPACED = "/api/v1/namespaces/{namespace}"
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 MAX_UNKNOWN_DEPTH = 10  # catch-all routes answer deeper unknown paths with a 404 Status
 
@@ -68,6 +69,17 @@ ROUTES: dict[str, dict[str, Route]] = {
     },
     NAMESPACED + "/imagestreammappings": {
         "POST": Route("create", "imagestreammappings", h.create_mapping),
+    },
+    NAMESPACED + "/imagestreamimports": {
+        "POST": Route("create", "imagestreamimports", h.create_stream_import),
+    },
+    CORE_NAMESPACED + "/secrets": {
+        "GET": Route("list", "secrets", h.list_secrets),
+        "POST": Route("create", "secrets", h.create_secret),
+    },
+    CORE_NAMESPACED + "/secrets/{name}": {
+        "GET": Route("get", "secrets", h.get_secret),
+        "DELETE": Route("delete", "secrets", h.delete_secret),
     },
     GROUP + "/images": {"GET": Route("list", "images", h.list_images)},
     GROUP + "/images/{name}": {"GET": Route("get", "images", h.get_image)},

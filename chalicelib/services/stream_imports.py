@@ -1,0 +1,187 @@
+"""ImageStreamImport: `oc import-image`. Import images or a repository's tags into a stream,
+or, with `spec.import: false`, answer what would be imported without writing anything."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable, Optional
+
+from ..domain.errors import FieldErrors
+from ..domain.imports import ImportOutcome, ImportSource, prioritized_tags, source_of
+from ..domain.records import StreamRecord
+from ..domain.reference import parse_reference
+from ..domain.validation import (invalid, not_supported, required, validate_docker_reference,
+                                 validate_namespace, validate_stream_name, validate_tag_name,
+                                 validate_tag_reference)
+from ..registry import RegistryError
+from ..resources.imports import (ImageImportStatus, ImageStreamImport, ImageStreamImportStatus,
+                                 ImportResult, RepositoryImportSpec, RepositoryImportStatus)
+from ..resources.meta import now as utc_now
+from ..resources.stream import TagReference
+from . import views
+from .import_pool import failure
+from .imports import Importer
+from .ports import StreamStore
+from .stream_write import StreamWrite, write_stream
+
+ISIMPORTS = "imagestreamimports.image.openshift.io"
+MAX_LISTED_TAGS = 1000  # a repository's tags read for one bulk import (the rest unlisted)
+CODES = {"NotFound": 404, "Unauthorized": 401, "TooManyRequests": 429, "UnsafeAddress": 403,
+         "InsecureConnection": 403, "InvalidReference": 422, "Timeout": 504,
+         "ConnectionFailed": 502, "ServerError": 502}
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    """One image to import; `ref` is the spec tag it sets (None: imported, not tagged)."""
+
+    source: ImportSource
+    ref: Optional[TagReference]
+
+
+def _result(outcome: ImportOutcome, tag: Optional[str]) -> ImageImportStatus:
+    if not outcome.succeeded:
+        return ImageImportStatus(tag=tag, status=ImportResult(
+            status="Failure", reason=outcome.reason, message=outcome.message,
+            code=CODES.get(outcome.reason, 500)))
+    images = [image.model_copy(update={"docker_image_reference": outcome.reference.rsplit(
+        "@", 1)[0] + "@" + (image.metadata.name or "")}) for image in outcome.images]
+    return ImageImportStatus(status=ImportResult(), tag=tag, image=images[0] if images else None,
+                             manifests=images[1:] or None)
+
+
+class StreamImportService:
+    def __init__(self, store: StreamStore, importer: Importer, registry: str = "",
+                 clock: Callable[[], datetime] = utc_now):
+        self.store = store
+        self.importer = importer
+        self.registry = registry
+        self.clock = clock
+
+    def create(self, namespace: str, body: ImageStreamImport) -> ImageStreamImport:
+        name = body.metadata.name or ""
+        self._validate(namespace, name, body)
+        stream = self.store.get_stream(namespace, name)
+        annotations = stream.annotations if stream else {}
+        images = [_wanted(spec.from_.name, spec.to.name if spec.to else None, spec,
+                          annotations) for spec in body.spec.images or []]
+        repository, listed, additional = self._repository(namespace, body.spec.repository,
+                                                          annotations)
+        wanted = images + listed
+        outcomes = self.importer.run(namespace, {w.source for w in wanted},
+                                     persist=body.spec.import_)
+        status = ImageStreamImportStatus(
+            images=[_result(outcomes[w.source], w.ref.name if w.ref else None)
+                    for w in images] or None)
+        if repository is not None:
+            repository.images = [_result(outcomes[w.source], w.ref.name if w.ref else None)
+                                 for w in listed] or None
+            repository.additional_tags = additional or None
+            status.repository = repository
+        if body.spec.import_:
+            self._write(namespace, name, wanted, outcomes)
+            snapshot = self.store.load_stream(namespace, name)
+            if snapshot is not None:
+                status.import_ = views.image_stream(snapshot, self.registry)
+        return body.model_copy(update={"status": status})
+
+    def _repository(self, namespace: str, spec: Optional[RepositoryImportSpec],
+                    annotations: dict[str, str]
+                    ) -> tuple[Optional[RepositoryImportStatus], list[_Wanted], list[str]]:
+        """The repository's status, the tags to import, and the ones over the limit."""
+        if spec is None:
+            return None, [], []
+        try:
+            tags = self.importer.client(namespace).list_tags(
+                spec.from_.name, insecure=bool(spec.import_policy.insecure),
+                limit=MAX_LISTED_TAGS)
+        except (RegistryError, ValueError) as error:
+            failed = _result(failure(error), None).status
+            return RepositoryImportStatus(status=failed), [], []
+        ordered = prioritized_tags(tags)
+        limit = self.importer.settings.max_repository_tags
+        listed = [_wanted(f"{spec.from_.name}:{tag}", tag, spec, annotations)
+                  for tag in ordered[:limit]]
+        return RepositoryImportStatus(status=ImportResult()), listed, ordered[limit:]
+
+    def _write(self, namespace: str, name: str, wanted: list[_Wanted],
+               outcomes: dict[ImportSource, ImportOutcome]) -> None:
+        """Tag what imported (setting the spec tag, as `oc import-image` does); a failure
+        only sets the tag's condition and leaves its spec and image as they were."""
+        def plan(write: StreamWrite) -> None:
+            for item in wanted:
+                if item.ref is None:
+                    continue
+                outcome = outcomes[item.source]
+                if not outcome.succeeded:
+                    write.record_failure(item.ref.name, outcome, write.next_generation)
+                    continue
+                write.set_spec(item.ref, "spec.images", ISIMPORTS, name)
+                current = write.tag(item.ref.name)
+                if current is not None and current.spec is not None:
+                    write.apply_import(item.ref.name, current.spec, outcome)
+
+        now = self.clock()
+        imports = self.importer.context(namespace)
+        imports.outcomes.update(outcomes)
+        record = StreamRecord(namespace=namespace, name=name, uid=str(uuid.uuid4()), created=now)
+        write_stream(self.store, namespace, name, now, None, plan, create=record, imports=imports)
+
+    def _validate(self, namespace: str, name: str, body: ImageStreamImport) -> None:
+        errors = FieldErrors()
+        errors.extend(validate_namespace(namespace))
+        errors.extend(validate_stream_name(name, namespace))
+        if body.metadata.namespace and body.metadata.namespace != namespace:
+            errors.add("metadata.namespace", f'Invalid value: "{body.metadata.namespace}": the '
+                       "namespace of the object does not match the namespace on the request")
+        images, repository = body.spec.images or [], body.spec.repository
+        if not images and repository is None:
+            errors.items.append(required("spec", "you must specify at least one image or a "
+                                         "repository import"))
+        limit = self.importer.settings.max_repository_tags
+        if len(images) > limit:
+            errors.add("spec.images", f"Too many: {len(images)}: must have at most {limit} "
+                       "items", "FieldValueTooMany")
+        seen: set[str] = set()
+        for index, spec in enumerate(images):
+            field = f"spec.images[{index}]"
+            if spec.to is not None:
+                errors.extend(validate_tag_name(spec.to.name, f"{field}.to.name"))
+                if spec.to.name in seen:
+                    errors.add(f"{field}.to.name", f'Duplicate value: "{spec.to.name}"',
+                               "FieldValueDuplicate")
+                seen.add(spec.to.name)
+            errors.extend(_source_errors(spec.from_.kind, spec.from_.name, field, spec))
+        if repository is not None:
+            field = "spec.repository"
+            errors.extend(_source_errors(repository.from_.kind, repository.from_.name, field,
+                                         repository))
+            if repository.from_.kind == "DockerImage" and not validate_docker_reference(
+                    repository.from_.name, f"{field}.from.name"):
+                parsed = parse_reference(repository.from_.name)
+                if parsed.tag or parsed.digest:
+                    errors.items.append(invalid(f"{field}.from.name", repository.from_.name,
+                                                "you must specify an image repository, not a "
+                                                "tag or ID"))
+        errors.raise_if_any(ISIMPORTS, name)
+
+
+def _spec_tag(tag: str, reference: str, spec) -> TagReference:
+    return TagReference.model_validate({
+        "name": tag, "from": {"kind": "DockerImage", "name": reference},
+        "importPolicy": spec.import_policy.to_json(),
+        "referencePolicy": spec.reference_policy.to_json()})
+
+
+def _wanted(reference: str, tag: Optional[str], spec, annotations: dict[str, str]) -> _Wanted:
+    ref = _spec_tag(tag or "import", reference, spec)
+    source = source_of(ref, annotations)
+    assert source is not None
+    return _Wanted(source, ref if tag else None)
+
+
+def _source_errors(kind: str, name: str, field: str, spec) -> list:
+    if kind != "DockerImage":
+        return [not_supported(f"{field}.from.kind", kind, ("DockerImage",))]
+    return validate_tag_reference(_spec_tag("import", name, spec), field)
