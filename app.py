@@ -5,10 +5,12 @@ from chalice import Chalice, Rate
 
 from chalicelib.api.dispatch import respond
 from chalicelib.api.routes import CORE_NAMESPACED, GROUP, METHODS, NAMESPACED, UNKNOWN_PATHS
+from chalicelib.push_events import handle_ecr_event, reconcile_ecr
 from chalicelib.schedule_events import SCHEDULE_MINUTES, run_scheduled_imports
 from chalicelib.table_events import handle_table_records
 
 app = Chalice(app_name="imagestreams")
+ECR_RECONCILE_MINUTES = int(os.environ.get("ECR_RECONCILE_MINUTES", "15"))
 ANY = ["*/*"]  # media types are checked by the API layer so errors come back as Status
 
 
@@ -113,6 +115,11 @@ def image(name):
     return respond(app.current_request)
 
 
+@app.route("/webhooks/registry", methods=METHODS, content_types=ANY)
+def registry_webhook():
+    return respond(app.current_request)
+
+
 def unknown_path(**_):
     return respond(app.current_request)
 
@@ -141,3 +148,16 @@ def publish_tag_changes(event):
 @app.schedule(Rate(SCHEDULE_MINUTES, unit=Rate.MINUTES), name="reimport_scheduled_tags")
 def reimport_scheduled_tags(event):
     return run_scheduled_imports(event.context)
+
+
+@app.on_cw_event({"source": ["aws.ecr"], "detail-type": ["ECR Image Action"],
+                  "detail": {"action-type": ["PUSH"], "result": ["SUCCESS"]}},
+                 name="record_ecr_push")
+def record_ecr_push(event):
+    return handle_ecr_event(event.to_dict())
+
+
+# ECR events are best effort: apply every tagged push that no event delivered.
+@app.schedule(Rate(ECR_RECONCILE_MINUTES, unit=Rate.MINUTES), name="reconcile_ecr_pushes")
+def reconcile_ecr_pushes(event):
+    return reconcile_ecr()

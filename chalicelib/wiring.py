@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import os
 from functools import cached_property
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .services.images import ImageService
 from .services.imports import Importer, ImportSettings, RegistryImports
 from .services.notifications import Publisher
+from .services.pushes import PushService
 from .services.ports import StreamStore
 from .services.scheduler import Scheduler
 from .services.secrets import SecretService, SecretStore
@@ -15,6 +16,11 @@ from .services.stream_imports import StreamImportService
 from .services.stream_tags import StreamTagService
 from .services.streams import StreamService
 from .services.triggers import Subscriptions, TriggerService, TriggerStore
+
+if TYPE_CHECKING:  # built on first use only: most handlers never need them
+    from .adapters.ecr_repositories import EcrRepositories
+    from .services.ecr_pushes import EcrPushes
+    from .services.registry_webhook import RegistryNotifications
 
 
 class Services:
@@ -32,10 +38,13 @@ class Services:
         self.subscriptions = subscriptions or _sns_subscriptions
         self.secret_store = secret_store
         self.import_settings = import_settings or ImportSettings.from_env()
+        # The integrated registry's notifications carry this secret (none: all refused).
+        self.webhook_secret = os.environ.get("REGISTRY_WEBHOOK_SECRET", "")
 
     @cached_property
     def streams(self) -> StreamService:
-        return StreamService(self.store, self.registry, importer=self.importer)
+        return StreamService(self.store, self.registry, importer=self.importer,
+                             repositories=_ecr_repositories(self.registry))
 
     @cached_property
     def tags(self) -> StreamTagService:
@@ -66,6 +75,29 @@ class Services:
         return Scheduler(self.store, self.registries, self.secrets)
 
     @cached_property
+    def pushes(self) -> PushService:
+        return PushService(self.store, self.streams, self.tags)
+
+    @cached_property
+    def registry_notifications(self) -> "RegistryNotifications":
+        """Pushes announced by the integrated registry (INTEGRATED_REGISTRY, host[:port])."""
+        from .registry import anonymous
+        from .services.registry_webhook import RegistryNotifications
+        host = self.registry.split("/", 1)[0]
+        insecure = os.environ.get("INTEGRATED_REGISTRY_INSECURE", "").lower() == "true"
+        return RegistryNotifications(lambda: self.registries.client("integrated", anonymous),
+                                     host, self.pushes, insecure)
+
+    @cached_property
+    def ecr_pushes(self) -> "EcrPushes":
+        """ECR pushes; INTEGRATED_REGISTRY is `<account>.dkr.ecr.<region>.amazonaws.com[/prefix]`."""
+        from .adapters.ecr_images import EcrImages
+        from .services.ecr_pushes import EcrPushes
+        host, _, prefix = self.registry.partition("/")
+        return EcrPushes(EcrImages(_boto3_client("ecr")), self.pushes, self.store, host,
+                         f"{prefix}/" if prefix else "")
+
+    @cached_property
     def images(self) -> ImageService:
         return ImageService(self.store)
 
@@ -84,6 +116,17 @@ _publisher: Optional[Publisher] = None
 def _boto3_client(service: str) -> Any:
     import boto3  # imported on first use so routes that never touch AWS start faster
     return boto3.client(service)
+
+
+def _ecr_repositories(registry: str) -> Optional["EcrRepositories"]:
+    """ECR_CREATE_REPOSITORIES=true: each new stream gets its ECR repository."""
+    if os.environ.get("ECR_CREATE_REPOSITORIES", "").lower() != "true":
+        return None
+    from .adapters.ecr_repositories import EcrRepositories
+    _, _, prefix = registry.partition("/")
+    return EcrRepositories(_boto3_client("ecr"), f"{prefix}/" if prefix else "",
+                           os.environ.get("ECR_SCAN_ON_PUSH", "true").lower() == "true",
+                           os.environ.get("ECR_TAG_MUTABILITY", "MUTABLE"))
 
 
 def _sns_subscriptions() -> Subscriptions:

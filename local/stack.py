@@ -93,6 +93,7 @@ def app_environment(settings: Settings, resources: emulator.Resources,
             "TABLE_NAME": resources.table, "TOPIC_ARN": resources.topic_arn,
             "TOPIC_FIFO": "false", "INTEGRATED_REGISTRY": settings.registry,
             "REGISTRY_WEBHOOK_SECRET": webhook_secret,
+            "INTEGRATED_REGISTRY_INSECURE": "true",  # the local registry serves plain HTTP
             # Imports may read from the local registry, a loopback address refused otherwise.
             "IMPORT_ALLOW_LIST": settings.registry}
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from . import handlers as h
+from .push_handlers import receive_registry_events
 
 GROUP = "/apis/image.openshift.io/v1"
 NAMESPACED = GROUP + "/namespaces/{namespace}"
@@ -81,6 +82,8 @@ ROUTES: dict[str, dict[str, Route]] = {
         "GET": Route("get", "secrets", h.get_secret),
         "DELETE": Route("delete", "secrets", h.delete_secret),
     },
+    # Authenticated by the registry's shared secret, not a user's token.
+    "/webhooks/registry": {"POST": Route(None, "webhooks", receive_registry_events)},
     GROUP + "/images": {"GET": Route("list", "images", h.list_images)},
     GROUP + "/images/{name}": {"GET": Route("get", "images", h.get_image)},
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Protocol
 
 from ..domain import tags as rules
 from ..domain.errors import AlreadyExists, ConcurrentUpdate, FieldErrors, NotFound
@@ -22,13 +22,20 @@ from .stream_write import STREAMS, StreamWrite, write_stream
 Clock = Callable[[], datetime]
 
 
+class Repositories(Protocol):
+    def ensure(self, namespace: str, stream: str) -> None:
+        """Make sure the stream's registry repository exists."""
+
+
 class StreamService:
     def __init__(self, store: StreamStore, registry: str = "", clock: Clock = utc_now,
-                 importer: Optional[Importer] = None):
+                 importer: Optional[Importer] = None,
+                 repositories: Optional[Repositories] = None):
         self.store = store
         self.registry = registry
         self.clock = clock
         self.importer = importer
+        self.repositories = repositories  # the registry repository behind each new stream
 
     def _imports(self, namespace: str) -> ImportContext:
         return self.importer.context(namespace) if self.importer else ImportContext()
@@ -70,6 +77,11 @@ class StreamService:
             lookup_local=bool(body.spec.lookup_policy and body.spec.lookup_policy.local),
             docker_image_repository=body.spec.docker_image_repository or "",
         )
+
+        if self.repositories is not None:
+            # Before the stream: creating a repository is idempotent, so a failed commit
+            # leaves at most an empty repository that the next create of the name reuses.
+            self.repositories.ensure(namespace, name)
 
         def plan(write: StreamWrite) -> None:
             if write.expected_version is not None:

@@ -22,6 +22,7 @@ import boto3
 import pytest
 import requests
 
+from tests.support.oci_layout import OciLayout
 from tests.support.registry import free_port, require_tools
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,7 +113,7 @@ def start_stack(tmp_path: Path) -> Iterator[Callable[[], RunningStack]]:
             stack.process.wait()
 
 
-def test_the_stack_serves_publishes_stops_cleanly_and_keeps_its_state(start_stack):
+def test_the_stack_serves_publishes_stops_cleanly_and_keeps_its_state(start_stack, tmp_path):
     stack = start_stack()
     assert stack.endpoint["token"] is None and stack.endpoint["table_name"]
     response = requests.post(f"{stack.api}/imagestreams", json={
@@ -130,6 +131,18 @@ def test_the_stack_serves_publishes_stops_cleanly_and_keeps_its_state(start_stac
     assert described["status"]["dockerImageRepository"] == \
         f"{stack.endpoint['registry']}/default/python"
     assert requests.get(f"http://{stack.endpoint['registry']}/v2/", timeout=10).ok
+
+    # A push to the local registry reaches the service as a mapping (its notification).
+    layout = OciLayout(tmp_path / "layout")
+    pushed = layout.image([{"app": b"pushed"}])
+    layout.tag("v1", pushed)
+    subprocess.run(["skopeo", "--insecure-policy", "copy", "--quiet", "--dest-tls-verify=false",
+                    f"oci:{layout.path}:v1",
+                    f"docker://{stack.endpoint['registry']}/default/python:pushed"],
+                   check=True, capture_output=True, timeout=120)
+    wait_for(lambda: requests.get(f"{stack.api}/imagestreamtags/python:pushed", timeout=30)
+             .json().get("image", {}).get("metadata", {}).get("name") == pushed.manifest.digest,
+             "the push moved python:pushed", stack)
 
     # The tag move went table -> stream -> pump -> handler -> SNS -> the demo queue.
     wait_for(lambda: "demo queue: SNS message" in stack.log()
@@ -162,7 +175,7 @@ def test_the_stack_serves_publishes_stops_cleanly_and_keeps_its_state(start_stac
     again = start_stack()
     restored = requests.get(f"{again.api}/imagestreams/python", timeout=30)
     assert restored.status_code == 200, restored.text
-    assert {tag["tag"] for tag in restored.json()["status"]["tags"]} == {"3.5", "latest"}
+    assert {tag["tag"] for tag in restored.json()["status"]["tags"]} == {"3.5", "latest", "pushed"}
     time.sleep(2)  # the restore's own writes must not be published as changes
     assert "demo queue: SNS message" not in again.log()
     assert again.aws("secretsmanager").get_secret_value(

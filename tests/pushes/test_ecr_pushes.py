@@ -5,8 +5,10 @@ import json
 
 import pytest
 
+from chalicelib.adapters.ecr_repositories import EcrRepositories
 from chalicelib.registry import DigestMismatch
-from chalicelib.resources.stream import ImageStreamTag
+from chalicelib.resources.stream import ImageStream, ImageStreamTag
+from chalicelib.services.streams import StreamService
 
 from .conftest import OCI_INDEX, REGISTRY
 
@@ -137,3 +139,17 @@ def test_a_manifest_whose_digest_does_not_match_is_refused(registry):
     with pytest.raises(DigestMismatch):
         registry.pushes.handle_event(registry.event("shop/web", "latest", "sha256:" + "0" * 64))
     assert registry.store.get_stream("shop", "web") is None
+
+
+def test_creating_a_stream_creates_its_ecr_repository(registry):
+    streams = StreamService(registry.store, REGISTRY, repositories=EcrRepositories(
+        registry.ecr, "teams/", scan_on_push=True, tag_mutability="IMMUTABLE"))
+    streams.create("shop", ImageStream.model_validate({"metadata": {"name": "api"}}))
+    repository = registry.ecr.describe_repositories(repositoryNames=["teams/shop/api"])[
+        "repositories"][0]
+    assert repository["imageScanningConfiguration"] == {"scanOnPush": True}
+    assert repository["imageTagMutability"] == "IMMUTABLE"
+    streams.delete("shop", "api")
+    streams.create("shop", ImageStream.model_validate({"metadata": {"name": "api"}}))
+    assert len(registry.ecr.describe_repositories(repositoryNames=["teams/shop/api"])[
+        "repositories"]) == 1

@@ -1,0 +1,17 @@
+"""The registry's notification webhook: its shared secret instead of a user's token."""
+from __future__ import annotations
+
+from ..services.registry_webhook import ENVELOPE_TYPE, check_secret
+from ..wiring import Services
+from .bodies import read_json
+from .handlers import Call, Reply
+
+
+def receive_registry_events(services: Services, call: Call) -> Reply:
+    check_secret(call.headers.get("authorization") or call.headers.get("Authorization") or "",
+                 services.webhook_secret)
+    envelope = read_json(call.body, call.headers, accepted=(ENVELOPE_TYPE, "application/json"))
+    outcomes = services.registry_notifications.handle(envelope)
+    return 200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                 "code": 200, "message": ", ".join(f"{n} {what}" for what, n in
+                                                   sorted(outcomes.items())) or "no events"}

@@ -1,0 +1,27 @@
+"""Entry points for pushes to ECR: the EventBridge event and the reconcile schedule."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from .registry import RegistryError
+from .wiring import services
+
+logger = logging.getLogger(__name__)
+
+
+def handle_ecr_event(event: dict[str, Any]) -> str:
+    """Apply one ECR push. A push that can never be read (a bad manifest) is logged and
+    dropped; ECR or table trouble raises, so EventBridge delivers the event again."""
+    try:
+        outcome = services().ecr_pushes.handle_event(event)
+    except RegistryError as exc:
+        outcome = f"failed: {exc}"
+    logger.info("ECR event %s: %s", event.get("id"), outcome)
+    return outcome
+
+
+def reconcile_ecr() -> dict[str, int]:
+    outcomes = services().ecr_pushes.reconcile()
+    logger.info("ECR reconcile: %s", outcomes or "nothing missed")
+    return outcomes
