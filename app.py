@@ -3,15 +3,25 @@ import os
 
 from chalice import Chalice, Rate
 
+from chalicelib.api.access import authenticate
 from chalicelib.api.dispatch import respond
-from chalicelib.api.routes import CORE_NAMESPACED, GROUP, METHODS, NAMESPACED, UNKNOWN_PATHS
+from chalicelib.api.routes import (CORE_NAMESPACED, GROUP, METHODS, NAMESPACED, RBAC, TOKENS,
+                                   UNKNOWN_PATHS, WHOAMI)
 from chalicelib.push_events import handle_ecr_event, reconcile_ecr
 from chalicelib.schedule_events import SCHEDULE_MINUTES, run_scheduled_imports
 from chalicelib.table_events import handle_table_records
+from chalicelib.wiring import services
 
 app = Chalice(app_name="imagestreams")
 ECR_RECONCILE_MINUTES = int(os.environ.get("ECR_RECONCILE_MINUTES", "15"))
 ANY = ["*/*"]  # media types are checked by the API layer so errors come back as Status
+# How long API Gateway caches a token's answer: a revoked token works this much longer.
+AUTH_CACHE_SECONDS = int(os.environ.get("AUTH_CACHE_SECONDS", "60"))
+
+
+@app.authorizer(ttl_seconds=AUTH_CACHE_SECONDS)
+def token_authorizer(auth_request):
+    return authenticate(services(), auth_request.token)
 
 
 @app.route("/api", methods=METHODS, content_types=ANY)
@@ -49,69 +59,135 @@ def healthz():
     return respond(app.current_request)
 
 
-@app.route(NAMESPACED + "/imagestreams", methods=METHODS, content_types=ANY)
+@app.route(NAMESPACED + "/imagestreams", methods=METHODS, content_types=ANY,
+           authorizer=token_authorizer)
 def imagestreams(namespace):
     return respond(app.current_request)
 
 
-@app.route(NAMESPACED + "/imagestreams/{name}", methods=METHODS, content_types=ANY)
+@app.route(NAMESPACED + "/imagestreams/{name}", methods=METHODS, content_types=ANY,
+           authorizer=token_authorizer)
 def imagestream(namespace, name):
     return respond(app.current_request)
 
 
-@app.route(NAMESPACED + "/imagestreams/{name}/triggers", methods=METHODS, content_types=ANY)
+@app.route(NAMESPACED + "/imagestreams/{name}/triggers", methods=METHODS, content_types=ANY,
+           authorizer=token_authorizer)
 def imagestream_triggers(namespace, name):
     return respond(app.current_request)
 
 
 @app.route(NAMESPACED + "/imagestreams/{name}/triggers/{trigger}", methods=METHODS,
-           content_types=ANY)
+           content_types=ANY,
+           authorizer=token_authorizer)
 def imagestream_trigger(namespace, name, trigger):
     return respond(app.current_request)
 
 
-@app.route(NAMESPACED + "/imagestreamtags", methods=METHODS, content_types=ANY)
+@app.route(NAMESPACED + "/imagestreamtags", methods=METHODS, content_types=ANY,
+           authorizer=token_authorizer)
 def imagestreamtags(namespace):
     return respond(app.current_request)
 
 
-@app.route(NAMESPACED + "/imagestreamtags/{name}", methods=METHODS, content_types=ANY)
+@app.route(NAMESPACED + "/imagestreamtags/{name}", methods=METHODS, content_types=ANY,
+           authorizer=token_authorizer)
 def imagestreamtag(namespace, name):
     return respond(app.current_request)
 
 
-@app.route(NAMESPACED + "/imagestreamimages/{name}", methods=METHODS, content_types=ANY)
+@app.route(NAMESPACED + "/imagestreamimages/{name}", methods=METHODS, content_types=ANY,
+           authorizer=token_authorizer)
 def imagestreamimage(namespace, name):
     return respond(app.current_request)
 
 
-@app.route(NAMESPACED + "/imagestreammappings", methods=METHODS, content_types=ANY)
+@app.route(NAMESPACED + "/imagestreammappings", methods=METHODS, content_types=ANY,
+           authorizer=token_authorizer)
 def imagestreammappings(namespace):
     return respond(app.current_request)
 
 
-@app.route(NAMESPACED + "/imagestreamimports", methods=METHODS, content_types=ANY)
+@app.route(NAMESPACED + "/imagestreamimports", methods=METHODS, content_types=ANY,
+           authorizer=token_authorizer)
 def imagestreamimports(namespace):
     return respond(app.current_request)
 
 
-@app.route(CORE_NAMESPACED + "/secrets", methods=METHODS, content_types=ANY)
+@app.route(CORE_NAMESPACED + "/secrets", methods=METHODS, content_types=ANY,
+           authorizer=token_authorizer)
 def secrets(namespace):
     return respond(app.current_request)
 
 
-@app.route(CORE_NAMESPACED + "/secrets/{name}", methods=METHODS, content_types=ANY)
+@app.route(CORE_NAMESPACED + "/secrets/{name}", methods=METHODS, content_types=ANY,
+           authorizer=token_authorizer)
 def secret(namespace, name):
     return respond(app.current_request)
 
 
-@app.route(GROUP + "/images", methods=METHODS, content_types=ANY)
+@app.route(GROUP + "/images", methods=METHODS, content_types=ANY,
+           authorizer=token_authorizer)
 def images():
     return respond(app.current_request)
 
 
-@app.route(GROUP + "/images/{name}", methods=METHODS, content_types=ANY)
+@app.route(GROUP + "/images/{name}", methods=METHODS, content_types=ANY,
+           authorizer=token_authorizer)
 def image(name):
+    return respond(app.current_request)
+
+
+@app.route(RBAC + "/namespaces/{namespace}/rolebindings", methods=METHODS, content_types=ANY,
+           authorizer=token_authorizer)
+def rolebindings(namespace):
+    return respond(app.current_request)
+
+
+@app.route(RBAC + "/namespaces/{namespace}/rolebindings/{name}", methods=METHODS,
+           content_types=ANY, authorizer=token_authorizer)
+def rolebinding(namespace, name):
+    return respond(app.current_request)
+
+
+@app.route(RBAC + "/clusterrolebindings", methods=METHODS, content_types=ANY,
+           authorizer=token_authorizer)
+def clusterrolebindings():
+    return respond(app.current_request)
+
+
+@app.route(RBAC + "/clusterrolebindings/{name}", methods=METHODS, content_types=ANY,
+           authorizer=token_authorizer)
+def clusterrolebinding(name):
+    return respond(app.current_request)
+
+
+@app.route(TOKENS + "/accesstokens", methods=METHODS, content_types=ANY,
+           authorizer=token_authorizer)
+def accesstokens():
+    return respond(app.current_request)
+
+
+@app.route(TOKENS + "/accesstokens/{name}", methods=METHODS, content_types=ANY,
+           authorizer=token_authorizer)
+def accesstoken(name):
+    return respond(app.current_request)
+
+
+@app.route(TOKENS + "/namespaces/{namespace}/accesstokens", methods=METHODS, content_types=ANY,
+           authorizer=token_authorizer)
+def namespace_accesstokens(namespace):
+    return respond(app.current_request)
+
+
+@app.route(TOKENS + "/namespaces/{namespace}/accesstokens/{name}", methods=METHODS,
+           content_types=ANY, authorizer=token_authorizer)
+def namespace_accesstoken(namespace, name):
+    return respond(app.current_request)
+
+
+@app.route(WHOAMI, methods=METHODS, content_types=ANY, authorizer=token_authorizer)
+def whoami():
     return respond(app.current_request)
 
 

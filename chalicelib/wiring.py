@@ -5,6 +5,7 @@ import os
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
+from .services.access import AccessService, BindingStore, TokenStore
 from .services.images import ImageService
 from .services.imports import Importer, ImportSettings, RegistryImports
 from .services.notifications import Publisher
@@ -30,7 +31,9 @@ class Services:
                  trigger_store: Optional[TriggerStore] = None,
                  subscriptions: Optional[Callable[[], Subscriptions]] = None,
                  secret_store: Optional[SecretStore] = None,
-                 import_settings: Optional[ImportSettings] = None):
+                 import_settings: Optional[ImportSettings] = None,
+                 token_store: Optional[TokenStore] = None,
+                 binding_store: Optional[BindingStore] = None):
         """`secret_store` defaults to one in memory; `import_settings` to the environment's."""
         self.store = store
         self.registry = registry
@@ -38,6 +41,8 @@ class Services:
         self.subscriptions = subscriptions or _sns_subscriptions
         self.secret_store = secret_store
         self.import_settings = import_settings or ImportSettings.from_env()
+        self.token_store = token_store
+        self.binding_store = binding_store
         # The integrated registry's notifications carry this secret (none: all refused).
         self.webhook_secret = os.environ.get("REGISTRY_WEBHOOK_SECRET", "")
 
@@ -73,6 +78,13 @@ class Services:
     @cached_property
     def scheduler(self) -> Scheduler:
         return Scheduler(self.store, self.registries, self.secrets)
+
+    @cached_property
+    def access(self) -> AccessService:
+        """Tokens and role bindings; in memory unless stores are given (tests, `memory`)."""
+        from .adapters.memory_access import MemoryBindingStore, MemoryTokenStore
+        return AccessService(self.token_store or MemoryTokenStore(),
+                             self.binding_store or MemoryBindingStore())
 
     @cached_property
     def pushes(self) -> PushService:
@@ -139,6 +151,7 @@ def _from_environment() -> Services:
     if os.environ.get("IMAGESTREAMS_STORE") == "memory":
         from .adapters.memory_store import MemoryStore
         return Services(MemoryStore(), registry)
+    from .adapters.dynamodb_access import DynamoBindingStore, DynamoTokenStore
     from .adapters.dynamodb_store import DynamoStore
     from .adapters.dynamodb_triggers import DynamoTriggerStore
     from .adapters.secrets_manager import SecretsManagerSecrets
@@ -146,7 +159,8 @@ def _from_environment() -> Services:
     secrets = SecretsManagerSecrets(lambda: _boto3_client("secretsmanager"),
                                     os.environ.get("SECRETS_PREFIX", "imagestreams/"))
     return Services(DynamoStore(client, table), registry, DynamoTriggerStore(client, table),
-                    secret_store=secrets)
+                    secret_store=secrets, token_store=DynamoTokenStore(client, table),
+                    binding_store=DynamoBindingStore(client, table))
 
 
 def services() -> Services:

@@ -23,13 +23,15 @@ imagestreams is running ({state}). Ctrl-C stops it.
   AWS        {settings.aws_url}   (emulator, region {settings.region})
   table      {details['table_name']}
   topic      {details['topic_arn']}
+  token      {details['token']}   (cluster-admin; new at every start)
   details    {settings.state_dir / 'endpoint.json'}
 
 Try it from another shell:
   API={group}/namespaces/default
-  curl -s -X POST "$API/imagestreams" -H 'Content-Type: application/json' -d '{STREAM}'
-  curl -s -X PUT "$API/imagestreamtags/python:3.6" -H 'Content-Type: application/json' -d '{TAG}'
-  curl -s "$API/imagestreams/python"
+  TOKEN={details['token']}
+  curl -s -X POST "$API/imagestreams" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{STREAM}'
+  curl -s -X PUT "$API/imagestreamtags/python:3.6" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{TAG}'
+  curl -s -H "Authorization: Bearer $TOKEN" "$API/imagestreams/python"
 The tag change shows up below as a message on the demo queue ("worker: demo queue: ...").
 The README's walkthrough goes on from here.
 """

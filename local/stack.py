@@ -19,6 +19,8 @@ import sys
 import time
 from typing import IO, Any, Optional
 
+from chalicelib.bootstrap import bootstrap_admin, table_access
+
 from . import emulator, snapshot
 from .banner import banner
 from .processes import Child, port_in_use, spawn, stop, wait_for_port
@@ -98,9 +100,9 @@ def app_environment(settings: Settings, resources: emulator.Resources,
             "IMPORT_ALLOW_LIST": settings.registry}
 
 
-def endpoint(settings: Settings, resources: emulator.Resources) -> dict[str, Any]:
-    """.local/endpoint.json, read by scripts and isctl; `token` is set once auth exists."""
-    return {"api": settings.api_url, "token": None, "registry": settings.registry,
+def endpoint(settings: Settings, resources: emulator.Resources, token: str) -> dict[str, Any]:
+    """.local/endpoint.json, read by scripts and isctl: `token` is a cluster-admin's."""
+    return {"api": settings.api_url, "token": token, "registry": settings.registry,
             "aws_endpoint": settings.aws_url, "region": settings.region,
             "table_name": resources.table, "topic_arn": resources.topic_arn,
             "demo_queue_url": resources.demo_queue_url, "pid": os.getpid()}
@@ -139,7 +141,9 @@ class Stack:
             "--dead-letter-queue", resources.dead_letter_queue_url,
             "--demo-queue", resources.demo_queue_url, "--state-dir", str(settings.state_dir),
             "--schedule-seconds", str(settings.schedule_seconds)], env, ROOT))
-        details = endpoint(settings, resources)
+        # A new cluster-admin token each start, as a deployment's bootstrap command makes.
+        token = bootstrap_admin(table_access(dynamodb, resources.table))
+        details = endpoint(settings, resources, token)
         (settings.state_dir / "endpoint.json").write_text(json.dumps(details, indent=2) + "\n")
         say(banner(settings, details, restored))
 

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from typing import Any
 
 from chalice import Response
 
 from ..domain.errors import ApiError, MethodNotAllowed
+from ..services.access import current_pull_check
 from ..wiring import services
 from .access import authorize
 from .handlers import Call
@@ -34,10 +36,12 @@ def respond(request: Any) -> Response:
     call = Call(method=request.method, path=dict(request.uri_params or {}),
                 query=dict(request.query_params or {}), headers=dict(request.headers or {}),
                 body=request.raw_body)
+    current_pull_check.set(None)  # a warm Lambda must not carry the last caller's rights
     try:
         route = _route(request.context.get("resourcePath", ""), request.method)
-        authorize(route, call)
-        code, body = route.handler(services(), call)
+        current = services()
+        call = replace(call, subject=authorize(current, route, call, request.context))
+        code, body = route.handler(current, call)
     except ApiError as error:
         code, body = error.code, error_status(error).to_json()
     except Exception:  # an unexpected failure must still answer with a Status, never a trace

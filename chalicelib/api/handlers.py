@@ -31,6 +31,7 @@ class Call:
     query: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     body: Optional[bytes] = None
+    subject: str = ""  # who the request acts for, once authenticated
 
     @property
     def namespace(self) -> str:

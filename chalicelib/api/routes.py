@@ -9,11 +9,16 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from . import handlers as h
+from . import access_handlers as a
 from .push_handlers import receive_registry_events
 
 GROUP = "/apis/image.openshift.io/v1"
 NAMESPACED = GROUP + "/namespaces/{namespace}"
 CORE_NAMESPACED = "/api/v1/namespaces/{namespace}"
+RBAC = "/apis/rbac.authorization.k8s.io/v1"
+TOKENS = "/apis/imagestreams.dev/v1"
+WHOAMI = "/apis/user.openshift.io/v1/users/~"
+SELF = "self"  # the caller's own identity: any authenticated subject may read it
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 MAX_UNKNOWN_DEPTH = 10  # catch-all routes answer deeper unknown paths with a 404 Status
 
@@ -82,6 +87,35 @@ ROUTES: dict[str, dict[str, Route]] = {
         "GET": Route("get", "secrets", h.get_secret),
         "DELETE": Route("delete", "secrets", h.delete_secret),
     },
+    RBAC + "/namespaces/{namespace}/rolebindings": {
+        "GET": Route("list", "rolebindings", a.list_bindings),
+        "POST": Route("create", "rolebindings", a.create_binding),
+    },
+    RBAC + "/namespaces/{namespace}/rolebindings/{name}": {
+        "GET": Route("get", "rolebindings", a.get_binding),
+        "DELETE": Route("delete", "rolebindings", a.delete_binding),
+    },
+    RBAC + "/clusterrolebindings": {
+        "GET": Route("list", "clusterrolebindings", a.list_bindings),
+        "POST": Route("create", "clusterrolebindings", a.create_binding),
+    },
+    RBAC + "/clusterrolebindings/{name}": {
+        "GET": Route("get", "clusterrolebindings", a.get_binding),
+        "DELETE": Route("delete", "clusterrolebindings", a.delete_binding),
+    },
+    TOKENS + "/accesstokens": {
+        "GET": Route("list", "tokens", a.list_tokens),
+        "POST": Route("create", "tokens", a.create_token),
+    },
+    TOKENS + "/accesstokens/{name}": {"DELETE": Route("delete", "tokens", a.revoke_token)},
+    TOKENS + "/namespaces/{namespace}/accesstokens": {
+        "GET": Route("list", "tokens", a.list_tokens),
+        "POST": Route("create", "tokens", a.create_token),
+    },
+    TOKENS + "/namespaces/{namespace}/accesstokens/{name}": {
+        "DELETE": Route("delete", "tokens", a.revoke_token),
+    },
+    WHOAMI: {"GET": Route("get", SELF, a.whoami)},
     # Authenticated by the registry's shared secret, not a user's token.
     "/webhooks/registry": {"POST": Route(None, "webhooks", receive_registry_events)},
     GROUP + "/images": {"GET": Route("list", "images", h.list_images)},

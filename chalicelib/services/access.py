@@ -62,16 +62,16 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-# Who the current request acts for, so a service can check access to another namespace's
-# stream (a cross-namespace tag source) without the API layer knowing why.
-current_subject_bindings: ContextVar[Optional[list[Binding]]] = ContextVar(
-    "current_subject_bindings", default=None)
+# What the current request may pull from: a namespace -> allowed check set by the API layer,
+# so a service can refuse a cross-namespace tag source without knowing who asks.
+current_pull_check: ContextVar[Optional[Callable[[str], bool]]] = ContextVar(
+    "current_pull_check", default=None)
 
 
 def check_source_access(namespace: str, field: str) -> None:
-    """Forbidden unless the current subject may pull from `namespace` (no subject: internal)."""
-    bindings = current_subject_bindings.get()
-    if bindings is not None and not may_pull_from(bindings, namespace):
+    """Forbidden unless the current subject may pull from `namespace` (no check: internal)."""
+    check = current_pull_check.get()
+    if check is not None and not check(namespace):
         raise Forbidden(f'{field}: Forbidden: you may not pull images from namespace '
                         f'"{namespace}"')
 
@@ -109,13 +109,14 @@ class AccessService:
         return found
 
     def authorize(self, subject: str, namespace: Optional[str], resource: str,
-                  verb: str) -> list[Binding]:
-        """The subject's bindings if it may; Forbidden (saying nothing of existence) if not."""
-        held = self.bindings_of(subject, namespace)
-        if not allowed(held, namespace, resource, verb):
+                  verb: str) -> None:
+        """Forbidden (saying nothing of whether the object exists) unless the subject may."""
+        if not allowed(self.bindings_of(subject, namespace), namespace, resource, verb):
             where = f' in the namespace "{namespace}"' if namespace else " at the cluster scope"
             raise Forbidden(f'User "{subject}" cannot {verb} resource "{resource}"{where}')
-        return held
+
+    def may_pull_from(self, subject: str, namespace: str) -> bool:
+        return may_pull_from(self.bindings_of(subject, namespace), namespace)
 
     # -- tokens
 

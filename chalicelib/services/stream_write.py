@@ -13,6 +13,7 @@ from ..domain.imports import (ImportContext, ImportOutcome, after_import, import
                               imported_event, source_of)
 from ..domain.records import HistoryWrite, StreamRecord, TagRecord
 from ..resources.stream import TagEvent, TagReference
+from .access import check_source_access
 from .ports import ChangeSet, ImageRef, StreamStore
 
 STREAMS = "imagestreams.image.openshift.io"
@@ -87,6 +88,10 @@ class StreamWrite:
             if error:
                 errors.add(error.field, error.message)
         errors.raise_if_any(resource, name or self.name)
+        if ref.from_ is not None and ref.from_.kind != "DockerImage":
+            source_namespace = rules.source_namespace(ref, self.namespace)
+            if source_namespace != self.namespace:
+                check_source_access(source_namespace, f"{field}.from")
         self._relink(ref.name, rules.tracked_tag(old_spec, self.namespace, self.name), followed)
         record = current or TagRecord(name=ref.name, incarnation=new_incarnation())
         self._put(replace(record, spec=ref, conditions=(), due=None, import_digest=""))

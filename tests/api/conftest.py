@@ -10,22 +10,25 @@ from chalice.test import Client
 from app import app
 from chalicelib import wiring
 from chalicelib.adapters.memory_store import MemoryStore
+from tests.support.auth import admin_headers
 
 V1 = "/apis/image.openshift.io/v1"
 REGISTRY = "registry.example.test:5000"
 
 
 class Api:
-    """Thin JSON helper over chalice.test.Client."""
+    """Thin JSON helper over chalice.test.Client; `headers` go with every request."""
 
-    def __init__(self, client: Client):
+    def __init__(self, client: Client, headers: dict[str, str] | None = None):
         self.client = client
+        self.headers = headers or {}
 
     def request(self, method: str, path: str, body: Any = None,
                 content_type: str = "application/json", raw: Optional[bytes] = None):
         data = raw if raw is not None else (json.dumps(body) if body is not None else None)
         headers = {"content-type": content_type} if data is not None else {}
-        response = self.client.http.request(method, path, body=data, headers=headers)
+        response = self.client.http.request(method, path, body=data,
+                                            headers={**self.headers, **headers})
         response.data = json.loads(response.body) if response.body else None
         return response
 
@@ -52,9 +55,11 @@ def memory_store() -> MemoryStore:
 
 @pytest.fixture
 def api(memory_store: MemoryStore):
-    wiring.use(wiring.Services(memory_store, REGISTRY))
+    """The API as a cluster admin (access control has its own tests)."""
+    services = wiring.Services(memory_store, REGISTRY)
+    wiring.use(services)
     with Client(app) as client:
-        yield Api(client)
+        yield Api(client, admin_headers(services))
     wiring.use(None)
 
 

@@ -21,6 +21,7 @@ def readme_curls() -> list[tuple[str, str, str | None]]:
         for line in block.splitlines():
             if not line.startswith("curl "):
                 continue
+            assert 'Authorization: Bearer $TOKEN' in line, line  # the docs show auth
             words = shlex.split(line.replace("$API", api))
             method = words[words.index("-X") + 1] if "-X" in words else "GET"
             body = words[words.index("-d") + 1] if "-d" in words else None

@@ -16,6 +16,7 @@ from chalice.test import Client
 from app import app
 from chalicelib import wiring
 from chalicelib.adapters.memory_store import MemoryStore
+from tests.support.auth import ADMIN, grant
 from isctl.cli import main
 
 from .chalice_transport import session_for
@@ -66,6 +67,7 @@ class Isctl:
     cwd: Path
     capsys: Any
     clock: Clock = field(default_factory=Clock)
+    tokens: dict = field(default_factory=dict)  # valid cluster-admin tokens by purpose
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -90,7 +92,8 @@ class Isctl:
     def api(self, method: str, path: str, body: Any = None) -> Any:
         reply = self.adapter.client.http.request(
             method, V1 + path, body=json.dumps(body).encode() if body is not None else b"",
-            headers={"content-type": "application/json"})
+            headers={"content-type": "application/json",
+                     "authorization": f"Bearer {self.tokens['admin']}"})
         assert reply.status_code < 300, reply.body
         return json.loads(reply.body) if reply.body else None
 
@@ -140,12 +143,16 @@ def clock(monkeypatch) -> Clock:
 
 @pytest.fixture
 def isctl(memory_store, tmp_path, capsys, clock):
-    wiring.use(wiring.Services(memory_store, REGISTRY))
+    services = wiring.Services(memory_store, REGISTRY)
+    wiring.use(services)
     with Client(app) as client:
         session, adapter = session_for(client, SERVER)
         env = {"ISCTL_SERVER": SERVER, "HOME": str(tmp_path),
                "XDG_CONFIG_HOME": str(tmp_path / "config")}
-        yield Isctl(session, adapter, env, tmp_path, capsys, clock)
+        tokens = {purpose: grant(services, f"{ADMIN}-{purpose}", "cluster-admin")
+                  for purpose in ("admin", "env", "flag", "local")}
+        env["ISCTL_TOKEN"] = tokens["admin"]
+        yield Isctl(session, adapter, env, tmp_path, capsys, clock, tokens)
     wiring.use(None)
 
 

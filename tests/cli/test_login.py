@@ -15,8 +15,10 @@ from .conftest import SERVER, Isctl
 
 @pytest.fixture
 def bare(isctl: Isctl) -> Isctl:
-    """isctl with no ISCTL_SERVER: everything comes from login and the config file."""
+    """isctl with no ISCTL_SERVER or ISCTL_TOKEN: everything comes from login and the
+    config file."""
     isctl.env.pop("ISCTL_SERVER")
+    isctl.env.pop("ISCTL_TOKEN")
     return isctl
 
 
@@ -30,17 +32,18 @@ def sent_tokens(isctl: Isctl) -> list:
 
 
 def test_login_writes_a_context_and_commands_use_it(bare: Isctl):
-    assert bare.ok("login", "--server", SERVER, "--token", "s3cret", "-n", "shop") == (
+    token = bare.tokens["admin"]
+    assert bare.ok("login", "--server", SERVER, "--token", token, "-n", "shop") == (
         f'Logged into "{SERVER}" using the token provided.\n\nUsing namespace "shop".\n')
     data = config(bare)
     assert data["current-context"] == "isctl.test"
     assert data["contexts"] == [{"name": "isctl.test", "context": {
-        "server": SERVER, "token": "s3cret", "namespace": "shop"}}]
+        "server": SERVER, "token": token, "namespace": "shop"}}]
     path = Path(bare.env["XDG_CONFIG_HOME"]) / "isctl" / "config.yaml"
     assert path.stat().st_mode & 0o777 == 0o600
     bare.ok("tag", "--reference", "quay.io/a/b:1", "b:1")
     assert bare.api("GET", "/namespaces/shop/imagestreamtags/b:1")["tag"]["reference"]
-    assert sent_tokens(bare)[-1] == "Bearer s3cret"
+    assert sent_tokens(bare)[-1] == f"Bearer {token}"
     # -n and ISCTL_NAMESPACE override the context's namespace; the flag wins
     bare.env["ISCTL_NAMESPACE"] = "other"
     assert bare("get", "istag").err == "No resources found in other namespace.\n"
@@ -49,30 +52,32 @@ def test_login_writes_a_context_and_commands_use_it(bare: Isctl):
 
 
 def test_token_precedence_and_no_token(bare: Isctl):
-    bare.ok("login", SERVER)
-    assert config(bare)["contexts"][0]["context"]["token"] == ""
-    bare.ok("get", "is")
+    result = bare("get", "is", "--server", SERVER)
     assert sent_tokens(bare)[-1] is None
-    bare.env["ISCTL_TOKEN"] = "from-env"
+    assert (result.code, result.err) == (
+        1, "error: You must be logged in to the server (Unauthorized)\n")
+    bare.ok("login", SERVER, "--token", bare.tokens["admin"])
+    bare.env["ISCTL_TOKEN"] = bare.tokens["env"]
     bare.ok("get", "is")
-    assert sent_tokens(bare)[-1] == "Bearer from-env"
-    bare.ok("get", "is", "--token", "from-flag")
-    assert sent_tokens(bare)[-1] == "Bearer from-flag"
+    assert sent_tokens(bare)[-1] == f"Bearer {bare.tokens['env']}"
+    bare.ok("get", "is", "--token", bare.tokens["flag"])
+    assert sent_tokens(bare)[-1] == f"Bearer {bare.tokens['flag']}"
 
 
 def test_a_contexts_token_goes_only_to_its_server(bare: Isctl):
-    bare.ok("login", "--server", SERVER, "--token", "s3cret")
+    bare.ok("login", "--server", SERVER, "--token", bare.tokens["admin"])
     other = "http://elsewhere.test"
     bare.session.mount(other, bare.adapter)
-    bare.ok("get", "is", "--server", other)
+    bare("get", "is", "--server", other)
     assert sent_tokens(bare)[-1] is None
 
 
 def test_project_and_contexts(bare: Isctl):
-    bare.ok("login", "--server", SERVER, "--context", "dev")
+    bare.ok("login", "--server", SERVER, "--context", "dev", "--token", bare.tokens["admin"])
     assert bare.ok("project") == f'Using namespace "default" on server "{SERVER}".\n'
     assert bare.ok("project", "team") == f'Now using namespace "team" on server "{SERVER}".\n'
-    bare.ok("login", "--server", SERVER, "--context", "prod", "-n", "live")
+    bare.ok("login", "--server", SERVER, "--context", "prod", "-n", "live", "--token",
+            bare.tokens["admin"])
     out = bare.ok("config", "get-contexts")
     assert out.split("\n")[1].split() == ["dev", SERVER, "team"]
     assert out.split("\n")[2].split() == ["*", "prod", SERVER, "live"]
@@ -88,16 +93,16 @@ def test_project_and_contexts(bare: Isctl):
 def test_login_from_the_local_stack(bare: Isctl):
     (bare.cwd / ".local").mkdir()
     (bare.cwd / ".local" / "endpoint.json").write_text(json.dumps(
-        {"api": SERVER, "token": "local-token", "registry": "127.0.0.1:5002"}))
+        {"api": SERVER, "token": bare.tokens["local"], "registry": "127.0.0.1:5002"}))
     nested = bare.cwd / "a" / "b"
     nested.mkdir(parents=True)
     # without any config, commands find the running stack by themselves
     assert bare("get", "is").err == "No resources found in default namespace.\n"
-    assert sent_tokens(bare)[-1] == "Bearer local-token"
+    assert sent_tokens(bare)[-1] == f"Bearer {bare.tokens['local']}"
     out = main(["login"], session=bare.session, env=bare.env, cwd=nested)
     assert out == 0
     assert config(bare)["contexts"][0]["context"] == {
-        "server": SERVER, "token": "local-token", "namespace": "default"}
+        "server": SERVER, "token": bare.tokens["local"], "namespace": "default"}
     assert bare.ok("login", "--from-local").startswith(f'Logged into "{SERVER}"')
 
 

@@ -19,6 +19,7 @@ from chalicelib.adapters.memory_store import MemoryStore
 from chalicelib.adapters.secrets_manager import SecretsManagerSecrets
 from chalicelib.services.imports import ImportSettings
 from tests.api.conftest import Api
+from tests.support.auth import admin_headers
 from tests.support.registry import RegistryServer
 
 from .conftest import FAST, LOOPBACK
@@ -48,8 +49,8 @@ def secret(name: str, content: str, *, as_string: bool = False,
 class Recorder(Api):
     """Keeps every answer, to check none of them carries a secret value."""
 
-    def __init__(self, client: Client):
-        super().__init__(client)
+    def __init__(self, client: Client, headers: dict[str, str]):
+        super().__init__(client, headers)
         self.bodies: list[bytes] = []
 
     def request(self, *args: Any, **kwargs: Any):
@@ -69,9 +70,10 @@ def api(request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture) -> Ite
             manager = boto3.client("secretsmanager", region_name="us-east-1",
                                    aws_access_key_id="testing", aws_secret_access_key="testing")
             store = SecretsManagerSecrets(lambda: manager, "imagestreams-test/")
-        wiring.use(wiring.Services(MemoryStore(), secret_store=store, import_settings=settings))
+        services = wiring.Services(MemoryStore(), secret_store=store, import_settings=settings)
+        wiring.use(services)
         with Client(app) as http:
-            recorder = Recorder(http)
+            recorder = Recorder(http, admin_headers(services))
             yield recorder
         wiring.use(None)
     leaked = [PASSWORD, AUTH, base64.b64encode(docker_config().encode()).decode()]

@@ -11,6 +11,7 @@ from chalicelib import wiring
 from chalicelib.adapters.memory_store import MemoryStore
 from chalicelib.services.imports import ImportSettings
 from tests.api.conftest import Api, V1, ns_path
+from tests.support.auth import admin_headers
 from tests.support.oci_layout import OciLayout
 from tests.support.registry import RegistryServer
 
@@ -22,9 +23,10 @@ INSECURE = {"insecure": True}
 @pytest.fixture
 def api() -> Iterator[Api]:
     settings = ImportSettings(allow_list=LOOPBACK, max_repository_tags=3, **FAST)
-    wiring.use(wiring.Services(MemoryStore(), import_settings=settings))
+    services = wiring.Services(MemoryStore(), import_settings=settings)
+    wiring.use(services)
     with Client(app) as client:
-        yield Api(client)
+        yield Api(client, admin_headers(services))
     wiring.use(None)
 
 

@@ -44,6 +44,13 @@ class RunningStack:
     def api(self) -> str:
         return self.endpoint["api"] + "/apis/image.openshift.io/v1/namespaces/default"
 
+    @property
+    def http(self) -> requests.Session:
+        """Requests as the cluster-admin whose token the stack made at start."""
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {self.endpoint['token']}"
+        return session
+
     def aws(self, service: str):
         return boto3.client(service, endpoint_url=self.endpoint["aws_endpoint"],
                             region_name=self.endpoint["region"], aws_access_key_id="local",
@@ -115,18 +122,19 @@ def start_stack(tmp_path: Path) -> Iterator[Callable[[], RunningStack]]:
 
 def test_the_stack_serves_publishes_stops_cleanly_and_keeps_its_state(start_stack, tmp_path):
     stack = start_stack()
-    assert stack.endpoint["token"] is None and stack.endpoint["table_name"]
-    response = requests.post(f"{stack.api}/imagestreams", json={
+    assert stack.endpoint["token"].startswith("isk_") and stack.endpoint["table_name"]
+    assert requests.get(f"{stack.api}/imagestreams", timeout=30).status_code == 401
+    response = stack.http.post(f"{stack.api}/imagestreams", json={
         "apiVersion": "image.openshift.io/v1", "kind": "ImageStream",
         "metadata": {"name": "python"}}, timeout=30)
     assert response.status_code == 201, response.text
-    assert requests.post(f"{stack.api}/imagestreammappings", json=MAPPING,
+    assert stack.http.post(f"{stack.api}/imagestreammappings", json=MAPPING,
                          timeout=30).status_code == 201
-    assert requests.put(f"{stack.api}/imagestreamtags/python:latest", json={
+    assert stack.http.put(f"{stack.api}/imagestreamtags/python:latest", json={
         "apiVersion": "image.openshift.io/v1", "kind": "ImageStreamTag",
         "tag": {"from": {"kind": "ImageStreamTag", "name": "python:3.5"}}},
         timeout=30).status_code in (200, 201)
-    described = requests.get(f"{stack.api}/imagestreams/python", timeout=30).json()
+    described = stack.http.get(f"{stack.api}/imagestreams/python", timeout=30).json()
     assert {tag["tag"] for tag in described["status"]["tags"]} == {"3.5", "latest"}
     assert described["status"]["dockerImageRepository"] == \
         f"{stack.endpoint['registry']}/default/python"
@@ -140,7 +148,7 @@ def test_the_stack_serves_publishes_stops_cleanly_and_keeps_its_state(start_stac
                     f"oci:{layout.path}:v1",
                     f"docker://{stack.endpoint['registry']}/default/python:pushed"],
                    check=True, capture_output=True, timeout=120)
-    wait_for(lambda: requests.get(f"{stack.api}/imagestreamtags/python:pushed", timeout=30)
+    wait_for(lambda: stack.http.get(f"{stack.api}/imagestreamtags/python:pushed", timeout=30)
              .json().get("image", {}).get("metadata", {}).get("name") == pushed.manifest.digest,
              "the push moved python:pushed", stack)
 
@@ -154,7 +162,7 @@ def test_the_stack_serves_publishes_stops_cleanly_and_keeps_its_state(start_stac
     queue = sqs.create_queue(QueueName="deploys")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])[
         "Attributes"]["QueueArn"]
-    trigger = requests.post(f"{stack.api}/imagestreams/python/triggers", json={
+    trigger = stack.http.post(f"{stack.api}/imagestreams/python/triggers", json={
         "apiVersion": "image.openshift.io/v1", "kind": "ImageStreamTrigger",
         "metadata": {"name": "deploy"},
         "spec": {"endpoint": {"protocol": "sqs", "endpoint": queue_arn}}}, timeout=30)
@@ -173,17 +181,17 @@ def test_the_stack_serves_publishes_stops_cleanly_and_keeps_its_state(start_stac
     assert "saved" in stack.log()
 
     again = start_stack()
-    restored = requests.get(f"{again.api}/imagestreams/python", timeout=30)
+    restored = again.http.get(f"{again.api}/imagestreams/python", timeout=30)
     assert restored.status_code == 200, restored.text
     assert {tag["tag"] for tag in restored.json()["status"]["tags"]} == {"3.5", "latest", "pushed"}
     time.sleep(2)  # the restore's own writes must not be published as changes
     assert "demo queue: SNS message" not in again.log()
     assert again.aws("secretsmanager").get_secret_value(
         SecretId="imagestreams/default/pull")["SecretString"] == "s"
-    subscription = requests.get(f"{again.api}/imagestreams/python/triggers/deploy",
+    subscription = again.http.get(f"{again.api}/imagestreams/python/triggers/deploy",
                                 timeout=30).json()["status"]["subscriptionArn"]
     assert subscription.startswith(again.endpoint["topic_arn"] + ":")
-    assert requests.put(f"{again.api}/imagestreamtags/python:3.6", json={
+    assert again.http.put(f"{again.api}/imagestreamtags/python:3.6", json={
         "apiVersion": "image.openshift.io/v1", "kind": "ImageStreamTag",
         "tag": {"from": {"kind": "DockerImage", "name": "docker.io/python:3.6.0"},
                 "reference": True}}, timeout=30).ok

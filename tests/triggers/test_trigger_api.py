@@ -6,13 +6,14 @@ import json
 from chalice.test import Client
 
 from app import app
+from tests.support.auth import admin_headers
 
 V1 = "/apis/image.openshift.io/v1/namespaces"
 
 
 def call(client, method: str, path: str, body=None):
     reply = client.http.request(method, path, body=json.dumps(body) if body is not None else None,
-                                headers={"content-type": "application/json"})
+                                headers={"content-type": "application/json", **client.auth})
     return reply.status_code, json.loads(reply.body)
 
 
@@ -25,6 +26,7 @@ def trigger(name: str, endpoint: str, **spec) -> dict:
 def test_create_list_get_delete(cloud):
     queue = cloud.queue("deploys")
     with Client(app) as client:
+        client.auth = admin_headers(cloud.services)
         call(client, "POST", f"{V1}/shop/imagestreams",
              {"kind": "ImageStream", "metadata": {"name": "web"}})
         code, created = call(client, "POST", f"{V1}/shop/imagestreams/web/triggers",
@@ -53,6 +55,7 @@ def test_create_list_get_delete(cloud):
 
 def test_bad_triggers_are_refused_naming_the_field(cloud):
     with Client(app) as client:
+        client.auth = admin_headers(cloud.services)
         call(client, "POST", f"{V1}/shop/imagestreams",
              {"kind": "ImageStream", "metadata": {"name": "web"}})
         code, reply = call(client, "POST", f"{V1}/shop/imagestreams/web/triggers", {
@@ -75,6 +78,7 @@ def test_bad_triggers_are_refused_naming_the_field(cloud):
 def test_an_endpoint_serves_one_trigger_and_names_clash(cloud):
     queue = cloud.queue("shared")
     with Client(app) as client:
+        client.auth = admin_headers(cloud.services)
         for stream in ("web", "db"):
             call(client, "POST", f"{V1}/shop/imagestreams",
                  {"kind": "ImageStream", "metadata": {"name": stream}})
