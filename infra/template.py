@@ -34,7 +34,10 @@ def declared_handlers() -> list[str]:
         sys.path.insert(0, str(INFRA.parent))
     from app import app  # the app itself says which functions exist
 
-    return ([API_HANDLER] if app.routes else []) + [source.name for source in app.event_sources]
+    authorizers = sorted({entry.authorizer.name for methods in app.routes.values()
+                          for entry in methods.values() if entry.authorizer is not None})
+    return (([API_HANDLER] if app.routes else []) + authorizers
+            + [source.name for source in app.event_sources])
 
 
 def gateway_responses() -> dict[str, Any]:
