@@ -59,6 +59,11 @@ def healthz():
     return respond(app.current_request)
 
 
+@app.route("/openapi/v3", methods=METHODS, content_types=ANY)
+def openapi():
+    return respond(app.current_request)
+
+
 @app.route(NAMESPACED + "/imagestreams", methods=METHODS, content_types=ANY,
            authorizer=token_authorizer)
 def imagestreams(namespace):

@@ -87,6 +87,11 @@ def get_health(_: Services, __: Call) -> Reply:
     return 200, {"status": "ok"}
 
 
+def get_openapi(_: Services, __: Call) -> Reply:
+    from .openapi import document  # built on first request: it imports every model
+    return 200, document()
+
+
 def not_found(_: Services, call: Call) -> Reply:
     raise NotFound("the server could not find the requested resource")
 

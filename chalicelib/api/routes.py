@@ -42,6 +42,7 @@ ROUTES: dict[str, dict[str, Route]] = {
     GROUP: _open(h.get_group_version),
     "/version": _open(h.get_version),
     "/healthz": _open(h.get_health),
+    "/openapi/v3": _open(h.get_openapi),
     NAMESPACED + "/imagestreams": {
         "GET": Route("list", "imagestreams", h.list_streams),
         "POST": Route("create", "imagestreams", h.create_stream),

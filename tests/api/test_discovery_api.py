@@ -60,3 +60,34 @@ def test_oversized_stream_keeps_every_head_and_says_what_was_left_out():
     assert all(t["items"][0]["image"] == f"sha256:{0:064x}" for t in tags)
     omitted = int(body["metadata"]["annotations"][TRUNCATED_ANNOTATION])
     assert omitted == 10 * 50 - sum(len(t["items"]) for t in tags)
+
+
+def test_openapi_document_describes_every_route(api):
+    from chalicelib.api.routes import ROUTES
+    document = api.get("/openapi/v3").data
+    assert document["openapi"].startswith("3.")
+    assert set(document["paths"]) == set(ROUTES)
+    stream = document["paths"][f"{V1}/namespaces/{{namespace}}/imagestreams"]
+    assert stream["post"]["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ImageStream"}
+    assert stream["get"]["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ImageStreamList"}
+    schemas = document["components"]["schemas"]
+    assert "dockerImageReference" in schemas["TagEvent"]["properties"]
+    assert "from" in schemas["TagReference"]["properties"]
+    for path_item in document["paths"].values():
+        for operation in path_item.values():
+            for ref in _refs(operation):
+                assert ref.split("/")[-1] in schemas, ref
+
+
+def _refs(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref":
+                yield value
+            else:
+                yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)

@@ -1,0 +1,93 @@
+"""An OpenAPI 3 document of the API, made from the route table and the pydantic models."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any, Optional
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from ..resources.image import Image, ImageList
+from ..resources.meta import Status
+from ..resources.stream import (ImageStream, ImageStreamImage, ImageStreamList,
+                                ImageStreamMapping, ImageStreamTag, ImageStreamTagList)
+from ..resources.triggers import ImageStreamTrigger, ImageStreamTriggerList
+from .discovery import SERVICE_VERSION
+from .routes import ROUTES
+
+# resource: (object model, list model); resources not named here are described loosely.
+MODELS: dict[str, tuple[type[BaseModel], Optional[type[BaseModel]]]] = {
+    "imagestreams": (ImageStream, ImageStreamList),
+    "imagestreamtags": (ImageStreamTag, ImageStreamTagList),
+    "imagestreamimages": (ImageStreamImage, None),
+    "imagestreammappings": (ImageStreamMapping, None),
+    "images": (Image, ImageList),
+    "imagestreams/triggers": (ImageStreamTrigger, ImageStreamTriggerList),
+}
+_LIST_PARAMETERS = [
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+    {"name": "continue", "in": "query", "schema": {"type": "string"}},
+    {"name": "labelSelector", "in": "query", "schema": {"type": "string"}},
+]
+_ERRORS = {str(code): {"description": reason, "content": {"application/json": {
+    "schema": {"$ref": "#/components/schemas/Status"}}}}
+    for code, reason in [(400, "BadRequest"), (401, "Unauthorized"), (403, "Forbidden"),
+                         (404, "NotFound"), (409, "Conflict or AlreadyExists"),
+                         (413, "RequestEntityTooLarge"), (415, "UnsupportedMediaType"),
+                         (422, "Invalid")]}
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _operation(path: str, method: str, verb: Optional[str], resource: str) -> dict[str, Any]:
+    models = MODELS.get(resource)
+    parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                  for name in re.findall(r"{(\w+)}", path)]
+    if verb == "list":
+        parameters += _LIST_PARAMETERS
+    reply: dict[str, Any] = {"type": "object"}
+    if models and verb == "list" and models[1] is not None:
+        reply = _ref(models[1])
+    elif models and verb in ("get", "create", "update", "patch") and resource != \
+            "imagestreammappings":
+        reply = _ref(models[0])
+    elif verb in ("delete",) or resource == "imagestreammappings":
+        reply = _ref(Status)
+    code = "201" if verb == "create" else "200"
+    operation: dict[str, Any] = {
+        "operationId": re.sub(r"[^A-Za-z0-9]+", "_", f"{method.lower()}{path}").strip("_"),
+        "parameters": parameters,
+        "responses": {code: {"description": "OK", "content": {
+            "application/json": {"schema": reply}}}, **_ERRORS},
+    }
+    if method in ("POST", "PUT") and models:
+        operation["requestBody"] = {"required": True, "content": {
+            "application/json": {"schema": _ref(models[0])}}}
+    if method == "PATCH":
+        operation["requestBody"] = {"required": True, "content": {
+            "application/merge-patch+json": {"schema": {"type": "object"}}}}
+    if verb is not None:
+        operation["security"] = [{"bearer": []}]
+    return operation
+
+
+@lru_cache(maxsize=1)
+def document() -> dict[str, Any]:
+    models = [Status] + [m for pair in MODELS.values() for m in pair if m is not None]
+    _, schemas = models_json_schema([(m, "validation") for m in models],
+                                    ref_template="#/components/schemas/{model}")
+    paths: dict[str, Any] = {}
+    for path, methods in ROUTES.items():
+        paths[path] = {method.lower(): _operation(path, method, route.verb, route.resource)
+                       for method, route in methods.items()}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "imagestreams", "version": SERVICE_VERSION,
+                 "description": "OpenShift image streams (image.openshift.io/v1) on AWS."},
+        "paths": paths,
+        "components": {"schemas": schemas.get("$defs", {}),
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    }
