@@ -1,5 +1,6 @@
 # make test: every test, from a fresh machine. make run: the service locally.
 # make package: the deployable template and zip in build/package (docs/deploy.md).
+# make bench: the benchmarks in bench/, written to docs/benchmarks.md.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -26,7 +27,7 @@ LAMBDA_PLATFORMS := manylinux2014_x86_64 $(foreach minor,$(shell seq 17 34),many
 CHALICE_PACKAGE = AWS_DEFAULT_REGION=us-east-1 PIP_NO_INDEX=1 PIP_FIND_LINKS=$(CURDIR)/$(WHEELHOUSE) \
 	$(PACKAGE_VENV)/bin/chalice package --stage $(STAGE) --merge-template build/merge-template.json
 
-.PHONY: venv test lint package package-check run clean
+.PHONY: venv test lint package package-check run bench clean
 
 venv: $(STAMP)
 
@@ -78,6 +79,10 @@ lint: package
 run: venv
 	API_PORT=$(API_PORT) AWS_PORT=$(AWS_PORT) REGISTRY_PORT=$(REGISTRY_PORT) \
 		SCHEDULE_SECONDS=$(SCHEDULE_SECONDS) $(BIN)/python -m local.stack
+
+# Needs docker-registry and skopeo, as the registry tests do (.ci/run installs them).
+bench: venv
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) $(PACKAGE_VENV) build .pytest_cache .chalice/deployments
