@@ -13,6 +13,7 @@ import logging
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from itertools import chain, zip_longest
 from datetime import datetime, timedelta
 from typing import Callable, Optional
 
@@ -20,6 +21,7 @@ from ..domain.errors import ApiError, NotFound
 from ..domain.imports import (ImportContext, ImportOutcome, ImportSource, import_conditions,
                               next_due, source_of)
 from ..domain.records import TagRecord
+from ..domain.reference import parse_reference
 from ..registry import Credentials, locate
 from ..registry.auth import normalize_registry
 from ..resources.meta import now as utc_now
@@ -77,7 +79,7 @@ class Scheduler:
         requests_before = self.registries.counter.total
         groups = self._groups(due)
         report.sources = len(groups)
-        jobs = [self._job(key, group) for key, group in groups.items()]
+        jobs = _interleaved([self._job(key, group) for key, group in groups.items()])
         give_up_at = time.monotonic() + remaining_seconds() - WRITE_RESERVE
         stop_at = give_up_at - 2 * self.settings.request_seconds
         pool = ImportPool(self.registries, host_concurrency=self.settings.host_concurrency,
@@ -177,3 +179,16 @@ class Scheduler:
                         item.stream.name, item.tag.name, error.message)
             return 0
         return int(moved)
+
+
+def _interleaved(jobs: list[ImportJob]) -> list[ImportJob]:
+    """Jobs taking repositories in turn: checks of one repository running at once would each
+    fetch the same token, where one after another the later ones reuse it."""
+    by_repository: dict[str, list[ImportJob]] = defaultdict(list)
+    for job in jobs:
+        try:
+            repository = parse_reference(job.source.reference).name
+        except ValueError:
+            repository = job.source.reference  # refused as it is checked
+        by_repository[repository].append(job)
+    return [job for job in chain.from_iterable(zip_longest(*by_repository.values())) if job]
