@@ -33,7 +33,8 @@ from .stream_write import StreamWrite, write_stream
 
 log = logging.getLogger(__name__)
 MAX_TAGS_PER_RUN = 5000
-WRITE_RESERVE = 10.0  # seconds kept at the end of a run for the last results' writes
+WRITE_RESERVE = 10.0  # seconds kept at the end of a run for the last results' writes...
+WRITE_SHARE = 1 / 6  # ...or this share of a short run
 
 GroupKey = tuple[ImportSource, str]  # the source, and who asks: registry and credentials
 
@@ -80,8 +81,11 @@ class Scheduler:
         groups = self._groups(due)
         report.sources = len(groups)
         jobs = _interleaved([self._job(key, group) for key, group in groups.items()])
-        give_up_at = time.monotonic() + remaining_seconds() - WRITE_RESERVE
-        stop_at = give_up_at - 2 * self.settings.request_seconds
+        # Nothing starts unless a request can finish before the run gives up waiting, and
+        # the last writes have time after that; what is still running then stays due.
+        remaining = remaining_seconds()
+        give_up_at = time.monotonic() + remaining - min(WRITE_RESERVE, remaining * WRITE_SHARE)
+        stop_at = give_up_at - self.settings.request_seconds
         pool = ImportPool(self.registries, host_concurrency=self.settings.host_concurrency,
                           concurrency=self.settings.concurrency,
                           imports_per_minute=self.settings.imports_per_minute)

@@ -103,20 +103,20 @@ def test_the_minute_budget_leaves_the_rest_due(images: Images, layout: OciLayout
         stack.create(f"s{n}", scheduled("1", f"{registry.host}/{repository}"))
     stack.cycle()
     pushed = [push_fresh(registry, layout, repository).digest for repository in sources]
-    report = stack.cycle(seconds=40)
+    report = stack.cycle(seconds=20)  # the next fetch would wait 30 s: past the run's end
     assert (report.sources, report.written, report.deferred) == (4, 2, 2)
     moved = [n for n in range(4) if stack.head(f"s{n}", "1")[1] == pushed[n]]
     assert len(moved) == 2
     waiting = [n for n in range(4) if n not in moved]
     # the deferred tags kept their due time, so the next run (a minute later) takes them first
-    assert stack.cycle(seconds=40, minutes=1).written == 2
+    assert stack.cycle(seconds=20, minutes=1).written == 2
     assert all(stack.head(f"s{n}", "1")[1] == pushed[n] for n in waiting)
 
 
 def test_a_run_without_time_left_starts_nothing(memory_stack: Stack, images: Images) -> None:
     memory_stack.create("app", scheduled("1", f"{images.plain.host}/imports/oci:1.0"))
     due = memory_stack.store.get_tag(NS, "app", "1").due
-    report = memory_stack.cycle(seconds=5)  # less than the reserve for writes and a request
+    report = memory_stack.cycle(seconds=2)  # less than a request and the writes after it
     assert (report.due, report.deferred, report.requests) == (1, 1, 0)
     assert memory_stack.store.get_tag(NS, "app", "1").due == due
 
