@@ -10,18 +10,14 @@ counted separately on moto (its timings say nothing about DynamoDB's, so none ar
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Optional
-from urllib.parse import urlencode
-
-import requests
-import yaml
+from typing import Any, Callable
 
 from chalicelib.adapters.memory_secrets import MemorySecrets
 from chalicelib.adapters.memory_store import MemoryStore
@@ -32,70 +28,16 @@ from chalicelib.services.ports import StreamStore
 from chalicelib.services.scheduler import CycleReport, Scheduler
 from chalicelib.services.secrets import SecretService
 from chalicelib.services.streams import StreamService
-from tests.support.oci_layout import BuiltImage, OciLayout
-from tests.support.registry import SERVICE, USERS, RegistryServer
+from tests.support.oci_layout import OciLayout
+from tests.support.registry import USERS
 
+from .registry import LoggedRegistry, Uploader, new_image
 from .report import Section
 
 REPOSITORIES, TAGS_PER_REPOSITORY = 20, 5  # 100 unique sources
 NAMESPACES, STREAMS_PER_NAMESPACE, TAGS_PER_STREAM = 5, 10, 20  # 1,000 scheduled tags
 CHANGED = 10  # sources that get a new image before the "changed" cycle
 LAMBDA_SECONDS = 900.0
-_ACCESS = re.compile(r'"(GET|HEAD|PUT|POST|PATCH|DELETE) (/v2/\S*) HTTP')
-
-
-class LoggedRegistry(RegistryServer):
-    """The tests' registry with its access log on: requests counted by the server."""
-
-    def configure(self) -> Path:
-        path = super().configure()
-        config = yaml.safe_load(path.read_text())
-        config["log"]["accesslog"] = {"disabled": False}
-        path.write_text(yaml.safe_dump(config))
-        return path
-
-    def logged(self) -> list[tuple[str, str]]:
-        time.sleep(0.3)  # let the last lines reach the file
-        text = (self.directory / "registry.log").read_text(errors="replace")
-        return [(m.group(1), m.group(2)) for m in _ACCESS.finditer(text)]
-
-
-class Uploader:
-    """Pushes images over the registry API (faster than a skopeo process per image)."""
-
-    def __init__(self, registry: LoggedRegistry, layout: OciLayout):
-        self.registry, self.layout = registry, layout
-        self.http = requests.Session()
-
-    def _auth(self, repository: str) -> dict[str, str]:
-        server = self.registry.token_server
-        if server is None:
-            return {}
-        query = urlencode({"service": SERVICE, "scope": f"repository:{repository}:push,pull"})
-        answer = self.http.get(f"{server.url}?{query}", auth=self.registry.credentials)
-        return {"Authorization": f"Bearer {answer.json()['token']}"}
-
-    def push(self, image: BuiltImage, repository: str, tag: str) -> None:
-        base = f"http://{self.registry.host}/v2/{repository}"
-        headers = self._auth(repository)
-        for blob in (image.config_blob, *image.layers):
-            started = self.http.post(f"{base}/blobs/uploads/", headers=headers)
-            started.raise_for_status()
-            location = started.headers["Location"]
-            separator = "&" if "?" in location else "?"
-            self.http.put(f"{location}{separator}digest={blob.digest}", data=self._bytes(blob.digest),
-                          headers={**headers, "Content-Type": "application/octet-stream"}
-                          ).raise_for_status()
-        self.http.put(f"{base}/manifests/{tag}", data=self._bytes(image.digest),
-                      headers={**headers, "Content-Type": image.manifest.media_type}
-                      ).raise_for_status()
-
-    def _bytes(self, digest: str) -> bytes:
-        return (self.layout.path / "blobs" / "sha256" / digest.split(":", 1)[1]).read_bytes()
-
-
-def new_image(layout: OciLayout, label: str) -> BuiltImage:
-    return layout.image([{"app/version": f"{label} {time.time_ns()}\n".encode()}])
 
 
 def sources(host: str) -> list[str]:
@@ -105,10 +47,9 @@ def sources(host: str) -> list[str]:
 
 class Clock:
     def __init__(self) -> None:
-        from datetime import datetime, timezone
         self.now = datetime(2024, 3, 1, 12, tzinfo=timezone.utc)
 
-    def __call__(self):
+    def __call__(self) -> datetime:
         return self.now
 
 
@@ -121,7 +62,6 @@ class Setup:
     clock: Clock = field(default_factory=Clock)
 
     def __post_init__(self) -> None:
-        from datetime import timedelta
         self.step = timedelta(minutes=15)
         settings = ImportSettings(allow_list="127.0.0.0/8")
         self.registries = RegistryImports(self.store, settings, clock=self.clock)
