@@ -38,17 +38,17 @@ class ImportSettings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "ImportSettings":
-        def number(name: str, default: float) -> float:
-            value = float(environ.get(name) or default)
-            if value <= 0:
-                raise ValueError(f"{name} must be positive")
-            return value
+        def count(name: str, default: int) -> int:
+            text = environ.get(name) or str(default)
+            if not text.isdigit() or int(text) < 1:
+                raise ValueError(f"{name} must be a positive whole number, not {text!r}")
+            return int(text)
 
         return cls(allow_list=environ.get("IMPORT_ALLOW_LIST", ""),
-                   interval=timedelta(minutes=int(number("IMPORT_SCHEDULE_MINUTES", 15))),
-                   imports_per_minute=int(number("IMPORT_RATE_PER_MINUTE", 60)),
-                   max_repository_tags=int(number("IMPORT_MAX_TAGS", 50)),
-                   host_concurrency=int(number("IMPORT_HOST_CONCURRENCY", 4)))
+                   interval=timedelta(minutes=count("IMPORT_SCHEDULE_MINUTES", 15)),
+                   imports_per_minute=count("IMPORT_RATE_PER_MINUTE", 60),
+                   max_repository_tags=count("IMPORT_MAX_TAGS", 50),
+                   host_concurrency=count("IMPORT_HOST_CONCURRENCY", 4))
 
     def client_settings(self) -> ClientSettings:
         return ClientSettings(connect_timeout=min(3.0, self.request_seconds),

@@ -5,18 +5,19 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Optional
+from typing import Callable, Optional, Union
 
-from ..domain.errors import FieldErrors
-from ..domain.imports import ImportOutcome, ImportSource, prioritized_tags, source_of
+from ..domain.errors import FieldError, FieldErrors
+from ..domain.imports import ImportOutcome, ImportSource, prioritized_tags, pull_spec, source_of
 from ..domain.records import StreamRecord
 from ..domain.reference import parse_reference
 from ..domain.validation import (invalid, not_supported, required, validate_docker_reference,
                                  validate_namespace, validate_stream_name, validate_tag_name,
                                  validate_tag_reference)
 from ..registry import RegistryError
-from ..resources.imports import (ImageImportStatus, ImageStreamImport, ImageStreamImportStatus,
-                                 ImportResult, RepositoryImportSpec, RepositoryImportStatus)
+from ..resources.imports import (ImageImportSpec, ImageImportStatus, ImageStreamImport,
+                                 ImageStreamImportStatus, ImportResult, RepositoryImportSpec,
+                                 RepositoryImportStatus)
 from ..resources.meta import now as utc_now
 from ..resources.stream import TagReference
 from . import views
@@ -40,13 +41,16 @@ class _Wanted:
     ref: Optional[TagReference]
 
 
-def _result(outcome: ImportOutcome, tag: Optional[str]) -> ImageImportStatus:
+def _result(outcome: ImportOutcome, wanted: Optional[_Wanted]) -> ImageImportStatus:
+    """One image's status; a stored image shows the pull spec of this import's source."""
+    tag = wanted.ref.name if wanted and wanted.ref else None
     if not outcome.succeeded:
         return ImageImportStatus(tag=tag, status=ImportResult(
             status="Failure", reason=outcome.reason, message=outcome.message,
             code=CODES.get(outcome.reason, 500)))
-    images = [image.model_copy(update={"docker_image_reference": outcome.reference.rsplit(
-        "@", 1)[0] + "@" + (image.metadata.name or "")}) for image in outcome.images]
+    reference = wanted.source.reference if wanted else ""
+    images = [image.model_copy(update={"docker_image_reference": pull_spec(
+        reference, image.metadata.name or "")}) for image in outcome.images]
     return ImageImportStatus(status=ImportResult(), tag=tag, image=images[0] if images else None,
                              manifests=images[1:] or None)
 
@@ -72,11 +76,9 @@ class StreamImportService:
         outcomes = self.importer.run(namespace, {w.source for w in wanted},
                                      persist=body.spec.import_)
         status = ImageStreamImportStatus(
-            images=[_result(outcomes[w.source], w.ref.name if w.ref else None)
-                    for w in images] or None)
+            images=[_result(outcomes[w.source], w) for w in images] or None)
         if repository is not None:
-            repository.images = [_result(outcomes[w.source], w.ref.name if w.ref else None)
-                                 for w in listed] or None
+            repository.images = [_result(outcomes[w.source], w) for w in listed] or None
             repository.additional_tags = additional or None
             status.repository = repository
         if body.spec.import_:
@@ -167,21 +169,25 @@ class StreamImportService:
         errors.raise_if_any(ISIMPORTS, name)
 
 
-def _spec_tag(tag: str, reference: str, spec) -> TagReference:
+Spec = Union[ImageImportSpec, RepositoryImportSpec]
+
+
+def _spec_tag(tag: str, reference: str, spec: Spec) -> TagReference:
     return TagReference.model_validate({
         "name": tag, "from": {"kind": "DockerImage", "name": reference},
         "importPolicy": spec.import_policy.to_json(),
         "referencePolicy": spec.reference_policy.to_json()})
 
 
-def _wanted(reference: str, tag: Optional[str], spec, annotations: dict[str, str]) -> _Wanted:
+def _wanted(reference: str, tag: Optional[str], spec: Spec,
+            annotations: dict[str, str]) -> _Wanted:
     ref = _spec_tag(tag or "import", reference, spec)
     source = source_of(ref, annotations)
     assert source is not None
     return _Wanted(source, ref if tag else None)
 
 
-def _source_errors(kind: str, name: str, field: str, spec) -> list:
+def _source_errors(kind: str, name: str, field: str, spec: Spec) -> list[FieldError]:
     if kind != "DockerImage":
         return [not_supported(f"{field}.from.kind", kind, ("DockerImage",))]
     return validate_tag_reference(_spec_tag("import", name, spec), field)

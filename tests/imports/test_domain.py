@@ -1,4 +1,5 @@
-"""Pure import rules (domain/imports.py): sources, pull specs, conditions, schedule, order."""
+"""Import rules (domain/imports.py): sources, pull specs, conditions, schedule, order; and
+the settings read from the environment."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -9,6 +10,7 @@ from chalicelib.domain.imports import (NOT_CONFIGURED, PREFER_ARCH, PREFER_OS, I
                                        ImportOutcome, ImportSource, import_conditions, next_due,
                                        prioritized_tags, pull_spec, source_of)
 from chalicelib.resources.stream import TagEventCondition, TagReference
+from chalicelib.services.imports import ImportSettings
 
 NOW = datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
 DIGEST = "sha256:" + "ab" * 32
@@ -80,3 +82,16 @@ def test_an_import_context_without_a_fetcher_reports_it() -> None:
     context.fetch_missing()
     assert context.outcomes == {ImportSource("x.io/a:1"): NOT_CONFIGURED}
     assert context.missing == set()
+
+
+def test_settings_from_the_environment() -> None:
+    settings = ImportSettings.from_env({"IMPORT_ALLOW_LIST": "127.0.0.0/8,registry:5000",
+                                        "IMPORT_SCHEDULE_MINUTES": "5",
+                                        "IMPORT_RATE_PER_MINUTE": "10", "IMPORT_MAX_TAGS": "7",
+                                        "IMPORT_HOST_CONCURRENCY": "2"})
+    assert (settings.allow_list, settings.interval, settings.imports_per_minute,
+            settings.max_repository_tags, settings.host_concurrency) == (
+        "127.0.0.0/8,registry:5000", timedelta(minutes=5), 10, 7, 2)
+    assert ImportSettings.from_env({}) == ImportSettings()
+    with pytest.raises(ValueError, match="IMPORT_RATE_PER_MINUTE"):
+        ImportSettings.from_env({"IMPORT_RATE_PER_MINUTE": "0"})
