@@ -8,7 +8,8 @@ from pathlib import Path
 from .report import write
 
 # name → module; each module has `run() -> report.Section`
-BENCHMARKS = {"scheduled-import": "bench.scheduled_import"}
+BENCHMARKS = {"scheduled-import": "bench.scheduled_import",
+              "sns-publishing": "bench.sns_publishing"}
 REPORT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 
 
