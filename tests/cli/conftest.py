@@ -16,6 +16,7 @@ from chalice.test import Client
 from app import app
 from chalicelib import wiring
 from chalicelib.adapters.memory_store import MemoryStore
+from chalicelib.services.imports import ImportSettings
 from tests.support.auth import ADMIN, grant
 from isctl.cli import main
 
@@ -142,8 +143,15 @@ def clock(monkeypatch) -> Clock:
 
 
 @pytest.fixture
-def isctl(memory_store, tmp_path, capsys, clock):
-    services = wiring.Services(memory_store, REGISTRY)
+def import_settings() -> Optional[ImportSettings]:
+    """The app's ImportSettings; None: the environment's. Modules that import from a registry
+    on loopback override this (imports refuse private addresses unless allowed)."""
+    return None
+
+
+@pytest.fixture
+def isctl(memory_store, tmp_path, capsys, clock, import_settings):
+    services = wiring.Services(memory_store, REGISTRY, import_settings=import_settings)
     wiring.use(services)
     with Client(app) as client:
         session, adapter = session_for(client, SERVER)

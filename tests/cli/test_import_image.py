@@ -1,199 +1,244 @@
-"""`isctl import-image` over OpenShift's ImageStreamImport.
+"""`isctl import-image` against the real app and its imagestreamimports endpoint.
 
-The service's imagestreamimports endpoint is not part of this tree yet, so these tests put a
-stand-in for that one endpoint in front of the app: it answers ImageStreamImports as
-OpenShift does (status.images, status.repository with additionalTags, status.import) and
-records what it imports as mappings on the real app. Everything else is the real app.
+Images come from Debian's docker-registry on loopback (plain HTTP, so imports pass
+--insecure, as oc would need). The app may reach loopback, and a repository import takes
+its first 3 tags; the `offline` fixture keeps everything else off the network.
 """
 from __future__ import annotations
 
-import hashlib
+import itertools
 import json
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Iterator
 
 import pytest
 import requests
 
-from .conftest import SERVER, V1, Isctl, mapping
+from chalicelib.services.imports import ImportSettings
+from tests.support.oci_layout import BuiltImage, OciLayout
+from tests.support.registry import RegistryServer, plain_registry  # noqa: F401
+
+from .conftest import SERVER, V1, Isctl
 
 IMPORTS = "/imagestreamimports"
-
-
-def image_of(source: str) -> dict:
-    digest = "sha256:" + hashlib.sha256(source.encode()).hexdigest()
-    return {"metadata": {"name": digest},
-            "dockerImageReference": source.rsplit(":", 1)[0] + "@" + digest,
-            "dockerImageMetadata": {"Architecture": "amd64", "Size": 1234567,
-                                    "Config": {"Cmd": ["run"]}},
-            "dockerImageLayers": [{"name": "sha256:" + "1" * 64, "size": 1234567}]}
-
-
-class ImportStandIn:
-    """Answers ImageStreamImports; passes every other request to the app's adapter."""
-
-    def __init__(self, isctl: Isctl, repository_tags: list[str], additional: list[str]):
-        self.isctl, self.inner = isctl, isctl.adapter
-        self.repository_tags, self.additional = repository_tags, additional
-        self.received: list[dict] = []
-
-    def send(self, request: requests.PreparedRequest, **kw: Any) -> requests.Response:
-        path = request.url.removeprefix(SERVER)
-        if request.method == "GET" and path == V1:
-            reply = self.inner.send(request, **kw)
-            body = reply.json()
-            body["resources"].append({"name": "imagestreamimports", "namespaced": True,
-                                      "kind": "ImageStreamImport", "verbs": ["create"]})
-            reply._content = json.dumps(body).encode()
-            return reply
-        if request.method == "POST" and path.endswith(IMPORTS):
-            return self._import(request, json.loads(request.body))
-        return self.inner.send(request, **kw)
-
-    def close(self) -> None:
-        pass
-
-    def _import(self, request: requests.PreparedRequest, isi: dict) -> requests.Response:
-        self.received.append(isi)
-        namespace, name = isi["metadata"]["namespace"], isi["metadata"]["name"]
-        spec, status = isi["spec"], {}
-        if spec.get("repository"):
-            source = spec["repository"]["from"]["name"]
-            if "missing" in source:
-                status["repository"] = {"status": {"status": "Failure", "reason": "NotFound",
-                                                   "message": "repository not found"}}
-                return self._reply(request, isi, status)
-            status["repository"] = {"status": {"status": "Success"}, "images": [
-                {"status": {"status": "Success"}, "tag": tag, "image": image_of(f"{source}:{tag}")}
-                for tag in self.repository_tags], "additionalTags": self.additional}
-        images = []
-        for wanted in spec.get("images") or []:
-            source, tag = wanted["from"]["name"], wanted["to"]["name"]
-            if "missing" in source:
-                images.append({"status": {"status": "Failure", "reason": "NotFound",
-                                          "message": f"{source}: manifest unknown"}, "tag": tag})
-                continue
-            image = image_of(source)
-            images.append({"status": {"status": "Success"}, "tag": tag, "image": image})
-            if spec["import"]:
-                self._record(namespace, name, tag, wanted, image)
-        status["images"] = images
-        if spec["import"] and images:
-            status["import"] = self.isctl.api("GET", f"/namespaces/{namespace}/imagestreams/{name}")
-        return self._reply(request, isi, status)
-
-    @staticmethod
-    def _reply(request: requests.PreparedRequest, isi: dict, status: dict) -> requests.Response:
-        reply = requests.Response()
-        reply.status_code, reply.url = 201, request.url
-        reply._content = json.dumps({**isi, "status": status}).encode()
-        return reply
-
-    def _record(self, namespace: str, name: str, tag: str, wanted: dict, image: dict) -> None:
-        try:
-            self.isctl.api("GET", f"/namespaces/{namespace}/imagestreams/{name}")
-        except AssertionError:
-            self.isctl.api("POST", f"/namespaces/{namespace}/imagestreams",
-                           {"kind": "ImageStream", "apiVersion": "image.openshift.io/v1",
-                            "metadata": {"name": name}})
-        self.isctl.api("POST", f"/namespaces/{namespace}/imagestreammappings", mapping(
-            name, tag, image["metadata"]["name"], image["dockerImageReference"], namespace,
-            dockerImageMetadata=image["dockerImageMetadata"],
-            dockerImageLayers=image["dockerImageLayers"]))
+PYTHON_TAGS = ("3.12", "3.11", "3.10", "2.7")  # a repository import takes the first 3
+BAR = "[" + "#" * 30 + "]"
 
 
 @pytest.fixture
-def registry(isctl: Isctl) -> ImportStandIn:
-    stand_in = ImportStandIn(isctl, ["3.12", "3.11", "3.10"], ["2.7"])
-    isctl.session.mount(SERVER, stand_in)
-    return stand_in
+def import_settings() -> ImportSettings:
+    return ImportSettings(allow_list="127.0.0.0/8", max_repository_tags=3,
+                          request_seconds=3.0, api_seconds=10.0)
 
 
-def test_new_stream_needs_confirm(isctl: Isctl, registry: ImportStandIn):
-    result = isctl("import-image", "python", "--from", "docker.io/library/python:3.12")
+@dataclass
+class Source:
+    """The registry and what this module pushed: cli/python:<PYTHON_TAGS>."""
+
+    registry: RegistryServer
+    layout: OciLayout
+    python: dict[str, BuiltImage]
+
+    @property
+    def host(self) -> str:
+        return self.registry.host
+
+    def push(self, destination: str) -> BuiltImage:
+        """A new image (a new digest every call) pushed to `repo:tag`."""
+        n = next(_unique)
+        image = self.layout.image([{"n.txt": f"cli import {n}\n".encode()}])
+        self.layout.tag(f"cli-{n}", image)
+        self.registry.push(self.layout, f"cli-{n}", destination)
+        return image
+
+
+_unique = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def source(plain_registry: RegistryServer,  # noqa: F811
+           tmp_path_factory: pytest.TempPathFactory) -> Source:
+    layout = OciLayout(tmp_path_factory.mktemp("cli-import-layout"))
+    pushed = Source(plain_registry, layout, {})
+    for tag in PYTHON_TAGS:
+        pushed.python[tag] = pushed.push(f"cli/python:{tag}")
+    return pushed
+
+
+@pytest.fixture
+def sent(isctl: Isctl, monkeypatch: pytest.MonkeyPatch) -> list[dict]:
+    """The ImageStreamImports isctl sends; every request still goes to the app."""
+    bodies: list[dict] = []
+    forward = isctl.adapter.send
+
+    def send(request: requests.PreparedRequest, **kw: Any) -> requests.Response:
+        if request.method == "POST" and request.path_url.endswith(IMPORTS):
+            bodies.append(json.loads(request.body))
+        return forward(request, **kw)
+
+    monkeypatch.setattr(isctl.adapter, "send", send)
+    return bodies
+
+
+def described(out: str, name: str, pull_spec: str, image: BuiltImage) -> None:
+    """oc's DescribeImage of `image` as imported, under the istag `name`."""
+    [layer] = image.layers
+    assert (f"Image Name:\t{name}\nDocker Image:\t{pull_spec}\nName:\t\t{image.digest}\n"
+            in out), out
+    assert f"Layers:\t\t{layer.size} B\t{layer.digest}\n" in out
+
+
+def history(isctl: Isctl, stream: str) -> dict[str, list[str]]:
+    """Each status tag's images, newest first."""
+    body = isctl.api("GET", f"/namespaces/default/imagestreams/{stream}")
+    return {t["tag"]: [item["image"] for item in t.get("items") or []]
+            for t in body["status"].get("tags") or []}
+
+
+def test_new_stream_needs_confirm(isctl: Isctl, source: Source, sent: list[dict]):
+    origin, image = f"{source.host}/cli/python:3.12", source.python["3.12"]
+    result = isctl("import-image", "python", "--from", origin)
     assert (result.code, result.err) == (
         1, 'error: no image stream named "python" exists, pass --confirm to create and import\n')
-    out = isctl.ok("import-image", "python:3.12", "--from", "docker.io/library/python:3.12",
-                   "--confirm")
+    assert sent == []
+    out = isctl.ok("import-image", "python:3.12", "--from", origin, "--confirm", "--insecure")
     head, rest = out.split("\n\n", 1)
     assert head == "imagestream.image.openshift.io/python imported"
     assert rest.startswith("Name:\t\t\tpython\n")
-    assert "Image Name:\tpython:3.12\n" in rest
+    pull_spec = f"{source.host}/cli/python@{image.digest}"
+    assert (f"3.12\n  tagged from {origin}\n    will use insecure HTTPS or HTTP connections\n\n"
+            f"  * {pull_spec}\n") in rest
+    described(rest, "python:3.12", pull_spec, image)
     assert out.endswith("\n\n\n")  # oc's blank lines after the last description
-    [sent] = registry.received
-    assert sent["spec"]["import"] is True
-    assert sent["spec"]["images"] == [{
-        "from": {"kind": "DockerImage", "name": "docker.io/library/python:3.12"},
-        "to": {"name": "3.12"}, "importPolicy": {"insecure": False, "scheduled": False}}]
+    [isi] = sent
+    assert isi["spec"]["import"] is True
+    assert isi["spec"]["images"] == [{
+        "from": {"kind": "DockerImage", "name": origin},
+        "to": {"name": "3.12"}, "importPolicy": {"insecure": True, "scheduled": False}}]
+    assert history(isctl, "python") == {"3.12": [image.digest]}
 
 
-def test_reimport_follows_the_spec_tag(isctl: Isctl, registry: ImportStandIn):
-    isctl.ok("tag", "docker.io/library/python:3.11", "python:3.11", "--scheduled", "--insecure")
+def test_plain_http_needs_insecure(isctl: Isctl, source: Source):
+    result = isctl("import-image", "python:3.12", "--from", f"{source.host}/cli/python:3.12",
+                   "--confirm")
+    assert result.code == 0
+    assert result.out.startswith("imagestream.image.openshift.io/python imported with errors\n\n")
+    assert result.err.startswith(f"error: tag 3.12 failed: TLS with {source.host} failed: ")
+    assert history(isctl, "python") == {"3.12": []}
+
+
+def test_reimport_follows_the_spec_tag(isctl: Isctl, source: Source, sent: list[dict]):
+    origin = f"{source.host}/cli/moving:3.11"
+    first = source.push("cli/moving:3.11")
+    isctl.ok("tag", origin, "python:3.11", "--scheduled", "--insecure")  # imports `first`
     isctl.ok("tag", "--alias", "python:3.11", "python:latest")
-    isctl.ok("import-image", "python")  # latest follows its alias to 3.11
-    [sent] = registry.received
-    assert sent["metadata"]["resourceVersion"]
-    assert sent["spec"]["images"][0]["to"] == {"name": "3.11"}
-    assert sent["spec"]["images"][0]["importPolicy"] == {"insecure": True, "scheduled": True}
-    result = isctl("import-image", "python:3.11", "--from", "quay.io/other/python:3.11")
-    assert result.err == ('error: the tag "3.11" points to "docker.io/library/python:3.11" - '
-                          "use the 'tag' command if you want to change the source to "
-                          '"quay.io/other/python:3.11"\n')
+    second = source.push("cli/moving:3.11")
+    version = isctl.api("GET", "/namespaces/default/imagestreams/python")["metadata"][
+        "resourceVersion"]
+    out = isctl.ok("import-image", "python")  # latest follows its alias to 3.11
+    [isi] = sent
+    assert isi["metadata"]["resourceVersion"] == version
+    assert isi["spec"]["images"] == [{
+        "from": {"kind": "DockerImage", "name": origin}, "to": {"name": "3.11"},
+        "importPolicy": {"insecure": True, "scheduled": True}}]
+    described(out, "python:3.11", f"{source.host}/cli/moving@{second.digest}", second)
+    assert history(isctl, "python") == {"3.11": [second.digest, first.digest],
+                                        "latest": [second.digest, first.digest]}
+    other = f"{source.host}/cli/other:3.11"
+    result = isctl("import-image", "python:3.11", "--from", other)
+    assert result.err == (f'error: the tag "3.11" points to "{origin}" - use the \'tag\' '
+                          f'command if you want to change the source to "{other}"\n')
+    result = isctl("import-image", "python:latest", "--from", other)
+    assert result.err == (f'error: the tag "latest" points to the tag "3.11" which points to '
+                          f'"{origin}" - use the \'tag\' command if you want to change the '
+                          f'source to "{other}"\n')
     result = isctl("import-image", "python:nope")
     assert result.err == ('error: the tag "nope" does not exist on the image stream - choose an '
                           "existing tag to import or use the 'tag' command to create a new "
                           "tag\n")
     isctl.ok("tag", "python:3.11", "python:copy")
     result = isctl("import-image", "python:copy")
-    assert result.err.startswith('error: tag "copy" points to existing ImageStreamImage')
+    assert result.err == (f'error: tag "copy" points to existing ImageStreamImage '
+                          f'"python@{second.digest}", it cannot be re-imported\n')
+    assert len(sent) == 1  # the refusals sent nothing
 
 
-def test_all_tags_of_a_repository_with_progress(isctl: Isctl, registry: ImportStandIn):
-    result = isctl("import-image", "python", "--from", "docker.io/library/python", "--all",
-                   "--confirm")
+def test_all_tags_of_a_repository_with_progress(isctl: Isctl, source: Source,
+                                                sent: list[dict]):
+    repository = f"{source.host}/cli/python"
+    result = isctl("import-image", "python", "--from", repository, "--all", "--confirm",
+                   "--insecure")
     assert result.code == 0, result
-    dry_run, *imports = registry.received
-    assert dry_run["spec"]["import"] is False and dry_run["spec"]["repository"]["from"] == {
-        "kind": "DockerImage", "name": "docker.io/library/python"}
-    assert [i["spec"]["images"][0]["to"]["name"] for i in imports] == ["3.12", "3.11", "3.10"]
-    assert result.err == "Importing 3 tags [" + "#" * 30 + "] 3/3\n"
+    listing, *imports = sent
+    assert listing["spec"]["import"] is False and listing["spec"]["repository"] == {
+        "from": {"kind": "DockerImage", "name": repository},
+        "importPolicy": {"insecure": True, "scheduled": False}}
+    imported = ("3.12", "3.11", "3.10")
+    assert [(i["spec"]["import"], i["spec"]["images"][0]["from"]["name"],
+             i["spec"]["images"][0]["to"]["name"]) for i in imports] == [
+        (True, f"{repository}:{tag}", tag) for tag in imported]
+    assert result.err == f"Importing 3 tags {BAR} 3/3\n"
     assert result.out.startswith("imagestream.image.openshift.io/python imported\n\n")
-    assert result.out.count("Image Name:\tpython:3.1") == 3
-    assert ("info: The remote repository contained 1 additional tags which were not "
-            "imported: 2.7\n") in result.out
+    assert result.out.count("Image Name:") == 3
+    for tag in imported:
+        image = source.python[tag]
+        described(result.out, f"python:{tag}", f"{repository}@{image.digest}", image)
+    assert result.out.endswith("\n\ninfo: The remote repository contained 1 additional tags "
+                               "which were not imported: 2.7\n\n")
     stream = isctl.api("GET", "/namespaces/default/imagestreams/python")
-    assert stream["spec"]["dockerImageRepository"] == "docker.io/library/python"
-    assert sorted(t["tag"] for t in stream["status"]["tags"]) == ["3.10", "3.11", "3.12"]
-    # the stream now imports that repository: --all alone does it again
-    registry.received.clear()
-    assert isctl("import-image", "python", "--all").code == 0
-    assert registry.received[0]["spec"]["repository"]["from"]["name"] == (
-        "docker.io/library/python")
+    assert stream["spec"]["dockerImageRepository"] == repository
+    assert history(isctl, "python") == {tag: [source.python[tag].digest] for tag in imported}
+    # the stream now imports that repository: --all alone does it again (--insecure again:
+    # as in oc, only the flag or the stream's insecure annotation makes a repository import so)
+    sent.clear()
+    again = isctl("import-image", "python", "--all", "--insecure")
+    assert (again.code, again.err) == (0, f"Importing 3 tags {BAR} 3/3\n")
+    assert again.out.startswith("imagestream.image.openshift.io/python imported\n\n")
+    assert [i["spec"].get("repository", {}).get("from") for i in sent] == [
+        {"kind": "DockerImage", "name": repository}, None, None, None]
+    assert history(isctl, "python") == {tag: [source.python[tag].digest] for tag in imported}
 
 
-def test_all_spec_tags_with_failures_and_dry_run(isctl: Isctl, registry: ImportStandIn):
-    isctl.ok("tag", "docker.io/library/python:3.12", "python:a")
-    isctl.ok("tag", "docker.io/library/missing:1", "python:b")
+def test_all_spec_tags_with_failures_and_dry_run(isctl: Isctl, source: Source,
+                                                 sent: list[dict]):
+    origin, missing = f"{source.host}/cli/dry:a", f"{source.host}/cli/missing:1"
+    first = source.push("cli/dry:a")
+    isctl.ok("tag", "--insecure", origin, "python:a")  # imports `first`
+    isctl.ok("tag", "--insecure", missing, "python:b")  # its import fails
+    second = source.push("cli/dry:a")
+    before = isctl.api("GET", "/namespaces/default/imagestreams/python")
+    not_found = (f"error: tag b failed: manifest {missing} not found on "
+                 f"{source.host.rsplit(':', 1)[0]}\n")
     result = isctl("import-image", "python", "--all", "--dry-run")
     assert result.code == 0
     assert result.out.startswith("imagestream.image.openshift.io/python imported with errors "
-                                 "(dry run)\n\n")
-    assert "error: tag b failed: docker.io/library/missing:1: manifest unknown\n" in result.err
-    assert all(i["spec"]["import"] is False for i in registry.received)
-    assert not any(t["tag"] == "a" for t in isctl.api(
-        "GET", "/namespaces/default/imagestreams/python")["status"].get("tags") or []
-        if t.get("items"))
+                                 "(dry run)\n\nImage Name:\tpython:a\n")  # no stream to show
+    described(result.out, "python:a", f"{source.host}/cli/dry@{second.digest}", second)
+    assert result.err == f"Importing 2 tags {BAR} 2/2\n" + not_found
+    assert [(i["spec"]["import"], i["spec"]["images"][0]["to"]["name"]) for i in sent] == [
+        (False, "a"), (False, "b")]
+    assert isctl.api("GET", "/namespaces/default/imagestreams/python") == before
+    # without --dry-run, a takes the new image and b fails again
+    result = isctl("import-image", "python", "--all")
+    assert result.out.startswith("imagestream.image.openshift.io/python imported with errors\n\n"
+                                 "Name:\t\t\tpython\n")
+    assert result.err == f"Importing 2 tags {BAR} 2/2\n" + not_found
+    assert history(isctl, "python") == {"a": [second.digest, first.digest], "b": []}
 
 
-def test_a_repository_that_cannot_be_listed(isctl: Isctl, registry: ImportStandIn):
-    result = isctl("import-image", "app", "--from", "quay.io/org/missing", "--all",
-                   "--confirm")
+def test_a_repository_that_cannot_be_listed(isctl: Isctl, source: Source, sent: list[dict]):
+    absent = f"{source.host}/cli/absent"
+    result = isctl("import-image", "app", "--from", absent, "--all", "--confirm", "--insecure")
     assert result.code == 0
     assert result.out == "imagestream.image.openshift.io/app imported with errors\n\n\n"
-    assert result.err == "error: repository quay.io/org/missing failed: repository not found\n"
+    assert result.err == (f"error: repository {absent} failed: tags of {absent} not found on "
+                          f"{source.host.rsplit(':', 1)[0]} (NAME_UNKNOWN)\n")
+    [listing] = sent
+    assert listing["spec"]["import"] is False
     assert isctl("get", "is", "app").code == 1  # nothing was created
 
 
-def test_argument_errors(isctl: Isctl, registry: ImportStandIn):
+def test_argument_errors(isctl: Isctl, sent: list[dict]):
     assert isctl("import-image", "python@sha256:" + "a" * 64).err == (
         "error: to import images by ID, use the 'tag' command\n")
     assert isctl("import-image", "python:1", "--all").err == (
@@ -207,16 +252,16 @@ def test_argument_errors(isctl: Isctl, registry: ImportStandIn):
     assert isctl("import-image", "empty", "--all", "--from", "quay.io/a/b").err == (
         "error: the image stream does not currently import an entire Docker repository, "
         "pass --confirm to update\n")
+    assert sent == []
 
 
-class WithoutImports:
-    """The app as it was before imports: discovery without imagestreamimports."""
+@pytest.fixture
+def without_imports(isctl: Isctl, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The app's discovery as a server from before imports answers it."""
+    forward = isctl.adapter.send
 
-    def __init__(self, inner: Any):
-        self.inner = inner
-
-    def send(self, request: requests.PreparedRequest, **kw: Any) -> requests.Response:
-        reply = self.inner.send(request, **kw)
+    def send(request: requests.PreparedRequest, **kw: Any) -> requests.Response:
+        reply = forward(request, **kw)
         if request.method == "GET" and request.url == SERVER + V1:
             body = reply.json()
             body["resources"] = [r for r in body["resources"]
@@ -224,12 +269,11 @@ class WithoutImports:
             reply._content = json.dumps(body).encode()
         return reply
 
-    def close(self) -> None:
-        pass
+    monkeypatch.setattr(isctl.adapter, "send", send)
+    yield
 
 
-def test_a_server_without_imports_says_so(isctl: Isctl):
-    isctl.session.mount(SERVER, WithoutImports(isctl.adapter))
+def test_a_server_without_imports_says_so(isctl: Isctl, without_imports: None):
     result = isctl("import-image", "python")
     assert result.code == 1
     assert result.err == ("error: this server does not import images yet (it has no "
