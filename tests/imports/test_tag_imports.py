@@ -2,6 +2,8 @@
 manifest lists in both modes, auth from the namespace's secrets, failures as conditions."""
 from __future__ import annotations
 
+import socket
+
 from chalicelib.domain.imports import PREFER_ARCH
 from tests.support.registry import RegistryServer
 
@@ -129,3 +131,39 @@ def test_credentials_come_from_the_namespace_secrets(memory_stack: Stack, privat
                          namespace="other", importPolicy={"insecure": True})
         assert memory_stack.conditions(registry.flavour, "1", "other") == [
             ("False", "Unauthorized")]
+
+
+def test_a_patch_or_replace_that_sets_a_spec_tag_imports_it(stack: Stack, images: Images) -> None:
+    host = images.plain.host
+    stack.create("app")
+    stack.streams.patch(NS, "app", {"spec": {"tags": [
+        {"name": "patched", "from": {"kind": "DockerImage", "name": f"{host}/imports/oci:1.0"},
+         "importPolicy": {"insecure": True, "scheduled": True}}]}})
+    assert stack.head("app", "patched")[1] == images.single.digest
+    assert stack.store.get_tag(NS, "app", "patched").due is not None
+    body = stack.streams.get(NS, "app")
+    body.spec.tags[0] = body.spec.tags[0].model_copy(update={"import_policy": body.spec.tags[
+        0].import_policy.model_copy(update={"scheduled": False})})
+    body.metadata.resource_version = None
+    stack.streams.replace(NS, "app", body)
+    assert stack.store.get_tag(NS, "app", "patched").due is None  # out of the schedule
+    assert stack.head("app", "patched")[1] == images.single.digest
+
+
+def test_docker_hub_names_go_to_its_api_host(memory_stack: Stack, connections: list[str],
+                                             monkeypatch) -> None:
+    """`python:3.6` is docker.io/library/python:3.6, served by registry-1.docker.io over
+    HTTPS. The name is answered here with a public address the test guard refuses."""
+    looked_up: list[str] = []
+
+    def resolve(host, port, *args, **kwargs):
+        looked_up.append(f"{host}:{port}")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    memory_stack.create("python")
+    out = memory_stack.tag("python:3.6", "python:3.6")
+    assert looked_up[0] == "registry-1.docker.io:443"
+    assert connections[0] == "93.184.216.34:443"
+    assert out.conditions[0].reason == "ConnectionFailed"
+    assert "registry-1.docker.io" in out.conditions[0].message
