@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from .validation import validate_namespace, validate_stream_name
+from .validation import names_valid
 
 
 def stream_of_repository(repository: str, prefix: str = "") -> Optional[tuple[str, str]]:
@@ -14,9 +14,7 @@ def stream_of_repository(repository: str, prefix: str = "") -> Optional[tuple[st
     if len(parts) != 2:
         return None
     namespace, stream = parts
-    if validate_namespace(namespace) or validate_stream_name(stream, namespace):
-        return None
-    return namespace, stream
+    return (namespace, stream) if names_valid(namespace, stream) else None
 
 
 def repository_of_stream(namespace: str, stream: str, prefix: str = "") -> str:

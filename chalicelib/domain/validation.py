@@ -77,6 +77,13 @@ def validate_stream_name(name: str, namespace: str, field: str = "metadata.name"
     return []
 
 
+def names_valid(namespace: str, stream: str, tag: Optional[str] = None) -> bool:
+    """Whether a stream (and tag) of these names could exist: reads of others are NotFound
+    without asking the store, which refuses oversized keys."""
+    return not (validate_namespace(namespace) or validate_stream_name(stream, namespace)
+                or (tag is not None and validate_tag_name(tag, "tag")))
+
+
 def validate_tag_name(tag: str, field: str) -> list[FieldError]:
     if not tag:
         return [required(field)]

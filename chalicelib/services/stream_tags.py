@@ -11,7 +11,7 @@ from ..domain.imports import ImportContext
 from ..domain.records import StreamRecord
 from ..domain.reference import DIGEST_RE, parse_reference, split_stream_image, split_stream_tag
 from ..domain.validation import (
-    invalid, required, validate_image, validate_namespace, validate_stream_name,
+    invalid, names_valid, required, validate_image, validate_namespace, validate_stream_name,
     validate_tag_name, validate_tag_reference,
 )
 from ..resources.image import Image
@@ -37,11 +37,6 @@ def split_istag(name: str) -> tuple[str, str]:
     return parts
 
 
-def _names_valid(namespace: str, stream: str, tag: Optional[str] = None) -> bool:
-    return not (validate_namespace(namespace) or validate_stream_name(stream, namespace)
-                or (tag is not None and validate_tag_name(tag, "tag")))
-
-
 class StreamTagService:
     def __init__(self, store: StreamStore, registry: str = "",
                  clock: Callable = utc_now, importer: Optional[Importer] = None):
@@ -55,7 +50,7 @@ class StreamTagService:
     def get(self, namespace: str, name: str) -> ImageStreamTag:
         stream_name, tag_name = split_istag(name)
         stream = (self.store.get_stream(namespace, stream_name)
-                  if _names_valid(namespace, stream_name, tag_name) else None)
+                  if names_valid(namespace, stream_name, tag_name) else None)
         tag = self.store.get_tag(namespace, stream_name, tag_name) if stream else None
         if stream is None or tag is None:
             raise NotFound.of(ISTAGS, name)
@@ -112,7 +107,7 @@ class StreamTagService:
 
     def delete(self, namespace: str, name: str, expected_version: Optional[str] = None) -> None:
         stream_name, tag_name = split_istag(name)
-        if not _names_valid(namespace, stream_name, tag_name):
+        if not names_valid(namespace, stream_name, tag_name):
             raise NotFound.of(ISTAGS, name)
 
         def plan(write: StreamWrite) -> None:
@@ -158,7 +153,7 @@ class StreamTagService:
                              kind="imagestreamimages", name=name)
         stream_name, wanted = parts
         stream = (self.store.get_stream(namespace, stream_name)
-                  if _names_valid(namespace, stream_name) and len(wanted) <= 200 else None)
+                  if names_valid(namespace, stream_name) and len(wanted) <= 200 else None)
         if stream is None:
             raise NotFound.of(ISIMAGES, name)
         match = find_stream_image(self.store, namespace, stream_name, wanted)

@@ -10,7 +10,7 @@ from ..domain import tags as rules
 from ..domain.errors import AlreadyExists, ConcurrentUpdate, FieldErrors, NotFound
 from ..domain.imports import ImportContext
 from ..domain.records import StreamRecord
-from ..domain.validation import validate_image_stream, validate_namespace, validate_stream_name
+from ..domain.validation import names_valid, validate_image_stream, validate_namespace
 from ..resources.meta import now as utc_now
 from ..resources.parse import parse_model
 from ..resources.stream import ImageStream, ImageStreamList, TagReference
@@ -41,8 +41,7 @@ class StreamService:
         return self.importer.context(namespace) if self.importer else ImportContext()
 
     def get(self, namespace: str, name: str) -> ImageStream:
-        valid = not (validate_namespace(namespace) or validate_stream_name(name, namespace))
-        snapshot = self.store.load_stream(namespace, name) if valid else None
+        snapshot = self.store.load_stream(namespace, name) if names_valid(namespace, name) else None
         if snapshot is None:
             raise NotFound.of(STREAMS, name)
         return views.image_stream(snapshot, self.registry)
@@ -131,8 +130,7 @@ class StreamService:
         return self.replace(namespace, name, body)
 
     def delete(self, namespace: str, name: str, expected_version: Optional[str] = None) -> None:
-        valid = not (validate_namespace(namespace) or validate_stream_name(name, namespace))
-        stream = self.store.get_stream(namespace, name) if valid else None
+        stream = self.store.get_stream(namespace, name) if names_valid(namespace, name) else None
         if stream is None:
             raise NotFound.of(STREAMS, name)
         if expected_version is not None and expected_version != str(stream.version):

@@ -6,9 +6,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable, Optional, Protocol
 
-from ..domain.errors import FieldErrors, NotFound
+from ..domain.errors import Conflict, FieldErrors, NotFound
 from ..domain.triggers import filter_policy, validate_trigger_name, validate_trigger_spec
-from ..domain.validation import validate_namespace, validate_stream_name
+from ..domain.validation import names_valid
 from ..resources.meta import ObjectMeta, now as utc_now
 from ..resources.triggers import (
     ImageStreamTrigger, ImageStreamTriggerList, ImageStreamTriggerSpec, ImageStreamTriggerStatus,
@@ -33,6 +33,13 @@ class TriggerRecord:
     @property
     def endpoint_key(self) -> str:
         return f"{self.spec.endpoint.protocol}:{self.spec.endpoint.endpoint}"
+
+
+def endpoint_taken(holder: TriggerRecord) -> Conflict:
+    """SNS keeps one subscription per endpoint and topic, so one trigger per endpoint."""
+    return Conflict(f"endpoint {holder.spec.endpoint.endpoint} already receives the changes of "
+                    f"trigger {holder.name} of image stream {holder.namespace}/{holder.stream}; "
+                    "use one endpoint per trigger", kind="imagestreamtriggers", name=holder.name)
 
 
 class TriggerStore(Protocol):
@@ -99,16 +106,14 @@ class TriggerService:
         self.triggers.remove_trigger(record)
 
     def _existing(self, namespace: str, stream: str, name: str) -> TriggerRecord:
-        valid = not (validate_namespace(namespace) or validate_stream_name(stream, namespace)
-                     or validate_trigger_name(name))
+        valid = names_valid(namespace, stream) and not validate_trigger_name(name)
         record = self.triggers.get_trigger(namespace, stream, name) if valid else None
         if record is None:
             raise NotFound.of(TRIGGERS, name)
         return record
 
     def _stream_must_exist(self, namespace: str, stream: str) -> None:
-        valid = not (validate_namespace(namespace) or validate_stream_name(stream, namespace))
-        if not valid or self.streams.get_stream(namespace, stream) is None:
+        if not names_valid(namespace, stream) or self.streams.get_stream(namespace, stream) is None:
             raise NotFound.of(STREAMS, stream)
 
     @staticmethod
