@@ -95,7 +95,7 @@ class Services:
         """Pushes announced by the integrated registry (INTEGRATED_REGISTRY, host[:port])."""
         from .registry import anonymous
         from .services.registry_webhook import RegistryNotifications
-        host = self.registry.split("/", 1)[0]
+        host, _ = _registry_parts(self.registry)
         insecure = os.environ.get("INTEGRATED_REGISTRY_INSECURE", "").lower() == "true"
         return RegistryNotifications(lambda: self.registries.client("integrated", anonymous),
                                      host, self.pushes, insecure)
@@ -105,9 +105,8 @@ class Services:
         """ECR pushes; INTEGRATED_REGISTRY is `<account>.dkr.ecr.<region>.amazonaws.com[/prefix]`."""
         from .adapters.ecr_images import EcrImages
         from .services.ecr_pushes import EcrPushes
-        host, _, prefix = self.registry.partition("/")
-        return EcrPushes(EcrImages(_boto3_client("ecr")), self.pushes, self.store, host,
-                         f"{prefix}/" if prefix else "")
+        host, prefix = _registry_parts(self.registry)
+        return EcrPushes(EcrImages(_boto3_client("ecr")), self.pushes, self.store, host, prefix)
 
     @cached_property
     def images(self) -> ImageService:
@@ -130,13 +129,18 @@ def _boto3_client(service: str) -> Any:
     return boto3.client(service)
 
 
+def _registry_parts(registry: str) -> tuple[str, str]:
+    """INTEGRATED_REGISTRY `host[:port][/prefix]` as (host, repository prefix with its `/`)."""
+    host, _, prefix = registry.partition("/")
+    return host, f"{prefix}/" if prefix else ""
+
+
 def _ecr_repositories(registry: str) -> Optional["EcrRepositories"]:
     """ECR_CREATE_REPOSITORIES=true: each new stream gets its ECR repository."""
     if os.environ.get("ECR_CREATE_REPOSITORIES", "").lower() != "true":
         return None
     from .adapters.ecr_repositories import EcrRepositories
-    _, _, prefix = registry.partition("/")
-    return EcrRepositories(_boto3_client("ecr"), f"{prefix}/" if prefix else "",
+    return EcrRepositories(_boto3_client("ecr"), _registry_parts(registry)[1],
                            os.environ.get("ECR_SCAN_ON_PUSH", "true").lower() == "true",
                            os.environ.get("ECR_TAG_MUTABILITY", "MUTABLE"))
 

@@ -9,8 +9,7 @@ from botocore.exceptions import ClientError
 
 from ..domain.errors import AlreadyExists
 from ..resources.triggers import ImageStreamTriggerSpec
-from ..services.triggers import TRIGGERS, TriggerRecord
-from .memory_triggers import endpoint_taken
+from ..services.triggers import TRIGGERS, TriggerRecord, endpoint_taken
 
 
 def _trigger_key(namespace: str, stream: str, name: str) -> dict[str, Any]:

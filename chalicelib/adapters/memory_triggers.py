@@ -4,8 +4,8 @@ from __future__ import annotations
 import threading
 from typing import Optional
 
-from ..domain.errors import AlreadyExists, Conflict
-from ..services.triggers import TRIGGERS, TriggerRecord
+from ..domain.errors import AlreadyExists
+from ..services.triggers import TRIGGERS, TriggerRecord, endpoint_taken
 
 
 class MemoryTriggerStore:
@@ -44,9 +44,3 @@ class MemoryTriggerStore:
             if self._endpoints.get(record.endpoint_key, record).uid == record.uid:
                 self._endpoints.pop(record.endpoint_key, None)
 
-
-def endpoint_taken(holder: TriggerRecord) -> Conflict:
-    """SNS keeps one subscription per endpoint and topic, so one trigger per endpoint."""
-    return Conflict(f"endpoint {holder.spec.endpoint.endpoint} already receives the changes of "
-                    f"trigger {holder.name} of image stream {holder.namespace}/{holder.stream}; "
-                    "use one endpoint per trigger", kind="imagestreamtriggers", name=holder.name)
