@@ -1,4 +1,8 @@
-"""Tokens (by the hash prefix) and role bindings (per namespace partition) in the table."""
+"""Tokens (by the hash prefix) and role bindings (per namespace partition) in the table.
+
+An outage is ServiceUnavailable, as for the stream store: the authorizer must not take a
+token it could not look up for a bad one.
+"""
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,6 +13,7 @@ from botocore.exceptions import ClientError
 from ..domain.errors import AlreadyExists
 from ..resources.rbac import RoleBinding
 from ..services.access import CLUSTERROLEBINDINGS, ROLEBINDINGS, TokenRecord
+from .dynamodb_errors import translated
 
 CLUSTER_SCOPE = "-"  # the GSI key of tokens of users (not service accounts)
 
@@ -26,6 +31,7 @@ class DynamoTokenStore:
         self.client = client
         self.table = table
 
+    @translated
     def put_token(self, record: TokenRecord) -> None:
         item = {**_token_key(record.id), "digest": {"S": record.digest},
                 "subject": {"S": record.subject}, "created": {"S": record.created.isoformat()},
@@ -36,16 +42,19 @@ class DynamoTokenStore:
         self.client.put_item(TableName=self.table, Item=item,
                              ConditionExpression="attribute_not_exists(PK)")
 
+    @translated
     def get_token(self, token_id: str) -> Optional[TokenRecord]:
         item = self.client.get_item(TableName=self.table, Key=_token_key(token_id),
                                     ConsistentRead=True).get("Item")
         return _decode_token(token_id, item) if item else None
 
+    @translated
     def delete_token(self, token_id: str) -> bool:
         reply = self.client.delete_item(TableName=self.table, Key=_token_key(token_id),
                                         ReturnValues="ALL_OLD")
         return "Attributes" in reply
 
+    @translated
     def list_tokens(self, scope: Optional[str]) -> list[TokenRecord]:
         pages = self.client.get_paginator("query").paginate(
             TableName=self.table, IndexName="GSI1", KeyConditionExpression="GSI1PK = :pk",
@@ -66,6 +75,7 @@ class DynamoBindingStore:
         self.client = client
         self.table = table
 
+    @translated
     def create_binding(self, namespace: Optional[str], binding: RoleBinding) -> None:
         name = binding.metadata.name or ""
         try:
@@ -80,11 +90,13 @@ class DynamoBindingStore:
                 raise AlreadyExists.of(resource, name) from exc
             raise
 
+    @translated
     def get_binding(self, namespace: Optional[str], name: str) -> Optional[RoleBinding]:
         item = self.client.get_item(TableName=self.table, Key={
             "PK": {"S": _binding_pk(namespace)}, "SK": {"S": name}}, ConsistentRead=True).get("Item")
         return RoleBinding.model_validate_json(item["binding"]["S"]) if item else None
 
+    @translated
     def list_bindings(self, namespace: Optional[str]) -> list[RoleBinding]:
         pages = self.client.get_paginator("query").paginate(
             TableName=self.table, KeyConditionExpression="PK = :pk", ConsistentRead=True,
@@ -92,6 +104,7 @@ class DynamoBindingStore:
         return [RoleBinding.model_validate_json(item["binding"]["S"])
                 for page in pages for item in page["Items"]]
 
+    @translated
     def delete_binding(self, namespace: Optional[str], name: str) -> bool:
         reply = self.client.delete_item(TableName=self.table, Key={
             "PK": {"S": _binding_pk(namespace)}, "SK": {"S": name}}, ReturnValues="ALL_OLD")

@@ -8,14 +8,13 @@ it too), so leftovers of a deleted stream are never read back.
 """
 from __future__ import annotations
 
-import functools
 import logging
 from datetime import datetime
-from typing import Any, Callable, Iterator, Optional, ParamSpec, TypeVar
+from typing import Any, Callable, Iterator, Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..domain.errors import ApiError, ConcurrentUpdate, ServiceUnavailable
+from ..domain.errors import ConcurrentUpdate
 from ..domain.records import StreamRecord, StreamSnapshot, TagRecord
 from ..resources.image import Image
 from ..resources.stream import TagEvent
@@ -23,54 +22,15 @@ from ..services.ports import ChangeSet, DueTag, ImageRef, Page
 from ..services.stream_write import STREAMS
 from . import dynamodb_items as items
 from . import dynamodb_schedule as schedule
+from .dynamodb_errors import CHECK_FAILED, busy, cancellation_reasons, error_code, translated
 
 log = logging.getLogger(__name__)
 
-BUSY = {"ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
-        "InternalServerError", "ServiceUnavailable",  # and as reasons of a cancelled transaction:
-        "ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict"}
-CHECK_FAILED = "ConditionalCheckFailedException"
 BATCH_WRITE = 25
 BATCH_ATTEMPTS = 5
 # Index items are small: a few dozen cost one read unit, the same as two, and reading them
 # skips past entries whose count fell to zero.
 INDEX_PAGE = 50
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _translated(method: Callable[P, R]) -> Callable[P, R]:
-    """Callers see the service's errors, never botocore's."""
-
-    @functools.wraps(method)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return method(*args, **kwargs)
-        except ClientError as exc:
-            code = _code(exc)
-            if ({code} | set(_reasons(exc))) & BUSY:
-                raise _busy() from exc
-            raise ApiError(f"the image stream store refused a request: {code}") from exc
-        except BotoCoreError as exc:
-            raise ServiceUnavailable("the image stream store is unreachable; retry shortly"
-                                     ) from exc
-
-    return wrapper
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
-def _reasons(exc: ClientError) -> list[str]:
-    """The code of each action of a cancelled transaction, in order ("None" if it was fine)."""
-    return [str(r.get("Code")) for r in exc.response.get("CancellationReasons") or []]
-
-
-def _busy() -> ServiceUnavailable:
-    return ServiceUnavailable("the image stream store is busy; retry shortly")
-
 
 class DynamoStore:
     def __init__(self, client: Any, table: str) -> None:
@@ -80,12 +40,12 @@ class DynamoStore:
 
     # -- reads
 
-    @_translated
+    @translated
     def get_stream(self, namespace: str, name: str) -> Optional[StreamRecord]:
         item = self._get(items.key(items.stream_pk(namespace, name), items.STREAM_SK))
         return items.decode_stream(item) if item else None
 
-    @_translated
+    @translated
     def get_tag(self, namespace: str, name: str, tag: str) -> Optional[TagRecord]:
         pk = items.stream_pk(namespace, name)
         sk = items.tag_sk(tag)
@@ -95,20 +55,20 @@ class DynamoStore:
             return None
         return items.decode_tag(record)
 
-    @_translated
+    @translated
     def get_followers(self, namespace: str, name: str, tag: str) -> list[str]:
         # Only read while planning a write, whose commit is conditioned on the stream item.
         prefix = items.follower_prefix(tag)
         found = self._query_prefix(items.stream_pk(namespace, name), prefix, keys_only=True)
         return [item["SK"]["S"][len(prefix):] for item in found]
 
-    @_translated
+    @translated
     def get_history(self, namespace: str, name: str, tag: TagRecord) -> list[TagEvent]:
         prefix = items.history_prefix(tag.name, tag.incarnation)
         found = self._query_prefix(items.stream_pk(namespace, name), prefix, newest_first=True)
         return [items.decode_event(item) for item in found]
 
-    @_translated
+    @translated
     def load_stream(self, namespace: str, name: str) -> Optional[StreamSnapshot]:
         found = self._query_prefix(items.stream_pk(namespace, name))
         if not found or found[0]["SK"]["S"] != items.STREAM_SK:  # "#" sorts before "I#", "T#"
@@ -124,12 +84,12 @@ class DynamoStore:
                 history[owner[0]].insert(0, items.decode_event(item))
         return StreamSnapshot(items.decode_stream(stream), tags, history)
 
-    @_translated
+    @translated
     def list_streams(self, namespace: str, limit: int, after: Optional[str]) -> Page:
         return self._gsi1_page(items.namespace_gsi1pk(namespace), limit, after,
                                lambda name: items.stream_pk(namespace, name), items.decode_stream)
 
-    @_translated
+    @translated
     def find_images(self, namespace: str, name: str, prefix: str, limit: int) -> list[ImageRef]:
         pk = items.stream_pk(namespace, name)
         params = {
@@ -149,28 +109,28 @@ class DynamoStore:
                          int(item["count"]["N"]))
                 for item in found if stream and item["uid"] == stream["uid"]]
 
-    @_translated
+    @translated
     def get_image(self, digest: str) -> Optional[Image]:
         item = self._get(items.key(items.image_pk(digest), items.STREAM_SK))
         return items.decode_image(item) if item else None
 
-    @_translated
+    @translated
     def list_images(self, limit: int, after: Optional[str]) -> Page:
         return self._gsi1_page(items.IMAGES_GSI1PK, limit, after, items.image_pk,
                                items.decode_image)
 
-    @_translated
+    @translated
     def due_tags(self, before: datetime, limit: int) -> list[DueTag]:
-        return schedule.due_tags(self._client, self._table, before, limit, _busy)
+        return schedule.due_tags(self._client, self._table, before, limit, busy)
 
     # -- writes
 
-    @_translated
+    @translated
     def reschedule(self, namespace: str, name: str, tag: TagRecord,
                    due: Optional[datetime]) -> bool:
         return schedule.reschedule(self._client, self._table, namespace, name, tag, due)
 
-    @_translated
+    @translated
     def commit(self, changes: ChangeSet) -> None:
         record = changes.stream
         plan = items.plan_commit(changes)  # raises TooLarge before anything is written
@@ -181,7 +141,7 @@ class DynamoStore:
             self._client.transact_write_items(
                 TransactItems=[action.request(self._table) for action in plan.transaction])
         except ClientError as exc:
-            reasons = _reasons(exc)  # action 0 puts the stream item
+            reasons = cancellation_reasons(exc)  # action 0 puts the stream item
             if reasons[:1] == ["ConditionalCheckFailed"] or "TransactionConflict" in reasons:
                 raise ConcurrentUpdate.of(STREAMS, record.name) from exc
             raise
@@ -197,7 +157,7 @@ class DynamoStore:
             # the caller retry a change that happened.
             log.warning("cleanup after a commit to %s did not finish", pk, exc_info=True)
 
-    @_translated
+    @translated
     def delete_stream(self, namespace: str, name: str, expected_version: int) -> None:
         pk = items.stream_pk(namespace, name)
         try:
@@ -207,7 +167,7 @@ class DynamoStore:
                 ExpressionAttributeNames={"#version": "version"},
                 ExpressionAttributeValues={":version": {"N": str(expected_version)}})
         except ClientError as exc:
-            if _code(exc) == CHECK_FAILED:
+            if error_code(exc) == CHECK_FAILED:
                 raise ConcurrentUpdate.of(STREAMS, name) from exc
             raise
         try:
@@ -217,7 +177,7 @@ class DynamoStore:
             log.warning("clearing the partition of deleted stream %s did not finish", pk,
                         exc_info=True)
 
-    @_translated
+    @translated
     def put_image(self, image: Image) -> bool:
         item = items.encode_image(image)
         items.check_size(item)
@@ -225,7 +185,7 @@ class DynamoStore:
             self._client.put_item(TableName=self._table, Item=item,
                                   ConditionExpression="attribute_not_exists(PK)")
         except ClientError as exc:
-            if _code(exc) == CHECK_FAILED:
+            if error_code(exc) == CHECK_FAILED:
                 return False
             raise
         return True
@@ -247,7 +207,7 @@ class DynamoStore:
             request = response.get("UnprocessedKeys") or {}
             if not request:
                 return found
-        raise _busy()
+        raise busy()
 
     def _query(self, params: dict[str, Any]) -> Iterator[items.Item]:
         """Every item a Query matches, page after page; strongly consistent on the table."""
@@ -312,7 +272,7 @@ class DynamoStore:
                 if not request:
                     break
             else:
-                raise _busy()
+                raise busy()
 
     def _update_if_current(self, action: items.Write) -> None:
         """Apply an image-index update left out of a full transaction, unless the stream's
@@ -322,7 +282,7 @@ class DynamoStore:
         try:
             self._client.update_item(**request)
         except ClientError as exc:
-            if _code(exc) != CHECK_FAILED:
+            if error_code(exc) != CHECK_FAILED:
                 raise
 
     def _clear(self, pk: str) -> None:
@@ -344,6 +304,6 @@ class DynamoStore:
             try:
                 self._client.transact_write_items(TransactItems=[absent, *deletes])
             except ClientError as exc:
-                if _reasons(exc)[:1] == ["ConditionalCheckFailed"]:
+                if cancellation_reasons(exc)[:1] == ["ConditionalCheckFailed"]:
                     return  # the stream exists again, and its creation cleared the rest
                 raise

@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 from ..domain.errors import AlreadyExists
 from ..resources.triggers import ImageStreamTriggerSpec
 from ..services.triggers import TRIGGERS, TriggerRecord, endpoint_taken
+from .dynamodb_errors import translated
 
 
 def _trigger_key(namespace: str, stream: str, name: str) -> dict[str, Any]:
@@ -43,6 +44,7 @@ class DynamoTriggerStore:
         self.client = client
         self.table = table
 
+    @translated
     def add_trigger(self, record: TriggerRecord) -> None:
         claim = {**_endpoint_key(record), "namespace": {"S": record.namespace},
                  "stream": {"S": record.stream}, "name": {"S": record.name},
@@ -68,15 +70,18 @@ class DynamoTriggerStore:
                                      holder["name"]["S"])
             raise endpoint_taken(owner or record) from exc
 
+    @translated
     def set_subscription(self, record: TriggerRecord) -> None:
         self.client.put_item(TableName=self.table, Item=_encode(record))
 
+    @translated
     def get_trigger(self, namespace: str, stream: str, name: str) -> Optional[TriggerRecord]:
         item = self.client.get_item(TableName=self.table,
                                     Key=_trigger_key(namespace, stream, name),
                                     ConsistentRead=True).get("Item")
         return _decode(item) if item else None
 
+    @translated
     def list_triggers(self, namespace: str, stream: str) -> list[TriggerRecord]:
         paginator = self.client.get_paginator("query")
         pages = paginator.paginate(TableName=self.table, KeyConditionExpression="PK = :pk",
@@ -85,6 +90,7 @@ class DynamoTriggerStore:
                                    ConsistentRead=True)
         return [_decode(item) for page in pages for item in page["Items"]]
 
+    @translated
     def remove_trigger(self, record: TriggerRecord) -> None:
         self.client.transact_write_items(TransactItems=[
             {"Delete": {"TableName": self.table,
