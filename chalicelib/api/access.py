@@ -1,15 +1,19 @@
 """The access decision every routed call passes through: who asks, and may they."""
 from __future__ import annotations
 
+import logging
 from typing import Any, Optional
 
 from chalice import AuthResponse
 
-from ..domain.errors import Unauthorized
+from ..domain.errors import ApiError, Unauthorized
 from ..services.access import ANONYMOUS, current_pull_check
 from ..wiring import Services
 from .handlers import Call
 from .routes import SELF, Route
+
+logger = logging.getLogger(__name__)
+UNVERIFIED = "unverified"  # authorizer context: the token store could not be read
 
 
 def bearer_token(header: Optional[str]) -> Optional[str]:
@@ -20,11 +24,19 @@ def bearer_token(header: Optional[str]) -> Optional[str]:
 def authenticate(services: Services, header: Optional[str]) -> AuthResponse:
     """The API Gateway authorizer's answer. A bad token is let through as anonymous with
     the reason, so the function answers with a Kubernetes 401 Status (API Gateway's own
-    deny has no such body); the answer is cached per token for the authorizer's TTL."""
+    deny has no such body); the answer is cached per token for the authorizer's TTL.
+
+    A token that could not be looked up (the table unreachable) is let through unverified:
+    the function looks it up again, answering 503 while the outage lasts rather than a 401
+    that would tell the caller their token is bad, or API Gateway's bodiless 500 for a
+    failed authorizer; and once the table is back the token works, cached answer or not."""
     try:
         subject = services.access.authenticate(bearer_token(header))
     except Unauthorized as exc:
         return AuthResponse(routes=["*"], principal_id=ANONYMOUS, context={"reason": exc.message})
+    except ApiError as exc:
+        logger.warning("token lookup failed, the request goes on unverified: %s", exc.message)
+        return AuthResponse(routes=["*"], principal_id=ANONYMOUS, context={UNVERIFIED: "true"})
     return AuthResponse(routes=["*"], principal_id=subject)
 
 
@@ -34,7 +46,9 @@ def authorize(services: Services, route: Route, call: Call, context: dict[str, A
         return ""
     authorizer = context.get("authorizer") or {}
     subject = authorizer.get("principalId") or ANONYMOUS
-    if subject == ANONYMOUS:
+    if authorizer.get(UNVERIFIED):
+        subject = services.access.authenticate(bearer_token(call.headers.get("authorization")))
+    elif subject == ANONYMOUS:
         raise Unauthorized(authorizer.get("reason") or "a valid bearer token is required")
     if route.resource != SELF:
         services.access.authorize(subject, call.path.get("namespace"), route.resource,
