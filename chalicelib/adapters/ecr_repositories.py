@@ -30,4 +30,6 @@ class EcrRepositories:
                 raise ServiceUnavailable(f"creating the ECR repository failed: "
                                          f"{exc.response['Error']['Code']}") from exc
         except BotoCoreError as exc:
-            raise ServiceUnavailable(f"creating the ECR repository failed: {exc}") from exc
+            # Not the exception's text: it names the endpoint URL, which callers need not see.
+            raise ServiceUnavailable("creating the ECR repository failed: ECR is unreachable; "
+                                     "retry shortly") from exc
