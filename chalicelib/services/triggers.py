@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable, Optional, Protocol
 
-from ..domain.errors import Conflict, FieldErrors, NotFound
+from ..domain.errors import AlreadyExists, Conflict, FieldErrors, NotFound
 from ..domain.triggers import filter_policy, validate_trigger_name, validate_trigger_spec
 from ..domain.validation import names_valid
 from ..resources.meta import ObjectMeta, now as utc_now
@@ -79,7 +79,13 @@ class TriggerService:
         self._stream_must_exist(namespace, stream)
         record = TriggerRecord(namespace, stream, name, str(uuid.uuid4()), self.clock(),
                                body.spec)
-        self.triggers.add_trigger(record)  # claims the name and the endpoint first
+        try:
+            self.triggers.add_trigger(record)  # claims the name and the endpoint first
+        except AlreadyExists:
+            unfinished = self._unfinished(record)
+            if unfinished is None:
+                raise
+            record = unfinished  # an earlier create of this trigger stopped half-way
         try:
             arn, pending = self.subscriptions().subscribe(
                 body.spec.endpoint.protocol, body.spec.endpoint.endpoint,
@@ -88,8 +94,22 @@ class TriggerService:
             self.triggers.remove_trigger(record)
             raise
         record = replace(record, subscription_arn=arn, pending_confirmation=pending)
-        self.triggers.set_subscription(record)
+        try:
+            self.triggers.set_subscription(record)
+        except Exception:
+            # A subscription whose ARN is not stored could never be removed: take it back.
+            # The trigger stays unfinished, and creating it again finishes it.
+            self.subscriptions().unsubscribe(arn)
+            raise
         return self._view(record)
+
+    def _unfinished(self, record: TriggerRecord) -> Optional[TriggerRecord]:
+        """The stored trigger of this name and spec if a create of it stopped before its
+        subscription was stored (the trigger store was unreachable)."""
+        stored = self.triggers.get_trigger(record.namespace, record.stream, record.name)
+        if stored is None or stored.subscription_arn or stored.spec != record.spec:
+            return None
+        return stored
 
     def get(self, namespace: str, stream: str, name: str) -> ImageStreamTrigger:
         return self._view(self._existing(namespace, stream, name))
