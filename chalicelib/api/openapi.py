@@ -9,7 +9,10 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from ..resources.image import Image, ImageList
+from ..resources.imports import ImageStreamImport
 from ..resources.meta import Status
+from ..resources.rbac import AccessToken, AccessTokenList, RoleBinding, RoleBindingList
+from ..resources.secrets import Secret, SecretList
 from ..resources.stream import (ImageStream, ImageStreamImage, ImageStreamList,
                                 ImageStreamMapping, ImageStreamTag, ImageStreamTagList)
 from ..resources.triggers import ImageStreamTrigger, ImageStreamTriggerList
@@ -24,12 +27,23 @@ MODELS: dict[str, tuple[type[BaseModel], Optional[type[BaseModel]]]] = {
     "imagestreammappings": (ImageStreamMapping, None),
     "images": (Image, ImageList),
     "imagestreams/triggers": (ImageStreamTrigger, ImageStreamTriggerList),
+    "imagestreamimports": (ImageStreamImport, None),
+    "secrets": (Secret, SecretList),
+    "rolebindings": (RoleBinding, RoleBindingList),
+    "clusterrolebindings": (RoleBinding, RoleBindingList),
+    "tokens": (AccessToken, AccessTokenList),
 }
-_LIST_PARAMETERS = [
-    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-    {"name": "continue", "in": "query", "schema": {"type": "string"}},
-    {"name": "labelSelector", "in": "query", "schema": {"type": "string"}},
-]
+# Only these lists page and filter (api/listing.py); the others return every item.
+_LIMIT = {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0},
+          "description": "at most this many items (0: the server's page size); "
+                         "metadata.continue fetches the next page"}
+_CONTINUE = {"name": "continue", "in": "query", "schema": {"type": "string"}}
+_LABEL_SELECTOR = {"name": "labelSelector", "in": "query", "schema": {"type": "string"}}
+_LIST_PARAMETERS = {
+    "imagestreams": [_LIMIT, _CONTINUE, _LABEL_SELECTOR],
+    "imagestreamtags": [_LIMIT, _CONTINUE],
+    "images": [_LIMIT, _CONTINUE],
+}
 _ERRORS = {str(code): {"description": reason, "content": {"application/json": {
     "schema": {"$ref": "#/components/schemas/Status"}}}}
     for code, reason in [(400, "BadRequest"), (401, "Unauthorized"), (403, "Forbidden"),
@@ -47,7 +61,7 @@ def _operation(path: str, method: str, verb: Optional[str], resource: str) -> di
     parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                   for name in re.findall(r"{(\w+)}", path)]
     if verb == "list":
-        parameters += _LIST_PARAMETERS
+        parameters += _LIST_PARAMETERS.get(resource, [])
     reply: dict[str, Any] = {"type": "object"}
     if models and verb == "list" and models[1] is not None:
         reply = _ref(models[1])
@@ -84,7 +98,7 @@ def document() -> dict[str, Any]:
         paths[path] = {method.lower(): _operation(path, method, route.verb, route.resource)
                        for method, route in methods.items()}
     return {
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",  # its schemas are JSON Schema 2020-12, as pydantic writes them
         "info": {"title": "imagestreams", "version": SERVICE_VERSION,
                  "description": "OpenShift image streams (image.openshift.io/v1) on AWS."},
         "paths": paths,

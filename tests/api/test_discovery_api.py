@@ -81,6 +81,26 @@ def test_openapi_document_describes_every_route(api):
                 assert ref.split("/")[-1] in schemas, ref
 
 
+def test_openapi_document_offers_paging_only_where_lists_page_and_a_body_for_every_write(api):
+    document = api.get("/openapi/v3").data
+    queries = {}
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            queries[(method, path)] = {p["name"] for p in operation["parameters"]
+                                       if p["in"] == "query"}
+            if method in ("post", "put") and path != "/webhooks/registry":
+                assert "requestBody" in operation, (method, path)
+    paged = {path: names for (method, path), names in queries.items() if names}
+    assert paged == {
+        f"{V1}/namespaces/{{namespace}}/imagestreams": {"limit", "continue", "labelSelector"},
+        f"{V1}/namespaces/{{namespace}}/imagestreamtags": {"limit", "continue"},
+        f"{V1}/images": {"limit", "continue"},
+    }
+    limit = next(p for p in document["paths"][f"{V1}/images"]["get"]["parameters"]
+                 if p["name"] == "limit")
+    assert limit["schema"]["minimum"] == 0  # limit=0 asks for the server's page size
+
+
 def _refs(node):
     if isinstance(node, dict):
         for key, value in node.items():
