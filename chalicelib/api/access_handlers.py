@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..resources.rbac import AccessToken, AccessTokenList, RoleBinding, RoleBindingList
+from ..resources.rbac import (RBAC_GROUP, TOKENS_GROUP, AccessToken, AccessTokenList,
+                              RoleBinding, RoleBindingList)
 from ..services.access import CLUSTERROLEBINDINGS, ROLEBINDINGS, TOKENS
 from ..wiring import Services
 from .bodies import read_object
@@ -38,7 +39,7 @@ def delete_binding(services: Services, call: Call) -> Reply:
     namespace = _namespace(call)
     services.access.delete_binding(namespace, call.name)
     return 200, success_status("rolebindings" if namespace else "clusterrolebindings",
-                               call.name)
+                               call.name, group=RBAC_GROUP)
 
 
 def list_tokens(services: Services, call: Call) -> Reply:
@@ -52,7 +53,7 @@ def create_token(services: Services, call: Call) -> Reply:
 
 def revoke_token(services: Services, call: Call) -> Reply:
     services.access.revoke_token(call.name, _namespace(call))
-    return 200, success_status("accesstokens", call.name)
+    return 200, success_status("accesstokens", call.name, group=TOKENS_GROUP)
 
 
 def whoami(_: Services, call: Call) -> Reply:

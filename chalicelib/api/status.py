@@ -19,8 +19,9 @@ def error_status(error: ApiError) -> Status:
     return Status(message=error.message, reason=error.reason, code=error.code, details=details)
 
 
-def success_status(kind: str, name: str, uid: Optional[str] = None, code: int = 200) -> dict:
-    details = {"name": name, "group": API_GROUP, "kind": kind}
+def success_status(kind: str, name: str, uid: Optional[str] = None, code: int = 200,
+                   group: str = API_GROUP) -> dict:
+    details = {"name": name, "group": group, "kind": kind}
     if uid:
         details["uid"] = uid
     return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",

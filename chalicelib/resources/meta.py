@@ -85,7 +85,8 @@ class Status(Model):
     api_version: str = Field(default="v1", alias="apiVersion")
     metadata: dict[str, Any] = Field(default_factory=dict)
     status: str = "Failure"
-    message: str
-    reason: str
+    # Every failure has both; a deletion's Success Status has neither, as in Kubernetes.
+    message: Optional[str] = None
+    reason: Optional[str] = None
     details: Optional[StatusDetails] = None
     code: int

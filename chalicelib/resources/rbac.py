@@ -7,8 +7,10 @@ from pydantic import Field
 
 from .meta import ListMeta, Model, ObjectMeta, Time
 
-RBAC_VERSION = "rbac.authorization.k8s.io/v1"
-TOKENS_VERSION = "imagestreams.dev/v1"
+RBAC_GROUP = "rbac.authorization.k8s.io"
+RBAC_VERSION = f"{RBAC_GROUP}/v1"
+TOKENS_GROUP = "imagestreams.dev"
+TOKENS_VERSION = f"{TOKENS_GROUP}/v1"
 
 
 class Subject(Model):
