@@ -12,13 +12,16 @@ import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Optional, Protocol
+from typing import TYPE_CHECKING, Callable, Optional, Protocol
 
 from ..domain.errors import FieldErrors, NotFound
 from ..domain.validation import invalid, not_supported, required, validate_namespace
-from ..registry import Credentials, CredentialSource, DockerConfigCredentials
 from ..resources.meta import ObjectMeta, now as utc_now
 from ..resources.secrets import DATA_KEYS, DOCKER_CONFIG_JSON, Secret, SecretList
+
+if TYPE_CHECKING:  # the registry client (and requests) loads when credentials are first
+    # read: every route's services include the secret store, and few routes read a secret
+    from ..registry import Credentials, CredentialSource
 
 SECRETS = "secrets"
 MAX_SECRET_BYTES = 64 * 1024  # Secrets Manager takes 64 KiB; a docker config is a few hundred bytes
@@ -126,6 +129,7 @@ class SecretService:
             errors.add(field, f"Too long: must have at most {MAX_SECRET_BYTES} bytes",
                        "FieldValueTooLong")
         else:
+            from ..registry import DockerConfigCredentials
             try:
                 DockerConfigCredentials(content)
             except ValueError as exc:  # its messages name hosts and fields, never values
@@ -160,6 +164,7 @@ class NamespaceCredentials:
     def _loaded(self) -> list[CredentialSource]:
         with self._lock:
             if self._sources is None:
+                from ..registry import DockerConfigCredentials
                 sources: list[CredentialSource] = []
                 for _, content in self._load():
                     try:
