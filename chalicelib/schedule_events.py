@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from .services.imports import ImportSettings
+from .services.import_settings import ImportSettings
 from .wiring import services
 
 SCHEDULE_MINUTES = int(ImportSettings.from_env().interval.total_seconds() // 60)
