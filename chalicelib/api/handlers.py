@@ -53,8 +53,15 @@ def _precondition(call: Call) -> Optional[str]:
     if not call.body or not call.body.strip():
         return None
     options = read_json(call.body, call.headers)
-    version = ((options or {}).get("preconditions") or {}).get("resourceVersion")
-    return str(version) if version is not None else None
+    if not isinstance(options, dict):
+        raise BadRequest("the request body must be a JSON object of kind DeleteOptions")
+    preconditions = options.get("preconditions") or {}
+    if not isinstance(preconditions, dict):
+        raise BadRequest("preconditions must be a JSON object")
+    version = preconditions.get("resourceVersion")
+    if version is not None and not isinstance(version, str):
+        raise BadRequest("preconditions.resourceVersion must be a string")
+    return version
 
 
 # -- discovery

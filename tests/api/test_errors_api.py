@@ -190,3 +190,13 @@ def test_annotation_size_counts_bytes_not_characters(api):
     assert reply.status_code == 422
     assert "Too long" in causes(reply)["metadata.annotations"]
     assert_nothing_written(api)
+
+
+@pytest.mark.parametrize("options", [b"[1]", b'"x"', b'{"preconditions": 7}',
+                                     b'{"preconditions": {"resourceVersion": {"a": 1}}}'])
+def test_malformed_delete_options_are_bad_request(api, options):
+    # Found by fuzzing: a DeleteOptions body that was not an object of objects was a 500.
+    api.post(ns_path("imagestreams"), {"metadata": {"name": "x"}})
+    reply = api.request("DELETE", ns_path("imagestreams", "x"), raw=options)
+    assert reply.status_code == 400 and reply.data["reason"] == "BadRequest"
+    assert api.get(ns_path("imagestreams", "x")).status_code == 200
