@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from .registry import RegistryError
 from .wiring import services
 
 logger = logging.getLogger(__name__)
@@ -13,6 +12,7 @@ logger = logging.getLogger(__name__)
 def handle_ecr_event(event: dict[str, Any]) -> str:
     """Apply one ECR push. A push that can never be read (a bad manifest) is logged and
     dropped; ECR or table trouble raises, so EventBridge delivers the event again."""
+    from .registry import RegistryError  # here: app.py imports this module for every function
     try:
         outcome = services().ecr_pushes.handle_event(event)
     except RegistryError as exc:

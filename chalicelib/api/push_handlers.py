@@ -1,13 +1,14 @@
 """The registry's notification webhook: its shared secret instead of a user's token."""
 from __future__ import annotations
 
-from ..services.registry_webhook import ENVELOPE_TYPE, check_secret
 from ..wiring import Services
 from .bodies import read_json
 from .handlers import Call, Reply
 
 
 def receive_registry_events(services: Services, call: Call) -> Reply:
+    # Imported here, not with the route table: it loads the registry client and requests.
+    from ..services.registry_webhook import ENVELOPE_TYPE, check_secret
     check_secret(call.headers.get("authorization") or call.headers.get("Authorization") or "",
                  services.webhook_secret)
     envelope = read_json(call.body, call.headers, accepted=(ENVELOPE_TYPE, "application/json"))
