@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any, Optional, TypeVar
 
 from pydantic import BaseModel
@@ -14,6 +16,9 @@ MAX_BODY_BYTES = 1024 * 1024
 JSON_TYPES = ("application/json", "*/*", "")
 MERGE_PATCH = "application/merge-patch+json"
 M = TypeVar("M", bound=BaseModel)
+# No resource nests this deep; a deeper body could not even be written back as JSON.
+MAX_JSON_DEPTH = 100
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def media_type(headers: dict) -> str:
@@ -34,9 +39,52 @@ def read_json(raw: Optional[bytes], headers: dict, accepted: tuple[str, ...] = J
     if not body.strip():
         raise BadRequest("the request body is empty; a JSON object is required")
     try:
-        return json.loads(body)
+        value = json.loads(body, parse_constant=_not_a_number, parse_float=_finite,
+                           parse_int=_int64)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(f"the request body is not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise _too_deep() from exc
+    return _as_go_decodes(value, 0)
+
+
+# JSON as Go's encoding/json reads it, so what is stored can be answered back as JSON and
+# read by Go clients: no NaN or Infinity, numbers within float64 and int64.
+def _not_a_number(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return value
+
+
+def _int64(text: str) -> int:
+    value = int(text)
+    if not -2 ** 63 <= value < 2 ** 63:
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return value
+
+
+def _as_go_decodes(value: Any, depth: int) -> Any:
+    """A lone UTF-16 surrogate (`"\\ud800"`) becomes U+FFFD, as Go decodes it; such a string
+    cannot be encoded as UTF-8 to be stored or answered."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, (dict, list)) and depth >= MAX_JSON_DEPTH:
+        raise _too_deep()
+    if isinstance(value, dict):
+        return {_LONE_SURROGATE.sub("\ufffd", key): _as_go_decodes(item, depth + 1)
+                for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_go_decodes(item, depth + 1) for item in value]
+    return value
+
+
+def _too_deep() -> BadRequest:
+    return BadRequest(f"the request body is nested more than {MAX_JSON_DEPTH} levels deep")
 
 
 def read_object(model: type[M], raw: Optional[bytes], headers: dict, kind: str,

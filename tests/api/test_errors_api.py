@@ -192,6 +192,44 @@ def test_annotation_size_counts_bytes_not_characters(api):
     assert_nothing_written(api)
 
 
+def test_lone_surrogate_escapes_are_read_as_go_reads_them(api):
+    # Found by fuzzing: "\ud800" in an annotation could not be encoded to count its bytes (500).
+    raw = b'{"metadata": {"name": "x", "annotations": {"note": "a\\ud800b\\udc00"}}}'
+    reply = api.request("POST", ns_path("imagestreams"), raw=raw)
+    assert reply.status_code == 201, reply.data
+    stored = api.get(ns_path("imagestreams", "x")).data
+    assert stored["metadata"]["annotations"] == {"note": "a\ufffdb\ufffd"}
+    bad_key = api.request("POST", ns_path("imagestreams"),
+                          raw=b'{"metadata": {"name": "y", "annotations": {"\\udc00": ""}}}')
+    assert bad_key.status_code == 422 and "metadata.annotations" in causes(bad_key)
+    patched = api.request("PATCH", ns_path("imagestreams", "x"),
+                          content_type="application/merge-patch+json",
+                          raw=b'{"metadata": {"annotations": {"other": "\\udfff"}}}')
+    assert patched.status_code == 200
+    assert patched.data["metadata"]["annotations"]["other"] == "\ufffd"
+
+
+@pytest.mark.parametrize("number", [b"NaN", b"-Infinity", b"1e999", b"9223372036854775808",
+                                    b"-9223372036854775809"])
+def test_numbers_json_cannot_carry_back_are_bad_request(api, number):
+    # Found by fuzzing: NaN in dockerImageMetadata was stored, then answered as invalid JSON.
+    raw = (b'{"metadata": {"name": "app"}, "tag": "v1", "image": {"metadata": {"name": "sha256:'
+           + b"a" * 64 + b'"}, "dockerImageReference": "quay.io/a/b@sha256:' + b"a" * 64
+           + b'", "dockerImageMetadata": {"Size": ' + number + b"}}}")
+    reply = api.request("POST", ns_path("imagestreammappings"), raw=raw)
+    assert reply.status_code == 400 and reply.data["reason"] == "BadRequest"
+    assert reply.data["message"].startswith("the request body is not valid JSON")
+    assert_nothing_written(api)
+
+
+def test_bodies_nested_past_any_resource_are_bad_request(api):
+    for depth in (101, 100_000):
+        raw = b'{"metadata": {"name": "x", "labels": ' + b"[" * depth + b"]" * depth + b"}}"
+        reply = api.request("POST", ns_path("imagestreams"), raw=raw)
+        assert reply.status_code == 400 and "nested" in reply.data["message"]
+    assert_nothing_written(api)
+
+
 @pytest.mark.parametrize("options", [b"[1]", b'"x"', b'{"preconditions": 7}',
                                      b'{"preconditions": {"resourceVersion": {"a": 1}}}'])
 def test_malformed_delete_options_are_bad_request(api, options):
