@@ -9,6 +9,9 @@ from typing import Callable, Optional
 from ..domain.errors import BadRequest
 
 MAX_PAGE = 500  # a page must fit a Lambda response; clients follow metadata.continue
+# A page ends on a name: printable ASCII, `stream:tag` at most 192 characters. The store
+# builds keys from it, and DynamoDB refuses a sort key over 1024 bytes with a 500.
+MAX_CONTINUE_LENGTH = 512
 _SELECTOR_PART = re.compile(
     r"\s*(?P<neg>!)?(?P<key>[A-Za-z0-9][-A-Za-z0-9_./]*)\s*"
     r"(?:(?P<op>==|!=|=|\s+in\s+|\s+notin\s+)\s*(?P<value>\([^)]*\)|[-A-Za-z0-9_.]*))?\s*$"
@@ -45,7 +48,8 @@ def decode_continue(params: dict) -> Optional[str]:
     except (ValueError, KeyError, TypeError) as exc:
         raise BadRequest("continue key is not valid: it must be the metadata.continue value "
                          "of a previous list response") from exc
-    if not isinstance(after, str):
+    if (not isinstance(after, str) or len(after) > MAX_CONTINUE_LENGTH
+            or not (after.isascii() and after.isprintable())):
         raise BadRequest("continue key is not valid")
     return after
 

@@ -1,6 +1,7 @@
 """Every bad request gets a clear 4xx Status naming the problem, and nothing is written."""
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -238,3 +239,13 @@ def test_malformed_delete_options_are_bad_request(api, options):
     reply = api.request("DELETE", ns_path("imagestreams", "x"), raw=options)
     assert reply.status_code == 400 and reply.data["reason"] == "BadRequest"
     assert api.get(ns_path("imagestreams", "x")).status_code == 200
+
+
+@pytest.mark.parametrize("after", ["x" * 3000, "a\ud800", "a\x00", "é"])
+def test_continue_keys_no_page_could_end_on_are_bad_request(api, after):
+    # The store makes a key of it, which DynamoDB refuses (a 500) past 1024 bytes.
+    token = base64.urlsafe_b64encode(json.dumps({"after": after}).encode()).decode()
+    for path in (ns_path("imagestreams"), ns_path("imagestreamtags"), f"{V1}/images"):
+        reply = api.get(f"{path}?continue={token}")
+        assert reply.status_code == 400 and reply.data["reason"] == "BadRequest"
+        assert reply.data["message"].startswith("continue key is not valid")
