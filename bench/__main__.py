@@ -23,7 +23,7 @@ def main(names: list[str]) -> int:
     for name in names or list(BENCHMARKS):
         print(f"bench: {name} ...", file=sys.stderr, flush=True)
         sections.append(importlib.import_module(BENCHMARKS[name]).run())
-    write(sections, REPORT)
+    write(sections, REPORT, keep_others=bool(names))
     print(f"bench: wrote {REPORT}", file=sys.stderr)
     return 0
 

@@ -35,7 +35,6 @@ def _cpu() -> str:
 
 def machine() -> list[tuple[str, str]]:
     return [
-        ("date", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")),
         ("machine", f"{_cpu()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}"),
         ("python", platform.python_version()),
         ("registry", _first_line(["docker-registry", "--version"])),
@@ -43,12 +42,46 @@ def machine() -> list[tuple[str, str]]:
     ]
 
 
-def write(sections: list[Section], path: Path) -> None:
+RUN_PREFIX = "Run: "
+
+
+def _existing_sections(text: str) -> dict[str, list[str]]:
+    """The report's sections by title, each with a `Run:` line (reports written before
+    sections had one take the date of the header's `- date:` line)."""
+    sections: dict[str, list[str]] = {}
+    header_date = ""
+    current: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("- date: ") and not sections:
+            header_date = line[len("- date: "):]
+        if line.startswith("## "):
+            current = []
+            sections[line[3:]] = current
+        elif sections:
+            current.append(line)
+    for lines in sections.values():
+        while lines and not lines[-1].strip():
+            lines.pop()
+        if header_date and not any(line.startswith(RUN_PREFIX) for line in lines[:2]):
+            lines[:1] = ["", f"{RUN_PREFIX}{header_date}."]
+    return sections
+
+
+def write(sections: list[Section], path: Path, keep_others: bool = False) -> None:
+    """Write the report; with `keep_others`, sections of the file that were not run now
+    stay as they are (new sections replace those of the same title, in place)."""
+    date = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    fresh = {section.title: ["", f"{RUN_PREFIX}{date}.", "", section.body.strip()]
+             for section in sections}
+    merged = (_existing_sections(path.read_text(encoding="utf-8"))
+              if keep_others and path.exists() else {})
+    merged = {title: fresh.pop(title, lines) for title, lines in merged.items()} | fresh
     lines = ["# Benchmarks", "",
-             "Written by `make bench` (`python -m bench`); every number below comes from the "
-             "run described here.", ""]
+             "Written by `make bench` (`python -m bench`, or `python -m bench NAME ...` to "
+             "rerun some); every number below comes from the run its section names; the "
+             "latest run was on:", ""]
     lines += [f"- {name}: {value}" for name, value in machine()]
-    for section in sections:
-        lines += ["", f"## {section.title}", "", section.body.strip()]
+    for title, body in merged.items():
+        lines += ["", f"## {title}", *body]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
