@@ -17,20 +17,19 @@ _SELECTOR_PART = re.compile(
     r"(?:(?P<op>==|!=|=|\s+in\s+|\s+notin\s+)\s*(?P<value>\([^)]*\)|[-A-Za-z0-9_.]*))?\s*$"
 )
 
+_INTEGER = re.compile(r"[+-]?[0-9]{1,19}")
 Selector = Callable[[dict[str, str]], bool]
 
 
 def page_limit(params: dict) -> int:
+    """`limit` as Go's strconv.ParseInt reads it (ASCII digits, an optional sign); 0 or none
+    is the server's page size."""
     raw = params.get("limit")
-    if raw in (None, "", "0"):
+    if raw in (None, ""):
         return MAX_PAGE
-    try:
-        limit = int(raw)
-    except ValueError as exc:
-        raise BadRequest(f'limit: invalid value "{raw}": must be a positive integer') from exc
-    if limit < 0:
+    if not _INTEGER.fullmatch(raw) or int(raw) < 0:
         raise BadRequest(f'limit: invalid value "{raw}": must be a positive integer')
-    return min(limit, MAX_PAGE)
+    return min(int(raw), MAX_PAGE) or MAX_PAGE
 
 
 def encode_continue(after: Optional[str]) -> Optional[str]:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from .conftest import V1, istag, ns_path
+from .conftest import V1, digest, istag, mapping, ns_path
 
 
 def assert_nothing_written(api, namespace: str = "default") -> None:
@@ -249,3 +249,22 @@ def test_continue_keys_no_page_could_end_on_are_bad_request(api, after):
         reply = api.get(f"{path}?continue={token}")
         assert reply.status_code == 400 and reply.data["reason"] == "BadRequest"
         assert reply.data["message"].startswith("continue key is not valid")
+
+
+@pytest.mark.parametrize("limit", ["0", "-0", "%2B0"])
+def test_a_zero_limit_however_signed_is_the_servers_page_size(api, limit):
+    # Found while fuzzing: "-0" and "+0" were a limit of 0: an empty page with no continue key
+    # for streams, and an IndexError (a 500) for stream tags.
+    assert api.post(ns_path("imagestreams"), {"metadata": {"name": "app"}}).status_code == 201
+    assert api.post(ns_path("imagestreammappings"), mapping("app", "v1", digest("a"))
+                    ).status_code == 201
+    for resource in ("imagestreams", "imagestreamtags"):
+        reply = api.get(ns_path(resource) + f"?limit={limit}")
+        assert reply.status_code == 200, reply.data
+        assert len(reply.data["items"]) == 1 and reply.data["metadata"] == {}
+
+
+@pytest.mark.parametrize("limit", ["1_0", "%201", "%D9%A1", "1.0", "99999999999999999999"])
+def test_limits_go_would_not_parse_are_bad_request(api, limit):
+    reply = api.get(ns_path("imagestreamtags") + f"?limit={limit}")
+    assert reply.status_code == 400 and reply.data["message"].startswith("limit: invalid value")
