@@ -219,10 +219,11 @@ TABLE_STREAM_ARN = os.environ.get(
 
 
 # Large batches gathered over a few seconds: ten tag changes fill one PublishBatch call.
+# The answer names the first record to deliver again (a partial batch response).
 @app.on_dynamodb_record(stream_arn=TABLE_STREAM_ARN, batch_size=1000,
                         maximum_batching_window_in_seconds=5, starting_position="TRIM_HORIZON")
 def publish_tag_changes(event):
-    handle_table_records(event.to_dict()["Records"])
+    return handle_table_records(event.to_dict()["Records"])
 
 
 # Re-import scheduled tags; the run stops before the function's timeout, leaving the rest due.

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 from .services.access import AccessService, BindingStore, TokenStore
 from .services.images import ImageService
 from .services.imports import Importer, ImportSettings, RegistryImports
-from .services.notifications import Publisher
+from .services.notifications import Publisher, PublishLedger
 from .services.pushes import PushService
 from .services.ports import StreamStore
 from .services.scheduler import Scheduler
@@ -33,8 +33,10 @@ class Services:
                  secret_store: Optional[SecretStore] = None,
                  import_settings: Optional[ImportSettings] = None,
                  token_store: Optional[TokenStore] = None,
-                 binding_store: Optional[BindingStore] = None):
-        """`secret_store` defaults to one in memory; `import_settings` to the environment's."""
+                 binding_store: Optional[BindingStore] = None,
+                 publish_ledger: Optional[PublishLedger] = None):
+        """`secret_store` and `publish_ledger` default to ones in memory; `import_settings`
+        to the environment's."""
         self.store = store
         self.registry = registry
         self.trigger_store = trigger_store
@@ -43,6 +45,7 @@ class Services:
         self.import_settings = import_settings or ImportSettings.from_env()
         self.token_store = token_store
         self.binding_store = binding_store
+        self._publish_ledger = publish_ledger
         # The integrated registry's notifications carry this secret (none: all refused).
         self.webhook_secret = os.environ.get("REGISTRY_WEBHOOK_SECRET", "")
 
@@ -109,6 +112,14 @@ class Services:
         return EcrPushes(EcrImages(_boto3_client("ecr")), self.pushes, self.store, host, prefix)
 
     @cached_property
+    def publish_ledger(self) -> PublishLedger:
+        """The tag-change messages published already, so a redelivered record is not."""
+        if self._publish_ledger is not None:
+            return self._publish_ledger
+        from .adapters.memory_publish_ledger import MemoryPublishLedger
+        return MemoryPublishLedger()
+
+    @cached_property
     def images(self) -> ImageService:
         return ImageService(self.store)
 
@@ -156,6 +167,7 @@ def _from_environment() -> Services:
         from .adapters.memory_store import MemoryStore
         return Services(MemoryStore(), registry)
     from .adapters.dynamodb_access import DynamoBindingStore, DynamoTokenStore
+    from .adapters.dynamodb_publish_ledger import DynamoPublishLedger
     from .adapters.dynamodb_store import DynamoStore
     from .adapters.dynamodb_triggers import DynamoTriggerStore
     from .adapters.secrets_manager import SecretsManagerSecrets
@@ -164,7 +176,8 @@ def _from_environment() -> Services:
                                     os.environ.get("SECRETS_PREFIX", "imagestreams/"))
     return Services(DynamoStore(client, table), registry, DynamoTriggerStore(client, table),
                     secret_store=secrets, token_store=DynamoTokenStore(client, table),
-                    binding_store=DynamoBindingStore(client, table))
+                    binding_store=DynamoBindingStore(client, table),
+                    publish_ledger=DynamoPublishLedger(client, table))
 
 
 def services() -> Services:

@@ -2,10 +2,12 @@
 
 Like Lambda's mapping of `publish_tag_changes` (infra/functions.json), the pump reads the
 stream in order, hands each batch to the handler as a `{"Records": [...]}` event, retries
-a failing batch and, when retries run out, sends a description of the batch to the
-dead-letter queue and moves on. Lambda also halves a failing batch on each retry; the pump
-retries it whole, which delivers the same messages (subscribers de-duplicate by eventId).
-Its position is saved in the state directory after every batch, so a restart resumes.
+a failing batch (from the first record the handler's partial batch response names, as
+with ReportBatchItemFailures) and, when retries run out, sends a description of what is
+left to the dead-letter queue and moves on. Lambda also halves a batch that raises on each
+retry, and applies the mapping's FilterCriteria; the pump does neither (the handler ignores
+the records the filter would drop). Its position is saved in the state directory after
+every batch, so a restart resumes.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from .stream_reader import StreamReader, lambda_records
 
@@ -38,6 +40,19 @@ def save_position(path: Path, stream_arn: str, position: dict[str, str]) -> None
     partial.write_text(json.dumps({"streamArn": stream_arn, "position": position}),
                        encoding="utf-8")
     os.replace(partial, path)
+
+
+def first_failed(reply: Any, records: list[dict[str, Any]]) -> Optional[int]:
+    """Where a partial batch response says to deliver `records` again from; None: all done.
+
+    As Lambda does: the earliest record named, and the whole batch when a name matches none.
+    """
+    failures = reply.get("batchItemFailures") if isinstance(reply, dict) else None
+    if not failures:
+        return None
+    named = {failure.get("itemIdentifier") for failure in failures}
+    return next((index for index, record in enumerate(records)
+                 if record["dynamodb"]["SequenceNumber"] in named), 0)
 
 
 def skip_to_end(reader: StreamReader, path: Path, stream_arn: str) -> int:
@@ -74,14 +89,20 @@ class StreamPump:
     def _deliver(self, records: list[dict[str, Any]]) -> None:
         for attempt in range(1, self.attempts + 1):
             try:
-                self.handler({"Records": records}, self.context)
-                logger.info("publish_tag_changes handled %d stream records", len(records))
-                return
+                reply = self.handler({"Records": records}, self.context)
             except Exception:
                 logger.exception("publish_tag_changes failed on %d records (attempt %d of %d)",
                                  len(records), attempt, self.attempts)
-                if attempt < self.attempts:
-                    time.sleep(self.backoff * 2 ** (attempt - 1))
+            else:
+                failed = first_failed(reply, records)
+                if failed is None:
+                    logger.info("publish_tag_changes handled %d stream records", len(records))
+                    return
+                logger.warning("publish_tag_changes left %d of %d records (attempt %d of %d)",
+                               len(records) - failed, len(records), attempt, self.attempts)
+                records = records[failed:]
+            if attempt < self.attempts:
+                time.sleep(self.backoff * 2 ** (attempt - 1))
         self.dead_letters(json.dumps(self._failure(records)))
         logger.error("batch of %d records sent to the dead-letter queue", len(records))
 

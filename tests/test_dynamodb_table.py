@@ -33,13 +33,17 @@ def test_the_table_has_the_keys_indexes_and_settings_of_infra(dynamodb: DynamoTa
     backups = dynamodb.client.describe_continuous_backups(TableName=dynamodb.name)
     recovery = backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
     assert recovery["PointInTimeRecoveryStatus"] == "ENABLED"
+    expiry = dynamodb.client.describe_time_to_live(TableName=dynamodb.name)
+    assert expiry["TimeToLiveDescription"] == {"TimeToLiveStatus": "ENABLED",
+                                               "AttributeName": "ExpiresAt"}
 
 
 def test_a_table_property_the_tests_cannot_translate_fails_loudly(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    properties = {**support.table_properties(), "TimeToLiveSpecification": {"Enabled": True}}
+    properties = {**support.table_properties(),
+                  "ContributorInsightsSpecification": {"Enabled": True}}
     monkeypatch.setattr(support, "table_properties", lambda: properties)
-    with pytest.raises(ValueError, match="TimeToLiveSpecification"):
+    with pytest.raises(ValueError, match="ContributorInsightsSpecification"):
         support.create_table_args("t")
 
 

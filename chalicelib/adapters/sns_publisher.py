@@ -8,16 +8,12 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..domain.errors import ServiceUnavailable
 from ..resources.events import ImageStreamTagEvent
+from ..services.notifications import PublishFailed
 
 logger = logging.getLogger(__name__)
 BATCH = 10  # SNS PublishBatch takes at most ten entries
 ATTEMPTS = 3
-
-
-class PublishFailed(ServiceUnavailable):
-    """Some messages could not be published; the caller's event source retries the batch."""
 
 
 class SnsPublisher:
@@ -29,8 +25,17 @@ class SnsPublisher:
         self.calls = 0  # PublishBatch calls made, for the benchmark
 
     def publish(self, messages: list[ImageStreamTagEvent]) -> None:
+        """Publish in order, ten to a call; a call whose entries still fail after retries
+        ends the run (SNS is in trouble): PublishFailed names every message that was sent."""
+        sent: list[str] = []
         for start in range(0, len(messages), BATCH):
-            self._publish_batch(messages[start:start + BATCH])
+            batch = messages[start:start + BATCH]
+            failed = self._publish_batch(batch)
+            sent += [m.event_id for i, m in enumerate(batch) if str(i) not in failed]
+            if failed:
+                raise PublishFailed(
+                    f"{len(messages) - len(sent)} of {len(messages)} tag-change messages were "
+                    "not published to SNS after retries", sent)
 
     def _entry(self, index: int, message: ImageStreamTagEvent) -> dict[str, Any]:
         entry: dict[str, Any] = {
@@ -45,7 +50,8 @@ class SnsPublisher:
             entry["MessageDeduplicationId"] = message.event_id
         return entry
 
-    def _publish_batch(self, batch: list[ImageStreamTagEvent]) -> None:
+    def _publish_batch(self, batch: list[ImageStreamTagEvent]) -> set[str]:
+        """One PublishBatch call and retries of its failed entries; the Ids still failing."""
         pending = {str(i): self._entry(i, m) for i, m in enumerate(batch)}
         for attempt in range(ATTEMPTS):
             try:
@@ -62,7 +68,7 @@ class SnsPublisher:
                                    failure.get("Code"), failure.get("Message"))
             pending = {i: e for i, e in pending.items() if i in failed_ids}
             if not pending:
-                return
-            time.sleep(self.backoff * (2 ** attempt))
-        raise PublishFailed(f"{len(pending)} tag-change messages could not be published to SNS "
-                            "after retries; the batch will be delivered again")
+                break
+            if attempt + 1 < ATTEMPTS:
+                time.sleep(self.backoff * (2 ** attempt))
+        return set(pending)

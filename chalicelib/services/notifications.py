@@ -1,15 +1,50 @@
-"""Turning tag writes into one message per real tag change, and publishing them."""
+"""Turning tag writes into one message per real tag change, and publishing each once.
+
+The table's stream delivers records at least once: Lambda retries a batch from the first
+record reported as failed, and may run the same batch twice. Each message carries the
+stream record's eventID as `eventId`; a ledger of the eventIds already published keeps a
+record delivered again from being published again.
+"""
 from __future__ import annotations
 
-from typing import Iterable, Protocol
+import logging
+from dataclasses import dataclass
+from typing import Collection, Iterable, Optional, Protocol, Sequence
 
+from ..domain.errors import ServiceUnavailable
 from ..domain.tag_changes import TagWrite, change_type
 from ..resources.events import ImagePointer, ImageStreamTagEvent
+
+logger = logging.getLogger(__name__)
+
+
+class PublishFailed(ServiceUnavailable):
+    """Some messages could not be published; `sent` holds the eventIds of those that were."""
+
+    def __init__(self, message: str, sent: Collection[str] = ()):
+        super().__init__(message)
+        self.sent = frozenset(sent)
 
 
 class Publisher(Protocol):
     def publish(self, messages: list[ImageStreamTagEvent]) -> None:
-        """Publish all or raise PublishFailed; already-sent messages may be sent again."""
+        """Publish all, in order, or raise PublishFailed naming the ones that were sent."""
+
+
+class PublishLedger(Protocol):
+    def published(self, event_ids: Sequence[str]) -> set[str]:
+        """Which of these messages were published before."""
+
+    def record(self, event_ids: Sequence[str]) -> None:
+        """Remember these messages as published, for as long as the stream may deliver their
+        records again; raises ServiceUnavailable when it cannot."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    published: int  # messages this call sent
+    skipped: int  # messages already out: in the ledger, or repeated within the batch
+    retry_from: Optional[str]  # position of the first write whose message is not out yet
 
 
 def tag_event(write: TagWrite) -> ImageStreamTagEvent | None:
@@ -31,9 +66,39 @@ def tag_event(write: TagWrite) -> ImageStreamTagEvent | None:
     )
 
 
-def publish_tag_changes(writes: Iterable[TagWrite], publisher: Publisher) -> int:
-    """Publish a message for each write that moved a tag; returns how many were published."""
-    messages = [event for event in map(tag_event, writes) if event is not None]
-    if messages:
-        publisher.publish(messages)
-    return len(messages)
+def publish_tag_changes(writes: Iterable[tuple[str, TagWrite]], publisher: Publisher,
+                        ledger: PublishLedger) -> Outcome:
+    """Publish, in order, a message for each write that moved a tag and is not out yet.
+
+    `writes` are (position in the stream, write) pairs in stream order. When publishing
+    stops short, `retry_from` is the position to deliver the writes again from; the
+    messages sent are in the ledger, so a delivery from there does not repeat them.
+    """
+    positioned: list[tuple[str, ImageStreamTagEvent]] = []
+    seen: set[str] = set()
+    for position, write in writes:
+        message = tag_event(write)
+        if message is not None and message.event_id not in seen:
+            seen.add(message.event_id)
+            positioned.append((position, message))
+    done = ledger.published([m.event_id for _, m in positioned]) if positioned else set()
+    pending = [(p, m) for p, m in positioned if m.event_id not in done]
+    skipped = len(positioned) - len(pending)
+    try:
+        if pending:
+            publisher.publish([m for _, m in pending])
+        sent = [m.event_id for _, m in pending]
+    except PublishFailed as failure:
+        logger.warning("%s", failure)
+        sent = [m.event_id for _, m in pending if m.event_id in failure.sent]
+    if sent:
+        try:
+            ledger.record(sent)
+        except ServiceUnavailable as exc:
+            # The messages are out: failing the batch would surely send them again, while a
+            # missing ledger entry repeats them only if the same records come back.
+            logger.warning("%d published messages not recorded in the ledger: %s",
+                           len(sent), exc)
+    sent_ids = set(sent)
+    retry_from = next((p for p, m in pending if m.event_id not in sent_ids), None)
+    return Outcome(published=len(sent), skipped=skipped, retry_from=retry_from)

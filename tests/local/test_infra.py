@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from chalicelib.adapters import dynamodb_items as items
+from chalicelib.adapters.dynamodb_publish_ledger import ledger_key
 from infra.template import gateway_responses, merge_template
 from local.emulator import emulated_template
 
@@ -54,6 +56,37 @@ def test_the_stream_consumer_retries_halves_and_dead_letters_failing_batches():
     assert source["BisectBatchOnFunctionError"] is True
     assert source["DestinationConfig"]["OnFailure"]["Destination"] == {
         "Fn::GetAtt": ["StreamDeadLetterQueue", "Arn"]}
+
+
+def _matches(pattern: dict, record: dict) -> bool:
+    """An event filter pattern of nested fields and `prefix` matches, as Lambda applies it."""
+    for name, wanted in pattern.items():
+        if name not in record:
+            return False
+        value = record[name]
+        if isinstance(wanted, dict):
+            if not isinstance(value, dict) or not _matches(wanted, value):
+                return False
+        elif not any(isinstance(value, str) and value.startswith(rule["prefix"])
+                     for rule in wanted):
+            return False
+    return True
+
+
+def test_the_stream_consumer_reports_partial_failures_and_gets_tag_items_only():
+    events = merge_template(ALL)["Resources"]["PublishTagChanges"]["Properties"]["Events"]
+    source = events["PublishTagChangesDynamodbEventSource"]["Properties"]
+    assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    [pattern] = [json.loads(f["Pattern"]) for f in source["FilterCriteria"]["Filters"]]
+    pk = items.stream_pk("shop", "web")
+
+    def passes(key: dict) -> bool:
+        return _matches(pattern, {"eventName": "MODIFY", "dynamodb": {"Keys": key}})
+
+    assert passes(items.key(pk, items.tag_sk("latest")))
+    assert not passes(ledger_key("0f3c"))
+    assert not passes(items.key(pk, items.STREAM_SK))
+    assert not passes(items.key(items.image_pk("sha256:" + "a" * 64), items.STREAM_SK))
 
 
 def test_policies_name_their_resources_and_say_why_when_they_cannot():

@@ -62,6 +62,50 @@ def test_a_batch_that_keeps_failing_goes_to_the_dead_letter_queue_and_the_pump_m
     assert load_position(tmp_path / "position.json", STREAM) == {"shard-1": "8"}
 
 
+def test_a_partial_batch_response_redelivers_from_the_record_it_names(tmp_path):
+    delivered: list[list[str]] = []
+
+    def partial(event, context):
+        sequences = [r["dynamodb"]["SequenceNumber"] for r in event["Records"]]
+        delivered.append(sequences)
+        failed = [] if len(delivered) > 1 else [{"itemIdentifier": "8"}]
+        return {"batchItemFailures": failed}
+
+    sent: list[str] = []
+    delivery = pump(tmp_path, Reader([record("7"), record("8"), record("9")]), partial, sent)
+    assert delivery.pump_once() == 3
+    assert delivered == [["7", "8", "9"], ["8", "9"]]
+    assert sent == []
+
+
+def test_records_a_partial_batch_response_keeps_naming_go_to_the_dead_letter_queue(tmp_path):
+    delivered: list[list[str]] = []
+
+    def stuck(event, context):
+        delivered.append([r["dynamodb"]["SequenceNumber"] for r in event["Records"]])
+        return {"batchItemFailures": [{"itemIdentifier": "9"}]}
+
+    sent: list[str] = []
+    delivery = pump(tmp_path, Reader([record("7"), record("8"), record("9")]), stuck, sent)
+    assert delivery.pump_once() == 3
+    assert delivered == [["7", "8", "9"], ["9"]]
+    info = json.loads(sent[0])["DDBStreamBatchInfo"]
+    assert (info["startSequenceNumber"], info["endSequenceNumber"], info["batchSize"]) == (
+        "9", "9", 1)
+
+
+def test_a_partial_batch_response_naming_no_record_redelivers_the_whole_batch(tmp_path):
+    delivered: list[int] = []
+
+    def unknown(event, context):
+        delivered.append(len(event["Records"]))
+        return {"batchItemFailures": [{"itemIdentifier": "42"}] if len(delivered) == 1 else []}
+
+    delivery = pump(tmp_path, Reader([record("7"), record("8")]), unknown, [])
+    assert delivery.pump_once() == 2
+    assert delivered == [2, 2]
+
+
 def test_a_position_in_another_stream_is_not_resumed(tmp_path):
     save_position(tmp_path / "position.json", STREAM, {"shard-1": "9"})
     assert load_position(tmp_path / "position.json", STREAM + "x") == {}

@@ -31,7 +31,8 @@ def table_properties() -> dict[str, Any]:
 def create_table_args(name: str, *, stream: bool = True) -> dict[str, Any]:
     """create_table arguments for the table of infra/table.json.
 
-    Point-in-time recovery is not a create_table argument: create_table applies it after.
+    Point-in-time recovery and time to live are no create_table arguments: create_table
+    applies them after.
     Any other property this does not know fails loudly rather than being left out.
     `stream=False` leaves out the table's stream, see mocked_table.
     """
@@ -49,6 +50,7 @@ def create_table_args(name: str, *, stream: bool = True) -> dict[str, Any]:
         args["SSESpecification"] = {"Enabled": sse["SSEEnabled"],
                                     **{k: v for k, v in sse.items() if k != "SSEEnabled"}}
     properties.pop("PointInTimeRecoverySpecification", None)
+    properties.pop("TimeToLiveSpecification", None)
     if properties:
         raise ValueError(f"{TEMPLATE.name}: properties the test table does not translate: "
                          f"{sorted(properties)}")
@@ -61,6 +63,9 @@ def create_table(client: Any, name: str, *, stream: bool = True) -> None:
     if recovery:
         client.update_continuous_backups(TableName=name,
                                          PointInTimeRecoverySpecification=recovery)
+    expiry = table_properties().get("TimeToLiveSpecification")
+    if expiry:
+        client.update_time_to_live(TableName=name, TimeToLiveSpecification=expiry)
 
 
 def new_client(endpoint_url: str = f"https://dynamodb.{REGION}.amazonaws.com") -> Any:

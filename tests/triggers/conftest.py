@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -10,6 +11,7 @@ import pytest
 from moto import mock_aws
 
 from chalicelib import wiring
+from chalicelib.adapters.dynamodb_publish_ledger import DynamoPublishLedger
 from chalicelib.adapters.dynamodb_store import DynamoStore
 from chalicelib.adapters.dynamodb_triggers import DynamoTriggerStore
 from chalicelib.adapters.sns_publisher import SnsPublisher
@@ -45,10 +47,11 @@ class Cloud:
             "Attributes"]["QueueArn"]
 
     def pump(self) -> list[dict[str, Any]]:
-        """Feed every new stream record to the Lambda handler, as the event source would."""
+        """Feed every new stream record to the Lambda handler, as the event source would;
+        the handler must publish them all."""
         records = lambda_records(self.reader.read(limit=1000), "arn:stream", REGION)
         if records:
-            handle_table_records(records)
+            assert handle_table_records(records) == {"batchItemFailures": []}
         return records
 
     def received(self, name: str) -> list[dict[str, Any]]:
@@ -64,8 +67,10 @@ class Cloud:
                                         ReceiptHandle=message["ReceiptHandle"])
 
 
-@pytest.fixture
-def cloud() -> Iterator[Cloud]:
+@contextmanager
+def moto_cloud() -> Iterator[Cloud]:
+    """moto's DynamoDB (the table, its stream, the publish ledger), SNS and SQS, wired into
+    the app's services and publisher for the duration of the block."""
     with mock_aws():
         dynamodb = client("dynamodb")
         create_table(dynamodb, TABLE)
@@ -73,7 +78,8 @@ def cloud() -> Iterator[Cloud]:
         topic = sns.create_topic(Name="imagestreams-events")["TopicArn"]
         services = wiring.Services(DynamoStore(dynamodb, TABLE), "",
                                    DynamoTriggerStore(dynamodb, TABLE),
-                                   lambda: SnsSubscriptions(sns, topic))
+                                   lambda: SnsSubscriptions(sns, topic),
+                                   publish_ledger=DynamoPublishLedger(dynamodb, TABLE))
         publisher = SnsPublisher(sns, topic, backoff=0)
         wiring.use(services)
         wiring.use_publisher(publisher)
@@ -84,3 +90,9 @@ def cloud() -> Iterator[Cloud]:
         finally:
             wiring.use(None)
             wiring.use_publisher(None)
+
+
+@pytest.fixture
+def cloud() -> Iterator[Cloud]:
+    with moto_cloud() as cloud:
+        yield cloud
