@@ -5,6 +5,7 @@ import copy
 import hashlib
 import json
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -117,19 +118,24 @@ class Registry:
         return event
 
 
+@contextmanager
+def ecr_registry(store: Any) -> Iterator[Registry]:
+    """moto ECR (inside an active mock_aws) with the push services over `store`."""
+    ecr = boto3.client("ecr", region_name=REGION, aws_access_key_id="testing",
+                       aws_secret_access_key="testing")
+    for repository in ("shop/web", "shop/db", "unmapped"):
+        ecr.create_repository(repositoryName=repository)
+    blobs = BlobServer()
+    streams, tags = StreamService(store, REGISTRY), StreamTagService(store, REGISTRY)
+    service = PushService(store, streams, tags)
+    pushes = EcrPushes(EcrImages(EcrWithDownloads(ecr, blobs)), service, store, REGISTRY)
+    try:
+        yield Registry(ecr, blobs, pushes, streams, tags, store)
+    finally:
+        blobs.server.shutdown()
+
+
 @pytest.fixture
 def registry() -> Iterator[Registry]:
-    with mocked_table(stream=False) as table:
-        store = table.store()
-        ecr = boto3.client("ecr", region_name=REGION, aws_access_key_id="testing",
-                           aws_secret_access_key="testing")
-        for repository in ("shop/web", "shop/db", "unmapped"):
-            ecr.create_repository(repositoryName=repository)
-        blobs = BlobServer()
-        streams, tags = StreamService(store, REGISTRY), StreamTagService(store, REGISTRY)
-        service = PushService(store, streams, tags)
-        pushes = EcrPushes(EcrImages(EcrWithDownloads(ecr, blobs)), service, store, REGISTRY)
-        try:
-            yield Registry(ecr, blobs, pushes, streams, tags, store)
-        finally:
-            blobs.server.shutdown()
+    with mocked_table(stream=False) as table, ecr_registry(table.store()) as registry:
+        yield registry
