@@ -9,7 +9,9 @@ from .report import write
 
 # name → module; each module has `run() -> report.Section`
 BENCHMARKS = {"scheduled-import": "bench.scheduled_import",
-              "sns-publishing": "bench.sns_publishing"}
+              "sns-publishing": "bench.sns_publishing",
+              "cold-start": "bench.cold_start",
+              "throughput": "bench.throughput"}
 REPORT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 
 

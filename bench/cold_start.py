@@ -1,0 +1,302 @@
+"""Cold start: a fresh process importing app.py and serving its first request, beside a
+minimal Chalice app (bench/minimal_app: boto3 and one route doing one GetItem), in one run.
+
+Each sample is a new interpreter that imports the app's module as Lambda does and calls
+`app(event, None)` with an API Gateway REST proxy event: a GET of an ImageStreamTag, its
+requestContext.authorizer as API Gateway passes it after the token authorizer allowed the
+caller. Both apps talk to one moto server (a process of its own, started here) holding the
+table of infra/table.json, seeded with one stream, one tag and a role binding of the
+caller. Times run from just before the process is spawned to the import's end and to the
+first response, on the system-wide monotonic clock. The two sides alternate.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from chalicelib.adapters.dynamodb_access import DynamoBindingStore, DynamoTokenStore
+from chalicelib.adapters.dynamodb_store import DynamoStore
+from chalicelib.resources.rbac import AccessToken, RoleBinding
+from chalicelib.resources.stream import ImageStream, ImageStreamMapping
+from chalicelib.wiring import Services
+from tests.support.dynamodb import REGION, create_table, new_client
+
+from .proxy_events import proxy_event
+from .report import Section
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = 15
+WARM_UP = 2  # per side, not counted: byte-code compiled, files in the page cache
+TARGET_RATIO = 1.3
+TABLE = "imagestreams-bench"
+REGISTRY = "registry.bench.test:5000"
+NAMESPACE, STREAM, TAG = "bench", "app", "latest"
+SUBJECT = "bench-viewer"  # bound to the "view" role in NAMESPACE
+DIGEST = "sha256:" + "b" * 64
+ISTAG = "/apis/image.openshift.io/v1/namespaces/{namespace}/imagestreamtags/{name}"
+REAL, MINIMAL = "imagestreams (app.py)", "minimal Chalice app (boto3, one GetItem)"
+SIDES = {REAL: ROOT, MINIMAL: ROOT / "bench" / "minimal_app"}  # each one's `app` module
+
+# Run in the new process with its app directory as the working directory (sys.path[0]).
+# A second request then shows what one request costs once warm: mostly its AWS calls.
+DRIVER = """\
+import json, os, sys, time
+import app
+imported = time.monotonic()
+response = app.app(json.loads(sys.argv[1]), None)
+answered = time.monotonic()
+app.app(json.loads(sys.argv[1]), None)
+warm = time.monotonic() - answered
+print(json.dumps({"imported": imported, "answered": answered, "warm": warm,
+                  "status": response["statusCode"], "body": response["body"]}), flush=True)
+os._exit(0)
+"""
+STARTED = "import time; print(time.monotonic(), flush=True)"
+# What pydantic adds to a process that has Chalice and boto3: the API's models need it.
+PYDANTIC = """\
+import time
+import boto3, chalice.app
+started = time.monotonic()
+from pydantic import BaseModel, ConfigDict, Field
+print(time.monotonic() - started, flush=True)
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for_port(process: subprocess.Popen, port: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"moto server exited with status {process.returncode}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"moto server did not listen on port {port} within {timeout:.0f} s")
+
+
+@dataclass
+class MotoServer:
+    url: str
+    log: Path  # one line per request served
+
+    def requests_served(self) -> int:
+        time.sleep(0.2)  # the server logs a request after answering it
+        return self.log.read_text(errors="replace").count('"POST / HTTP/1.1"')
+
+
+@contextmanager
+def moto_server(directory: Path) -> Iterator[MotoServer]:
+    """A moto server process on a free loopback port, logging to `directory`."""
+    port = _free_port()
+    log = directory / "moto.log"
+    with open(log, "wb") as output:
+        process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
+                                    "-p", str(port)], stdout=output,
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        _wait_for_port(process, port)
+        yield MotoServer(f"http://127.0.0.1:{port}", log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def seed(endpoint: str) -> str:
+    """The table with one stream, one tag and SUBJECT's view binding; a token of SUBJECT."""
+    client = new_client(endpoint)
+    create_table(client, TABLE)
+    services = Services(DynamoStore(client, TABLE), REGISTRY,
+                        token_store=DynamoTokenStore(client, TABLE),
+                        binding_store=DynamoBindingStore(client, TABLE))
+    services.streams.create(NAMESPACE, ImageStream.model_validate({"metadata": {"name": STREAM}}))
+    services.tags.map(NAMESPACE, ImageStreamMapping.model_validate({
+        "metadata": {"name": STREAM}, "tag": TAG,
+        "image": {"metadata": {"name": DIGEST},
+                  "dockerImageReference": f"{REGISTRY}/{NAMESPACE}/{STREAM}@{DIGEST}"}}))
+    services.access.create_binding(NAMESPACE, RoleBinding.model_validate({
+        "metadata": {"name": "bench-view"}, "roleRef": {"kind": "ClusterRole", "name": "view"},
+        "subjects": [{"kind": "User", "name": SUBJECT}]}))
+    token = services.access.create_token(
+        AccessToken.model_validate({"spec": {"subject": SUBJECT}}), None).status
+    assert token is not None and token.token
+    return token.token
+
+
+def environment(endpoint: str) -> dict[str, str]:
+    """What a deployed function has: the table, the region, credentials; no AWS config
+    files, so boto3 reads what Lambda's would (nothing) whatever this machine holds."""
+    return {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8",
+            "AWS_ENDPOINT_URL": endpoint, "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "TABLE_NAME": TABLE, "INTEGRATED_REGISTRY": REGISTRY}
+
+
+@dataclass(frozen=True)
+class Sample:
+    imported: float  # seconds from spawning the process
+    answered: float  # the first response, seconds from spawning the process
+    warm: float  # seconds of a second, identical request in the same process
+
+
+def cold_start(side: str, event: dict[str, Any], env: dict[str, str],
+               options: tuple[str, ...] = ()) -> tuple[Sample, str]:
+    """One new process of `side`: its times, and what it wrote to stderr."""
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, *options, "-c", DRIVER, json.dumps(event)],
+                            cwd=SIDES[side], env=env, capture_output=True, text=True,
+                            timeout=120, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"{side}: exited with {result.returncode}: {result.stderr[-2000:]}")
+    reply = json.loads(result.stdout.splitlines()[-1])
+    if reply["status"] != 200:
+        raise RuntimeError(f"{side}: answered {reply['status']}: {reply['body'][:500]}")
+    if side == REAL and json.loads(reply["body"]).get("kind") != "ImageStreamTag":
+        raise RuntimeError(f"{side}: not an ImageStreamTag: {reply['body'][:500]}")
+    sample = Sample(reply["imported"] - started, reply["answered"] - started, reply["warm"])
+    return sample, result.stderr
+
+
+def _python(code: str, env: dict[str, str]) -> str:
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=60, check=True).stdout
+
+
+def interpreter_start(env: dict[str, str]) -> float:
+    """Seconds from spawning `python -c` to its first line running."""
+    started = time.monotonic()
+    return float(_python(STARTED, env)) - started
+
+
+def pydantic_import(env: dict[str, str]) -> float:
+    return float(_python(PYDANTIC, env))
+
+
+def p90(values: list[float]) -> float:
+    """Nearest-rank 90th percentile."""
+    ordered = sorted(values)
+    return ordered[math.ceil(0.9 * len(ordered)) - 1]
+
+
+def import_costs(importtime: str) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+    """From `-X importtime` output: self time per top-level package, and per chalicelib
+    module, in ms, largest first."""
+    packages: dict[str, float] = defaultdict(float)
+    modules: dict[str, float] = {}
+    for line in importtime.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        own, _, name = line[len("import time:"):].split("|")
+        name = name.strip()
+        packages[name.split(".")[0]] += int(own) / 1000
+        if name.startswith("chalicelib."):
+            modules[name] = int(own) / 1000
+    by_cost = lambda costs: sorted(costs.items(), key=lambda item: -item[1])  # noqa: E731
+    return by_cost(packages), by_cost(modules)
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+@dataclass
+class Results:
+    samples: dict[str, list[Sample]]
+    requests: dict[str, int]  # DynamoDB requests of one process (two requests) per side
+    interpreter: list[float]
+    pydantic: list[float]
+    importtime: str  # -X importtime of one process of the real side
+
+
+def run() -> Section:
+    samples: dict[str, list[Sample]] = {side: [] for side in SIDES}
+    requests: dict[str, int] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-cold-start-") as directory, \
+            moto_server(Path(directory)) as server:
+        token = seed(server.url)
+        env = environment(server.url)
+        event = proxy_event("GET", ISTAG, {"namespace": NAMESPACE, "name": f"{STREAM}:{TAG}"},
+                            SUBJECT, token=token)
+        for side in SIDES:
+            before = server.requests_served()
+            for _ in range(WARM_UP):
+                cold_start(side, event, env)
+            requests[side] = (server.requests_served() - before) // WARM_UP
+        interpreter = [interpreter_start(env) for _ in range(SAMPLES)]
+        pydantic = [pydantic_import(env) for _ in range(SAMPLES)]
+        for _ in range(SAMPLES):
+            for side in SIDES:
+                samples[side].append(cold_start(side, event, env)[0])
+        importtime = cold_start(REAL, event, env, ("-X", "importtime"))[1]
+    return Section("Cold start", _body(Results(samples, requests, interpreter, pydantic,
+                                               importtime)))
+
+
+def _body(results: Results) -> str:
+    median = statistics.median
+    rows = ["| side | import only, median | first response, median | first response, p90 "
+            "| a second request, median | DynamoDB requests of the two requests |",
+            "|---|---|---|---|---|---|",
+            f"| interpreter start (`python -c` running its first line) | - "
+            f"| {ms(median(results.interpreter))} | {ms(p90(results.interpreter))} | - | - |"]
+    first, imported = {}, {}
+    for side, samples in results.samples.items():
+        imported[side] = median(s.imported for s in samples)
+        first[side] = median(s.answered for s in samples)
+        rows.append(f"| {side} | {ms(imported[side])} | {ms(first[side])} "
+                    f"| {ms(p90([s.answered for s in samples]))} "
+                    f"| {ms(median(s.warm for s in samples))} "
+                    f"| {results.requests[side]} |")
+    ratio = first[REAL] / first[MINIMAL]
+    verdict = "met" if ratio <= TARGET_RATIO else "not met"
+    packages, modules = import_costs(results.importtime)
+    top_packages = ", ".join(f"{name} {cost:.0f} ms" for name, cost in packages[:8])
+    top_modules = ", ".join(f"`{name}` {cost:.1f} ms" for name, cost in modules[:8])
+    return "\n".join([
+        f"{SAMPLES} fresh processes per side, alternating, after {WARM_UP} unrecorded "
+        "ones each. A process imports the side's `app` module as Lambda does and calls "
+        "`app(event, None)` with an API Gateway REST proxy event: GET "
+        f"`{ISTAG.format(namespace=NAMESPACE, name=STREAM + ':' + TAG)}`, its "
+        f"`requestContext.authorizer` `{{\"principalId\": \"{SUBJECT}\"}}` (a user with "
+        "the `view` role in the namespace), as API Gateway passes it once the token "
+        "authorizer, a Lambda of its own, allowed the token. Both sides reach one moto "
+        "server process on loopback holding the table of `infra/table.json`, as "
+        "`AWS_ENDPOINT_URL`; the minimal app (`bench/minimal_app/app.py`) makes one GetItem "
+        "through a client created on first use. Times are from spawning the process; the "
+        "second request, in the same process, is what a request costs once warm. "
+        "`bench/cold_start.py` is the benchmark.",
+        "",
+        *rows,
+        "",
+        f"- First response, imagestreams / minimal: **{ratio:.2f}** (target at most "
+        f"{TARGET_RATIO}: {verdict}). Import only: {imported[REAL] / imported[MINIMAL]:.2f}.",
+        f"- pydantic, which the API's models are made with, adds "
+        f"{ms(median(results.pydantic))} (median) to the import of a process that has "
+        "Chalice and boto3 already.",
+        f"- Where one imagestreams process spent its import time, first request included "
+        f"(`-X importtime`, which inflates it; self time by top-level package): "
+        f"{top_packages}.",
+        f"- Costliest `chalicelib` modules (self time): {top_modules}.",
+    ])
