@@ -4,8 +4,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from .adapters.table_stream import tag_write
-from .services.notifications import publish_tag_changes
 from .wiring import publisher, services
 
 logger = logging.getLogger(__name__)
@@ -18,6 +16,9 @@ def handle_table_records(records: list[dict[str, Any]]) -> dict[str, list[dict[s
     when some messages could not be published, the sequence number of the first record they
     come from, so Lambda delivers the records again from there and not the ones before it.
     """
+    # Imported here: app.py imports this module for every function, the API's too.
+    from .adapters.table_stream import tag_write
+    from .services.notifications import publish_tag_changes
     writes = [(record["dynamodb"]["SequenceNumber"], write) for record in records
               if (write := tag_write(record)) is not None]
     outcome = publish_tag_changes(writes, publisher(), services().publish_ledger)
