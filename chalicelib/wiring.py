@@ -135,9 +135,24 @@ _current: Optional[Services] = None
 _publisher: Optional[Publisher] = None
 
 
+# Every AWS call gives up within seconds when AWS cannot be reached, so the caller gets a
+# 503 well inside the API's 30-second Lambda. botocore's defaults wait 60 s to connect and
+# 60 s for a reply, and DynamoDB's legacy retries make 10 attempts with waits adding up to
+# 25 s. Here: one retry after a wait of up to a second (standard mode), unless
+# AWS_MAX_ATTEMPTS, the SDKs' own setting, says otherwise. A TransactWriteItems whose reply
+# was lost is retried with the same ClientRequestToken, so DynamoDB does not apply it twice.
+AWS_CONNECT_SECONDS = 2
+AWS_READ_SECONDS = 5
+AWS_ATTEMPTS = 2
+
+
 def _boto3_client(service: str) -> Any:
     import boto3  # imported on first use so routes that never touch AWS start faster
-    return boto3.client(service)
+    from botocore.config import Config
+    attempts = int(os.environ.get("AWS_MAX_ATTEMPTS", AWS_ATTEMPTS))
+    return boto3.client(service, config=Config(
+        connect_timeout=AWS_CONNECT_SECONDS, read_timeout=AWS_READ_SECONDS,
+        retries={"mode": "standard", "total_max_attempts": attempts}))
 
 
 def _registry_parts(registry: str) -> tuple[str, str]:
