@@ -8,7 +8,8 @@ from pathlib import Path
 from .report import write
 
 # name → module; each module has `run() -> report.Section`
-BENCHMARKS = {"scheduled-import": "bench.scheduled_import",
+BENCHMARKS = {"dynamodb-costs": "bench.dynamodb_costs",
+              "scheduled-import": "bench.scheduled_import",
               "sns-publishing": "bench.sns_publishing",
               "cold-start": "bench.cold_start",
               "throughput": "bench.throughput"}
