@@ -5,23 +5,25 @@ import os
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from .services.access import AccessService, BindingStore, TokenStore
-from .services.images import ImageService
-from .services.imports import Importer, ImportSettings, RegistryImports
-from .services.notifications import Publisher, PublishLedger
-from .services.pushes import PushService
-from .services.ports import StreamStore
-from .services.scheduler import Scheduler
-from .services.secrets import SecretService, SecretStore
-from .services.stream_imports import StreamImportService
-from .services.stream_tags import StreamTagService
-from .services.streams import StreamService
-from .services.triggers import Subscriptions, TriggerService, TriggerStore
+from .services.import_settings import ImportSettings
 
-if TYPE_CHECKING:  # built on first use only: most handlers never need them
+if TYPE_CHECKING:  # each service is imported when first built: a route loads what it uses
     from .adapters.ecr_repositories import EcrRepositories
+    from .domain.imports import ImportContext
+    from .services.access import AccessService, BindingStore, TokenStore
     from .services.ecr_pushes import EcrPushes
+    from .services.images import ImageService
+    from .services.imports import Importer, RegistryImports
+    from .services.notifications import Publisher, PublishLedger
+    from .services.ports import StreamStore
+    from .services.pushes import PushService
     from .services.registry_webhook import RegistryNotifications
+    from .services.scheduler import Scheduler
+    from .services.secrets import SecretService, SecretStore
+    from .services.stream_imports import StreamImportService
+    from .services.stream_tags import StreamTagService
+    from .services.streams import StreamService
+    from .services.triggers import Subscriptions, TriggerService, TriggerStore
 
 
 class Services:
@@ -51,15 +53,18 @@ class Services:
 
     @cached_property
     def streams(self) -> StreamService:
-        return StreamService(self.store, self.registry, importer=self.importer,
+        from .services.streams import StreamService
+        return StreamService(self.store, self.registry, importer=_FirstUseImporter(self),
                              repositories=_ecr_repositories(self.registry))
 
     @cached_property
     def tags(self) -> StreamTagService:
-        return StreamTagService(self.store, self.registry, importer=self.importer)
+        from .services.stream_tags import StreamTagService
+        return StreamTagService(self.store, self.registry, importer=_FirstUseImporter(self))
 
     @cached_property
     def secrets(self) -> SecretService:
+        from .services.secrets import SecretService
         if self.secret_store is None:
             from .adapters.memory_secrets import MemorySecrets
             self.secret_store = MemorySecrets()
@@ -68,29 +73,35 @@ class Services:
     @cached_property
     def registries(self) -> RegistryImports:
         """Registry clients and their request counter, shared by everything that imports."""
+        from .services.imports import RegistryImports
         return RegistryImports(self.store, self.import_settings)
 
     @cached_property
     def importer(self) -> Importer:
+        from .services.imports import Importer
         return Importer(self.registries, self.secrets)
 
     @cached_property
     def stream_imports(self) -> StreamImportService:
+        from .services.stream_imports import StreamImportService
         return StreamImportService(self.store, self.importer, self.registry)
 
     @cached_property
     def scheduler(self) -> Scheduler:
+        from .services.scheduler import Scheduler
         return Scheduler(self.store, self.registries, self.secrets)
 
     @cached_property
     def access(self) -> AccessService:
         """Tokens and role bindings; in memory unless stores are given (tests, `memory`)."""
         from .adapters.memory_access import MemoryBindingStore, MemoryTokenStore
+        from .services.access import AccessService
         return AccessService(self.token_store or MemoryTokenStore(),
                              self.binding_store or MemoryBindingStore())
 
     @cached_property
     def pushes(self) -> PushService:
+        from .services.pushes import PushService
         return PushService(self.store, self.streams, self.tags)
 
     @cached_property
@@ -121,6 +132,7 @@ class Services:
 
     @cached_property
     def images(self) -> ImageService:
+        from .services.images import ImageService
         return ImageService(self.store)
 
     @cached_property
@@ -128,7 +140,19 @@ class Services:
         if self.trigger_store is None:
             from .adapters.memory_triggers import MemoryTriggerStore
             self.trigger_store = MemoryTriggerStore()
+        from .services.triggers import TriggerService
         return TriggerService(self.store, self.trigger_store, self.subscriptions)
+
+
+class _FirstUseImporter:
+    """The services' Importer, built on the first import of a write: reads never import,
+    and building it loads the registry client."""
+
+    def __init__(self, services: Services):
+        self._services = services
+
+    def context(self, namespace: str) -> ImportContext:
+        return self._services.importer.context(namespace)
 
 
 _current: Optional[Services] = None
