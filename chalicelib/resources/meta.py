@@ -42,7 +42,9 @@ def now() -> datetime:
 class Model(BaseModel):
     """Base of every resource model: camelCase names as sent, unknown fields dropped."""
 
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+    # Validators and serializers are built on a model's first use, not when it is defined:
+    # a cold start builds those of the models its request uses, not all of them.
+    model_config = ConfigDict(populate_by_name=True, extra="ignore", defer_build=True)
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
