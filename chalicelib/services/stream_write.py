@@ -1,7 +1,9 @@
 """One planned write to a stream: tags set, moved, deleted, followers moved with them."""
 from __future__ import annotations
 
+import random
 import secrets
+import time
 from dataclasses import replace
 from datetime import datetime
 from typing import Callable, Optional
@@ -261,7 +263,13 @@ def find_stream_image(store: StreamStore, namespace: str, stream: str, wanted: s
                        kind="imagestreamimages", name=f"{stream}@{wanted}")
     return matches[0]
 
-MAX_ATTEMPTS = 8
+# A write without a resourceVersion that loses a race is planned again on fresh data, for
+# this long (the API's Lambda has 30 s). Between attempts it waits a random part (full
+# jitter) of a doubling pause, so writers racing for one stream spread out instead of
+# colliding again: a fixed count of immediate retries ran out with a dozen writers on one
+# stream, and the callers got a Conflict they had not asked for.
+RETRY_SECONDS = 10.0
+FIRST_PAUSE_SECONDS, LONGEST_PAUSE_SECONDS = 0.01, 0.25
 MAX_IMPORT_ROUNDS = 3  # a plan that keeps finding new sources to import lost too many races
 
 
@@ -271,14 +279,16 @@ def write_stream(store: StreamStore, namespace: str, name: str, now: datetime,
                  imports: Optional[ImportContext] = None) -> StreamRecord:
     """Plan a write with `plan(write)` and commit it, re-planning after a concurrent write.
 
-    A caller that sent a resourceVersion gets Conflict when it is stale instead of a retry.
+    A caller that sent a resourceVersion gets Conflict when it is stale instead of a retry;
+    any other gets it only after RETRY_SECONDS of lost races.
     With `create`, a missing stream is created from that record in the same commit. A plan
     that needs registry imports is not committed: the imports are fetched (outside any
     transaction) and the write planned again with their outcomes. A plan that changes
     nothing writes nothing. Returns the stream record as written.
     """
     imports = imports or ImportContext()
-    attempt = rounds = 0
+    lost = rounds = 0
+    give_up_at = time.monotonic() + RETRY_SECONDS
     while True:
         stream = store.get_stream(namespace, name)
         if stream is None:
@@ -302,8 +312,10 @@ def write_stream(store: StreamStore, namespace: str, name: str, now: datetime,
         try:
             store.commit(changes)
         except ConcurrentUpdate:
-            attempt += 1
-            if expected_version is not None or attempt == MAX_ATTEMPTS:
+            if expected_version is not None or time.monotonic() >= give_up_at:
                 raise
+            time.sleep(random.uniform(0, min(LONGEST_PAUSE_SECONDS,
+                                             FIRST_PAUSE_SECONDS * 2 ** lost)))
+            lost += 1
             continue
         return changes.stream

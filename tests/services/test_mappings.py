@@ -176,3 +176,42 @@ def test_a_mapping_is_not_retried_over_a_concurrent_move_of_its_tag(env):
         service.map("test", body_for("python", "latest", digest("c")))
     assert "the object has been modified" in err.value.message
     assert env.history("python", "latest") == [pull("python", B), pull("python", A)]
+
+
+class BusyStore(RacingStore):
+    """Each of the first `races` commits is preceded by `race()`: a stream others keep writing."""
+
+    def __init__(self, inner, race, races):
+        super().__init__(inner, race)
+        self.races = races
+
+    def commit(self, changes):
+        if self.races:
+            self.races -= 1
+            self.race()
+        return self.inner.commit(changes)
+
+
+def test_a_write_without_a_version_outlasts_many_lost_races(env, monkeypatch):
+    from chalicelib.services import stream_write
+    from chalicelib.services.stream_tags import StreamTagService
+    monkeypatch.setattr(stream_write, "LONGEST_PAUSE_SECONDS", 0.0)
+    env.create("python")
+    others = iter(f"{n:064x}" for n in range(1, 100))
+    store = BusyStore(env.store, lambda: env.map("python", "other", next(others)), races=20)
+    StreamTagService(store, clock=env.clock).map("test", body_for("python", "latest", A))
+    assert store.races == 0
+    assert env.history("python", "latest") == [pull("python", A)]
+    assert len(env.history("python", "other")) == 20
+
+
+def test_a_write_without_a_version_gives_up_after_its_retry_time(env, monkeypatch):
+    from chalicelib.services import stream_write
+    from chalicelib.services.stream_tags import StreamTagService
+    monkeypatch.setattr(stream_write, "RETRY_SECONDS", 0.0)
+    env.create("python")
+    store = BusyStore(env.store, lambda: env.map("python", "other", B), races=1)
+    with pytest.raises(Conflict):
+        StreamTagService(store, clock=env.clock).map("test", body_for("python", "latest", A))
+    assert env.stream("python").status.tags[0].tag == "other"
+    assert len(env.stream("python").status.tags) == 1
