@@ -8,10 +8,20 @@ from __future__ import annotations
 from typing import Iterator
 
 import pytest
+from hypothesis import core as hypothesis_core
+from hypothesis.internal.conjecture import engine as hypothesis_engine
+from hypothesis.vendor import pretty as hypothesis_pretty
 
 from chalicelib.adapters.memory_store import MemoryStore
 from chalicelib.services.ports import StreamStore
 from tests.support.dynamodb import DynamoTable, mocked_table
+
+HYPOTHESIS_BUFFER_SIZE = 8 * 1024  # Hypothesis's own (hypothesis/internal/conjecture/engine.py)
+# schemathesis (tests/reliability) patches Hypothesis for every test once its pytest plugin
+# loads: falsifying examples print every argument blank, and every test may draw four times
+# as much data. Put Hypothesis back; the API fuzzing test asks for the larger buffer itself.
+hypothesis_core.RepresentationPrinter = hypothesis_pretty.RepresentationPrinter
+hypothesis_engine.BUFFER_SIZE = HYPOTHESIS_BUFFER_SIZE
 
 
 @pytest.fixture
