@@ -6,7 +6,7 @@ token it could not look up for a bad one.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 from botocore.exceptions import ClientError
 
@@ -24,6 +24,17 @@ def _token_key(token_id: str) -> dict[str, Any]:
 
 def _binding_pk(namespace: Optional[str]) -> str:
     return f"RB#{namespace}" if namespace else "CRB"
+
+
+def _query(client: Any, **params: Any) -> Iterator[dict[str, Any]]:
+    """Every item a Query matches, page after page. Not botocore's paginator: loading its
+    model adds to the cold start of every protected route, which lists bindings."""
+    while True:
+        page = client.query(**params)
+        yield from page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return
+        params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 class DynamoTokenStore:
@@ -56,11 +67,11 @@ class DynamoTokenStore:
 
     @translated
     def list_tokens(self, scope: Optional[str]) -> list[TokenRecord]:
-        pages = self.client.get_paginator("query").paginate(
-            TableName=self.table, IndexName="GSI1", KeyConditionExpression="GSI1PK = :pk",
+        found = _query(
+            self.client, TableName=self.table, IndexName="GSI1",
+            KeyConditionExpression="GSI1PK = :pk",
             ExpressionAttributeValues={":pk": {"S": f"TOKENS#{scope or CLUSTER_SCOPE}"}})
-        return [_decode_token(item["PK"]["S"][len("TOKEN#"):], item)
-                for page in pages for item in page["Items"]]
+        return [_decode_token(item["PK"]["S"][len("TOKEN#"):], item) for item in found]
 
 
 def _decode_token(token_id: str, item: dict[str, Any]) -> TokenRecord:
@@ -98,11 +109,10 @@ class DynamoBindingStore:
 
     @translated
     def list_bindings(self, namespace: Optional[str]) -> list[RoleBinding]:
-        pages = self.client.get_paginator("query").paginate(
-            TableName=self.table, KeyConditionExpression="PK = :pk", ConsistentRead=True,
-            ExpressionAttributeValues={":pk": {"S": _binding_pk(namespace)}})
-        return [RoleBinding.model_validate_json(item["binding"]["S"])
-                for page in pages for item in page["Items"]]
+        found = _query(
+            self.client, TableName=self.table, KeyConditionExpression="PK = :pk",
+            ConsistentRead=True, ExpressionAttributeValues={":pk": {"S": _binding_pk(namespace)}})
+        return [RoleBinding.model_validate_json(item["binding"]["S"]) for item in found]
 
     @translated
     def delete_binding(self, namespace: Optional[str], name: str) -> bool:
