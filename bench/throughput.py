@@ -6,6 +6,7 @@ decision (role bindings, in memory), the handler and JSON in and out.
 from __future__ import annotations
 
 import math
+import os
 import statistics
 import time
 from dataclasses import dataclass
@@ -103,6 +104,7 @@ def _answer(expected: int) -> Callable[[dict[str, Any]], dict[str, Any]]:
 
 
 def run() -> Section:
+    load = os.getloadavg()[0]
     services = wiring.Services(MemoryStore(), REGISTRY)
     wiring.use(services)
     try:
@@ -110,7 +112,7 @@ def run() -> Section:
         rates = _rates(token)
     finally:
         wiring.use(None)
-    return Section("API throughput in process", _body(rates))
+    return Section("API throughput in process", _body(rates, load))
 
 
 def _rates(token: str) -> list[Rate]:
@@ -149,7 +151,7 @@ def _rates(token: str) -> list[Rate]:
     return rates
 
 
-def _body(rates: list[Rate]) -> str:
+def _body(rates: list[Rate], load: float) -> str:
     tenth = OPS // 10
     rows = ["| operation | ops/s (1 / median) | µs/op, median | p90 | CPU µs/op, median "
             "| median, first tenth | last tenth | ops/s, all calls over their total time |",
@@ -181,4 +183,6 @@ def _body(rates: list[Rate]) -> str:
         "- `chalice.test.Client`, which the API tests use, matches the path against every "
         "route and runs the authorizer on each request: its row is the same GET for "
         "comparison, not a cost the deployed function has.",
+        f"- The machine's 1-minute load average when the run began: {load:.1f}, on "
+        f"{os.cpu_count()} CPUs.",
     ])
