@@ -37,7 +37,7 @@ from .proxy_events import proxy_event
 from .report import Section
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = 15
+SAMPLES = 21
 WARM_UP = 2  # per side, not counted: byte-code compiled, files in the page cache
 TARGET_RATIO = 1.3
 IMPORTTIME_RUNS = 3
@@ -252,9 +252,10 @@ def run() -> Section:
             for _ in range(WARM_UP):
                 cold_start(side, event, env)
             requests[side] = (server.requests_served() - before) // WARM_UP
-        interpreter = [interpreter_start(env) for _ in range(SAMPLES)]
-        pydantic = [pydantic_import(env) for _ in range(SAMPLES)]
-        for _ in range(SAMPLES):
+        interpreter, pydantic = [], []
+        for _ in range(SAMPLES):  # in turns, so that each measure meets the same load
+            interpreter.append(interpreter_start(env))
+            pydantic.append(pydantic_import(env))
             for side in SIDES:
                 samples[side].append(cold_start(side, event, env)[0])
         importtimes = [cold_start(REAL, event, env, ("-X", "importtime"))[1]
@@ -287,7 +288,7 @@ def _body(results: Results) -> str:
     top_packages = ", ".join(f"{name} {cost:.0f} ms" for name, cost in packages[:8])
     top_modules = ", ".join(f"`{name}` {cost:.1f} ms" for name, cost in modules[:8])
     return "\n".join([
-        f"{SAMPLES} fresh processes per side, alternating, after {WARM_UP} unrecorded "
+        f"{SAMPLES} fresh processes per side, in turns, after {WARM_UP} unrecorded "
         "ones each. A process imports the side's `app` module as Lambda does and calls "
         "`app(event, None)` with an API Gateway REST proxy event: GET "
         f"`{ISTAG.format(namespace=NAMESPACE, name=STREAM + ':' + TAG)}`, its "
@@ -317,5 +318,6 @@ def _body(results: Results) -> str:
         f"{IMPORTTIME_RUNS} runs): {top_packages}.",
         f"- Costliest `chalicelib` modules (self time): {top_modules}.",
         f"- The machine's 1-minute load average when the run began: {results.load:.1f}, "
-        f"on {os.cpu_count()} CPUs (the sides alternate so both meet the same load).",
+        f"on {os.cpu_count()} CPUs (the measures are taken in turns, so all meet the same "
+        "load).",
     ])
