@@ -47,13 +47,20 @@ class DynamoStore:
 
     @translated
     def get_tag(self, namespace: str, name: str, tag: str) -> Optional[TagRecord]:
+        return self.get_stream_tag(namespace, name, tag)[1]
+
+    @translated
+    def get_stream_tag(self, namespace: str, name: str, tag: str
+                       ) -> tuple[Optional[StreamRecord], Optional[TagRecord]]:
         pk = items.stream_pk(namespace, name)
         sk = items.tag_sk(tag)
         found = self._batch_get([items.key(pk, items.STREAM_SK), items.key(pk, sk)])
         stream, record = found.get(items.STREAM_SK), found.get(sk)
-        if stream is None or record is None or record["uid"] != stream["uid"]:
-            return None
-        return items.decode_tag(record)
+        if stream is None:
+            return None, None
+        # A tag item of an earlier stream of this name is a leftover, not this stream's tag.
+        tag_record = items.decode_tag(record) if record and record["uid"] == stream["uid"] else None
+        return items.decode_stream(stream), tag_record
 
     @translated
     def get_followers(self, namespace: str, name: str, tag: str) -> list[str]:

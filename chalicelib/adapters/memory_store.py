@@ -35,9 +35,13 @@ class MemoryStore:
             return stream.record if stream else None
 
     def get_tag(self, namespace: str, name: str, tag: str) -> Optional[TagRecord]:
+        return self.get_stream_tag(namespace, name, tag)[1]
+
+    def get_stream_tag(self, namespace: str, name: str, tag: str
+                       ) -> tuple[Optional[StreamRecord], Optional[TagRecord]]:
         with self._lock:
             stream = self._streams.get((namespace, name))
-            return stream.tags.get(tag) if stream else None
+            return (stream.record, stream.tags.get(tag)) if stream else (None, None)
 
     def get_followers(self, namespace: str, name: str, tag: str) -> list[str]:
         with self._lock:

@@ -60,6 +60,10 @@ class StreamStore(Protocol):
 
     def get_tag(self, namespace: str, name: str, tag: str) -> Optional[TagRecord]: ...
 
+    def get_stream_tag(self, namespace: str, name: str, tag: str
+                       ) -> tuple[Optional[StreamRecord], Optional[TagRecord]]:
+        """The stream and its tag, read together (a tag read needs its stream anyway)."""
+
     def get_followers(self, namespace: str, name: str, tag: str) -> list[str]: ...
 
     def get_history(self, namespace: str, name: str, tag: TagRecord) -> list[TagEvent]:

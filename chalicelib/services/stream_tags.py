@@ -49,9 +49,8 @@ class StreamTagService:
 
     def get(self, namespace: str, name: str) -> ImageStreamTag:
         stream_name, tag_name = split_istag(name)
-        stream = (self.store.get_stream(namespace, stream_name)
-                  if names_valid(namespace, stream_name, tag_name) else None)
-        tag = self.store.get_tag(namespace, stream_name, tag_name) if stream else None
+        stream, tag = (self.store.get_stream_tag(namespace, stream_name, tag_name)
+                       if names_valid(namespace, stream_name, tag_name) else (None, None))
         if stream is None or tag is None:
             raise NotFound.of(ISTAGS, name)
         image = self.store.get_image(tag.head.image) if tag.head and tag.head.image else None

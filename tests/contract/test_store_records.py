@@ -56,6 +56,9 @@ def test_tag_record_round_trips_every_field(store: StreamStore) -> None:
     assert store.get_tag(NS, "app", "bare") == bare
     assert store.get_tag(NS, "app", "missing") is None
     assert store.get_tag(NS, "missing", "full") is None
+    assert store.get_stream_tag(NS, "app", "full") == (store.get_stream(NS, "app"), full)
+    assert store.get_stream_tag(NS, "app", "missing") == (store.get_stream(NS, "app"), None)
+    assert store.get_stream_tag(NS, "missing", "full") == (None, None)
     snapshot = store.load_stream(NS, "app")
     assert snapshot is not None
     assert snapshot.tags == {"full": full, "bare": bare}
