@@ -5,6 +5,7 @@ import json
 import logging
 from dataclasses import replace
 from typing import Any
+from urllib.parse import unquote
 
 from chalice import Response
 
@@ -34,7 +35,10 @@ def _route(template: str, method: str) -> Route:
 
 def respond(request: Any) -> Response:
     """Serve a Chalice request; every failure becomes a Kubernetes Status."""
-    call = Call(method=request.method, path=dict(request.uri_params or {}),
+    # API Gateway hands path parameters over percent-encoded as sent; a client may encode
+    # `web:latest` as `web%3Alatest` (encodeURIComponent does), and Kubernetes decodes it.
+    path = {key: unquote(value) for key, value in (request.uri_params or {}).items()}
+    call = Call(method=request.method, path=path,
                 query=dict(request.query_params or {}), headers=dict(request.headers or {}),
                 body=request.raw_body)
     current_pull_check.set(None)  # a warm Lambda must not carry the last caller's rights

@@ -103,3 +103,18 @@ def test_istag_list_and_delete(api):
     assert deleted.status_code == 200 and deleted.data["status"] == "Success"
     assert api.get(ns_path("imagestreamtags", "app:v1")).status_code == 404
     assert api.get(f"{V1}/images/{digest('a')}").status_code == 200  # images stay
+
+
+def test_names_with_percent_encoded_colon_and_at_read_as_the_characters(api):
+    # Found by fuzzing: a client that percent-encodes `:` and `@` in a path segment (as
+    # encodeURIComponent does) got a 400, where Kubernetes decodes the path first.
+    api.post(ns_path("imagestreams"), {"metadata": {"name": "app"}})
+    assert api.post(ns_path("imagestreammappings"), mapping("app", "v1", digest("a"))
+                    ).status_code == 201
+    tag = api.get(ns_path("imagestreamtags", "app%3Av1"))
+    assert tag.status_code == 200 and tag.data["metadata"]["name"] == "app:v1"
+    image = api.get(ns_path("imagestreamimages", "app%40" + digest("a").replace(":", "%3A")))
+    assert image.status_code == 200 and image.data["image"]["metadata"]["name"] == digest("a")
+    assert api.get(f"{V1}/images/{digest('a').replace(':', '%3a')}").status_code == 200
+    slashed = api.get(ns_path("imagestreams", "app%2Fx"))
+    assert slashed.status_code == 404 and slashed.data["details"]["name"] == "app/x"
