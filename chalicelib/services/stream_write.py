@@ -264,12 +264,14 @@ def find_stream_image(store: StreamStore, namespace: str, stream: str, wanted: s
     return matches[0]
 
 # A write without a resourceVersion that loses a race is planned again on fresh data, for
-# this long (the API's Lambda has 30 s). Between attempts it waits a random part (full
-# jitter) of a doubling pause, so writers racing for one stream spread out instead of
-# colliding again: a fixed count of immediate retries ran out with a dozen writers on one
-# stream, and the callers got a Conflict they had not asked for.
-RETRY_SECONDS = 10.0
-FIRST_PAUSE_SECONDS, LONGEST_PAUSE_SECONDS = 0.01, 0.25
+# this long after its first loss (the API's Lambda has 30 s). Between attempts it waits a
+# random part (full jitter) of a pause that starts at twice the attempt it lost and doubles
+# with each loss: the busier the stream, the longer an attempt takes, so writers racing for
+# one stream spread out over as much time as they need instead of colliding again. A fixed
+# count of immediate retries ran out with a dozen writers on one stream, and the callers
+# got a Conflict they had not asked for.
+RETRY_SECONDS = 20.0
+LONGEST_PAUSE_SECONDS = 2.0
 MAX_IMPORT_ROUNDS = 3  # a plan that keeps finding new sources to import lost too many races
 
 
@@ -288,8 +290,9 @@ def write_stream(store: StreamStore, namespace: str, name: str, now: datetime,
     """
     imports = imports or ImportContext()
     lost = rounds = 0
-    give_up_at = time.monotonic() + RETRY_SECONDS
+    give_up_at: Optional[float] = None
     while True:
+        started = time.monotonic()
         stream = store.get_stream(namespace, name)
         if stream is None:
             if create is None:
@@ -312,10 +315,13 @@ def write_stream(store: StreamStore, namespace: str, name: str, now: datetime,
         try:
             store.commit(changes)
         except ConcurrentUpdate:
-            if expected_version is not None or time.monotonic() >= give_up_at:
+            lost_at = time.monotonic()
+            if give_up_at is None:
+                give_up_at = started + RETRY_SECONDS
+            if expected_version is not None or lost_at >= give_up_at:
                 raise
-            time.sleep(random.uniform(0, min(LONGEST_PAUSE_SECONDS,
-                                             FIRST_PAUSE_SECONDS * 2 ** lost)))
             lost += 1
+            time.sleep(random.uniform(0, min(LONGEST_PAUSE_SECONDS,
+                                             (lost_at - started) * 2 ** lost)))
             continue
         return changes.stream

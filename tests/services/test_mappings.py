@@ -195,7 +195,7 @@ class BusyStore(RacingStore):
 def test_a_write_without_a_version_outlasts_many_lost_races(env, monkeypatch):
     from chalicelib.services import stream_write
     from chalicelib.services.stream_tags import StreamTagService
-    monkeypatch.setattr(stream_write, "LONGEST_PAUSE_SECONDS", 0.0)
+    monkeypatch.setattr(stream_write, "LONGEST_PAUSE_SECONDS", 0.0)  # no waiting in a test
     env.create("python")
     others = iter(f"{n:064x}" for n in range(1, 100))
     store = BusyStore(env.store, lambda: env.map("python", "other", next(others)), races=20)
