@@ -18,7 +18,7 @@ def _namespace(call: Call) -> Optional[str]:
 
 def list_bindings(services: Services, call: Call) -> Reply:
     namespace = _namespace(call)
-    items = services.access.bindings.list_bindings(namespace)
+    items = services.access.list_bindings(namespace)
     kind = "RoleBindingList" if namespace else "ClusterRoleBindingList"
     return 200, RoleBindingList(kind=kind, items=items).to_json()
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Optional, Protocol
 
-from ..domain.errors import FieldErrors, Forbidden, NotFound, Unauthorized
+from ..domain.errors import FieldError, FieldErrors, Forbidden, NotFound, Unauthorized
 from ..domain.rbac import (NAMESPACE_ROLES, ROLES, Binding, allowed,
                            may_pull_from, service_account_namespace, subject_error)
 from ..domain.validation import invalid, not_supported, required, validate_namespace
@@ -17,6 +17,9 @@ from ..resources.meta import ObjectMeta, now as utc_now
 from ..resources.rbac import AccessToken, AccessTokenSpec, AccessTokenStatus, RoleBinding
 
 TOKEN_PREFIX = "isk_"
+# Kubernetes' longest object name; DynamoDB refuses a sort key (the binding's name) over
+# 1024 bytes, and 253 characters are at most 1012.
+MAX_BINDING_NAME = 253
 ROLEBINDINGS = "rolebindings.rbac.authorization.k8s.io"
 CLUSTERROLEBINDINGS = "clusterrolebindings.rbac.authorization.k8s.io"
 TOKENS = "accesstokens.imagestreams.dev"
@@ -101,7 +104,10 @@ class AccessService:
 
     def bindings_of(self, subject: str, namespace: Optional[str]) -> list[Binding]:
         found = []
-        scopes = [None] + ([namespace] if namespace else [])
+        # A namespace no namespace can be has no bindings: the store is not asked (its key
+        # would be one DynamoDB refuses).
+        scopes = [None] + ([namespace] if namespace and not validate_namespace(namespace)
+                           else [])
         for scope in scopes:
             for binding in self.bindings.list_bindings(scope):
                 if any(_names(s, scope) == subject for s in binding.subjects):
@@ -139,6 +145,7 @@ class AccessService:
         return view
 
     def list_tokens(self, namespace: Optional[str]) -> list[AccessToken]:
+        _check_namespace(namespace)
         return [_token_view(r) for r in self.tokens.list_tokens(namespace)]
 
     def revoke_token(self, token_id: str, namespace: Optional[str]) -> None:
@@ -153,8 +160,7 @@ class AccessService:
         resource = ROLEBINDINGS if namespace else CLUSTERROLEBINDINGS
         errors = FieldErrors()
         name = body.metadata.name or ""
-        if not name:
-            errors.items.append(required("metadata.name"))
+        errors.extend(validate_binding_name(name))
         if namespace is not None:
             errors.extend(validate_namespace(namespace))
         roles = NAMESPACE_ROLES if namespace else ROLES
@@ -176,15 +182,47 @@ class AccessService:
         self.bindings.create_binding(namespace, stored)
         return stored
 
+    def list_bindings(self, namespace: Optional[str]) -> list[RoleBinding]:
+        _check_namespace(namespace)
+        return self.bindings.list_bindings(namespace)
+
     def get_binding(self, namespace: Optional[str], name: str) -> RoleBinding:
-        binding = self.bindings.get_binding(namespace, name)
+        binding = (self.bindings.get_binding(namespace, name)
+                   if _binding_may_exist(namespace, name) else None)
         if binding is None:
             raise NotFound.of(ROLEBINDINGS if namespace else CLUSTERROLEBINDINGS, name)
         return binding
 
     def delete_binding(self, namespace: Optional[str], name: str) -> None:
-        if not self.bindings.delete_binding(namespace, name):
+        if not (_binding_may_exist(namespace, name)
+                and self.bindings.delete_binding(namespace, name)):
             raise NotFound.of(ROLEBINDINGS if namespace else CLUSTERROLEBINDINGS, name)
+
+
+def validate_binding_name(name: str) -> list[FieldError]:
+    """A role binding's name is a path segment, as in Kubernetes, of bounded length."""
+    if not name:
+        return [required("metadata.name")]
+    if name in (".", "..") or "/" in name or "%" in name:
+        return [invalid("metadata.name", name,
+                        "may not contain '/' or '%' and may not be '.' or '..'")]
+    if len(name) > MAX_BINDING_NAME:
+        return [invalid("metadata.name", name,
+                        f"must be no more than {MAX_BINDING_NAME} characters")]
+    return []
+
+
+def _binding_may_exist(namespace: Optional[str], name: str) -> bool:
+    """Reads of names no binding can have are NotFound without asking the store."""
+    return not (validate_binding_name(name)
+                or (namespace is not None and validate_namespace(namespace)))
+
+
+def _check_namespace(namespace: Optional[str]) -> None:
+    if namespace is not None:
+        errors = FieldErrors()
+        errors.extend(validate_namespace(namespace))
+        errors.raise_if_any("namespaces", namespace)
 
 
 def _names(subject, namespace: Optional[str]) -> str:
