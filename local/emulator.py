@@ -44,8 +44,9 @@ def client(settings: Settings, service: str) -> Any:
 
 
 def start_emulator(settings: Settings, env: dict[str, str]) -> Child:
-    child = spawn("emulator", [sys.executable, "-m", "moto.server", "-H", HOST,
-                               "-p", str(settings.aws_port)],
+    """moto server, through local.aws_server: DynamoDB requests served as DynamoDB does."""
+    child = spawn("emulator", [sys.executable, "-m", "local.aws_server", "--host", HOST,
+                               "--port", str(settings.aws_port)],
                   env, ROOT, log=settings.state_dir / "logs" / "emulator.log")
     wait_for_port(child, settings.aws_port)
     return child
