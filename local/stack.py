@@ -17,6 +17,7 @@ import secrets
 import signal
 import sys
 import time
+from pathlib import Path
 from typing import IO, Any, Optional
 
 from chalicelib.bootstrap import bootstrap_admin, table_access
@@ -33,7 +34,12 @@ from .stream_reader import StreamReader
 AWS_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN",
                  "AWS_SECURITY_TOKEN", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
 
-CHALICE = "import sys; from chalice.cli import main; sys.exit(main())"  # `chalice` on this venv
+# `chalice` on this venv. Its local server listens with Python's default backlog of 5, so
+# a burst of new connections (a dozen clients starting together) was reset; API Gateway
+# takes them all.
+CHALICE = ("import sys, chalice.local;"
+           " chalice.local.ThreadedHTTPServer.request_queue_size = 128;"
+           " from chalice.cli import main; sys.exit(main())")
 
 
 class Stop(Exception):
@@ -100,6 +106,21 @@ def app_environment(settings: Settings, resources: emulator.Resources,
             "IMPORT_ALLOW_LIST": settings.registry}
 
 
+def start_app(settings: Settings, env: dict[str, str], log: Optional[Path] = None) -> Child:
+    """`chalice local` (threaded: a thread per connection) on the API port, once it listens.
+
+    `env` is app_environment()'s; the app's output goes to `log`, or to the terminal.
+    """
+    app = spawn("app", [sys.executable, "-c", CHALICE, "local", "--host", HOST, "--port",
+                        str(settings.api_port), "--no-autoreload"], env, ROOT, log=log)
+    try:
+        wait_for_port(app, settings.api_port)
+    except BaseException:
+        stop(app)
+        raise
+    return app
+
+
 def endpoint(settings: Settings, resources: emulator.Resources, token: str) -> dict[str, Any]:
     """.local/endpoint.json, read by scripts and isctl: `token` is a cluster-admin's."""
     return {"api": settings.api_url, "token": token, "registry": settings.registry,
@@ -132,10 +153,7 @@ class Stack:
         secret = secrets.token_urlsafe(24)
         env = app_environment(settings, resources, secret)
         self.children.append(start_registry(settings, registry_binary, secret, base))
-        app = spawn("app", [sys.executable, "-c", CHALICE, "local", "--host", HOST, "--port",
-                            str(settings.api_port), "--no-autoreload"], env, ROOT)
-        self.children.append(app)
-        wait_for_port(app, settings.api_port)
+        self.children.append(start_app(settings, env))
         self.children.append(spawn("worker", [
             sys.executable, "-m", "local.worker", "--stream-arn", resources.stream_arn,
             "--dead-letter-queue", resources.dead_letter_queue_url,
