@@ -14,7 +14,11 @@ _IPV6 = r"\[(?:[a-fA-F0-9:]+)\]"
 _HOST = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|{_IPV6})"
 _DOMAIN = rf"{_HOST}(?::[0-9]+)?"
 TAG = r"[\w][\w.-]{0,127}"
-DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
+# At most MAX_DIGEST_LENGTH characters (sha512's are 135): DynamoDB keys images by digest
+# and refuses a key over 1024 bytes. The grammar itself sets no bound.
+MAX_DIGEST_LENGTH = 255
+DIGEST = (rf"(?=.{{0,{MAX_DIGEST_LENGTH}}}\Z)"
+          r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}")
 
 _PATH_RE = re.compile(rf"{PATH_COMPONENT}(?:/{PATH_COMPONENT})*")
 _DOMAIN_RE = re.compile(_DOMAIN)

@@ -9,8 +9,8 @@ from ..resources.image import Image
 from ..resources.stream import ImageStream, TagReference
 from .errors import FieldError
 from .reference import (
-    DIGEST_RE, MAX_REPOSITORY_LENGTH, STREAM_NAME_RE, TAG_RE, ReferenceError, parse_reference,
-    split_stream_image, split_stream_tag,
+    DIGEST_RE, MAX_DIGEST_LENGTH, MAX_REPOSITORY_LENGTH, STREAM_NAME_RE, TAG_RE, ReferenceError,
+    parse_reference, split_stream_image, split_stream_tag,
 )
 
 MAX_NAME_LENGTH = 63  # the reference chapter's limit for stream names and namespaces
@@ -95,7 +95,8 @@ def validate_tag_name(tag: str, field: str) -> list[FieldError]:
 def validate_digest(digest: str, field: str) -> list[FieldError]:
     if not DIGEST_RE.fullmatch(digest):
         return [invalid(field, digest, "must be a digest of the form <algorithm>:<hex>, "
-                                       "with at least 32 hex characters")]
+                                       "with at least 32 hex characters and at most "
+                                       f"{MAX_DIGEST_LENGTH} characters in all")]
     return []
 
 

@@ -268,3 +268,11 @@ def test_a_zero_limit_however_signed_is_the_servers_page_size(api, limit):
 def test_limits_go_would_not_parse_are_bad_request(api, limit):
     reply = api.get(ns_path("imagestreamtags") + f"?limit={limit}")
     assert reply.status_code == 400 and reply.data["message"].startswith("limit: invalid value")
+
+
+def test_digests_longer_than_any_are_not_found_or_invalid(api):
+    too_long = "sha256:" + "a" * 3000
+    assert api.get(f"{V1}/images/{too_long}").status_code == 404
+    api.post(ns_path("imagestreams"), {"metadata": {"name": "app"}})
+    reply = api.post(ns_path("imagestreammappings"), mapping("app", "v1", too_long))
+    assert reply.status_code == 422 and "image.metadata.name" in causes(reply)

@@ -4,6 +4,7 @@ import pytest
 from chalicelib.domain.reference import (
     DockerImageReference, ReferenceError, parse_reference, split_stream_image, split_stream_tag,
 )
+from chalicelib.domain.validation import validate_digest
 
 HEX64 = "47463d94eb5c049b2d23b03a9530bf944f8f967a0fe79147dd6b9135bf7dd13d"
 
@@ -70,6 +71,18 @@ def test_digest_needs_at_least_32_hex_characters():
     assert parse_reference("foo@sha256:" + "a" * 32).digest == "sha256:" + "a" * 32
     with pytest.raises(ReferenceError):
         parse_reference("foo@sha256:" + "a" * 31)
+
+
+def test_digest_is_at_most_255_characters():
+    # Found while fuzzing: images are keyed by digest, and DynamoDB refuses a key over 1024
+    # bytes, so GET /images/sha256:<3,000 hex digits> and such a mapping were a 500.
+    longest = "sha512:" + "a" * 248
+    assert parse_reference("foo@" + longest).digest == longest
+    assert validate_digest(longest, "image.metadata.name") == []
+    for digest in ("sha512:" + "a" * 249, "a" * 300 + ":" + "b" * 64):
+        with pytest.raises(ReferenceError):
+            parse_reference("foo@" + digest)
+        assert validate_digest(digest, "image.metadata.name")[0].field == "image.metadata.name"
 
 
 def test_tag_is_at_most_128_characters():
