@@ -8,12 +8,12 @@ import pytest
 
 from chalicelib.adapters.dynamodb_access import DynamoBindingStore, DynamoTokenStore
 from chalicelib.adapters.memory_access import MemoryBindingStore, MemoryTokenStore
-from chalicelib.domain.errors import (AlreadyExists, ApiError, Forbidden, Invalid, NotFound,
-                                      Unauthorized)
+from chalicelib.domain.errors import AlreadyExists, Forbidden, Invalid, NotFound, Unauthorized
 from chalicelib.domain.rbac import Binding, allowed
 from chalicelib.resources.rbac import AccessToken, RoleBinding
 from chalicelib.services.access import AccessService
 from tests.support.dynamodb import mocked_table
+from tests.support.dynamodb_key_limits import KeyLimitedBindings
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 
@@ -150,36 +150,10 @@ def test_cluster_roles():
     assert not allowed([Binding("u", "admin", "x")], None, "images", "list")
 
 
-class KeyLimitedBindings(MemoryBindingStore):
-    """Bindings in memory, refusing the keys DynamoDB refuses: a partition key over 2048
-    bytes or a sort key over 1024 (DynamoBindingStore keys by `RB#<namespace>`, then name).
-    moto does not check key sizes, and the adapter would serve the refusal as a 500."""
-
-    @staticmethod
-    def _check(namespace, name: str = "") -> None:
-        if len(f"RB#{namespace}".encode()) > 2048 or len(name.encode()) > 1024:
-            raise ApiError("the image stream store refused a request: ValidationException")
-
-    def create_binding(self, namespace, binding):
-        self._check(namespace, binding.metadata.name or "")
-        return super().create_binding(namespace, binding)
-
-    def get_binding(self, namespace, name):
-        self._check(namespace, name)
-        return super().get_binding(namespace, name)
-
-    def list_bindings(self, namespace):
-        self._check(namespace)
-        return super().list_bindings(namespace)
-
-    def delete_binding(self, namespace, name):
-        self._check(namespace, name)
-        return super().delete_binding(namespace, name)
-
-
 def test_names_no_binding_can_have_never_reach_the_store():
     # Found while fuzzing: a namespace of thousands of characters in any namespaced path was
     # a key DynamoDB refuses, read to authorize the request: a 500 on every route.
+    # DynamoDB would refuse those keys (a 500); the stand-in refuses them as it does.
     service = AccessService(MemoryTokenStore(), KeyLimitedBindings(), Clock())
     bind(service, None, "root", "cluster-admin", "alice")
     huge = "n" * 3000
