@@ -48,10 +48,13 @@ class RegistryNotifications:
         return outcomes
 
     def _handle_event(self, event: dict[str, Any]) -> str:
-        target = event.get("target") or {}
-        tag, repository = target.get("tag") or "", target.get("repository") or ""
-        digest = target.get("digest") or ""
+        target = event.get("target")
+        if not isinstance(target, dict):
+            return "ignored"  # as a registry never sends it: not an event of a push
+        tag, repository, digest = (target.get(key) for key in ("tag", "repository", "digest"))
         if event.get("action") != "push" or target.get("mediaType") not in MANIFEST_TYPES:
+            return "ignored"
+        if not all(isinstance(value, str) for value in (tag, repository, digest)):
             return "ignored"
         if not tag:
             return "ignored"  # a push by digest (or a platform image of a list) moves no tag
