@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -55,6 +54,8 @@ READS = {"GetItem", "BatchGetItem", "Query", "Scan"}
 TRANSACTION_FACTOR = 2
 SINGLE_TAG = ("get istag", "put istag", "mapping", "stream-image lookup")
 TARGET_BYTES = 64 * 1024
+TITLE = "DynamoDB requests and capacity per API call"
+LAMBDA_RESPONSE_BYTES = 6 * 1024 * 1024
 
 Item = dict[str, dict[str, Any]]
 
@@ -194,7 +195,6 @@ class Scenario:
     tags: int
     events_per_tag: int
     seeded_items: int
-    seed_seconds: float
     largest_seeded: tuple[int, str]
     largest_after: tuple[int, str]
     operations: dict[str, Measured]
@@ -254,9 +254,7 @@ def measure(tags: int, events: int = EVENTS) -> Scenario:
     store_client, access_client = new_client(), new_client()
     with mocked_table(store_client, TABLE, stream=False):
         seeded = stream.items()
-        started = time.perf_counter()
         put_items(TABLE, REGION, seeded)
-        seed_seconds = time.perf_counter() - started
         services = wiring.Services(DynamoStore(store_client, TABLE), REGISTRY,
                                    token_store=DynamoTokenStore(access_client, TABLE),
                                    binding_store=DynamoBindingStore(access_client, TABLE))
@@ -279,7 +277,7 @@ def measure(tags: int, events: int = EVENTS) -> Scenario:
                                                         len(response.body))
         finally:
             wiring.use(None)
-        return Scenario(tags, events // tags, len(seeded), seed_seconds, largest_seeded,
+        return Scenario(tags, events // tags, len(seeded), largest_seeded,
                         _largest(TABLE), measured)
 
 
@@ -294,6 +292,33 @@ def _same(scenarios: list[Scenario], name: str) -> str:
               s.operations[name].store.read_units, s.operations[name].store.write_units)
              for s in scenarios}
     return "yes" if len(costs) == 1 else "**no**"
+
+
+def _response_verdicts(scenarios: list[Scenario]) -> list[str]:
+    """What the answers of whole streams mean against Lambda's response limit."""
+    verdicts = []
+    listed = max(scenarios, key=lambda s: s.operations["stream list page"].response_bytes)
+    listed_bytes = listed.operations["stream list page"].response_bytes
+    if listed_bytes > LAMBDA_RESPONSE_BYTES:
+        verdicts.append(
+            "**The list page does not trim its streams as GET does**: with this stream in it "
+            f"the page is up to {listed_bytes:,} B, over the {LAMBDA_RESPONSE_BYTES:,} B a "
+            "Lambda response may carry, so in AWS that page fails (API Gateway answers 502). "
+            "Not fixed here: the fix belongs to the API layer's list answer (trim each "
+            "stream, or end the page early), not to the DynamoDB adapter.")
+    for s in scenarios:
+        got = s.operations["get imagestream"].response_bytes
+        if got > LAMBDA_RESPONSE_BYTES:
+            verdicts.append(
+                f"**GET of the stream of {s.tags:,} tags is {got:,} B even trimmed**, over "
+                "the Lambda limit too: the trim keeps every tag's spec and newest event, and "
+                f"{s.tags:,} of those alone are over its 5 MiB target; it also counts compact JSON "
+                "while the answer is written with spaces. Not fixed here either (API layer). "
+                "OpenShift's 1.5 MiB etcd object could not hold such a stream at all.")
+    if not verdicts:
+        verdicts.append(f"Every answer fits in the {LAMBDA_RESPONSE_BYTES:,} B a Lambda "
+                        "response may carry.")
+    return [f"- {verdict}" for verdict in verdicts]
 
 
 def _size_label(scenario: Scenario) -> str:
@@ -314,10 +339,10 @@ def report(scenarios: list[Scenario]) -> str:
     for name in ("get istag", "stream list page", "get imagestream"):
         responses.append(f"| {name} | " + " | ".join(
             f"{s.operations[name].response_bytes:,} B" for s in scenarios) + " |")
-    sizes = ["| tags × events | items seeded | seeding (moto, direct) | largest item after "
-             "seeding | largest item after the calls |", "|---|---|---|---|---|"]
+    sizes = ["| tags × events | items seeded | largest item after seeding | largest item "
+             "after the calls |", "|---|---|---|---|"]
     for s in scenarios:
-        sizes.append(f"| {_size_label(s)} | {s.seeded_items:,} | {s.seed_seconds:.0f} s | "
+        sizes.append(f"| {_size_label(s)} | {s.seeded_items:,} | "
                      f"{s.largest_seeded[0]:,} B ({s.largest_seeded[1]}) | "
                      f"{s.largest_after[0]:,} B ({s.largest_after[1]}) |")
     largest = max(max(s.largest_seeded[0], s.largest_after[0]) for s in scenarios)
@@ -360,11 +385,12 @@ def report(scenarios: list[Scenario]) -> str:
         "design (the list answers full streams, status included): a Query page per MB of "
         f"the partition, nearly the same at every size: each holds the same {EVENTS:,} "
         "events and their index entries, and more tags add their tag items. Answers over "
-        "5 MB keep the newest events of every tag "
+        "5 MiB (counted in compact JSON) keep the newest events of every tag "
         "(`imagestreams.dev/omitted-history-events`); response sizes:",
         "",
         *responses,
         "",
+        *_response_verdicts(scenarios),
         f"- Access, counted apart on its own client, every call: "
         f"{' / '.join(sorted(access))} (the authorizer's token GetItem, then the role-binding "
         "reads of the check); API Gateway caches the authorizer's answer per token for "
@@ -387,12 +413,12 @@ def report(scenarios: list[Scenario]) -> str:
         "image metadata up to 256 KiB, and the store refuses any item over 350 KB, so a "
         "client can still write an item over 64 KB on purpose.",
         "- moto is sped up for this run (`bench/fast_moto.py`: a table Query is handed only "
-        "its partition, and its items are written with json.dumps; tests/test_fast_moto.py "
-        "checks the answers are moto's), and the seeding writes straight into moto's store; "
-        "the counted calls are real requests through boto3.",
+        "its partition, its items are written with json.dumps, and a transaction backs the "
+        "table up once instead of once per action; tests/test_fast_moto.py checks the "
+        "answers are moto's), and the seeding writes straight into moto's store; the "
+        "counted calls are real requests through boto3.",
     ])
 
 
 def run() -> Section:
-    return Section("DynamoDB requests and capacity per API call",
-                   report([measure(tags) for tags in TAG_COUNTS]))
+    return Section(TITLE, report([measure(tags) for tags in TAG_COUNTS]))
