@@ -120,7 +120,7 @@ class Services:
         from .adapters.ecr_images import EcrImages
         from .services.ecr_pushes import EcrPushes
         host, prefix = _registry_parts(self.registry)
-        return EcrPushes(EcrImages(_boto3_client("ecr")), self.pushes, self.store, host, prefix)
+        return EcrPushes(EcrImages(_aws_client("ecr")), self.pushes, self.store, host, prefix)
 
     @cached_property
     def publish_ledger(self) -> PublishLedger:
@@ -170,11 +170,20 @@ AWS_READ_SECONDS = 5
 AWS_ATTEMPTS = 2
 
 
-def _boto3_client(service: str) -> Any:
-    import boto3  # imported on first use so routes that never touch AWS start faster
+_aws_session: Any = None
+
+
+def _aws_client(service: str) -> Any:
+    """A client of `service`, from one botocore session built on first use. Not boto3's
+    client: boto3 adds its resource layer and S3 transfers, which no handler uses, and
+    importing them is about a tenth of a second of every cold start (docs/benchmarks.md)."""
+    global _aws_session
+    import botocore.session
     from botocore.config import Config
+    if _aws_session is None:
+        _aws_session = botocore.session.get_session()
     attempts = int(os.environ.get("AWS_MAX_ATTEMPTS", AWS_ATTEMPTS))
-    return boto3.client(service, config=Config(
+    return _aws_session.create_client(service, config=Config(
         connect_timeout=AWS_CONNECT_SECONDS, read_timeout=AWS_READ_SECONDS,
         retries={"mode": "standard", "total_max_attempts": attempts}))
 
@@ -190,14 +199,14 @@ def _ecr_repositories(registry: str) -> Optional["EcrRepositories"]:
     if os.environ.get("ECR_CREATE_REPOSITORIES", "").lower() != "true":
         return None
     from .adapters.ecr_repositories import EcrRepositories
-    return EcrRepositories(_boto3_client("ecr"), _registry_parts(registry)[1],
+    return EcrRepositories(_aws_client("ecr"), _registry_parts(registry)[1],
                            os.environ.get("ECR_SCAN_ON_PUSH", "true").lower() == "true",
                            os.environ.get("ECR_TAG_MUTABILITY", "MUTABLE"))
 
 
 def _sns_subscriptions() -> Subscriptions:
     from .adapters.sns_subscriptions import SnsSubscriptions
-    return SnsSubscriptions(_boto3_client("sns"), os.environ["TOPIC_ARN"])
+    return SnsSubscriptions(_aws_client("sns"), os.environ["TOPIC_ARN"])
 
 
 def _from_environment() -> Services:
@@ -210,8 +219,8 @@ def _from_environment() -> Services:
     from .adapters.dynamodb_store import DynamoStore
     from .adapters.dynamodb_triggers import DynamoTriggerStore
     from .adapters.secrets_manager import SecretsManagerSecrets
-    client, table = _boto3_client("dynamodb"), os.environ["TABLE_NAME"]
-    secrets = SecretsManagerSecrets(lambda: _boto3_client("secretsmanager"),
+    client, table = _aws_client("dynamodb"), os.environ["TABLE_NAME"]
+    secrets = SecretsManagerSecrets(lambda: _aws_client("secretsmanager"),
                                     os.environ.get("SECRETS_PREFIX", "imagestreams/"))
     return Services(DynamoStore(client, table), registry, DynamoTriggerStore(client, table),
                     secret_store=secrets, token_store=DynamoTokenStore(client, table),
@@ -237,7 +246,7 @@ def publisher() -> Publisher:
     global _publisher
     if _publisher is None:
         from .adapters.sns_publisher import SnsPublisher
-        _publisher = SnsPublisher(_boto3_client("sns"), os.environ["TOPIC_ARN"],
+        _publisher = SnsPublisher(_aws_client("sns"), os.environ["TOPIC_ARN"],
                                   fifo=os.environ.get("TOPIC_FIFO", "").lower() == "true")
     return _publisher
 
