@@ -22,7 +22,10 @@ writes.
 
 The number of moves is small: one emulator process serialises every DynamoDB request and
 CI machines have two cores; what matters is sixteen writers racing for one stream, not how
-long they do. Each test prints a summary line (pytest -s shows it); the service's own
+long they do. RELIABILITY_MOVES=50 runs fifty moves a client (about nine minutes here).
+At that scale on a two-core machine the emulator commits about ten writes a second, and a
+writer without a resourceVersion can lose every race for the 20 s the service retries
+(services/stream_write.py) and be answered 409: optimistic writes are not fair. Each test prints a summary line (pytest -s shows it); the service's own
 re-plans after a lost race are not visible over HTTP, the clients' retries after a 409 are.
 """
 from __future__ import annotations
@@ -50,7 +53,7 @@ from tests.support.registry import free_port
 
 NAMESPACE = "reliability"
 CLIENTS = 16
-MOVES = 8  # per client and test
+MOVES = int(os.environ.get("RELIABILITY_MOVES", "8"))  # per client and test
 ATTEMPTS = 3  # of a move by a client that sends a resourceVersion, as kubectl's retries
 REQUEST_SECONDS = 60
 INITIAL = f"registry.test/{NAMESPACE}/initial:1"  # each moved tag's first event
