@@ -84,7 +84,7 @@ class Cost:
         return sum(self.requests.values())
 
     def describe(self) -> str:
-        return ", ".join(f"{name} {count}" for name, count in sorted(self.requests.items()))
+        return ", ".join(f"{name} {count:,}" for name, count in sorted(self.requests.items()))
 
 
 class Meter:
@@ -283,8 +283,8 @@ def measure(tags: int, events: int = EVENTS) -> Scenario:
 
 def _cell(measured: Measured) -> str:
     cost = measured.store
-    return (f"{cost.total()} ({cost.describe() or 'none'}); "
-            f"{cost.read_units:g} RCU, {cost.write_units:g} WCU")
+    return (f"{cost.total():,} ({cost.describe() or 'none'}); "
+            f"{cost.read_units:,g} RCU, {cost.write_units:,g} WCU")
 
 
 def _same(scenarios: list[Scenario], name: str) -> str:
