@@ -19,7 +19,7 @@ from .status import error_status
 
 logger = logging.getLogger(__name__)
 JSON_HEADERS = {"Content-Type": "application/json"}
-RETRY_AFTER_SECONDS = 1  # a 503 is an outage or a busy table: worth a retry soon
+RETRY_AFTER_SECONDS = 1  # a 429 or 503 is a busy stream or table, or an outage: retry soon
 
 
 def _route(template: str, method: str) -> Route:
@@ -56,7 +56,7 @@ def respond(request: Any) -> Response:
                            "status": "Failure", "reason": "InternalError", "code": 500,
                            "message": "an internal error occurred; it has been logged"}
     headers = JSON_HEADERS
-    if code == 503:
-        # As Kubernetes does: client-go waits this long and retries a 503 on its own.
+    if code in (429, 503):
+        # As Kubernetes does: client-go waits this long and retries these on its own.
         headers = {**JSON_HEADERS, "Retry-After": str(RETRY_AFTER_SECONDS)}
     return Response(body=json.dumps(body), status_code=code, headers=headers)

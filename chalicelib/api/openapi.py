@@ -49,7 +49,8 @@ _ERRORS = {str(code): {"description": reason, "content": {"application/json": {
     for code, reason in [(400, "BadRequest"), (401, "Unauthorized"), (403, "Forbidden"),
                          (404, "NotFound"), (409, "Conflict or AlreadyExists"),
                          (413, "RequestEntityTooLarge"), (415, "UnsupportedMediaType"),
-                         (422, "Invalid")]}
+                         (422, "Invalid"), (429, "TooManyRequests"),
+                         (503, "ServiceUnavailable")]}
 
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:

@@ -70,6 +70,10 @@ class UnsupportedMediaType(ApiError):
     reason, code = "UnsupportedMediaType", 415
 
 
+class TooManyRequests(ApiError):
+    reason, code = "TooManyRequests", 429
+
+
 class ServiceUnavailable(ApiError):
     reason, code = "ServiceUnavailable", 503
 

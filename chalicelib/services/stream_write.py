@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Callable, Optional
 
 from ..domain import tags as rules
-from ..domain.errors import ConcurrentUpdate, Conflict, FieldErrors, NotFound
+from ..domain.errors import ConcurrentUpdate, Conflict, FieldErrors, NotFound, TooManyRequests
 from ..domain.history import add_event
 from ..domain.imports import (ImportContext, ImportOutcome, after_import, import_conditions,
                               imported_event, source_of)
@@ -269,7 +269,9 @@ def find_stream_image(store: StreamStore, namespace: str, stream: str, wanted: s
 # with each loss: the busier the stream, the longer an attempt takes, so writers racing for
 # one stream spread out over as much time as they need instead of colliding again. A fixed
 # count of immediate retries ran out with a dozen writers on one stream, and the callers
-# got a Conflict they had not asked for.
+# got a Conflict they had not asked for. Optimistic writes are not fair, though: a writer
+# can lose every race for the whole time. It is then answered 429 TooManyRequests with
+# Retry-After (client-go retries that by itself), not a Conflict it did not ask for.
 RETRY_SECONDS = 20.0
 LONGEST_PAUSE_SECONDS = 2.0
 MAX_IMPORT_ROUNDS = 3  # a plan that keeps finding new sources to import lost too many races
@@ -314,12 +316,17 @@ def write_stream(store: StreamStore, namespace: str, name: str, now: datetime,
         changes = write.changeset()
         try:
             store.commit(changes)
-        except ConcurrentUpdate:
+        except ConcurrentUpdate as lost_race:
             lost_at = time.monotonic()
             if give_up_at is None:
                 give_up_at = started + RETRY_SECONDS
-            if expected_version is not None or lost_at >= give_up_at:
+            if expected_version is not None:
                 raise
+            if lost_at >= give_up_at:
+                raise TooManyRequests(
+                    f'image stream "{name}" is being changed by too many writers at once; '
+                    "nothing was written, retry shortly",
+                    kind=STREAMS.split(".")[0], name=name) from lost_race
             lost += 1
             time.sleep(random.uniform(0, min(LONGEST_PAUSE_SECONDS,
                                              (lost_at - started) * 2 ** lost)))

@@ -10,8 +10,8 @@ Sixteen clients, each with its own connection (a requests.Session), start togeth
 tags one move after the other. Half of them read the tag just before a PUT and send its
 resourceVersion, so they may be refused with 409 Conflict; they then read it again and try
 once more with a new image, as a Kubernetes client's retry on conflict does, up to ATTEMPTS
-times. The others send none and must always succeed: the service plans the write again on
-fresh data when it loses a race. A move is a PUT of the ImageStreamTag pointing it at an
+times. The others send none and are never refused with 409: the service plans the write
+again on fresh data when it loses a race (and answers 429 if it lost them all, below). A move is a PUT of the ImageStreamTag pointing it at an
 image the client has just mapped into a stream of its own (`from` ImageStreamImage, each
 image once), or an ImageStreamMapping of a new image onto a tag only that client moves
 (OpenShift refuses a mapping whose tag another writer moved meanwhile, so mappings are not
@@ -25,7 +25,8 @@ CI machines have two cores; what matters is sixteen writers racing for one strea
 long they do. RELIABILITY_MOVES=50 runs fifty moves a client (about nine minutes here).
 At that scale on a two-core machine the emulator commits about ten writes a second, and a
 writer without a resourceVersion can lose every race for the 20 s the service retries
-(services/stream_write.py) and be answered 409: optimistic writes are not fair. Each test prints a summary line (pytest -s shows it); the service's own
+(services/stream_write.py): optimistic writes are not fair. It is then answered 429
+TooManyRequests with Retry-After, nothing written, and retries as client-go would. Each test prints a summary line (pytest -s shows it); the service's own
 re-plans after a lost race are not visible over HTTP, the clients' retries after a 409 are.
 """
 from __future__ import annotations
@@ -34,6 +35,7 @@ import hashlib
 import os
 import secrets
 import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -142,6 +144,8 @@ class Client:
     maps: bool = False  # moves by ImageStreamMapping instead of PUT
     moved: list[str] = field(default_factory=list)  # images the tag took (2xx), in order
     refused: list[str] = field(default_factory=list)  # images of PUTs answered 409
+    # images whose move lost every race for the service's retry time: 429, retried
+    busy: list[str] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)  # answers outside the contract
 
     def run(self, service: LocalService) -> None:
@@ -181,8 +185,14 @@ class Client:
         """Whether the move is over: accepted, or answered outside the contract."""
         if response.status_code == success:
             self.moved.append(image)
-        elif response.status_code == 409 and self.sends_version and _is_conflict(response):
+        elif response.status_code == 409 and self.sends_version and \
+                _is_status(response, "Conflict"):
             self.refused.append(image)
+            return False
+        elif response.status_code == 429 and not self.sends_version and \
+                _is_status(response, "TooManyRequests") and "Retry-After" in response.headers:
+            self.busy.append(image)
+            time.sleep(float(response.headers["Retry-After"]))  # as client-go does
             return False
         else:
             self.unexpected.append(f"{response.request.method} {image} (resourceVersion sent: "
@@ -190,10 +200,10 @@ class Client:
         return True
 
 
-def _is_conflict(response: requests.Response) -> bool:
+def _is_status(response: requests.Response, reason: str) -> bool:
     body = response.json()
     return (body.get("kind") == "Status" and body.get("status") == "Failure"
-            and body.get("reason") == "Conflict" and body.get("code") == 409)
+            and body.get("reason") == reason and body.get("code") == response.status_code)
 
 
 def create_stream(service: LocalService, name: str, tags: list[str]) -> dict[str, Any]:
@@ -229,8 +239,8 @@ def check_history(history: list[dict], clients: list[Client]) -> None:
     moved = [image for client in clients for image in client.moved]
     assert Counter(images[:-1]) == Counter(moved), "a move answered 2xx is missing or doubled"
     assert len(history) == len(moved) + 1
-    refused = {image for client in clients for image in client.refused}
-    assert not refused & set(images), "a move answered 409 is in the history"
+    refused = {image for client in clients for image in client.refused + client.busy}
+    assert not refused & set(images), "a move answered 409 or 429 is in the history"
     for client in clients:
         ours = [image for image in reversed(images) if image in client.moved]
         assert ours == client.moved, f"client {client.number}'s moves are out of order"
@@ -262,6 +272,8 @@ def report(name: str, clients: list[Client]) -> None:
           f"{count(lambda c: c.refused, lambda c: c.sends_version)} PUTs refused with 409 "
           f"(a stale resourceVersion; read again and retried with a new image up to {ATTEMPTS} "
           f"times a move), {sum(MOVES - len(c.moved) for c in senders)} moves given up. "
+          f"Answered 429 after losing every race for the service's retry time: "
+          f"{count(lambda c: c.busy, lambda c: True)}. "
           f"Outside the contract: "
           f"{count(lambda c: c.unexpected, lambda c: True)}.")
 

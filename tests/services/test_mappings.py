@@ -1,7 +1,7 @@
 """ImageStreamMapping: the image is recorded once, the tag and its followers move."""
 import pytest
 
-from chalicelib.domain.errors import Conflict, Invalid, NotFound, TooLarge
+from chalicelib.domain.errors import Conflict, Invalid, NotFound, TooLarge, TooManyRequests
 from chalicelib.resources.stream import ImageStreamMapping
 
 from .conftest import REGISTRY, START, digest, pull
@@ -211,7 +211,7 @@ def test_a_write_without_a_version_gives_up_after_its_retry_time(env, monkeypatc
     monkeypatch.setattr(stream_write, "RETRY_SECONDS", 0.0)
     env.create("python")
     store = BusyStore(env.store, lambda: env.map("python", "other", B), races=1)
-    with pytest.raises(Conflict):
+    with pytest.raises(TooManyRequests):
         StreamTagService(store, clock=env.clock).map("test", body_for("python", "latest", A))
     assert env.stream("python").status.tags[0].tag == "other"
     assert len(env.stream("python").status.tags) == 1
