@@ -59,4 +59,6 @@ def respond(request: Any) -> Response:
     if code in (429, 503):
         # As Kubernetes does: client-go waits this long and retries these on its own.
         headers = {**JSON_HEADERS, "Retry-After": str(RETRY_AFTER_SECONDS)}
-    return Response(body=json.dumps(body), status_code=code, headers=headers)
+    # Compact, as fit_stream measures it: a stream trimmed to fit must still fit when sent.
+    return Response(body=json.dumps(body, separators=(",", ":")), status_code=code,
+                    headers=headers)

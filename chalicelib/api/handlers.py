@@ -12,7 +12,7 @@ from ..resources.triggers import ImageStreamTrigger
 from ..wiring import Services
 from . import discovery, listing
 from .bodies import MERGE_PATCH, read_json, read_object
-from .responses import fit_stream
+from .responses import MAX_RESPONSE_BYTES, fit_stream
 from .status import success_status
 
 STREAMS = "imagestreams.image.openshift.io"
@@ -111,7 +111,11 @@ def list_streams(services: Services, call: Call) -> Reply:
     items, after = services.streams.list(
         call.namespace, listing.page_limit(call.query), listing.decode_continue(call.query),
         listing.label_selector(call.query))
-    return 200, _listed(items, after)
+    body = _listed(items, after)
+    # The page shares one Lambda response: each stream gets an equal part of it.
+    share = MAX_RESPONSE_BYTES // max(1, len(body["items"]))
+    body["items"] = [fit_stream(item, share) for item in body["items"]]
+    return 200, body
 
 
 def create_stream(services: Services, call: Call) -> Reply:

@@ -111,3 +111,24 @@ def _refs(node):
     elif isinstance(node, list):
         for value in node:
             yield from _refs(value)
+
+
+def test_a_page_of_large_streams_shares_one_response(api, monkeypatch):
+    from chalicelib.api import handlers
+    from .conftest import digest, mapping, ns_path
+    for name in ("a", "b", "c"):
+        assert api.post(ns_path("imagestreams"), {"metadata": {"name": name}}).status_code == 201
+        for n in range(30):
+            reply = api.post(ns_path("imagestreammappings"),
+                             mapping(name, "v1", digest(f"{name}{n}")))
+            assert reply.status_code == 201, reply.data
+    whole = api.get(ns_path("imagestreams"))
+    limit = len(whole.body) // 2  # the page whole is twice what a response may carry
+    monkeypatch.setattr(handlers, "MAX_RESPONSE_BYTES", limit)
+    page = api.get(ns_path("imagestreams"))
+    assert len(page.body) <= limit + 1000  # the list's own envelope is outside the shares
+    for stream in page.data["items"]:
+        items = stream["status"]["tags"][0]["items"]
+        head = digest(f"{stream['metadata']['name']}29")
+        assert 1 <= len(items) < 30 and items[0]["image"] == head
+        assert int(stream["metadata"]["annotations"][TRUNCATED_ANNOTATION]) == 30 - len(items)
