@@ -1,7 +1,25 @@
-"""Print the fuzzing tallies (tests/reliability/cases.py) in pytest's closing summary."""
+"""What the reliability tests share: a moto cloud whose topic delivers to one queue, and
+the fuzzing tallies (tests/reliability/cases.py) in pytest's closing summary."""
 from __future__ import annotations
 
+from typing import Iterator
+
+import pytest
+
+from tests.triggers.conftest import Cloud, moto_cloud
+
 from .cases import COUNTS
+
+QUEUE = "all-moves"  # subscribed to every message of the topic, raw
+
+
+@pytest.fixture
+def cloud() -> Iterator[Cloud]:
+    with moto_cloud() as cloud:
+        cloud.sns.subscribe(TopicArn=cloud.topic_arn, Protocol="sqs",
+                            Endpoint=cloud.queue(QUEUE),
+                            Attributes={"RawMessageDelivery": "true"})
+        yield cloud
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

@@ -7,7 +7,7 @@ Chalice's event wrapper); the table, its stream, the ledger, SNS and SQS are mot
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from botocore.stub import Stubber
@@ -22,20 +22,12 @@ from chalicelib.services.notifications import publish_tag_changes
 from local.pump import StreamPump
 from local.stream_reader import lambda_records
 from tests.support.dynamodb import REGION, new_client, table_properties
-from tests.triggers.conftest import TABLE, Cloud, moto_cloud
+from tests.triggers.conftest import TABLE, Cloud
 from tests.triggers.test_publisher import FlakySns, create_stream, push
 
-QUEUE = "all-moves"
+from .conftest import QUEUE
+
 ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/1"
-
-
-@pytest.fixture
-def cloud() -> Iterator[Cloud]:
-    with moto_cloud() as cloud:
-        cloud.sns.subscribe(TopicArn=cloud.topic_arn, Protocol="sqs",
-                            Endpoint=cloud.queue(QUEUE),
-                            Attributes={"RawMessageDelivery": "true"})
-        yield cloud
 
 
 def moved(cloud: Cloud, moves: list[tuple[str, str]]) -> list[dict[str, Any]]:

@@ -25,18 +25,9 @@ from tests.pushes.test_registry_notifications import envelope_for
 from tests.support.dynamodb import REGION
 from tests.support.oci_layout import OciLayout
 from tests.support.registry import RegistryServer, plain_registry  # noqa: F401 (fixture)
-from tests.triggers.conftest import TABLE, Cloud, client, moto_cloud
+from tests.triggers.conftest import TABLE, Cloud, client
 
-QUEUE = "all-moves"
-
-
-@pytest.fixture
-def cloud() -> Iterator[Cloud]:
-    with moto_cloud() as cloud:
-        cloud.sns.subscribe(TopicArn=cloud.topic_arn, Protocol="sqs",
-                            Endpoint=cloud.queue(QUEUE),
-                            Attributes={"RawMessageDelivery": "true"})
-        yield cloud
+from .conftest import QUEUE
 
 
 @pytest.fixture
