@@ -14,17 +14,15 @@ from __future__ import annotations
 import json
 import math
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from chalicelib.adapters.dynamodb_access import DynamoBindingStore, DynamoTokenStore
 from chalicelib.adapters.dynamodb_store import DynamoStore
@@ -32,6 +30,7 @@ from chalicelib.resources.rbac import AccessToken, RoleBinding
 from chalicelib.resources.stream import ImageStream, ImageStreamMapping
 from chalicelib.wiring import Services
 from tests.support.dynamodb import REGION, create_table, new_client
+from tests.support.moto_server import moto_server
 
 from .proxy_events import proxy_event
 from .report import Section
@@ -75,53 +74,10 @@ print(time.monotonic() - started, flush=True)
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for_port(process: subprocess.Popen, port: int, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"moto server exited with status {process.returncode}")
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"moto server did not listen on port {port} within {timeout:.0f} s")
-
-
-@dataclass
-class MotoServer:
-    url: str
-    log: Path  # one line per request served
-
-    def requests_served(self) -> int:
-        time.sleep(0.2)  # the server logs a request after answering it
-        return self.log.read_text(errors="replace").count('"POST / HTTP/1.1"')
-
-
-@contextmanager
-def moto_server(directory: Path) -> Iterator[MotoServer]:
-    """A moto server process on a free loopback port, logging to `directory`."""
-    port = _free_port()
-    log = directory / "moto.log"
-    with open(log, "wb") as output:
-        process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
-                                    "-p", str(port)], stdout=output,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    try:
-        _wait_for_port(process, port)
-        yield MotoServer(f"http://127.0.0.1:{port}", log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+def requests_served(log: Path) -> int:
+    """Requests the moto server has answered, from its log (one line per request)."""
+    time.sleep(0.2)  # the server logs a request after answering it
+    return log.read_text(errors="replace").count('"POST / HTTP/1.1"')
 
 
 def seed(endpoint: str) -> str:
@@ -242,16 +198,17 @@ def run() -> Section:
     requests: dict[str, int] = {}
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-cold-start-") as directory, \
-            moto_server(Path(directory)) as server:
-        token = seed(server.url)
-        env = environment(server.url)
+            moto_server(Path(directory) / "moto.log") as url:
+        log = Path(directory) / "moto.log"
+        token = seed(url)
+        env = environment(url)
         event = proxy_event("GET", ISTAG, {"namespace": NAMESPACE, "name": f"{STREAM}:{TAG}"},
                             SUBJECT, token=token)
         for side in SIDES:
-            before = server.requests_served()
+            before = requests_served(log)
             for _ in range(WARM_UP):
                 cold_start(side, event, env)
-            requests[side] = (server.requests_served() - before) // WARM_UP
+            requests[side] = (requests_served(log) - before) // WARM_UP
         interpreter, pydantic = [], []
         for _ in range(SAMPLES):  # in turns, so that each measure meets the same load
             interpreter.append(interpreter_start(env))
