@@ -47,20 +47,27 @@ class DynamoStore:
 
     @translated
     def get_tag(self, namespace: str, name: str, tag: str) -> Optional[TagRecord]:
-        return self.get_stream_tag(namespace, name, tag)[1]
+        record = self._stream_and_tag(namespace, name, tag)[1]
+        return items.decode_tag(record) if record else None
 
     @translated
     def get_stream_tag(self, namespace: str, name: str, tag: str
                        ) -> tuple[Optional[StreamRecord], Optional[TagRecord]]:
+        stream, record = self._stream_and_tag(namespace, name, tag)
+        return (items.decode_stream(stream) if stream else None,
+                items.decode_tag(record) if record else None)
+
+    def _stream_and_tag(self, namespace: str, name: str, tag: str
+                        ) -> tuple[Optional[items.Item], Optional[items.Item]]:
+        """The stream item and its tag's, in one read; a tag item of an earlier stream of
+        this name is a leftover, not this stream's tag."""
         pk = items.stream_pk(namespace, name)
         sk = items.tag_sk(tag)
         found = self._batch_get([items.key(pk, items.STREAM_SK), items.key(pk, sk)])
         stream, record = found.get(items.STREAM_SK), found.get(sk)
-        if stream is None:
-            return None, None
-        # A tag item of an earlier stream of this name is a leftover, not this stream's tag.
-        tag_record = items.decode_tag(record) if record and record["uid"] == stream["uid"] else None
-        return items.decode_stream(stream), tag_record
+        if stream is None or record is None or record["uid"] != stream["uid"]:
+            return stream, None
+        return stream, record
 
     @translated
     def get_followers(self, namespace: str, name: str, tag: str) -> list[str]:
