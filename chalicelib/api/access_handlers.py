@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from ..domain.rbac import groups_of
 from ..resources.rbac import (RBAC_GROUP, TOKENS_GROUP, AccessToken, AccessTokenList,
                               RoleBinding, RoleBindingList)
 from ..services.access import CLUSTERROLEBINDINGS, ROLEBINDINGS, TOKENS
@@ -58,4 +59,4 @@ def revoke_token(services: Services, call: Call) -> Reply:
 
 def whoami(_: Services, call: Call) -> Reply:
     return 200, {"kind": "User", "apiVersion": "user.openshift.io/v1",
-                 "metadata": {"name": call.subject}, "groups": []}
+                 "metadata": {"name": call.subject}, "groups": list(groups_of(call.subject))}

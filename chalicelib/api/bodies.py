@@ -87,9 +87,16 @@ def _too_deep() -> BadRequest:
     return BadRequest(f"the request body is nested more than {MAX_JSON_DEPTH} levels deep")
 
 
+def served_api_versions(model: type[BaseModel]) -> tuple[str, ...]:
+    """The apiVersions a body of `model` may carry: its own group's, the one its answers
+    carry; image.openshift.io kinds also take the legacy `v1` of OpenShift 3 manifests."""
+    own = model.model_fields["api_version"].default
+    return ACCEPTED_API_VERSIONS if own == API_VERSION else (own,)
+
+
 def read_object(model: type[M], raw: Optional[bytes], headers: dict, kind: str,
                 resource: str, name: str = "") -> M:
-    """A JSON body of the given kind and apiVersion as `model`."""
+    """A JSON body of the given kind and of an apiVersion `model` is served in, as `model`."""
     data = read_json(raw, headers)
     if not isinstance(data, dict):
         raise BadRequest(f"the request body must be a JSON object of kind {kind}")
@@ -98,8 +105,9 @@ def read_object(model: type[M], raw: Optional[bytes], headers: dict, kind: str,
         raise BadRequest(f'kind "{sent_kind}" does not match the expected kind "{kind}" of '
                          f'this endpoint')
     version = data.get("apiVersion")
-    if version is not None and version not in ACCEPTED_API_VERSIONS:
-        raise BadRequest(f'apiVersion "{version}" is not served here; use "{API_VERSION}"')
+    served = served_api_versions(model)
+    if version is not None and version not in served:
+        raise BadRequest(f'apiVersion "{version}" is not served here; use "{served[0]}"')
     data = {k: v for k, v in data.items() if k not in ("kind", "apiVersion")}
     metadata = data.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):

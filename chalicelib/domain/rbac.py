@@ -27,6 +27,10 @@ RULES: dict[str, dict[str, frozenset[str]]] = {
 SERVICE_ACCOUNT = re.compile(r"system:serviceaccount:([a-z0-9]([-a-z0-9]*[a-z0-9])?):"
                              r"([a-z0-9]([-a-z0-9]*[a-z0-9])?)")
 USER = re.compile(r"[A-Za-z0-9][A-Za-z0-9@._-]{0,252}")
+MAX_GROUP_NAME = 253
+# The groups Kubernetes puts every authenticated user, and service accounts, in.
+AUTHENTICATED = "system:authenticated"
+SERVICE_ACCOUNTS = "system:serviceaccounts"
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,24 @@ def subject_error(subject: str) -> Optional[str]:
             "service accounts are named system:serviceaccount:<namespace>:<name>")
     return None if USER.fullmatch(subject) else (
         "user names are 1-253 letters, digits, '@', '.', '_' or '-'")
+
+
+def group_error(name: str) -> Optional[str]:
+    """Why `name` cannot name a group, or None."""
+    if not name or len(name) > MAX_GROUP_NAME or "/" in name or "%" in name:
+        return (f"group names are 1-{MAX_GROUP_NAME} characters and may not contain '/' "
+                "or '%'")
+    return None
+
+
+def groups_of(subject: str) -> tuple[str, ...]:
+    """The groups an authenticated subject is in. There is no group store: a user is in
+    system:authenticated only; a service account also in system:serviceaccounts and in
+    system:serviceaccounts:<its namespace>, as in Kubernetes."""
+    namespace = service_account_namespace(subject)
+    if namespace is None:
+        return (AUTHENTICATED,)
+    return (AUTHENTICATED, SERVICE_ACCOUNTS, f"{SERVICE_ACCOUNTS}:{namespace}")
 
 
 def service_account_namespace(subject: str) -> Optional[str]:

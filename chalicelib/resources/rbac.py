@@ -14,9 +14,13 @@ TOKENS_VERSION = f"{TOKENS_GROUP}/v1"
 
 
 class Subject(Model):
-    kind: str  # User, ServiceAccount or Group
+    # Any string, so that another kind is refused with a cause naming subjects[i].kind.
+    kind: str = Field(description="User, ServiceAccount or Group")
     name: str
-    namespace: Optional[str] = None
+    namespace: Optional[str] = Field(default=None,
+                                     description="of a ServiceAccount; the binding's own if "
+                                                 "left out")
+    # As Kubernetes writes User and Group subjects: rbac.authorization.k8s.io. Kept as sent.
     api_group: Optional[str] = Field(default=None, alias="apiGroup")
 
 

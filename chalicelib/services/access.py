@@ -10,11 +10,12 @@ from datetime import datetime
 from typing import Callable, Optional, Protocol
 
 from ..domain.errors import FieldError, FieldErrors, Forbidden, NotFound, Unauthorized
-from ..domain.rbac import (NAMESPACE_ROLES, ROLES, Binding, allowed,
+from ..domain.rbac import (NAMESPACE_ROLES, ROLES, Binding, allowed, group_error, groups_of,
                            may_pull_from, service_account_namespace, subject_error)
 from ..domain.validation import invalid, not_supported, required, validate_namespace
 from ..resources.meta import ObjectMeta, now as utc_now
-from ..resources.rbac import AccessToken, AccessTokenSpec, AccessTokenStatus, RoleBinding
+from ..resources.rbac import (AccessToken, AccessTokenSpec, AccessTokenStatus, RoleBinding,
+                              Subject)
 
 TOKEN_PREFIX = "isk_"
 # Kubernetes' longest object name; DynamoDB refuses a sort key (the binding's name) over
@@ -24,6 +25,7 @@ ROLEBINDINGS = "rolebindings.rbac.authorization.k8s.io"
 CLUSTERROLEBINDINGS = "clusterrolebindings.rbac.authorization.k8s.io"
 TOKENS = "accesstokens.imagestreams.dev"
 ANONYMOUS = "system:anonymous"
+SUBJECT_KINDS = ("User", "ServiceAccount", "Group")
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,11 @@ class AccessService:
     # -- authorization
 
     def bindings_of(self, subject: str, namespace: Optional[str]) -> list[Binding]:
+        """The roles bound to `subject` or to a group it is in, cluster-wide and in
+        `namespace`."""
+        # Only a token's subject is in groups such as system:authenticated; checked here
+        # too, so that no caller can ever grant a group's roles to the anonymous user.
+        groups = groups_of(subject) if subject != ANONYMOUS else ()
         found = []
         # A namespace no namespace can be has no bindings: the store is not asked (its key
         # would be one DynamoDB refuses).
@@ -110,7 +117,7 @@ class AccessService:
                            else [])
         for scope in scopes:
             for binding in self.bindings.list_bindings(scope):
-                if any(_names(s, scope) == subject for s in binding.subjects):
+                if any(_stands_for(s, scope, subject, groups) for s in binding.subjects):
                     found.append(Binding(subject, binding.role_ref.name, scope))
         return found
 
@@ -169,10 +176,7 @@ class AccessService:
         if not body.subjects:
             errors.items.append(required("subjects"))
         for index, subject in enumerate(body.subjects):
-            problem = subject_error(_names(subject, namespace))
-            if subject.kind not in ("User", "ServiceAccount") or problem:
-                errors.items.append(invalid(f"subjects[{index}]", subject.name,
-                                            problem or "kind must be User or ServiceAccount"))
+            errors.extend(validate_subject(subject, namespace, f"subjects[{index}]"))
         errors.raise_if_any(resource, name)
         stored = body.model_copy(update={
             "kind": "RoleBinding" if namespace else "ClusterRoleBinding",
@@ -212,6 +216,26 @@ def validate_binding_name(name: str) -> list[FieldError]:
     return []
 
 
+def validate_subject(subject: Subject, namespace: Optional[str], field: str) -> list[FieldError]:
+    """A binding's subject: a User, a ServiceAccount (of the binding's namespace unless it
+    names one) or a Group, with a name of its kind."""
+    if subject.kind not in SUBJECT_KINDS:
+        return [not_supported(f"{field}.kind", subject.kind, SUBJECT_KINDS)]
+    if not subject.name:
+        return [required(f"{field}.name")]
+    if subject.kind == "ServiceAccount":
+        if subject.namespace:
+            namespace_errors = validate_namespace(subject.namespace, f"{field}.namespace")
+            if namespace_errors:
+                return namespace_errors
+        elif namespace is None:
+            return [required(f"{field}.namespace",
+                             "a ClusterRoleBinding's service account names its namespace")]
+    problem = (group_error(subject.name) if subject.kind == "Group"
+               else subject_error(_names(subject, namespace)))
+    return [invalid(f"{field}.name", subject.name, problem)] if problem else []
+
+
 def _binding_may_exist(namespace: Optional[str], name: str) -> bool:
     """Reads of names no binding can have are NotFound without asking the store."""
     return not (validate_binding_name(name)
@@ -225,8 +249,16 @@ def _check_namespace(namespace: Optional[str]) -> None:
         errors.raise_if_any("namespaces", namespace)
 
 
-def _names(subject, namespace: Optional[str]) -> str:
-    """A binding subject as the subject string a token carries."""
+def _stands_for(subject: Subject, namespace: Optional[str], user: str,
+                groups: tuple[str, ...]) -> bool:
+    """Whether a binding's subject is `user` or one of its `groups`."""
+    if subject.kind == "Group":
+        return subject.name in groups
+    return _names(subject, namespace) == user
+
+
+def _names(subject: Subject, namespace: Optional[str]) -> str:
+    """A User or ServiceAccount subject as the subject string a token carries."""
     if subject.kind == "ServiceAccount":
         return f"system:serviceaccount:{subject.namespace or namespace}:{subject.name}"
     return subject.name

@@ -11,7 +11,7 @@ from chalicelib.adapters.memory_access import MemoryBindingStore, MemoryTokenSto
 from chalicelib.domain.errors import AlreadyExists, Forbidden, Invalid, NotFound, Unauthorized
 from chalicelib.domain.rbac import Binding, allowed
 from chalicelib.resources.rbac import AccessToken, RoleBinding
-from chalicelib.services.access import AccessService
+from chalicelib.services.access import ANONYMOUS, AccessService
 from tests.support.dynamodb import mocked_table
 from tests.support.dynamodb_key_limits import KeyLimitedBindings
 
@@ -119,6 +119,21 @@ def test_bindings_grant_roles_in_their_namespace_only(access):
     service.delete_binding("shop", "editors")
     with pytest.raises(Forbidden):
         service.authorize("alice", "shop", "imagestreams", "create")
+
+
+def test_group_bindings_hold_for_every_member_and_never_for_the_anonymous_user(access):
+    service, _, _ = access
+    service.create_binding("shop", RoleBinding.model_validate({
+        "metadata": {"name": "pullers"}, "roleRef": {"kind": "ClusterRole",
+                                                     "name": "system:image-puller"},
+        "subjects": [{"kind": "Group", "name": "system:authenticated"},
+                     {"kind": "Group", "name": "system:serviceaccounts:ci"}]}))
+    assert service.may_pull_from("alice", "shop")
+    assert [b.role for b in service.bindings_of("system:serviceaccount:ci:builder", "shop")] == [
+        "system:image-puller"]
+    assert service.bindings_of(ANONYMOUS, "shop") == []
+    with pytest.raises(Forbidden):
+        service.authorize(ANONYMOUS, "shop", "imagestreamtags", "get")
 
 
 @pytest.mark.parametrize("role,resource,verb,expected", [
