@@ -115,3 +115,19 @@ def split_stream_image(name: str) -> Optional[tuple[str, str]]:
         return None
     stream, image = name.split("@")
     return (stream, image) if stream and image else None
+
+
+# A spec tag's `from.name` may leave the stream out: `<tag>` and `<id>` name the stream
+# holding the spec tag (openshift-apiserver's parseFromReference). "" stands for it here.
+def split_tag_source(name: str) -> Optional[tuple[str, str]]:
+    """An ImageStreamTag source: `stream:tag` → (stream, tag), `tag` → ("", tag)."""
+    if name and "@" not in name and ":" not in name:
+        return "", name
+    return split_stream_tag(name)
+
+
+def split_image_source(name: str) -> Optional[tuple[str, str]]:
+    """An ImageStreamImage source: `stream@id` → (stream, id), `id` → ("", id)."""
+    if name and "@" not in name:
+        return "", name
+    return split_stream_image(name)

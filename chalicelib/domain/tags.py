@@ -6,7 +6,7 @@ from typing import Callable, Optional
 
 from ..resources.stream import TagEvent, TagReference
 from .errors import FieldError
-from .reference import split_stream_image, split_stream_tag
+from .reference import split_image_source, split_tag_source
 from .validation import invalid
 
 IMPORT_SUCCESS = "ImportSuccess"
@@ -19,30 +19,32 @@ def source_namespace(ref: TagReference, namespace: str) -> str:
 
 def tracked_tag(ref: Optional[TagReference], namespace: str, stream: str) -> Optional[str]:
     """The same-stream tag this spec tag follows, or None: only same-stream istags are tracked."""
-    if ref is None or ref.from_ is None or ref.from_.kind != "ImageStreamTag":
+    source = source_stream_tag(ref, namespace, stream) if ref is not None else None
+    if source is None or source[:2] != (namespace, stream):
         return None
-    if source_namespace(ref, namespace) != namespace:
-        return None
-    parts = split_stream_tag(ref.from_.name)
-    if parts is None or parts[0] != stream:
-        return None
-    return parts[1]
+    return source[2]
 
 
-def source_stream_tag(ref: TagReference, namespace: str) -> Optional[tuple[str, str, str]]:
-    """(namespace, stream, tag) of an ImageStreamTag source."""
+def source_stream_tag(ref: TagReference, namespace: str, stream: str
+                      ) -> Optional[tuple[str, str, str]]:
+    """(namespace, stream, tag) of an ImageStreamTag source of a spec tag of `stream`."""
     if ref.from_ is None or ref.from_.kind != "ImageStreamTag":
         return None
-    parts = split_stream_tag(ref.from_.name)
-    return (source_namespace(ref, namespace), *parts) if parts else None
+    parts = split_tag_source(ref.from_.name)
+    if parts is None:
+        return None
+    return source_namespace(ref, namespace), parts[0] or stream, parts[1]
 
 
-def source_stream_image(ref: TagReference, namespace: str) -> Optional[tuple[str, str, str]]:
+def source_stream_image(ref: TagReference, namespace: str, stream: str
+                        ) -> Optional[tuple[str, str, str]]:
     """(namespace, stream, digest or digest prefix) of an ImageStreamImage source."""
     if ref.from_ is None or ref.from_.kind != "ImageStreamImage":
         return None
-    parts = split_stream_image(ref.from_.name)
-    return (source_namespace(ref, namespace), *parts) if parts else None
+    parts = split_image_source(ref.from_.name)
+    if parts is None:
+        return None
+    return source_namespace(ref, namespace), parts[0] or stream, parts[1]
 
 
 def is_reference_only(ref: TagReference) -> bool:
@@ -54,8 +56,9 @@ def needs_import(ref: TagReference) -> bool:
 
 
 def source_changed(old: Optional[TagReference], new: TagReference) -> bool:
-    """A new or re-pointed spec tag gets the stream's next generation."""
-    return old is None or not old.source_equal(new)
+    """A new or re-pointed spec tag gets the stream's next generation, and so does one sent
+    with generation 0: `oc tag` and `oc import-image` send it to have the tag done again."""
+    return old is None or new.generation == 0 or not old.source_equal(new)
 
 
 def with_generation(ref: TagReference, generation: int) -> TagReference:

@@ -10,7 +10,7 @@ from ..resources.stream import ImageStream, TagReference
 from .errors import FieldError
 from .reference import (
     DIGEST_RE, MAX_DIGEST_LENGTH, MAX_REPOSITORY_LENGTH, STREAM_NAME_RE, TAG_RE, ReferenceError,
-    parse_reference, split_stream_image, split_stream_tag,
+    parse_reference, split_image_source, split_tag_source,
 )
 
 MAX_NAME_LENGTH = 63  # the reference chapter's limit for stream names and namespaces
@@ -39,6 +39,10 @@ def invalid(field: str, value: object, detail: str) -> FieldError:
 def required(field: str, detail: str = "") -> FieldError:
     message = "Required value" + (f": {detail}" if detail else "")
     return FieldError(field, message, "FieldValueRequired")
+
+
+def not_found(field: str, value: object) -> FieldError:
+    return FieldError(field, f"Not found: {_quote(value)}", "FieldValueNotFound")
 
 
 def not_supported(field: str, value: object, allowed: tuple[str, ...]) -> FieldError:
@@ -165,17 +169,15 @@ def validate_tag_reference(ref: TagReference, field: str) -> list[FieldError]:
     elif source.kind == "DockerImage":
         errors += validate_docker_reference(source.name, f"{from_field}.name")
     elif source.kind == "ImageStreamTag":
-        parts = split_stream_tag(source.name)
+        parts = split_tag_source(source.name)
         if parts is None:
             errors.append(invalid(f"{from_field}.name", source.name,
-                                  "must be of the form <stream_name>:<tag>"))
+                                  "must be of the form <tag> or <stream_name>:<tag>"))
         else:
             errors += validate_tag_name(parts[1], f"{from_field}.name")
-    else:
-        parts_image = split_stream_image(source.name)
-        if parts_image is None:
-            errors.append(invalid(f"{from_field}.name", source.name,
-                                  "must be of the form <stream_name>@<id>"))
+    elif split_image_source(source.name) is None:
+        errors.append(invalid(f"{from_field}.name", source.name,
+                              "must be of the form <id> or <stream_name>@<id>"))
     if ref.import_policy.scheduled and source.kind != "DockerImage":
         errors.append(invalid(f"{field}.importPolicy.scheduled", True,
                               "only tags pointing to Docker repositories may be scheduled for "
@@ -192,14 +194,8 @@ def validate_image_stream(stream: ImageStream, namespace: str) -> list[FieldErro
     if stream.spec.docker_image_repository:
         errors += validate_docker_reference(stream.spec.docker_image_repository,
                                             "spec.dockerImageRepository")
-    seen: set[str] = set()
     for index, ref in enumerate(stream.spec.tags or []):
-        field = f"spec.tags[{ref.name or index}]"
-        if ref.name in seen:
-            errors.append(FieldError(f"spec.tags[{index}].name",
-                                     f"Duplicate value: {_quote(ref.name)}", "FieldValueDuplicate"))
-        seen.add(ref.name)
-        errors += validate_tag_reference(ref, field)
+        errors += validate_tag_reference(ref, f"spec.tags[{ref.name or index}]")
     return errors
 
 

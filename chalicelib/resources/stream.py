@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from .image import Image
 from .meta import API_VERSION, ListMeta, Model, ObjectMeta, Time
@@ -22,9 +22,20 @@ class TagImportPolicy(Model):
     scheduled: Optional[bool] = None
     import_mode: str = Field(default="Legacy", alias="importMode")
 
+    @field_validator("import_mode", mode="before")
+    @classmethod
+    def _empty_is_legacy(cls, value: object) -> object:
+        return "Legacy" if value == "" else value  # the server's default, as for Source below
+
 
 class TagReferencePolicy(Model):
     type: str = "Source"
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _empty_is_source(cls, value: object) -> object:
+        # Go clients always send the field; the server defaults "" to Source.
+        return "Source" if value == "" else value
 
 
 class TagReference(Model):
@@ -82,6 +93,16 @@ class ImageStreamSpec(Model):
     lookup_policy: Optional[ImageLookupPolicy] = Field(default=None, alias="lookupPolicy")
     docker_image_repository: Optional[str] = Field(default=None, alias="dockerImageRepository")
     tags: Optional[list[TagReference]] = None
+
+    @field_validator("tags")
+    @classmethod
+    def _last_of_each_name(cls, tags: Optional[list[TagReference]]
+                           ) -> Optional[list[TagReference]]:
+        # OpenShift reads the v1 list into a map by name: a repeated name's last entry wins.
+        if tags is None:
+            return None
+        last = {ref.name: index for index, ref in enumerate(tags)}
+        return [ref for index, ref in enumerate(tags) if last[ref.name] == index]
 
 
 class ImageStreamStatus(Model):

@@ -9,11 +9,13 @@ from datetime import datetime
 from typing import Callable, Optional
 
 from ..domain import tags as rules
-from ..domain.errors import ConcurrentUpdate, Conflict, FieldErrors, NotFound, TooManyRequests
+from ..domain.errors import (ConcurrentUpdate, Conflict, FieldErrors, Invalid, NotFound,
+                             TooManyRequests)
 from ..domain.history import add_event
 from ..domain.imports import (ImportContext, ImportOutcome, after_import, import_conditions,
                               imported_event, source_of)
 from ..domain.records import HistoryWrite, StreamRecord, TagRecord
+from ..domain.validation import not_found
 from ..resources.stream import TagEvent, TagReference
 from .access import check_source_access
 from .ports import ChangeSet, ImageRef, StreamStore
@@ -105,7 +107,11 @@ class StreamWrite:
             else:
                 self.apply_import(ref.name, ref, outcome)
             return
-        event = self._resolve(ref)
+        try:
+            event = self._resolve(ref)
+        except SourceNotFound as missing:
+            raise Invalid(resource, name or self.name,
+                          [not_found(f"{field}.from.name", missing.name)]) from None
         if event is not None:
             self.move(ref.name, event)
 
@@ -230,26 +236,43 @@ class StreamWrite:
         self._image_refs[event.image] = (count + delta, reference)
 
     def _resolve(self, ref: TagReference) -> Optional[TagEvent]:
+        """The event a spec tag's source gives now; None while the source has no image.
+
+        SourceNotFound when the stream or image it names does not exist.
+        """
         generation = ref.generation or 0
         if rules.is_reference_only(ref):
             return rules.reference_event(ref, self.now)
-        stream_tag = rules.source_stream_tag(ref, self.namespace)
+        stream_tag = rules.source_stream_tag(ref, self.namespace, self.name)
         if stream_tag is not None:
             namespace, stream, tag = stream_tag
             if (namespace, stream) == (self.namespace, self.name):
                 source = self.tag(tag)
             else:
-                source = self.store.get_tag(namespace, stream, tag)
+                source_stream, source = self.store.get_stream_tag(namespace, stream, tag)
+                if source_stream is None:
+                    raise SourceNotFound(ref.from_.name if ref.from_ else "")
             if source is None or source.head is None:
                 return None
             return rules.copied_event(source.head, generation, self.now)
-        stream_image = rules.source_stream_image(ref, self.namespace)
+        stream_image = rules.source_stream_image(ref, self.namespace, self.name)
         if stream_image is not None:
             namespace, stream, wanted = stream_image
-            match = find_stream_image(self.store, namespace, stream, wanted)
+            try:
+                match = find_stream_image(self.store, namespace, stream, wanted)
+            except NotFound:
+                raise SourceNotFound(ref.from_.name if ref.from_ else "") from None
             return TagEvent(created=self.now, docker_image_reference=match.docker_image_reference,
                             image=match.digest, generation=generation)
         return None
+
+
+class SourceNotFound(Exception):
+    """A spec tag's source names a stream, or a stream image, that does not exist."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
 
 
 def find_stream_image(store: StreamStore, namespace: str, stream: str, wanted: str) -> ImageRef:

@@ -1,6 +1,7 @@
 """ImageStream use cases: create, get, list, replace, patch, delete."""
 from __future__ import annotations
 
+import secrets
 import uuid
 from dataclasses import replace
 from datetime import datetime
@@ -10,7 +11,8 @@ from ..domain import tags as rules
 from ..domain.errors import AlreadyExists, ConcurrentUpdate, FieldErrors, NotFound
 from ..domain.imports import ImportContext
 from ..domain.records import StreamRecord
-from ..domain.validation import names_valid, validate_image_stream, validate_namespace
+from ..domain.validation import (MAX_NAME_LENGTH, names_valid, validate_image_stream,
+                                 validate_namespace, validate_stream_name)
 from ..resources.meta import now as utc_now
 from ..resources.parse import parse_model
 from ..resources.stream import ImageStream, ImageStreamList, TagReference
@@ -64,6 +66,25 @@ class StreamService:
         return ImageStreamList(items=items), after
 
     def create(self, namespace: str, body: ImageStream) -> ImageStream:
+        prefix = body.metadata.generate_name
+        if body.metadata.name or not prefix:
+            return self._create(namespace, body)
+        attempts_left = GENERATE_NAME_ATTEMPTS
+        while True:
+            named = body.model_copy(deep=True)
+            named.metadata.name = generated_name(prefix)
+            errors = FieldErrors()
+            errors.extend(validate_stream_name(named.metadata.name, namespace,
+                                               "metadata.generateName"))
+            errors.raise_if_any(STREAMS, prefix)
+            try:
+                return self._create(namespace, named)
+            except AlreadyExists:
+                attempts_left -= 1
+                if not attempts_left:
+                    raise
+
+    def _create(self, namespace: str, body: ImageStream) -> ImageStream:
         name = body.metadata.name or ""
         self._validate(namespace, body)
         if self.store.get_stream(namespace, name) is not None:
@@ -154,6 +175,20 @@ class StreamService:
             errors.add("metadata.name", f'Invalid value: "{body.metadata.name}": '
                        "the name of the object does not match the name on the URL")
             errors.raise_if_any(STREAMS, name)
+
+
+# Kubernetes' generateName: the prefix cut to leave room for a random suffix of five
+# characters that spell no words (k8s.io/apiserver names.SimpleNameGenerator). A taken name
+# is tried again with a new suffix, as Kubernetes does since 1.30.
+GENERATED_SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+GENERATED_SUFFIX_LENGTH = 5
+GENERATE_NAME_ATTEMPTS = 8
+
+
+def generated_name(prefix: str) -> str:
+    suffix = "".join(secrets.choice(GENERATED_SUFFIX_ALPHABET)
+                     for _ in range(GENERATED_SUFFIX_LENGTH))
+    return prefix[:MAX_NAME_LENGTH - GENERATED_SUFFIX_LENGTH] + suffix
 
 
 def _sources_first(refs: list[TagReference], namespace: str, name: str) -> list[TagReference]:

@@ -32,13 +32,13 @@ def test_tracked_tag_only_for_same_stream_istags(spec, expected):
 
 
 def test_source_stream_tag_and_image():
-    assert rules.source_stream_tag(ref(source="ruby:2"), "test") == ("test", "ruby", "2")
-    assert rules.source_stream_tag(ref(source="ruby:2", namespace="o"), "test") == ("o", "ruby",
+    assert rules.source_stream_tag(ref(source="ruby:2"), "test", "app") == ("test", "ruby", "2")
+    assert rules.source_stream_tag(ref(source="ruby:2", namespace="o"), "test", "app") == ("o", "ruby",
                                                                                      "2")
-    assert rules.source_stream_tag(ref(kind="DockerImage"), "test") is None
+    assert rules.source_stream_tag(ref(kind="DockerImage"), "test", "app") is None
     image = ref(kind="ImageStreamImage", source="ruby@4746")
-    assert rules.source_stream_image(image, "test") == ("test", "ruby", "4746")
-    assert rules.source_stream_image(ref(), "test") is None
+    assert rules.source_stream_image(image, "test", "app") == ("test", "ruby", "4746")
+    assert rules.source_stream_image(ref(), "test", "app") is None
 
 
 def test_reference_only_and_needs_import():

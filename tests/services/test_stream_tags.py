@@ -159,14 +159,19 @@ def test_from_stream_image_ambiguous_prefix_is_conflict(env):
     assert env.stream("python").to_json() == before
 
 
-def test_from_unknown_stream_image_is_not_found(env):
+@pytest.mark.parametrize("kind, source", [
+    ("ImageStreamImage", f"python@sha256:{B}"), ("ImageStreamImage", f"sha256:{B}"),
+    ("ImageStreamImage", f"ruby@sha256:{A}"), ("ImageStreamTag", "ruby:2.7"),
+])
+def test_a_source_that_does_not_exist_is_invalid_naming_the_field(env, kind, source):
+    """As openshift-apiserver: a NotFound cause on the source's name, and nothing written."""
     env.create("python")
     env.map("python", "x", A)
     before = env.stream("python").to_json()
-    with pytest.raises(NotFound):
-        env.tag("python:old", f"python@sha256:{B}", kind="ImageStreamImage")
-    with pytest.raises(NotFound):
-        env.tag("python:old", f"ruby@sha256:{A}", kind="ImageStreamImage")
+    with pytest.raises(Invalid) as refused:
+        env.tag("python:old", source, kind=kind)
+    assert [(c.field, c.reason, c.message) for c in refused.value.causes] == [
+        ("tag.from.name", "FieldValueNotFound", f'Not found: "{source}"')]
     assert env.stream("python").to_json() == before
 
 
