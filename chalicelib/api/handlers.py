@@ -159,20 +159,22 @@ def get_stream_tag(services: Services, call: Call) -> Reply:
 
 def create_stream_tag(services: Services, call: Call) -> Reply:
     body = read_object(ImageStreamTag, call.body, call.headers, "ImageStreamTag", ISTAGS)
-    name = body.metadata.name or ""
-    return 201, services.tags.put(call.namespace, name, body, create_only=True).to_json()
+    tag, _ = services.tags.put(call.namespace, body.metadata.name or "", body, create_only=True)
+    return 201, tag.to_json()
 
 
 def create_named_stream_tag(services: Services, call: Call) -> Reply:
     body = read_object(ImageStreamTag, call.body, call.headers, "ImageStreamTag", ISTAGS,
                        call.name)
-    return 201, services.tags.put(call.namespace, call.name, body, create_only=True).to_json()
+    tag, _ = services.tags.put(call.namespace, call.name, body, create_only=True)
+    return 201, tag.to_json()
 
 
 def put_stream_tag(services: Services, call: Call) -> Reply:
     body = read_object(ImageStreamTag, call.body, call.headers, "ImageStreamTag", ISTAGS,
                        call.name)
-    return 200, services.tags.put(call.namespace, call.name, body, create_only=False).to_json()
+    tag, created = services.tags.put(call.namespace, call.name, body, create_only=False)
+    return (201 if created else 200), tag.to_json()
 
 
 def delete_stream_tag(services: Services, call: Call) -> Reply:

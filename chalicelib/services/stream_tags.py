@@ -5,19 +5,20 @@ import uuid
 from typing import Callable, Optional
 
 from ..domain.errors import (
-    AlreadyExists, BadRequest, ConcurrentUpdate, FieldErrors, NotFound, TooLarge,
+    AlreadyExists, BadRequest, ConcurrentUpdate, FieldErrors, Invalid, NotFound, TooLarge,
 )
 from ..domain.imports import ImportContext
-from ..domain.records import StreamRecord
+from ..domain.records import StreamRecord, TagRecord
 from ..domain.reference import DIGEST_RE, parse_reference, split_stream_image, split_stream_tag
 from ..domain.validation import (
-    invalid, names_valid, required, validate_image, validate_namespace, validate_stream_name,
-    validate_tag_name, validate_tag_reference,
+    invalid, names_valid, required, validate_annotations, validate_image, validate_namespace,
+    validate_stream_name, validate_tag_name, validate_tag_reference,
 )
 from ..resources.image import Image
 from ..resources.meta import ObjectMeta, now as utc_now
 from ..resources.stream import (
     ImageStreamImage, ImageStreamMapping, ImageStreamTag, ImageStreamTagList, TagEvent,
+    TagReference,
 )
 from . import views
 from .ports import Importer, StreamStore
@@ -48,10 +49,14 @@ class StreamTagService:
     # -- ImageStreamTag
 
     def get(self, namespace: str, name: str) -> ImageStreamTag:
+        """The tag and its image; NotFound while the tag points at no image, as in OpenShift."""
+        return self._read(namespace, name, image_required=True)
+
+    def _read(self, namespace: str, name: str, image_required: bool) -> ImageStreamTag:
         stream_name, tag_name = split_istag(name)
         stream, tag = (self.store.get_stream_tag(namespace, stream_name, tag_name)
                        if names_valid(namespace, stream_name, tag_name) else (None, None))
-        if stream is None or tag is None:
+        if stream is None or tag is None or (image_required and not has_image(tag)):
             raise NotFound.of(ISTAGS, name)
         image = self.store.get_image(tag.head.image) if tag.head and tag.head.image else None
         return views.image_stream_tag(stream, tag, image, self.registry)
@@ -71,12 +76,12 @@ class StreamTagService:
                 snapshot = self.store.load_stream(namespace, stream_name)
                 tags = sorted(snapshot.tags.values(), key=lambda t: t.name) if snapshot else []
                 for tag in tags:
-                    if tag.head is None or (resume and stream_name == resume[0]
-                                            and tag.name <= resume[1]):
+                    if not has_image(tag) or (resume and stream_name == resume[0]
+                                              and tag.name <= resume[1]):
                         continue
                     if len(items) == limit:
                         return ImageStreamTagList(items=items), items[-1].metadata.name
-                    image = self.store.get_image(tag.head.image) if tag.head.image else None
+                    image = self.store.get_image(tag.head.image) if tag.head else None
                     items.append(views.image_stream_tag(snapshot.stream, tag, image,
                                                         self.registry))
             page = self.store.list_streams(namespace, max(limit, 1), stream_after)
@@ -86,15 +91,28 @@ class StreamTagService:
             stream_after = pending[-1]
 
     def put(self, namespace: str, name: str, body: ImageStreamTag, create_only: bool
-            ) -> ImageStreamTag:
+            ) -> tuple[ImageStreamTag, bool]:
+        """Set the spec tag; the tag as written, and whether the tag is new.
+
+        A body without `tag` keeps the current spec tag, with the body's annotations.
+        """
         stream_name, tag_name = split_istag(name)
-        ref = self._validate_istag(namespace, name, stream_name, tag_name, body)
+        sent = self._validate_istag(namespace, name, stream_name, tag_name, body)
         now = self.clock()
+        created = [False]
 
         def plan(write: StreamWrite) -> None:
             current = write.tag(tag_name)
-            if create_only and current is not None and current.spec is not None:
+            existing = current.spec if current else None
+            if create_only and existing is not None:
                 raise AlreadyExists.of(ISTAGS, name)
+            created[0] = current is None
+            ref = sent or existing or (TagReference(name=tag_name) if current else None)
+            if ref is None:
+                raise Invalid(ISTAGS, name, [required("tag", "tag is required")])
+            if body.metadata.annotations is not None or sent is None:
+                # An istag's annotations are its spec tag's (kubectl annotate sends only them).
+                ref = ref.model_copy(update={"annotations": body.metadata.annotations or None})
             write.set_spec(ref, "tag", ISTAGS, name)
 
         new_stream = StreamRecord(namespace=namespace, name=stream_name, uid=str(uuid.uuid4()),
@@ -102,7 +120,7 @@ class StreamTagService:
         imports = self.importer.context(namespace) if self.importer else ImportContext()
         write_stream(self.store, namespace, stream_name, now, body.metadata.resource_version,
                      plan, create=new_stream, imports=imports)
-        return self.get(namespace, name)
+        return self._read(namespace, name, image_required=False), created[0]
 
     def delete(self, namespace: str, name: str, expected_version: Optional[str] = None) -> None:
         stream_name, tag_name = split_istag(name)
@@ -119,7 +137,7 @@ class StreamTagService:
             raise NotFound.of(ISTAGS, name) from exc
 
     def _validate_istag(self, namespace: str, name: str, stream: str, tag: str,
-                        body: ImageStreamTag):
+                        body: ImageStreamTag) -> Optional[TagReference]:
         errors = FieldErrors()
         if body.metadata.name is not None and body.metadata.name != name:
             errors.add("metadata.name", f'Invalid value: "{body.metadata.name}": the name of '
@@ -130,10 +148,9 @@ class StreamTagService:
         errors.extend(validate_namespace(namespace))
         errors.extend(validate_stream_name(stream, namespace))
         errors.extend(validate_tag_name(tag, "metadata.name"))
+        errors.extend(validate_annotations(body.metadata.annotations, "metadata.annotations"))
         ref = body.tag
-        if ref is None:
-            errors.items.append(required("tag", "tag is required"))
-        else:
+        if ref is not None:
             if not ref.name:
                 ref = ref.model_copy(update={"name": tag})
             elif ref.name != tag:
@@ -214,6 +231,11 @@ class StreamTagService:
             raise TooLarge(f"image {image.metadata.name} metadata is {size} bytes; images are "
                            f"limited to {MAX_IMAGE_BYTES} bytes")
         return image
+
+
+def has_image(tag: TagRecord) -> bool:
+    """Whether the tag points at an image: a reference-only tag has a pull spec and none."""
+    return tag.head is not None and bool(tag.head.image)
 
 
 def _digest_of(reference: str) -> Optional[str]:

@@ -17,7 +17,7 @@ def history(api, stream: str, tag: str) -> list[str]:
 def test_put_istag_creates_the_stream_and_records_a_reference(api):
     reply = api.put(ns_path("imagestreamtags", "python:3.5"),
                     istag("DockerImage", PYTHON_35, reference=True))
-    assert reply.status_code == 200, reply.data
+    assert reply.status_code == 201, reply.data  # the tag is new
     assert reply.data["kind"] == "ImageStreamTag"
     assert reply.data["metadata"]["name"] == "python:3.5"
     assert reply.data["tag"]["from"] == {"kind": "DockerImage", "name": PYTHON_35}
@@ -57,7 +57,7 @@ def test_tracking_tag_follows_its_source_over_http(api):
     api.post(ns_path("imagestreams"), {"kind": "ImageStream", "metadata": {"name": "app"}})
     api.post(ns_path("imagestreammappings"), mapping("app", "v1", digest("a")))
     assert api.put(ns_path("imagestreamtags", "app:latest"),
-                   istag("ImageStreamTag", "app:v1")).status_code == 200
+                   istag("ImageStreamTag", "app:v1")).status_code == 201
     api.post(ns_path("imagestreammappings"), mapping("app", "v1", digest("b")))
     assert history(api, "app", "latest") == [digest("b"), digest("a")]
 

@@ -42,13 +42,14 @@ def test_login_writes_a_context_and_commands_use_it(bare: Isctl):
     path = Path(bare.env["XDG_CONFIG_HOME"]) / "isctl" / "config.yaml"
     assert path.stat().st_mode & 0o777 == 0o600
     bare.ok("tag", "--reference", "quay.io/a/b:1", "b:1")
-    assert bare.api("GET", "/namespaces/shop/imagestreamtags/b:1")["tag"]["reference"]
+    assert bare.api("GET", "/namespaces/shop/imagestreams/b")["spec"]["tags"][0]["reference"]
     assert sent_tokens(bare)[-1] == f"Bearer {token}"
     # -n and ISCTL_NAMESPACE override the context's namespace; the flag wins
     bare.env["ISCTL_NAMESPACE"] = "other"
     assert bare("get", "istag").err == "No resources found in other namespace.\n"
-    assert bare.ok("get", "istag", "-n", "shop", "-o", "name") == (
-        "imagestreamtag.image.openshift.io/b:1\n")
+    # b:1 is a reference without an image, so not an istag; the stream is in shop
+    assert bare.ok("get", "is", "-n", "shop", "-o", "name") == (
+        "imagestream.image.openshift.io/b\n")
 
 
 def test_token_precedence_and_no_token(bare: Isctl):

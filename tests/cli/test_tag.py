@@ -19,7 +19,10 @@ def python(isctl: Isctl) -> Isctl:
 
 
 def spec(isctl: Isctl, name: str, namespace: str = "default") -> dict:
-    return isctl.api("GET", f"/namespaces/{namespace}/imagestreamtags/{name}")["tag"]
+    """The spec tag, read from its stream: an istag without an image is NotFound."""
+    stream, _, tag = name.partition(":")
+    body = isctl.api("GET", f"/namespaces/{namespace}/imagestreams/{stream}")
+    return next(ref for ref in body["spec"]["tags"] if ref["name"] == tag)
 
 
 def test_istag_source_is_resolved_to_its_image(python: Isctl):

@@ -47,7 +47,7 @@ class Api:
 
     def tag(self, name: str, source: dict, **spec: object) -> ImageStreamTag:
         body = ImageStreamTag.model_validate({"tag": {"from": source, **spec}})
-        return self.istags.put(NS, name, body, create_only=False)
+        return self.istags.put(NS, name, body, create_only=False)[0]
 
     def history(self, stream: str, tag: str) -> list[tuple[str, str, int]]:
         for status in self.streams.get(NS, stream).status.tags or []:

@@ -96,7 +96,7 @@ class Stack:
         """PUT an istag from DockerImage `reference`; `spec` adds importPolicy and the like."""
         body = ImageStreamTag.model_validate(
             {"tag": {"from": {"kind": "DockerImage", "name": reference}, **spec}})
-        return self.tags.put(namespace, name, body, create_only=False)
+        return self.tags.put(namespace, name, body, create_only=False)[0]
 
     def status(self, stream: str, tag: str, namespace: str = NS):
         for status in self.streams.get(namespace, stream).status.tags or []:

@@ -153,7 +153,7 @@ def test_an_import_authenticates_with_the_namespace_secret(api: Recorder, privat
         "from": {"kind": "DockerImage", "name": f"{basic_registry.host}/imports/private:1.0"},
         "importPolicy": {"insecure": True}}}
     reply = api.put("/apis/image.openshift.io/v1/namespaces/team/imagestreamtags/app:1", body)
-    assert reply.status_code == 200, reply.data
+    assert reply.status_code == 201, reply.data
     assert reply.data["image"]["metadata"]["name"] == private.digest
     for body_bytes in api.bodies:
         assert password.encode() not in body_bytes

@@ -59,7 +59,7 @@ class Env:
         body = ImageStreamTag.model_validate({
             "metadata": {"name": name, "resourceVersion": resource_version},
             "tag": {"from": source_ref, **spec}})
-        return self.istags.put(namespace, name, body, create_only)
+        return self.istags.put(namespace, name, body, create_only)[0]
 
     # -- readers
 

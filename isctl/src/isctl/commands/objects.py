@@ -156,15 +156,21 @@ def _apply_stream(client: Client, namespace: str, obj: dict) -> tuple[str, Any]:
 
 
 def _apply_tag(client: Client, namespace: str, obj: dict) -> tuple[str, Any]:
+    # The live spec tag is read from its stream: an istag without an image is NotFound.
     path = object_path(TAGS, namespace, _name(obj))
+    stream, _, tag = _name(obj).partition(":")
     try:
-        live = client.get(path)
+        live = client.get(object_path(STREAMS, namespace, stream))
     except ApiError as error:
         if not error.is_not_found():
             raise
+        live = {}
+    spec_tags = (live.get("spec") or {}).get("tags") or []
+    current = next((ref for ref in spec_tags if ref.get("name") == tag), None)
+    if current is None:
         return "created", client.put(path, obj)
-    if _contained(obj.get("tag"), live.get("tag")):
-        return "unchanged", live
+    if _contained(obj.get("tag"), current):
+        return "unchanged", obj
     return "configured", client.put(path, obj)
 
 
