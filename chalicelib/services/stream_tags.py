@@ -119,7 +119,7 @@ class StreamTagService:
                                   created=now)
         imports = self.importer.context(namespace) if self.importer else ImportContext()
         write_stream(self.store, namespace, stream_name, now, body.metadata.resource_version,
-                     plan, create=new_stream, imports=imports)
+                     plan, create=new_stream, imports=imports, registry=self.registry)
         return self._read(namespace, name, image_required=False), created[0]
 
     def delete(self, namespace: str, name: str, expected_version: Optional[str] = None) -> None:
@@ -218,6 +218,12 @@ class StreamTagService:
         errors.extend(validate_stream_name(name, namespace))
         errors.extend(validate_tag_name(body.tag, "tag"))
         image = body.image
+        repository = views.repository_of(namespace, name, self.registry)
+        if (repository and not image.docker_image_reference
+                and DIGEST_RE.fullmatch(image.metadata.name or "")):
+            # A push to the integrated registry: the image is pulled from this stream.
+            image = image.model_copy(update={
+                "docker_image_reference": f"{repository}@{image.metadata.name}"})
         if not image.metadata.name and image.docker_image_reference:
             # A registry may send only the pull spec; the image is named by its digest.
             digest = _digest_of(image.docker_image_reference)

@@ -19,6 +19,7 @@ from ..domain.validation import not_found
 from ..resources.stream import TagEvent, TagReference
 from .access import check_source_access
 from .ports import ChangeSet, ImageRef, StreamStore
+from .views import repository_of
 
 STREAMS = "imagestreams.image.openshift.io"
 STREAM_IMAGES = "imagestreamimages.image.openshift.io"
@@ -32,11 +33,13 @@ class StreamWrite:
     """Collects the changes of one request against the stream version it read."""
 
     def __init__(self, store: StreamStore, stream: StreamRecord, now: datetime,
-                 expected_version: Optional[int], imports: Optional[ImportContext] = None):
+                 expected_version: Optional[int], imports: Optional[ImportContext] = None,
+                 registry: str = ""):
         self.store = store
         self.stream = stream
         self.original = stream
         self.imports = imports or ImportContext()
+        self.registry = registry  # the integrated registry, for pull-through pull specs
         self.now = now
         self.expected_version = expected_version
         self.spec_changed = False
@@ -254,7 +257,8 @@ class StreamWrite:
                     raise SourceNotFound(ref.from_.name if ref.from_ else "")
             if source is None or source.head is None:
                 return None
-            return rules.copied_event(source.head, generation, self.now)
+            return self._pulled_here(ref, namespace,
+                                     rules.copied_event(source.head, generation, self.now))
         stream_image = rules.source_stream_image(ref, self.namespace, self.name)
         if stream_image is not None:
             namespace, stream, wanted = stream_image
@@ -262,9 +266,20 @@ class StreamWrite:
                 match = find_stream_image(self.store, namespace, stream, wanted)
             except NotFound:
                 raise SourceNotFound(ref.from_.name if ref.from_ else "") from None
-            return TagEvent(created=self.now, docker_image_reference=match.docker_image_reference,
-                            image=match.digest, generation=generation)
+            return self._pulled_here(ref, namespace, TagEvent(
+                created=self.now, docker_image_reference=match.docker_image_reference,
+                image=match.digest, generation=generation))
         return None
+
+    def _pulled_here(self, ref: TagReference, source_namespace: str, event: TagEvent
+                     ) -> TagEvent:
+        """An image copied from another namespace's stream is pulled through this stream, as
+        OpenShift rewrites it, so pulling it needs no access to the source namespace; a
+        `reference` tag keeps the source's pull spec."""
+        repository = repository_of(self.namespace, self.name, self.registry)
+        if source_namespace == self.namespace or ref.reference or not repository or not event.image:
+            return event
+        return event.model_copy(update={"docker_image_reference": f"{repository}@{event.image}"})
 
 
 class SourceNotFound(Exception):
@@ -303,12 +318,14 @@ MAX_IMPORT_ROUNDS = 3  # a plan that keeps finding new sources to import lost to
 def write_stream(store: StreamStore, namespace: str, name: str, now: datetime,
                  expected_version: Optional[str], plan: Callable[[StreamWrite], None], *,
                  create: Optional[StreamRecord] = None,
-                 imports: Optional[ImportContext] = None) -> StreamRecord:
+                 imports: Optional[ImportContext] = None, registry: str = "") -> StreamRecord:
     """Plan a write with `plan(write)` and commit it, re-planning after a concurrent write.
 
     A caller that sent a resourceVersion gets Conflict when it is stale instead of a retry;
     any other gets it only after RETRY_SECONDS of lost races.
-    With `create`, a missing stream is created from that record in the same commit. A plan
+    With `create`, a missing stream is created from that record in the same commit;
+    `registry` is the integrated registry images copied from other namespaces are pulled
+    through. A plan
     that needs registry imports is not committed: the imports are fetched (outside any
     transaction) and the write planned again with their outcomes. A plan that changes
     nothing writes nothing. Returns the stream record as written.
@@ -322,11 +339,11 @@ def write_stream(store: StreamStore, namespace: str, name: str, now: datetime,
         if stream is None:
             if create is None:
                 raise NotFound.of(STREAMS, name)
-            write = StreamWrite(store, create, now, None, imports)
+            write = StreamWrite(store, create, now, None, imports, registry)
         else:
             if expected_version is not None and expected_version != str(stream.version):
                 raise ConcurrentUpdate.of(STREAMS, name)
-            write = StreamWrite(store, stream, now, stream.version, imports)
+            write = StreamWrite(store, stream, now, stream.version, imports, registry)
         plan(write)
         if imports.missing:
             rounds += 1

@@ -110,7 +110,7 @@ class StreamService:
                 write.set_spec(ref, f"spec.tags[{ref.name}]")
 
         write_stream(self.store, namespace, name, now, None, plan, create=record,
-                     imports=self._imports(namespace))
+                     imports=self._imports(namespace), registry=self.registry)
         return self.get(namespace, name)
 
     def replace(self, namespace: str, name: str, body: ImageStream) -> ImageStream:
@@ -138,7 +138,7 @@ class StreamService:
                 write.set_spec(ref, f"spec.tags[{ref.name}]")
 
         write_stream(self.store, namespace, name, self.clock(), body.metadata.resource_version,
-                     plan, imports=self._imports(namespace))
+                     plan, imports=self._imports(namespace), registry=self.registry)
         return self.get(namespace, name)
 
     def patch(self, namespace: str, name: str, patch: Any) -> ImageStream:

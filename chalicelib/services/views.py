@@ -12,9 +12,9 @@ from ..resources.stream import (
 )
 
 
-def repository_of(stream: StreamRecord, registry: str) -> str:
+def repository_of(namespace: str, stream: str, registry: str) -> str:
     """Where the integrated registry serves the stream; empty when none is configured."""
-    return f"{registry}/{stream.namespace}/{stream.name}" if registry else ""
+    return f"{registry}/{namespace}/{stream}" if registry else ""
 
 
 def stream_meta(stream: StreamRecord) -> ObjectMeta:
@@ -35,7 +35,7 @@ def image_stream(snapshot: StreamSnapshot, registry: str) -> ImageStream:
                           conditions=list(t.conditions) or None)
         for t in tags if t.head is not None or t.conditions
     ]
-    repository = repository_of(stream, registry)
+    repository = repository_of(stream.namespace, stream.name, registry)
     return ImageStream(
         metadata=stream_meta(stream),
         spec=ImageStreamSpec(
@@ -52,7 +52,7 @@ def image_stream(snapshot: StreamSnapshot, registry: str) -> ImageStream:
 def pull_spec(stream: StreamRecord, tag: TagRecord, event: TagEvent, registry: str) -> str:
     """dockerImageReference as the tag's reference policy says: Local pulls through us."""
     local = tag.spec is not None and tag.spec.reference_policy.type == "Local"
-    repository = repository_of(stream, registry)
+    repository = repository_of(stream.namespace, stream.name, registry)
     if local and repository and event.image:
         return f"{repository}@{event.image}"
     return event.docker_image_reference

@@ -266,3 +266,70 @@ def test_put_answers_201_when_it_creates_the_tag_and_200_after(api: Api) -> None
     body = istag("DockerImage", "quay.io/team/app:1", reference=True)
     assert api.put(ns_path("imagestreamtags", "app:1"), body).status_code == 201
     assert api.put(ns_path("imagestreamtags", "app:1"), body).status_code == 200
+
+
+# -- mappings and copies across namespaces
+
+def test_a_mapping_without_a_pull_spec_is_pulled_from_the_integrated_registry(api: Api) -> None:
+    api.post(ns_path("imagestreams"), stream_body("app"))
+    body = mapping("app", "v1", digest("a"))
+    del body["image"]["dockerImageReference"]
+    assert api.post(ns_path("imagestreammappings"), body).status_code == 201
+    pulled = f"{REGISTRY}/default/app@{digest('a')}"
+    status = api.get(ns_path("imagestreams", "app")).data["status"]["tags"][0]
+    assert [i["dockerImageReference"] for i in status["items"]] == [pulled]
+    assert api.get(f"/apis/image.openshift.io/v1/images/{digest('a')}").data[
+        "dockerImageReference"] == pulled
+
+
+def test_a_mapping_without_a_pull_spec_needs_an_integrated_registry(store: StreamStore) -> None:
+    services = wiring.Services(store, "")
+    wiring.use(services)
+    try:
+        with Client(app) as client:
+            api = Api(client, admin_headers(services))
+            api.post(ns_path("imagestreams"), stream_body("app"))
+            body = mapping("app", "v1", digest("a"))
+            del body["image"]["dockerImageReference"]
+            reply = api.post(ns_path("imagestreammappings"), body)
+            assert (reply.status_code, causes(reply)) == (
+                422, [("image.dockerImageReference", "FieldValueRequired")])
+            assert "tags" not in api.get(ns_path("imagestreams", "app")).data["status"]
+    finally:
+        wiring.use(None)
+
+
+def copy_from(namespace: str, source: str, **extra: object) -> dict:
+    return {"kind": "ImageStreamTag", "tag": {"from": {
+        "kind": "ImageStreamTag", "namespace": namespace, "name": source}, **extra}}
+
+
+def test_an_image_copied_from_another_namespace_is_pulled_through_this_stream(
+        api: Api) -> None:
+    api.post(ns_path("imagestreams", namespace="base"), stream_body("runtime"))
+    api.post(ns_path("imagestreammappings", namespace="base"),
+             mapping("runtime", "1", digest("a"), namespace="base"))
+    copied = api.put(ns_path("imagestreamtags", "app:runtime"), copy_from("base", "runtime:1"))
+    here = f"{REGISTRY}/default/app@{digest('a')}"
+    assert copied.data["image"]["dockerImageReference"] == here
+    assert heads(api, "app")["runtime"] == [digest("a")]
+    status = api.get(ns_path("imagestreams", "app")).data["status"]["tags"][0]
+    assert status["items"][0]["dockerImageReference"] == here
+    by_image = api.put(ns_path("imagestreamtags", "app:pinned"), {
+        "kind": "ImageStreamTag", "tag": {"from": {
+            "kind": "ImageStreamImage", "namespace": "base", "name": f"runtime@{digest('a')}"}}})
+    assert by_image.data["image"]["dockerImageReference"] == here
+
+
+def test_a_reference_copy_and_a_copy_within_the_namespace_keep_the_source_pull_spec(
+        api: Api) -> None:
+    api.post(ns_path("imagestreams", namespace="base"), stream_body("runtime"))
+    api.post(ns_path("imagestreammappings", namespace="base"),
+             mapping("runtime", "1", digest("a"), namespace="base"))
+    source = f"{REGISTRY}/base/runtime@{digest('a')}"
+    referenced = api.put(ns_path("imagestreamtags", "app:ref"),
+                         copy_from("base", "runtime:1", reference=True))
+    assert referenced.data["image"]["dockerImageReference"] == source
+    same = api.put(ns_path("imagestreamtags", "runtime:copy", namespace="base"),
+                   copy_from("base", "runtime:1"))
+    assert same.data["image"]["dockerImageReference"] == source
