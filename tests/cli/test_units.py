@@ -8,7 +8,7 @@ from isctl.errors import ApiError, error_message
 from isctl.humanize import human_duration, human_size
 from isctl.references import ReferenceError, parse_reference
 from isctl.tabwriter import align, table
-from isctl.tagorder import prioritize
+from isctl.tagorder import TagReferenceError, prioritize, tag_of_source
 
 
 @pytest.mark.parametrize("seconds, text", [
@@ -77,6 +77,26 @@ def test_references(spec: str, parts: tuple, exact: str):
 def test_reference_errors(spec: str, message: str):
     with pytest.raises(ReferenceError, match=message):
         parse_reference(spec)
+
+
+@pytest.mark.parametrize("source, tag", [
+    ({"name": "3.5"}, "3.5"),  # one part: a tag of the same stream
+    ({"name": "python:3.5"}, "3.5"),
+    ({"name": "3.5", "namespace": "ns"}, "3.5"),
+    ({"name": "ruby:2.3"}, "cross-stream"),
+    ({"name": "3.5", "namespace": "other"}, "cross-stream"),
+    ({"name": "python:"}, "invalid"),
+    ({"name": "python:a:b"}, "invalid"),
+    ({"name": "python@sha256:abc"}, "invalid"),
+    ({}, "invalid"),
+])
+def test_tag_of_an_image_stream_tag_source(source: dict, tag: str):
+    stream = {"metadata": {"name": "python", "namespace": "ns"}}
+    try:
+        found = tag_of_source(stream, {"kind": "ImageStreamTag", **source})
+    except TagReferenceError as error:
+        found = str(error)
+    assert found == tag
 
 
 def test_error_wording():

@@ -86,6 +86,15 @@ def split_stream_tag(name: str) -> Optional[tuple[str, str]]:
     return (stream, tag) if stream and tag else None
 
 
+def split_tag_source(name: str, own_stream: str) -> Optional[tuple[str, str]]:
+    """A spec tag's ImageStreamTag `from.name` → (stream, tag): `stream:tag`, or a bare `tag`
+    of the stream holding the spec tag (openshift-apiserver's parseFromReference, which
+    OpenShift's sample streams rely on). None when it is neither."""
+    if name and ":" not in name and "@" not in name:
+        return own_stream, name
+    return split_stream_tag(name)
+
+
 def split_namespaced(name: str, default_namespace: str) -> tuple[str, str]:
     """`ns/name` → (ns, name); a bare name is in the default namespace (oc's parseStreamName)."""
     if "/" not in name:

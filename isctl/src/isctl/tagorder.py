@@ -5,6 +5,8 @@ import re
 from functools import cmp_to_key
 from typing import Any, Optional
 
+from .references import split_tag_source
+
 _NUM = r"(?:0|[1-9]\d*)"
 _IDENT = r"[0-9A-Za-z-]+"
 _SEMVER = re.compile(rf"^({_NUM})\.({_NUM})\.({_NUM})(?:-({_IDENT}(?:\.{_IDENT})*))?"
@@ -84,13 +86,29 @@ class TagReferenceError(Exception):
     pass
 
 
+def tag_of_source(stream: dict[str, Any], source: dict[str, Any]) -> str:
+    """The tag of `stream` that an ImageStreamTag source names, as `tag` or `stream:tag`.
+
+    Raises TagReferenceError with "cross-stream" (another stream or namespace) or "invalid".
+    """
+    metadata = stream.get("metadata") or {}
+    own_stream = metadata.get("name") or ""
+    if source.get("namespace") and source["namespace"] != metadata.get("namespace"):
+        raise TagReferenceError("cross-stream")
+    parts = split_tag_source(source.get("name") or "", own_stream)
+    if parts is None:
+        raise TagReferenceError("invalid")
+    if parts[0] != own_stream:
+        raise TagReferenceError("cross-stream")
+    return parts[1]
+
+
 def follow(stream: dict[str, Any], tag: str) -> tuple[str, Optional[dict], bool]:
     """Follow same-stream ImageStreamTag sources to the tag that has a real source.
 
     Returns (final tag, its spec tag, whether any reference was followed); raises
     TagReferenceError with "circular", "not-found", "cross-stream" or "invalid".
     """
-    metadata = stream.get("metadata") or {}
     seen: set[str] = set()
     multiple = False
     while True:
@@ -103,16 +121,5 @@ def follow(stream: dict[str, Any], tag: str) -> tuple[str, Optional[dict], bool]
         source = ref.get("from") or {}
         if source.get("kind") != "ImageStreamTag":
             return tag, ref, multiple
-        if source.get("namespace") and source["namespace"] != metadata.get("namespace"):
-            raise TagReferenceError("cross-stream")
-        name = source.get("name") or ""
-        if ":" in name:
-            stream_name, _, target = name.partition(":")
-            if stream_name != metadata.get("name"):
-                raise TagReferenceError("cross-stream")
-            if not target:
-                target = "latest"
-        else:
-            target = name
-        tag = target
+        tag = tag_of_source(stream, source)
         multiple = True
