@@ -62,6 +62,20 @@ def test_rollback_warns_when_a_tracking_tag_stops_tracking(web: Isctl):
                           "it was rolled back to\n")
 
 
+def test_rollback_of_a_copy_from_another_stream_warns_of_nothing(web: Isctl):
+    # a tag from another stream's tag is copied once, never tracked: nothing stops moving
+    web.ok("create", "-f", "-", stdin='{"apiVersion": "v1", "kind": "ImageStream", '
+                                       '"metadata": {"name": "copy"}}')
+    web.api("PUT", "/namespaces/default/imagestreamtags/copy:latest",
+            {"kind": "ImageStreamTag", "apiVersion": "image.openshift.io/v1",
+             "metadata": {"name": "copy:latest"},
+             "tag": {"name": "latest", "from": {"kind": "ImageStreamTag", "name": "web:latest"}}})
+    web.api("POST", "/namespaces/default/imagestreammappings",
+            mapping("copy", "latest", digest("d"), f"quay.io/shop/web@{digest('d')}"))
+    result = web("rollback", "copy:latest")
+    assert (result.code, result.err) == (0, "")
+
+
 def test_rollback_errors(web: Isctl):
     assert web("rollback", "web:latest", "--steps", "3").err == (
         "error: web:latest has only 2 older entries in its history\n")

@@ -108,7 +108,7 @@ def rollback(name: str, to: Optional[str], steps: Optional[int]) -> int:
         echo(f"Tag {full} already points to {_label(stream_name, target)}.")
         return 0
     old_spec = tagorder.spec_tag(stream, tag) or {}
-    _warn_about_spec(full, old_spec)
+    _warn_about_spec(full, stream, old_spec)
     source = ({"kind": "ImageStreamImage", "name": f"{stream_name}@{target['image']}"}
               if target.get("image") else
               {"kind": "DockerImage", "name": target.get("dockerImageReference", "")})
@@ -127,11 +127,16 @@ def rollback(name: str, to: Optional[str], steps: Optional[int]) -> int:
     return 0
 
 
-def _warn_about_spec(name: str, spec: dict) -> None:
+def _warn_about_spec(name: str, stream: dict, spec: dict) -> None:
     source = spec.get("from") or {}
     if source.get("kind") == "ImageStreamTag":
-        echo(f"warning: {name} tracked {source.get('name')}; it now stays on the image it was "
-             "rolled back to", err=True)
+        try:
+            tracked = tagorder.tag_of_source(stream, source)
+        except tagorder.TagReferenceError:
+            return  # another stream's tag is copied once, never tracked: nothing stops moving
+        stream_name = (stream.get("metadata") or {}).get("name", "")
+        echo(f"warning: {name} tracked {stream_name}:{tracked}; it now stays on the image it "
+             "was rolled back to", err=True)
     elif source.get("kind") == "DockerImage" and (spec.get("importPolicy") or {}).get(
             "scheduled"):
         echo(f"warning: {name} was imported periodically from {source.get('name')}; "
