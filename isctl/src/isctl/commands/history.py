@@ -26,10 +26,14 @@ def _tag_name(arg: str) -> tuple[str, str]:
 
 
 def _history(client: Client, namespace: str, stream_name: str, tag: str) -> tuple[dict, list]:
-    # the istag first, so a missing tag is the server's own NotFound
-    client.get(ns_path(namespace, "imagestreamtags", f"{stream_name}:{tag}"))
+    """The stream and the tag's events, read from the stream: the server answers NotFound for
+    the istag of a tag without an image (a reference, or one whose source has none yet)."""
     stream = client.get(ns_path(namespace, "imagestreams", stream_name))
-    return stream, (tagorder.status_tag(stream, tag) or {}).get("items") or []
+    status = tagorder.status_tag(stream, tag)
+    if status is None and tagorder.spec_tag(stream, tag) is None:
+        # no such tag: the istag's NotFound says so in the server's words
+        client.get(ns_path(namespace, "imagestreamtags", f"{stream_name}:{tag}"))
+    return stream, (status or {}).get("items") or []
 
 
 def _short(image: str, wide: bool) -> str:
