@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import io
-import ipaddress
 import json
-import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -18,6 +16,7 @@ from chalicelib import wiring
 from chalicelib.adapters.memory_store import MemoryStore
 from chalicelib.services.imports import ImportSettings
 from tests.support.auth import ADMIN, grant
+from tests.support.network_guard import stay_on_this_machine
 from isctl.cli import main
 
 from .chalice_transport import session_for
@@ -99,33 +98,11 @@ class Isctl:
         return json.loads(reply.body) if reply.body else None
 
 
-def _loopback(host: Any) -> bool:
-    if host in (None, "localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
-    except ValueError:
-        return False
-
-
 @pytest.fixture(autouse=True)
-def offline(monkeypatch):
+def offline(monkeypatch: pytest.MonkeyPatch) -> None:
     """These tests never leave this machine: a tag from docker.io makes the app try to import
-    it, and that must fail here at once, not reach (or wait for) the internet."""
-    lookup, connect = socket.getaddrinfo, socket.socket.connect
-
-    def guarded_lookup(host: Any, *args: Any, **kw: Any) -> Any:
-        if not _loopback(host):
-            raise socket.gaierror(socket.EAI_NONAME, f"test guard: no lookup of {host}")
-        return lookup(host, *args, **kw)
-
-    def guarded_connect(sock: socket.socket, address: Any) -> Any:
-        if sock.family in (socket.AF_INET, socket.AF_INET6) and not _loopback(address[0]):
-            raise ConnectionRefusedError(f"test guard: no connection to {address[0]}")
-        return connect(sock, address)
-
-    monkeypatch.setattr(socket, "getaddrinfo", guarded_lookup)
-    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    it, and that must fail here at once."""
+    stay_on_this_machine(monkeypatch)
 
 
 @pytest.fixture
