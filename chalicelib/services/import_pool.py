@@ -7,8 +7,10 @@ which it is not asked again (a 429's Retry-After, or back-off after 5xx answers,
 and refused connections), a run of such failures after which it is left alone for the
 rest of the run, and a budget of fetches a minute. Checks (a HEAD each) are not counted
 against the budget: they are what keeps an unchanged tag cheap, and Docker Hub, for one,
-does not count HEADs as pulls. Jobs not done when the run stops are reported with no
-outcome, so a caller can leave them for the next run.
+does not count HEADs as pulls. A job waiting for a retry when its host is given up (or the
+run stops) is reported with the failure its own request met. Other jobs not done are
+reported with no outcome, so a caller can leave them for the next run, and with their
+host's failure when that, not the end of the run, is why they were not done.
 """
 from __future__ import annotations
 
@@ -56,6 +58,7 @@ class ImportJob:
     persist: bool = True  # record fetched images (a dry run does not)
     digest: str = ""  # once checked and new: what to fetch
     attempts: int = 0
+    failure: Optional[ImportOutcome] = None  # what its last attempt met, while it waits to retry
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,9 @@ class JobResult:
     key: Hashable
     outcome: Optional[ImportOutcome]  # None: not done in this run
     unchanged: bool = False  # the check found a digest the job already knew
+    # For a job not done: its host's failure, when the host was given up or asked to wait
+    # past the run's end (None: the run ran out of time before reaching the job).
+    held: Optional[ImportOutcome] = None
 
 
 class _Budget:
@@ -98,6 +104,13 @@ class _Host:
     not_before: float = 0.0
     streak: int = 0
     abandoned: bool = False
+    failure: Optional[ImportOutcome] = None  # what made it wait or be given up
+
+    def queued(self) -> list[ImportJob]:
+        jobs = [*self.checks, *self.fetches]
+        self.checks.clear()
+        self.fetches.clear()
+        return jobs
 
     def next_ready(self, now: float) -> Optional[float]:
         """When this host could take its next job (ignoring its slots); None if never."""
@@ -164,8 +177,9 @@ class ImportPool:
         for _, job in running.values():
             on_result(JobResult(job.key, None))
         for host in hosts.values():
-            for job in [*host.checks, *host.fetches]:
-                on_result(JobResult(job.key, None))
+            held = host.failure if host.not_before >= stop_at else None
+            for job in host.queued():
+                on_result(_unfinished(job, held))
 
     def _wake(self, hosts: dict[str, _Host], now: float) -> float:
         """When to look again for work while jobs run: the next host ready, or soon."""
@@ -200,23 +214,28 @@ class ImportPool:
         job.attempts += 1
         now = self.clock()
         if isinstance(value, Exception):
+            job.failure = failure(value)
             retry = False
             if isinstance(value, TooManyRequests):
                 wait_for = DEFAULT_RETRY_AFTER if value.retry_after is None else value.retry_after
                 host.not_before = max(host.not_before, now + wait_for)
+                host.failure = _held(job.failure, "the registry asked to wait")
                 retry = True
             elif isinstance(value, TRANSIENT):
                 host.streak += 1
                 host.not_before = max(host.not_before,
                                       now + min(MAX_BACKOFF, 2.0 ** (host.streak - 1)))
-                host.abandoned = host.streak >= GIVE_UP_STREAK
+                host.failure = _held(job.failure, f"the registry failed {host.streak} "
+                                     f"time{'s' if host.streak > 1 else ''} in a row")
+                if host.streak >= GIVE_UP_STREAK:
+                    self._give_up(host, on_result)
                 retry = not host.abandoned
             if retry and job.attempts < MAX_ATTEMPTS and host.not_before < stop_at:
                 (host.fetches if job.digest else host.checks).appendleft(job)
                 return
-            on_result(JobResult(job.key, failure(value)))
+            on_result(JobResult(job.key, job.failure))
             return
-        host.streak = 0
+        host.streak, job.failure = 0, None
         if job.digest:
             on_result(JobResult(job.key, value))
         elif value.outcome is not None:
@@ -224,3 +243,25 @@ class ImportPool:
         else:
             job.digest, job.attempts = value.digest, 0
             host.fetches.append(job)
+
+    @staticmethod
+    def _give_up(host: _Host, on_result: Callable[[JobResult], None]) -> None:
+        """Leave the host alone for the rest of the run: what waits for it is settled now,
+        each job with its own failure if it met one (a tag's condition names what its own
+        request met), the others with the host's."""
+        host.abandoned = True
+        for job in host.queued():
+            on_result(_unfinished(job, host.failure))
+
+
+def _held(met: ImportOutcome, why: str) -> ImportOutcome:
+    """The failure given to jobs a host's failures kept from being tried."""
+    return ImportOutcome.failed(met.reason, f"{met.message} (not attempted: {why})")
+
+
+def _unfinished(job: ImportJob, held: Optional[ImportOutcome]) -> JobResult:
+    """A queued job's result when the run leaves it: the failure its own last attempt met,
+    or none (not done) with the reason its host was not asked, if any."""
+    if job.failure is not None:
+        return JobResult(job.key, job.failure)
+    return JobResult(job.key, None, held=held)

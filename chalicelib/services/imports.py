@@ -18,7 +18,7 @@ from ..registry import (AddressPolicy, CredentialSource, ImportedImage, Platform
                         RequestCounter, locate)
 from ..resources.image import Image, ImageManifest
 from ..resources.meta import now as utc_now
-from .import_pool import ImportJob, ImportPool
+from .import_pool import ImportJob, ImportPool, JobResult
 from .import_settings import ImportSettings
 from .ports import StreamStore
 from .secrets import SecretService
@@ -152,8 +152,9 @@ class Importer:
         client = self.client(namespace)
         outcomes: dict[ImportSource, ImportOutcome] = {}
 
-        def collect(source: ImportSource, outcome: Optional[ImportOutcome]) -> None:
-            outcomes[source] = outcome or ImportOutcome.failed(
+        def collect(result: JobResult) -> None:
+            assert isinstance(result.key, ImportSource)
+            outcomes[result.key] = result.outcome or result.held or ImportOutcome.failed(
                 "Timeout", f"the import did not finish within {self.settings.api_seconds:.0f}s; "
                 "try again")
 
@@ -161,5 +162,5 @@ class Importer:
                           concurrency=self.settings.concurrency)
         stop = time.monotonic() + self.settings.api_seconds
         pool.run([ImportJob(source, source, client, persist=persist) for source in sources],
-                 lambda result: collect(result.key, result.outcome), stop_at=stop, give_up_at=stop)
+                 collect, stop_at=stop, give_up_at=stop)
         return outcomes
