@@ -83,19 +83,19 @@ def imported_event(spec: TagReference, outcome: ImportOutcome, now: datetime) ->
 
 def import_conditions(current: tuple[TagEventCondition, ...], outcome: ImportOutcome,
                       generation: int, now: datetime) -> tuple[TagEventCondition, ...]:
-    """A success clears ImportSuccess; a failure sets it False, keeping an identical one as
-    it is (with its transition time), so a repeated failure rewrites nothing."""
+    """A success clears ImportSuccess; a failure sets it False, keeping one with the same
+    reason and message as it is (its transition time and generation too, as OpenShift's
+    hasTagCondition does), so a repeated failure rewrites nothing."""
     others = tuple(c for c in current if c.type != IMPORT_SUCCESS)
     if outcome.succeeded:
         return others
-    failed = TagEventCondition(type=IMPORT_SUCCESS, status="False", last_transition_time=now,
-                               reason=outcome.reason, message=outcome.message,
-                               generation=generation)
     for condition in current:
-        if condition.type == IMPORT_SUCCESS and condition.model_copy(
-                update={"last_transition_time": now}) == failed:
+        if (condition.type, condition.status, condition.reason, condition.message) == (
+                IMPORT_SUCCESS, "False", outcome.reason, outcome.message):
             return current
-    return others + (failed,)
+    return others + (TagEventCondition(type=IMPORT_SUCCESS, status="False",
+                                       last_transition_time=now, reason=outcome.reason,
+                                       message=outcome.message, generation=generation),)
 
 
 def next_due(spec: TagReference, outcome: ImportOutcome, now: datetime,

@@ -95,3 +95,8 @@ def test_settings_from_the_environment() -> None:
     assert ImportSettings.from_env({}) == ImportSettings()
     with pytest.raises(ValueError, match="IMPORT_RATE_PER_MINUTE"):
         ImportSettings.from_env({"IMPORT_RATE_PER_MINUTE": "0"})
+
+
+def test_a_repeated_failure_keeps_its_condition_whatever_generation_asked() -> None:
+    [failed] = import_conditions((), NOT_FOUND, 3, NOW)
+    assert import_conditions((failed,), NOT_FOUND, 4, NOW + timedelta(minutes=1)) == (failed,)
