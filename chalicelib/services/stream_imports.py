@@ -3,7 +3,7 @@ or, with `spec.import: false`, answer what would be imported without writing any
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable, Optional, Union
 
@@ -39,6 +39,7 @@ class _Wanted:
 
     source: ImportSource
     ref: Optional[TagReference]
+    listed: bool = False  # one of a repository's tags: a failure sets no spec tag
 
 
 def _result(outcome: ImportOutcome, wanted: Optional[_Wanted]) -> ImageImportStatus:
@@ -103,22 +104,28 @@ class StreamImportService:
             return RepositoryImportStatus(status=failed), [], []
         ordered = prioritized_tags(tags)
         limit = self.importer.settings.max_repository_tags
-        listed = [_wanted(f"{spec.from_.name}:{tag}", tag, spec, annotations)
-                  for tag in ordered[:limit]]
+        listed = [replace(_wanted(f"{spec.from_.name}:{tag}", tag, spec, annotations),
+                          listed=True) for tag in ordered[:limit]]
         return RepositoryImportStatus(status=ImportResult()), listed, ordered[limit:]
 
     def _write(self, namespace: str, name: str, wanted: list[_Wanted],
                outcomes: dict[ImportSource, ImportOutcome]) -> None:
-        """Tag what imported (setting the spec tag, as `oc import-image` does); a failure
-        only sets the tag's condition and leaves its spec and image as they were."""
+        """Tag what imported, setting the spec tag as sent (as `oc import-image` does). A
+        failure sets the tag's condition and keeps its image; an image's failure also sets
+        the spec tag where there is none (openshift-apiserver's ensureSpecTag), so the
+        import is kept for a later `oc import-image` or the schedule to retry, and never
+        replaces a spec tag the stream has."""
         def plan(write: StreamWrite) -> None:
             for item in wanted:
                 if item.ref is None:
                     continue
                 outcome = outcomes[item.source]
-                if not outcome.succeeded:
+                existing = write.tag(item.ref.name)
+                if not outcome.succeeded and (item.listed or (existing is not None
+                                              and existing.spec is not None)):
                     write.record_failure(item.ref.name, outcome, write.next_generation)
                     continue
+                # The outcome is in the write's context: set_spec applies it, failure or not.
                 write.set_spec(item.ref, "spec.images", ISIMPORTS, name)
                 current = write.tag(item.ref.name)
                 if current is not None and current.spec is not None:

@@ -163,6 +163,32 @@ def test_reimport_follows_the_spec_tag(isctl: Isctl, source: Source, sent: list[
     assert len(sent) == 1  # the refusals sent nothing
 
 
+def test_a_failed_import_keeps_its_spec_tag_for_the_next_import(isctl: Isctl, source: Source,
+                                                                 sent: list[dict]):
+    origin = f"{source.host}/cli/kept:1"  # nothing there yet
+    result = isctl("import-image", "kept", "--from", origin, "--confirm", "--insecure")
+    not_found = f"manifest {origin} not found on {source.host.rsplit(':', 1)[0]}"
+    assert (result.code, result.err) == (0, f"error: tag latest failed: {not_found}\n")
+    head, rest = result.out.split("\n\n", 1)
+    assert head == "imagestream.image.openshift.io/kept imported with errors"
+    assert (f"latest\n  tagged from {origin}\n    will use insecure HTTPS or HTTP connections\n"
+            f"\n  ! error: Import failed (NotFound): {not_found}\n      Less than a second ago\n"
+            ) in rest
+    stream = isctl.api("GET", "/namespaces/default/imagestreams/kept")
+    assert [(t["name"], t["from"]["name"], t["importPolicy"]["insecure"])
+            for t in stream["spec"]["tags"]] == [("latest", origin, True)]
+    image = source.push("cli/kept:1")
+    sent.clear()
+    out = isctl.ok("import-image", "kept")  # the kept spec tag: its source, insecure as set
+    [isi] = sent
+    assert isi["spec"]["images"] == [{
+        "from": {"kind": "DockerImage", "name": origin}, "to": {"name": "latest"},
+        "importPolicy": {"insecure": True, "scheduled": False}}]
+    assert out.startswith("imagestream.image.openshift.io/kept imported\n\n")
+    described(out, "kept:latest", f"{source.host}/cli/kept@{image.digest}", image)
+    assert history(isctl, "kept") == {"latest": [image.digest]}
+
+
 def test_all_tags_of_a_repository_with_progress(isctl: Isctl, source: Source,
                                                 sent: list[dict]):
     repository = f"{source.host}/cli/python"
