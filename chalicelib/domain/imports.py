@@ -13,13 +13,16 @@ from typing import Callable, Collection, Mapping, Optional
 
 from ..resources.image import Image
 from ..resources.stream import TagEvent, TagEventCondition, TagReference
+from .errors import FieldError
 from .records import TagRecord
 from .reference import parse_reference
 from .tags import IMPORT_SUCCESS, needs_import
+from .validation import invalid
 
 PREFER_ARCH = "importer.image.openshift.io/prefer-arch"
 PREFER_OS = "importer.image.openshift.io/prefer-os"
 DEFAULT_INTERVAL = timedelta(minutes=15)
+MAX_LISTED_TAGS = 1000  # a repository's tags read for one import (the rest unlisted)
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,48 @@ class ImportSource:
     def pinned(self) -> bool:
         """A digest reference names one image forever: once imported, it is never re-checked."""
         return "@" in self.reference
+
+
+@dataclass(frozen=True)
+class RepositorySource:
+    """A repository whose tags an import takes, each as an ImportSource of these settings."""
+
+    reference: str  # the repository as written, without tag or digest
+    insecure: bool = False
+    preserve_original: bool = False
+    architecture: str = "amd64"
+    os: str = "linux"
+
+    def tag(self, tag: str) -> ImportSource:
+        return ImportSource(reference=f"{self.reference}:{tag}", insecure=self.insecure,
+                            preserve_original=self.preserve_original,
+                            architecture=self.architecture, os=self.os)
+
+
+def repository_errors(name: str, field: str) -> list[FieldError]:
+    """A repository to import is named without tag or digest. A name that does not parse is
+    left to the reference grammar's check, which says why."""
+    try:
+        parsed = parse_reference(name)
+    except ValueError:
+        return []
+    if parsed.tag or parsed.digest:
+        return [invalid(field, name, "you must specify an image repository, not a tag or ID")]
+    return []
+
+
+@dataclass(frozen=True)
+class RepositoryListing:
+    """The tags a repository import takes, in order, or why the repository was not listed."""
+
+    tags: tuple[str, ...] = ()
+    additional: tuple[str, ...] = ()  # listed, but over the limit
+    failure: Optional[ImportOutcome] = None
+
+    @classmethod
+    def of(cls, tags: Collection[str], limit: int) -> "RepositoryListing":
+        ordered = prioritized_tags(tags)
+        return cls(tuple(ordered[:limit]), tuple(ordered[limit:]))
 
 
 def source_of(ref: TagReference, annotations: Mapping[str, str]) -> Optional[ImportSource]:
@@ -121,6 +166,10 @@ def after_import(tag: TagRecord, outcome: ImportOutcome, now: datetime,
 
 
 Fetch = Callable[[Collection[ImportSource]], Mapping[ImportSource, ImportOutcome]]
+# Repositories listed, and their listed tags imported, with other sources in the same run.
+FetchRepositories = Callable[
+    [Collection[RepositorySource], Collection[ImportSource]],
+    tuple[Mapping[RepositorySource, RepositoryListing], Mapping[ImportSource, ImportOutcome]]]
 NOT_CONFIGURED = ImportOutcome.failed(
     "ImportNotConfigured", "this service has no registry client configured for imports")
 
@@ -132,12 +181,26 @@ class ImportContext:
     fetch: Optional[Fetch] = None  # None: every import fails as not configured
     interval: timedelta = DEFAULT_INTERVAL
     outcomes: dict[ImportSource, ImportOutcome] = field(default_factory=dict)
-    missing: set[ImportSource] = field(default_factory=set)
+    listings: dict[RepositorySource, RepositoryListing] = field(default_factory=dict)
+    missing: set[ImportSource | RepositorySource] = field(default_factory=set)
+    fetch_repositories: Optional[FetchRepositories] = None  # None: repositories unlisted
 
     def fetch_missing(self) -> None:
         """Fetch what the last plan missed (outside any write), for the next plan to use."""
-        found = dict(self.fetch(self.missing)) if self.fetch else {}
-        for source in self.missing:
+        repositories = {m for m in self.missing if isinstance(m, RepositorySource)}
+        sources = {m for m in self.missing if isinstance(m, ImportSource)}
+        found: dict[ImportSource, ImportOutcome] = {}
+        if repositories and self.fetch_repositories:
+            listings, imported = self.fetch_repositories(repositories, sources)
+            self.listings.update(listings)
+            found.update(imported)
+        elif sources and self.fetch:
+            found.update(self.fetch(sources))
+        for repository in repositories:
+            listing = self.listings.setdefault(repository, RepositoryListing(
+                failure=NOT_CONFIGURED))
+            sources |= {repository.tag(tag) for tag in listing.tags}
+        for source in sources:
             self.outcomes[source] = found.get(source, NOT_CONFIGURED)
         self.missing = set()
 

@@ -19,10 +19,10 @@ import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Hashable, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterable, Mapping, Optional, Union
 
 from ..domain.errors import ApiError
-from ..domain.imports import ImportOutcome, ImportSource
+from ..domain.imports import MAX_LISTED_TAGS, ImportOutcome, ImportSource, RepositorySource
 from ..registry import (ConnectionFailed, RegistryClient, RegistryError, ServerError, Timeout,
                         TooManyRequests, locate)
 
@@ -49,10 +49,10 @@ def failure(error: Exception) -> ImportOutcome:
 
 @dataclass
 class ImportJob:
-    """One source to check and, if it names something new, fetch."""
+    """One source to check and, if it names something new, fetch; or a repository to list."""
 
     key: Hashable  # what the caller's results are keyed by
-    source: ImportSource
+    source: Union[ImportSource, RepositorySource]
     client: RegistryClient
     known: Mapping[str, ImportOutcome] = field(default_factory=dict)  # digest → known outcome
     persist: bool = True  # record fetched images (a dry run does not)
@@ -69,6 +69,12 @@ class JobResult:
     # For a job not done: its host's failure, when the host was given up or asked to wait
     # past the run's end (None: the run ran out of time before reaching the job).
     held: Optional[ImportOutcome] = None
+    tags: tuple[str, ...] = ()  # a listed repository's tags, in the registry's order
+
+
+# What a caller does with a result, returning any jobs it leads to (a listed repository's
+# tags to import), which join the same run.
+OnResult = Callable[[JobResult], Optional[Iterable[ImportJob]]]
 
 
 class _Budget:
@@ -132,22 +138,33 @@ class ImportPool:
         self.imports_per_minute = imports_per_minute
         self.clock = clock
 
-    def run(self, jobs: list[ImportJob], on_result: Callable[[JobResult], None], *,
-            stop_at: float, give_up_at: float) -> None:
-        """Run `jobs`, calling `on_result` (in this thread) as each finishes. Nothing new
-        starts after `stop_at`; what is still running at `give_up_at` is abandoned. Every
-        job gets exactly one result; those not done have no outcome."""
+    def run(self, jobs: list[ImportJob], on_result: OnResult, *, stop_at: float,
+            give_up_at: float) -> None:
+        """Run `jobs` and those results lead to, calling `on_result` (in this thread) as each
+        finishes. Nothing new starts after `stop_at`; what is still running at `give_up_at`
+        is abandoned. Every job gets exactly one result; those not done have no outcome."""
         hosts: dict[str, _Host] = {}
-        for job in jobs:
+
+        def report(result: JobResult) -> None:
+            for follow_up in on_result(result) or ():
+                enqueue(follow_up)
+
+        def enqueue(job: ImportJob) -> None:
             try:
                 host = locate(job.source.reference).host
             except ValueError as error:
-                on_result(JobResult(job.key, failure(error)))
-                continue
+                report(JobResult(job.key, failure(error)))
+                return
             if host not in hosts:
                 hosts[host] = _Host(budget=_Budget(self.imports_per_minute, self.clock())
                                     if self.imports_per_minute else None)
-            hosts[host].checks.append(job)
+            if hosts[host].abandoned:
+                report(_unfinished(job, hosts[host].failure))
+            else:
+                hosts[host].checks.append(job)
+
+        for job in jobs:
+            enqueue(job)
         running: dict[Future, tuple[_Host, ImportJob]] = {}
         executor = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="import")
         try:
@@ -169,17 +186,17 @@ class ImportPool:
                 for future in done:
                     host, job = running.pop(future)
                     host.running -= 1
-                    self._settle(host, job, future.result(), stop_at, on_result)
+                    self._settle(host, job, future.result(), stop_at, report)
                 if self.clock() >= give_up_at:
                     break
         finally:
             executor.shutdown(wait=False, cancel_futures=True)
         for _, job in running.values():
-            on_result(JobResult(job.key, None))
-        for host in hosts.values():
-            held = host.failure if host.not_before >= stop_at else None
-            for job in host.queued():
-                on_result(_unfinished(job, held))
+            report(JobResult(job.key, None))
+        while left := [(host, job) for host in hosts.values() for job in host.queued()]:
+            for host, job in left:
+                waits = host.abandoned or host.not_before >= stop_at
+                report(_unfinished(job, host.failure if waits else None))
 
     def _wake(self, hosts: dict[str, _Host], now: float) -> float:
         """When to look again for work while jobs run: the next host ready, or soon."""
@@ -203,6 +220,9 @@ class ImportPool:
     def _work(self, job: ImportJob) -> Any:
         """One registry step, in a worker thread; errors are returned, not raised."""
         try:
+            if isinstance(job.source, RepositorySource):
+                return job.client.list_tags(job.source.reference, insecure=job.source.insecure,
+                                            limit=MAX_LISTED_TAGS)
             if job.digest:
                 return self.registries.fetch(job.client, job.source, job.digest, job.persist)
             return self.registries.check(job.client, job.source, job.known)
@@ -236,7 +256,9 @@ class ImportPool:
             on_result(JobResult(job.key, job.failure))
             return
         host.streak, job.failure = 0, None
-        if job.digest:
+        if isinstance(job.source, RepositorySource):
+            on_result(JobResult(job.key, ImportOutcome(), tags=tuple(value)))
+        elif job.digest:
             on_result(JobResult(job.key, value))
         elif value.outcome is not None:
             on_result(JobResult(job.key, value.outcome, value.unchanged))

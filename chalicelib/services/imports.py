@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Collection, Mapping, Optional
 
-from ..domain.imports import ImportContext, ImportOutcome, ImportSource, pull_spec
+from ..domain.imports import (ImportContext, ImportOutcome, ImportSource, RepositoryListing,
+                              RepositorySource, pull_spec)
 from ..registry import (AddressPolicy, CredentialSource, ImportedImage, Platform, RegistryClient,
                         RequestCounter, locate)
 from ..resources.image import Image, ImageManifest
@@ -135,8 +136,20 @@ class Importer:
         return self.registries.settings
 
     def context(self, namespace: str) -> ImportContext:
-        return ImportContext(fetch=lambda sources: self.run(namespace, sources),
-                             interval=self.settings.interval)
+        """The imports of one write. Its registry runs share one deadline, so a write planned
+        again (after a repository was listed, or a lost race) spends no more than that."""
+        deadline: list[float] = []
+
+        def stop_at() -> float:
+            if not deadline:
+                deadline.append(time.monotonic() + self.settings.api_seconds)
+            return deadline[0]
+
+        return ImportContext(
+            fetch=lambda sources: self.imports(namespace, sources, stop_at=stop_at())[1],
+            fetch_repositories=lambda repositories, sources: self.imports(
+                namespace, sources, repositories, stop_at=stop_at()),
+            interval=self.settings.interval)
 
     def client(self, namespace: str) -> RegistryClient:
         """A client for one request. Not shared: the namespace's secrets are read only if a
@@ -149,18 +162,44 @@ class Importer:
     def run(self, namespace: str, sources: Collection[ImportSource], *,
             persist: bool = True) -> dict[ImportSource, ImportOutcome]:
         """The outcome of each source; `persist=False` records no image (a dry run)."""
-        client = self.client(namespace)
-        outcomes: dict[ImportSource, ImportOutcome] = {}
+        return self.imports(namespace, sources, persist=persist)[1]
 
-        def collect(result: JobResult) -> None:
-            assert isinstance(result.key, ImportSource)
-            outcomes[result.key] = result.outcome or result.held or ImportOutcome.failed(
-                "Timeout", f"the import did not finish within {self.settings.api_seconds:.0f}s; "
-                "try again")
+    def imports(self, namespace: str, sources: Collection[ImportSource],
+                repositories: Collection[RepositorySource] = (), *, persist: bool = True,
+                stop_at: Optional[float] = None
+                ) -> tuple[dict[RepositorySource, RepositoryListing],
+                           dict[ImportSource, ImportOutcome]]:
+        """List each repository and import the tags it takes, with `sources`, in one run
+        that ends by `stop_at` (by default the API's time from now). Returns the listings
+        and the outcome of every source, the listed tags' too."""
+        client = self.client(namespace)
+        listings: dict[RepositorySource, RepositoryListing] = {}
+        outcomes: dict[ImportSource, ImportOutcome] = {}
+        asked = set(sources)
+        timeout = ImportOutcome.failed(
+            "Timeout", f"the import did not finish within {self.settings.api_seconds:.0f}s; "
+            "try again")
+
+        def collect(result: JobResult) -> list[ImportJob]:
+            done = result.outcome or result.held or timeout
+            if isinstance(result.key, ImportSource):
+                outcomes[result.key] = done
+                return []
+            assert isinstance(result.key, RepositorySource)
+            if not done.succeeded:
+                listings[result.key] = RepositoryListing(failure=done)
+                return []
+            listing = listings[result.key] = RepositoryListing.of(
+                result.tags, self.settings.max_repository_tags)
+            wanted = [result.key.tag(tag) for tag in listing.tags]
+            fresh = [source for source in wanted if source not in asked]
+            asked.update(fresh)
+            return [ImportJob(source, source, client, persist=persist) for source in fresh]
 
         pool = ImportPool(self.registries, host_concurrency=self.settings.host_concurrency,
                           concurrency=self.settings.concurrency)
-        stop = time.monotonic() + self.settings.api_seconds
-        pool.run([ImportJob(source, source, client, persist=persist) for source in sources],
-                 collect, stop_at=stop, give_up_at=stop)
-        return outcomes
+        stop = time.monotonic() + self.settings.api_seconds if stop_at is None else stop_at
+        jobs = [ImportJob(repository, repository, client) for repository in repositories]
+        jobs += [ImportJob(source, source, client, persist=persist) for source in sources]
+        pool.run(jobs, collect, stop_at=stop, give_up_at=stop)
+        return listings, outcomes

@@ -3,31 +3,27 @@ or, with `spec.import: false`, answer what would be imported without writing any
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Callable, Optional, Union
 
 from ..domain.errors import FieldError, FieldErrors
-from ..domain.imports import ImportOutcome, ImportSource, prioritized_tags, pull_spec, source_of
+from ..domain.imports import (ImportOutcome, ImportSource, RepositorySource, pull_spec,
+                              repository_errors, source_of)
 from ..domain.records import StreamRecord
-from ..domain.reference import parse_reference
-from ..domain.validation import (invalid, not_supported, required, validate_docker_reference,
-                                 validate_namespace, validate_stream_name, validate_tag_name,
-                                 validate_tag_reference)
-from ..registry import RegistryError
+from ..domain.validation import (not_supported, required, validate_namespace,
+                                 validate_stream_name, validate_tag_name, validate_tag_reference)
 from ..resources.imports import (ImageImportSpec, ImageImportStatus, ImageStreamImport,
                                  ImageStreamImportStatus, ImportResult, RepositoryImportSpec,
                                  RepositoryImportStatus)
 from ..resources.meta import now as utc_now
 from ..resources.stream import TagReference
 from . import views
-from .import_pool import failure
 from .imports import Importer
 from .ports import StreamStore
 from .stream_write import StreamWrite, write_stream
 
 ISIMPORTS = "imagestreamimports.image.openshift.io"
-MAX_LISTED_TAGS = 1000  # a repository's tags read for one bulk import (the rest unlisted)
 CODES = {"NotFound": 404, "Unauthorized": 401, "TooManyRequests": 429, "UnsafeAddress": 403,
          "InsecureConnection": 403, "InvalidReference": 422, "Timeout": 504,
          "ConnectionFailed": 502, "ServerError": 502}
@@ -71,42 +67,30 @@ class StreamImportService:
         annotations = stream.annotations if stream else {}
         images = [_wanted(spec.from_.name, spec.to.name if spec.to else None, spec,
                           annotations) for spec in body.spec.images or []]
-        repository, listed, additional = self._repository(namespace, body.spec.repository,
-                                                          annotations)
-        wanted = images + listed
-        outcomes = self.importer.run(namespace, {w.source for w in wanted},
-                                     persist=body.spec.import_)
+        spec = body.spec.repository
+        repository = _repository_source(spec, annotations) if spec else None
+        listings, outcomes = self.importer.imports(
+            namespace, {w.source for w in images}, [repository] if repository else [],
+            persist=body.spec.import_)
         status = ImageStreamImportStatus(
             images=[_result(outcomes[w.source], w) for w in images] or None)
-        if repository is not None:
-            repository.images = [_result(outcomes[w.source], w) for w in listed] or None
-            repository.additional_tags = additional or None
-            status.repository = repository
+        listed: list[_Wanted] = []
+        if spec is not None and repository is not None:
+            listing = listings[repository]
+            listed = [_Wanted(repository.tag(tag), _spec_tag(tag, f"{spec.from_.name}:{tag}",
+                                                             spec), listed=True)
+                      for tag in listing.tags]
+            status.repository = RepositoryImportStatus(
+                status=(_result(listing.failure, None).status if listing.failure
+                        else ImportResult()),
+                images=[_result(outcomes[w.source], w) for w in listed] or None,
+                additional_tags=list(listing.additional) or None)
         if body.spec.import_:
-            self._write(namespace, name, wanted, outcomes)
+            self._write(namespace, name, images + listed, outcomes)
             snapshot = self.store.load_stream(namespace, name)
             if snapshot is not None:
                 status.import_ = views.image_stream(snapshot, self.registry)
         return body.model_copy(update={"status": status})
-
-    def _repository(self, namespace: str, spec: Optional[RepositoryImportSpec],
-                    annotations: dict[str, str]
-                    ) -> tuple[Optional[RepositoryImportStatus], list[_Wanted], list[str]]:
-        """The repository's status, the tags to import, and the ones over the limit."""
-        if spec is None:
-            return None, [], []
-        try:
-            tags = self.importer.client(namespace).list_tags(
-                spec.from_.name, insecure=bool(spec.import_policy.insecure),
-                limit=MAX_LISTED_TAGS)
-        except (RegistryError, ValueError) as error:
-            failed = _result(failure(error), None).status
-            return RepositoryImportStatus(status=failed), [], []
-        ordered = prioritized_tags(tags)
-        limit = self.importer.settings.max_repository_tags
-        listed = [replace(_wanted(f"{spec.from_.name}:{tag}", tag, spec, annotations),
-                          listed=True) for tag in ordered[:limit]]
-        return RepositoryImportStatus(status=ImportResult()), listed, ordered[limit:]
 
     def _write(self, namespace: str, name: str, wanted: list[_Wanted],
                outcomes: dict[ImportSource, ImportOutcome]) -> None:
@@ -166,17 +150,18 @@ class StreamImportService:
             field = "spec.repository"
             errors.extend(_source_errors(repository.from_.kind, repository.from_.name, field,
                                          repository))
-            if repository.from_.kind == "DockerImage" and not validate_docker_reference(
-                    repository.from_.name, f"{field}.from.name"):
-                parsed = parse_reference(repository.from_.name)
-                if parsed.tag or parsed.digest:
-                    errors.items.append(invalid(f"{field}.from.name", repository.from_.name,
-                                                "you must specify an image repository, not a "
-                                                "tag or ID"))
+            if repository.from_.kind == "DockerImage":
+                errors.extend(repository_errors(repository.from_.name, f"{field}.from.name"))
         errors.raise_if_any(ISIMPORTS, name)
 
 
 Spec = Union[ImageImportSpec, RepositoryImportSpec]
+
+
+def _repository_source(spec: RepositoryImportSpec,
+                       annotations: dict[str, str]) -> RepositorySource:
+    """The repository's tags are imported as its spec imports an image: the same source."""
+    return RepositorySource(**asdict(_wanted(spec.from_.name, None, spec, annotations).source))
 
 
 def _spec_tag(tag: str, reference: str, spec: Spec) -> TagReference:
@@ -198,3 +183,4 @@ def _source_errors(kind: str, name: str, field: str, spec: Spec) -> list[FieldEr
     if kind != "DockerImage":
         return [not_supported(f"{field}.from.kind", kind, ("DockerImage",))]
     return validate_tag_reference(_spec_tag("import", name, spec), field)
+
