@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Optional
 
 from ..domain.errors import ConcurrentUpdate
+from ..domain.imports import REPOSITORY_ENTRY, repository_entry
 from ..domain.records import StreamRecord, StreamSnapshot, TagEvent, TagRecord
 from ..resources.image import Image
 from ..services.ports import ChangeSet, DueTag, ImageRef, Page
@@ -28,6 +29,9 @@ class MemoryStore:
         self._lock = threading.Lock()
         self._streams: dict[tuple[str, str], _Stream] = {}
         self._images: dict[str, Image] = {}
+        # The schedule entries of streams' repositories, apart as DynamoDB keeps them: an
+        # entry can be set before its stream exists.
+        self._repositories: dict[tuple[str, str], datetime] = {}
 
     def get_stream(self, namespace: str, name: str) -> Optional[StreamRecord]:
         with self._lock:
@@ -118,11 +122,20 @@ class MemoryStore:
         with self._lock:
             due = [DueTag(stream.record, tag) for stream in self._streams.values()
                    for tag in stream.tags.values() if tag.due is not None and tag.due <= before]
+            for key, when in list(self._repositories.items()):
+                if when > before:
+                    continue
+                if key not in self._streams:  # the stream is gone: so is its entry
+                    del self._repositories[key]
+                    continue
+                due.append(DueTag(self._streams[key].record, repository_entry(when)))
         due.sort(key=lambda d: (d.tag.due, d.stream.namespace, d.stream.name, d.tag.name))
         return due[:max(limit, 0)]
 
     def reschedule(self, namespace: str, name: str, tag: TagRecord,
                    due: Optional[datetime]) -> bool:
+        if tag.name == REPOSITORY_ENTRY:
+            return self._reschedule_repository((namespace, name), tag.due, due)
         with self._lock:
             stream = self._streams.get((namespace, name))
             current = stream.tags.get(tag.name) if stream else None
@@ -130,6 +143,17 @@ class MemoryStore:
                     or current.due != tag.due):
                 return False
             stream.tags[tag.name] = replace(current, due=due)
+            return True
+
+    def _reschedule_repository(self, key: tuple[str, str], read: Optional[datetime],
+                               due: Optional[datetime]) -> bool:
+        with self._lock:
+            if read is not None and self._repositories.get(key) != read:
+                return False
+            if due is None:
+                self._repositories.pop(key, None)
+            else:
+                self._repositories[key] = due
             return True
 
     def delete_stream(self, namespace: str, name: str, expected_version: int) -> None:

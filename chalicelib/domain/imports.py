@@ -2,7 +2,9 @@
 
 Registry I/O never happens while a write is planned. A plan that meets a spec tag to
 import looks up the outcome in its ImportContext; when it is missing, the plan records
-the source and the write is planned again once the source has been fetched.
+the source and the write is planned again once the source has been fetched. A stream's
+spec.dockerImageRepository goes the same way: the plan asks for the repository, and its
+tags are listed and imported before the next plan.
 """
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ from .validation import invalid
 
 PREFER_ARCH = "importer.image.openshift.io/prefer-arch"
 PREFER_OS = "importer.image.openshift.io/prefer-os"
+INSECURE_REPOSITORY = "openshift.io/image.insecureRepository"
+REPOSITORY_CHECK = "openshift.io/image.dockerRepositoryCheck"  # when it was last imported
 DEFAULT_INTERVAL = timedelta(minutes=15)
 MAX_LISTED_TAGS = 1000  # a repository's tags read for one import (the rest unlisted)
 
@@ -55,6 +59,31 @@ class RepositorySource:
         return ImportSource(reference=f"{self.reference}:{tag}", insecure=self.insecure,
                             preserve_original=self.preserve_original,
                             architecture=self.architecture, os=self.os)
+
+
+def repository_source(repository: str, annotations: Mapping[str, str]
+                      ) -> Optional[RepositorySource]:
+    """What a stream's spec.dockerImageRepository imports, as OpenShift's controller asks
+    for it: Legacy mode, plain HTTP only with the stream's insecure-repository annotation."""
+    if not repository:
+        return None
+    return RepositorySource(reference=repository,
+                            insecure=annotations.get(INSECURE_REPOSITORY) == "true",
+                            architecture=annotations.get(PREFER_ARCH) or "amd64",
+                            os=annotations.get(PREFER_OS) or "linux")
+
+
+# A stream's spec.dockerImageRepository is in the import schedule beside its scheduled tags:
+# the store's schedule methods (due_tags, reschedule) carry its entry as a TagRecord of this
+# name, which no tag can have. Rescheduled from a record without a due time, the entry is
+# set whatever it was (the stream has just been imported); from one with the due time read,
+# only if that is still its time, as a tag is.
+REPOSITORY_ENTRY = ""
+
+
+def repository_entry(due: Optional[datetime] = None) -> TagRecord:
+    """The schedule entry of a stream's repository; `due` as read from the schedule."""
+    return TagRecord(name=REPOSITORY_ENTRY, incarnation="", due=due)
 
 
 def repository_errors(name: str, field: str) -> list[FieldError]:

@@ -6,29 +6,35 @@ the credentials their namespace has for that registry, so a source shared by man
 the tags were imported from changes nothing but their next-due times; a new digest is
 fetched once and moves every tag of the group. Tags whose source was not checked before
 the run had to stop keep their due time and come first in the next run.
+
+A stream's spec.dockerImageRepository has its own entry in the schedule: the repository is
+listed and its tags imported in the same run (see `import_repository`), and the entry stays
+due when the run stopped before all of that was done.
 """
 from __future__ import annotations
 
 import logging
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain, zip_longest
 from datetime import datetime, timedelta
 from typing import Callable, Optional
 
 from ..domain.errors import ApiError, NotFound
-from ..domain.imports import (ImportContext, ImportOutcome, ImportSource, import_conditions,
-                              next_due, source_of)
+from ..domain.imports import (REPOSITORY_ENTRY, ImportContext, ImportOutcome, ImportSource,
+                              RepositoryListing, RepositorySource, import_conditions, next_due,
+                              repository_source, source_of)
 from ..domain.records import TagRecord
 from ..domain.reference import parse_reference
-from ..registry import Credentials, locate
+from ..registry import Credentials, RegistryClient, locate
 from ..registry.auth import normalize_registry
 from ..resources.meta import now as utc_now
 from .import_pool import ImportJob, ImportPool, JobResult
 from .imports import ImportSettings, RegistryImports
 from .ports import DueTag, StreamStore
 from .secrets import NamespaceCredentials, SecretService
+from .stream_imports import import_repository
 from .stream_write import StreamWrite, write_stream
 
 log = logging.getLogger(__name__)
@@ -46,14 +52,42 @@ class _Group:
     tags: list[DueTag]
 
 
+@dataclass(frozen=True)
+class _Stream:
+    """The key of a repository entry's listing; `_RepositoryTag` those of its tags' imports."""
+
+    namespace: str
+    name: str
+
+
+@dataclass(frozen=True)
+class _RepositoryTag:
+    stream: _Stream
+    tag: str
+
+
+@dataclass
+class _Repository:
+    """A due repository entry while its repository is listed and its tags imported."""
+
+    item: DueTag
+    source: RepositorySource
+    client: RegistryClient
+    listing: RepositoryListing = RepositoryListing()
+    outcomes: dict[ImportSource, ImportOutcome] = field(default_factory=dict)
+    pending: int = 0  # tag imports not reported yet
+    complete: bool = True  # every listed tag's import was done in this run
+
+
 @dataclass
 class CycleReport:
     due: int = 0
     sources: int = 0
     unchanged: int = 0  # tags whose only write was their next-due time
     written: int = 0  # tags whose image, condition or import digest changed
-    deferred: int = 0  # tags left due for the next run
+    deferred: int = 0  # tags (and repositories) left due for the next run
     requests: int = 0  # registry requests of this run
+    repositories: int = 0  # streams' repositories imported
 
 
 class Scheduler:
@@ -78,9 +112,13 @@ class Scheduler:
         due = self.store.due_tags(self.clock() + slack, self.max_tags)
         report = CycleReport(due=len(due))
         requests_before = self.registries.counter.total
-        groups = self._groups(due)
-        report.sources = len(groups)
+        books: dict[str, NamespaceCredentials] = {}  # each namespace's secrets read once a run
+        groups = self._groups([d for d in due if d.tag.name != REPOSITORY_ENTRY], books)
+        repositories = self._repositories([d for d in due if d.tag.name == REPOSITORY_ENTRY],
+                                          books)
+        report.sources = len(groups) + len(repositories)
         jobs = _interleaved([self._job(key, group) for key, group in groups.items()])
+        jobs += [ImportJob(key, r.source, r.client) for key, r in repositories.items()]
         # Nothing starts unless a request can finish before the run gives up waiting, and
         # the last writes have time after that; what is still running then stays due.
         remaining = remaining_seconds()
@@ -89,14 +127,23 @@ class Scheduler:
         pool = ImportPool(self.registries, host_concurrency=self.settings.host_concurrency,
                           concurrency=self.settings.concurrency,
                           imports_per_minute=self.settings.imports_per_minute)
-        pool.run(jobs, lambda result: self._apply(groups[result.key].tags, result, report),
-                 stop_at=stop_at, give_up_at=give_up_at)
+
+        def on_result(result: JobResult) -> list[ImportJob]:
+            if isinstance(result.key, _Stream):
+                return self._listed(result.key, repositories[result.key], result, report)
+            if isinstance(result.key, _RepositoryTag):
+                self._imported(repositories[result.key.stream], result, report)
+            else:
+                self._apply(groups[result.key].tags, result, report)
+            return []
+
+        pool.run(jobs, on_result, stop_at=stop_at, give_up_at=give_up_at)
         report.requests = self.registries.counter.total - requests_before
         log.info("scheduled import run: %s", report)
         return report
 
-    def _groups(self, due: list[DueTag]) -> dict[GroupKey, _Group]:
-        books: dict[str, NamespaceCredentials] = {}  # each namespace's secrets read once a run
+    def _groups(self, due: list[DueTag], books: dict[str, NamespaceCredentials]
+                ) -> dict[GroupKey, _Group]:
         groups: dict[GroupKey, _Group] = {}
         for item in due:
             spec = item.tag.spec
@@ -104,29 +151,121 @@ class Scheduler:
             if spec is None or source is None or not spec.import_policy.scheduled:
                 self._reschedule(item, None)  # no longer a scheduled import
                 continue
-            namespace = item.stream.namespace
-            book = books.setdefault(namespace, self.secrets.credentials(namespace))
-            try:
-                registry = normalize_registry(locate(source.reference).registry)
-                credentials = book(registry)
-            except ValueError:
-                registry, credentials = "", None  # the check reports the bad reference
-            who = f"{registry}|{credentials.fingerprint()}" if credentials else ""
+            registry, who, credentials = self._asker(item.stream.namespace, source.reference,
+                                                     books)
             groups.setdefault((source, who), _Group(registry, credentials, [])).tags.append(item)
         return groups
+
+    def _asker(self, namespace: str, reference: str, books: dict[str, NamespaceCredentials]
+               ) -> tuple[str, str, Optional[Credentials]]:
+        """The registry of `reference`, who asks it (the registry and the credentials the
+        namespace has for it: equal only for equal access), and those credentials."""
+        book = books.setdefault(namespace, self.secrets.credentials(namespace))
+        try:
+            registry = normalize_registry(locate(reference).registry)
+            credentials = book(registry)
+        except ValueError:
+            registry, credentials = "", None  # the check reports the bad reference
+        return registry, f"{registry}|{credentials.fingerprint()}" if credentials else "", \
+            credentials
+
+    def _client(self, registry: str, who: str, credentials: Optional[Credentials]
+                ) -> RegistryClient:
+        def only_there(asked: str) -> Optional[Credentials]:
+            return credentials if normalize_registry(asked) == registry else None
+
+        return self.registries.client(who, only_there)
 
     def _job(self, key: GroupKey, group: _Group) -> ImportJob:
         source, who = key
         tags = group.tags
-
-        def only_there(asked: str) -> Optional[Credentials]:
-            return group.credentials if normalize_registry(asked) == group.registry else None
-
         # What the group's tags were imported from: finding it again needs no fetch.
         known = {t.tag.import_digest: ImportOutcome(t.tag.import_digest, t.tag.head.image,
                                                     t.tag.head.docker_image_reference)
                  for t in tags if t.tag.import_digest and t.tag.head is not None}
-        return ImportJob(key, source, self.registries.client(who, only_there), known)
+        return ImportJob(key, source, self._client(group.registry, who, group.credentials),
+                         known)
+
+    # -- streams' repositories
+
+    def _repositories(self, due: list[DueTag], books: dict[str, NamespaceCredentials]
+                      ) -> dict[_Stream, _Repository]:
+        """The due repository entries to import; an entry whose stream no longer has a
+        repository leaves the schedule."""
+        found: dict[_Stream, _Repository] = {}
+        for item in due:
+            stream = item.stream
+            source = repository_source(stream.docker_image_repository, stream.annotations)
+            if source is None:
+                self._reschedule(item, None)
+                continue
+            client = self._client(*self._asker(stream.namespace, source.reference, books))
+            found[_Stream(stream.namespace, stream.name)] = _Repository(item, source, client)
+        return found
+
+    def _listed(self, key: _Stream, repository: _Repository, result: JobResult,
+                report: CycleReport) -> list[ImportJob]:
+        """The listed repository's tags to import, in this run; written at once when the
+        listing failed or found nothing (the check is recorded either way)."""
+        if result.outcome is None:
+            report.deferred += 1
+            return []
+        if not result.outcome.succeeded:
+            repository.listing = RepositoryListing(failure=result.outcome)
+        else:
+            repository.listing = RepositoryListing.of(result.tags,
+                                                      self.settings.max_repository_tags)
+        repository.pending = len(repository.listing.tags)
+        if not repository.pending:
+            self._write_repository(repository, report)
+        return [ImportJob(_RepositoryTag(key, tag), repository.source.tag(tag),
+                          repository.client) for tag in repository.listing.tags]
+
+    def _imported(self, repository: _Repository, result: JobResult,
+                  report: CycleReport) -> None:
+        if result.outcome is None:
+            repository.complete = False
+        else:
+            assert isinstance(result.key, _RepositoryTag)
+            repository.outcomes[repository.source.tag(result.key.tag)] = result.outcome
+        repository.pending -= 1
+        if not repository.pending:
+            self._write_repository(repository, report)
+
+    def _write_repository(self, repository: _Repository, report: CycleReport) -> None:
+        """Write what was imported (all of it, or the tags done before the run stopped) and
+        set the entry's next due time, unless the run left some of it undone."""
+        stream, now = repository.item.stream, self.clock()
+        done = RepositoryListing(tuple(tag for tag in repository.listing.tags
+                                       if repository.source.tag(tag) in repository.outcomes),
+                                 repository.listing.additional, repository.listing.failure)
+        applied = [False]
+
+        def plan(write: StreamWrite) -> None:
+            # A repository changed meanwhile was imported by the write that changed it.
+            applied[0] = repository_source(write.stream.docker_image_repository,
+                                           write.stream.annotations) == repository.source
+            if applied[0]:
+                import_repository(write)
+
+        imports = ImportContext(interval=self.settings.interval,
+                                outcomes=dict(repository.outcomes),
+                                listings={repository.source: done})
+        try:
+            write_stream(self.store, stream.namespace, stream.name, now, None, plan,
+                         imports=imports)
+        except NotFound:
+            return  # the stream went away meanwhile; its entry goes when it is next due
+        except ApiError as error:  # the entry stays due and is tried again next run
+            log.warning("writing the import of %s to %s/%s failed: %s",
+                        repository.source.reference, stream.namespace, stream.name,
+                        error.message)
+            return
+        if not (applied[0] and repository.complete):
+            report.deferred += 1
+            return
+        report.repositories += 1
+        self._reschedule(repository.item, now + self.settings.interval)
 
     def _apply(self, tags: list[DueTag], result: JobResult, report: CycleReport) -> None:
         if result.outcome is None:

@@ -1,15 +1,21 @@
 """ImageStreamImport: `oc import-image`. Import images or a repository's tags into a stream,
-or, with `spec.import: false`, answer what would be imported without writing anything."""
+or, with `spec.import: false`, answer what would be imported without writing anything.
+
+Also the import of a stream's spec.dockerImageRepository (`import_repository`), which
+OpenShift's controller does with an ImageStreamImport of the repository. The registry client
+is loaded only when an Importer is built: stream writes use this module without one.
+"""
 from __future__ import annotations
 
+import logging
 import uuid
-from dataclasses import asdict, dataclass
-from datetime import datetime
-from typing import Callable, Optional, Union
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Callable, Optional, Union
 
 from ..domain.errors import FieldError, FieldErrors
-from ..domain.imports import (ImportOutcome, ImportSource, RepositorySource, pull_spec,
-                              repository_errors, source_of)
+from ..domain.imports import (REPOSITORY_CHECK, ImportOutcome, ImportSource, RepositorySource,
+                              pull_spec, repository_errors, repository_source, source_of)
 from ..domain.records import StreamRecord
 from ..domain.validation import (not_supported, required, validate_namespace,
                                  validate_stream_name, validate_tag_name, validate_tag_reference)
@@ -17,11 +23,15 @@ from ..resources.imports import (ImageImportSpec, ImageImportStatus, ImageStream
                                  ImageStreamImportStatus, ImportResult, RepositoryImportSpec,
                                  RepositoryImportStatus)
 from ..resources.meta import now as utc_now
-from ..resources.stream import TagReference
+from ..resources.stream import TagEvent, TagReference
 from . import views
-from .imports import Importer
 from .ports import StreamStore
 from .stream_write import StreamWrite, write_stream
+
+if TYPE_CHECKING:
+    from .imports import Importer
+
+log = logging.getLogger(__name__)
 
 ISIMPORTS = "imagestreamimports.image.openshift.io"
 CODES = {"NotFound": 404, "Unauthorized": 401, "TooManyRequests": 429, "UnsafeAddress": 403,
@@ -184,3 +194,42 @@ def _source_errors(kind: str, name: str, field: str, spec: Spec) -> list[FieldEr
         return [not_supported(f"{field}.from.kind", kind, ("DockerImage",))]
     return validate_tag_reference(_spec_tag("import", name, spec), field)
 
+
+def import_repository(write: StreamWrite) -> bool:
+    """Plan the import of the stream's spec.dockerImageRepository, as OpenShift's controller
+    does it: at most IMPORT_MAX_TAGS of its tags, in the order of a repository import, each
+    into a status tag (a spec tag of the same name imports its own source instead), and the
+    time of the check in the stream's annotation, whether the repository could be listed or
+    not. Until the write's context has the listing and the tags' outcomes, this only asks
+    for them, and False says the write will be planned again."""
+    repository = repository_source(write.stream.docker_image_repository,
+                                   write.stream.annotations)
+    if repository is None:
+        return False
+    listing = write.imports.listings.get(repository)
+    if listing is None:
+        write.imports.missing.add(repository)
+        return False
+    sources = {tag: repository.tag(tag) for tag in listing.tags}
+    missing = {source for source in sources.values() if source not in write.imports.outcomes}
+    if missing:
+        write.imports.missing.update(missing)
+        return False
+    if listing.failure is not None:
+        log.warning("importing %s into %s/%s: %s: %s", repository.reference, write.namespace,
+                    write.name, listing.failure.reason, listing.failure.message)
+    generation = write.next_generation if write.spec_changed else write.stream.generation
+    for tag, source in sources.items():
+        current = write.tag(tag)
+        if current is not None and current.spec is not None:
+            continue
+        outcome = write.imports.outcomes[source]
+        if outcome.succeeded:
+            write.move(tag, TagEvent(created=write.now, docker_image_reference=outcome.reference,
+                                     image=outcome.image, generation=generation))
+        # Sets a failure's condition; a success clears one an earlier check left.
+        write.record_failure(tag, outcome, generation)
+    checked = write.now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    write.stream = replace(write.stream, annotations={**write.stream.annotations,
+                                                      REPOSITORY_CHECK: checked})
+    return True

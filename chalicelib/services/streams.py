@@ -1,6 +1,7 @@
 """ImageStream use cases: create, get, list, replace, patch, delete."""
 from __future__ import annotations
 
+import logging
 import secrets
 import uuid
 from dataclasses import replace
@@ -8,8 +9,8 @@ from datetime import datetime
 from typing import Any, Callable, Optional, Protocol
 
 from ..domain import tags as rules
-from ..domain.errors import AlreadyExists, ConcurrentUpdate, FieldErrors, NotFound
-from ..domain.imports import ImportContext
+from ..domain.errors import AlreadyExists, ApiError, ConcurrentUpdate, FieldErrors, NotFound
+from ..domain.imports import ImportContext, repository_entry, repository_errors
 from ..domain.records import StreamRecord
 from ..domain.validation import (MAX_NAME_LENGTH, names_valid, validate_image_stream,
                                  validate_namespace, validate_stream_name)
@@ -19,8 +20,10 @@ from ..resources.stream import ImageStream, ImageStreamList, TagReference
 from . import views
 from .merge_patch import merge_patch
 from .ports import Importer, StreamStore
+from .stream_imports import import_repository
 from .stream_write import STREAMS, StreamWrite, write_stream
 
+log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 
@@ -103,19 +106,30 @@ class StreamService:
             # leaves at most an empty repository that the next create of the name reuses.
             self.repositories.ensure(namespace, name)
 
+        imports = self._imports(namespace)
+        if record.docker_image_repository:
+            self._schedule_repository(namespace, name, imports)
+
         def plan(write: StreamWrite) -> None:
             if write.expected_version is not None:
                 raise AlreadyExists.of(STREAMS, name)  # created while this one was planned
             for ref in body.spec.tags or []:
                 write.set_spec(ref, f"spec.tags[{ref.name}]")
+            import_repository(write)
 
         write_stream(self.store, namespace, name, now, None, plan, create=record,
-                     imports=self._imports(namespace), registry=self.registry)
+                     imports=imports, registry=self.registry)
         return self.get(namespace, name)
 
     def replace(self, namespace: str, name: str, body: ImageStream) -> ImageStream:
         self._check_path_name(name, body)
         self._validate(namespace, body)
+        imports = self._imports(namespace)
+        repository = body.spec.docker_image_repository or ""
+        stored = self.store.get_stream(namespace, name) if repository else None
+        if stored is not None and stored.docker_image_repository != repository:
+            self._schedule_repository(namespace, name, imports)
+        checked = [False]
 
         def plan(write: StreamWrite) -> None:
             stream = write.stream
@@ -136,9 +150,14 @@ class StreamService:
                     write.drop_spec(tag)
             for ref in _sources_first(list(wanted.values()), namespace, name):
                 write.set_spec(ref, f"spec.tags[{ref.name}]")
+            # As OpenShift's controller: a repository set or changed is imported at once.
+            checked[0] = (write.stream.docker_image_repository
+                          != stream.docker_image_repository) and import_repository(write)
 
         write_stream(self.store, namespace, name, self.clock(), body.metadata.resource_version,
-                     plan, imports=self._imports(namespace), registry=self.registry)
+                     plan, imports=imports, registry=self.registry)
+        if checked[0]:
+            self._keep_repository_scheduled(namespace, name, imports)
         return self.get(namespace, name)
 
     def patch(self, namespace: str, name: str, patch: Any) -> ImageStream:
@@ -158,12 +177,36 @@ class StreamService:
             raise ConcurrentUpdate.of(STREAMS, name)
         self.store.delete_stream(namespace, name, stream.version)
 
+    def _schedule_repository(self, namespace: str, name: str, imports: ImportContext) -> None:
+        """Put the stream's repository in the import schedule, next due an interval from now,
+        before the write that sets it: a request that stops after its commit leaves it
+        scheduled all the same. A scheduled run drops the entry of a stream it read without a
+        repository only while the entry's time is the one it read, so setting the time now
+        keeps a run that read the stream before this write from dropping it."""
+        self.store.reschedule(namespace, name, repository_entry(),
+                              self.clock() + imports.interval)
+
+    def _keep_repository_scheduled(self, namespace: str, name: str,
+                                   imports: ImportContext) -> None:
+        """Again after a write that imported a repository: the change this request did not
+        see when it first read the stream (another writer's, in between) was not scheduled
+        before. The stream is written: failing now would only have the client retry what is
+        done."""
+        try:
+            self._schedule_repository(namespace, name, imports)
+        except ApiError as error:
+            log.warning("keeping the repository of %s/%s scheduled failed: %s", namespace,
+                        name, error.message)
+
     def _validate(self, namespace: str, body: ImageStream) -> None:
         errors = FieldErrors()
         if body.metadata.namespace and body.metadata.namespace != namespace:
             errors.add("metadata.namespace", f'Invalid value: "{body.metadata.namespace}": '
                        "the namespace of the object does not match the namespace on the request")
         errors.extend(validate_image_stream(body, namespace))
+        if body.spec.docker_image_repository:
+            errors.extend(repository_errors(body.spec.docker_image_repository,
+                                            "spec.dockerImageRepository"))
         errors.raise_if_any(STREAMS, body.metadata.name or "")
 
     @staticmethod

@@ -7,8 +7,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from chalicelib.domain.imports import (NOT_CONFIGURED, PREFER_ARCH, PREFER_OS, ImportContext,
-                                       ImportOutcome, ImportSource, import_conditions, next_due,
-                                       prioritized_tags, pull_spec, source_of)
+                                       ImportOutcome, ImportSource, RepositoryListing,
+                                       RepositorySource, import_conditions, next_due,
+                                       prioritized_tags, pull_spec, repository_errors,
+                                       repository_source, source_of)
 from chalicelib.resources.stream import TagEventCondition, TagReference
 from chalicelib.services.imports import ImportSettings
 
@@ -100,3 +102,37 @@ def test_settings_from_the_environment() -> None:
 def test_a_repeated_failure_keeps_its_condition_whatever_generation_asked() -> None:
     [failed] = import_conditions((), NOT_FOUND, 3, NOW)
     assert import_conditions((failed,), NOT_FOUND, 4, NOW + timedelta(minutes=1)) == (failed,)
+
+
+def test_a_repository_is_listed_and_its_tags_imported_before_the_next_plan() -> None:
+    repository = RepositorySource("x.io/team/app", insecure=True)
+    asked: list[tuple[set, set]] = []
+
+    def fetch_repositories(repositories, sources):  # the Importer's part, here a stand-in
+        asked.append((set(repositories), set(sources)))
+        listing = RepositoryListing.of(["1", "latest", "2"], 2)
+        return {repository: listing}, {repository.tag(t): OK for t in listing.tags}
+
+    context = ImportContext(fetch_repositories=fetch_repositories)
+    other = ImportSource("x.io/other:1")
+    context.missing |= {repository, other}
+    context.fetch_missing()
+    assert asked == [({repository}, {other})] and context.missing == set()
+    assert context.listings[repository] == RepositoryListing(("latest", "2"), ("1",))
+    assert context.outcomes == {ImportSource("x.io/team/app:latest", insecure=True): OK,
+                                ImportSource("x.io/team/app:2", insecure=True): OK,
+                                other: NOT_CONFIGURED}  # the stand-in did not import it
+    unlisted = ImportContext()
+    unlisted.missing.add(repository)
+    unlisted.fetch_missing()
+    assert unlisted.listings[repository] == RepositoryListing(failure=NOT_CONFIGURED)
+
+
+def test_a_stream_repository_source_follows_the_stream_annotations() -> None:
+    assert repository_source("", {}) is None
+    assert repository_source("x.io/a", {"openshift.io/image.insecureRepository": "true",
+                                        PREFER_ARCH: "arm64"}) == RepositorySource(
+        "x.io/a", insecure=True, architecture="arm64")
+    assert repository_errors("x.io/a", "f") == [] and repository_errors("Bad/Name", "f") == []
+    [tagged] = repository_errors("x.io/a:1", "f")
+    assert tagged.message.endswith("you must specify an image repository, not a tag or ID")
