@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from chalicelib.services.imports import ImportSettings
+from tests.registry.scripted import Canned, ScriptedServer, image_routes
 from tests.support.oci_layout import BuiltImage, OciLayout
 from tests.support.registry import RegistryServer, plain_registry  # noqa: F401
 
@@ -250,6 +251,21 @@ def test_all_spec_tags_with_failures_and_dry_run(isctl: Isctl, source: Source,
                                  "Name:\t\t\tpython\n")
     assert result.err == f"Importing 2 tags {BAR} 2/2\n" + not_found
     assert history(isctl, "python") == {"a": [second.digest, first.digest], "b": []}
+
+
+def test_a_repository_tag_that_fails_is_reported_as_oc_reports_it(isctl: Isctl,
+                                                                   source: Source):
+    routes = image_routes(source.layout, source.python["3.12"], "cli/scripted", "1.0")
+    routes["GET /v2/cli/scripted/tags/list"] = Canned(200, body=json.dumps(
+        {"name": "cli/scripted", "tags": ["1.0", "2.0"]}).encode())  # no manifest for 2.0
+    with ScriptedServer(routes) as server:
+        repository = f"{server.host}/cli/scripted"
+        result = isctl("import-image", "app", "--from", repository, "--all", "--confirm",
+                       "--insecure")
+    assert result.code == 0
+    assert result.out.startswith("imagestream.image.openshift.io/app imported with errors\n")
+    assert result.err == (f"Importing 2 tags {BAR} 2/2\nerror: repository tag 2.0 failed: "
+                          f"manifest {repository}:2.0 not found on 127.0.0.1\n")
 
 
 def test_a_repository_that_cannot_be_listed(isctl: Isctl, source: Source, sent: list[dict]):

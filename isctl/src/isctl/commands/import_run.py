@@ -72,7 +72,7 @@ def run_import(rt: Runtime, importer: Importer, target: str, tag: str, source: O
         importer.send(importer.tags_import(stream, tags))]
     if repository and (found.get("status") or {}).get("status") == "Failure":
         results.insert(0, {"status": {"repository": {"status": found["status"]}}})
-    _print(importer, results, tags, additional, rt)
+    _print(importer, results, tags, additional, rt, from_repository=bool(repository))
     return 0
 
 
@@ -119,8 +119,11 @@ def _failed(result: dict) -> bool:
 
 
 def _print(importer: Importer, results: list[dict], tags: dict[str, str],
-           additional: list[str], rt: Runtime) -> None:
+           additional: list[str], rt: Runtime, *, from_repository: bool) -> None:
+    """oc's output. Tags of a repository are imported one request each here, where oc sends
+    one repository import: their failures are worded as oc words a repository's."""
     now, name = rt.now(), importer.name
+    failed = "repository tag" if from_repository else "tag"
     message = "imported with errors" if any(_failed(r) for r in results) else "imported"
     if importer.dry_run:
         message += " (dry run)"
@@ -142,7 +145,7 @@ def _print(importer: Importer, results: list[dict], tags: dict[str, str],
                 message += describe_image(image["image"], f"{name}:{tag}", now) + "\n"
             else:
                 reason = (image.get("status") or {}).get("message", "")
-                echo(f"error: tag {tag} failed: {reason}", err=True)
+                echo(f"error: {failed} {tag} failed: {reason}", err=True)
     if additional:
         message += (f"\ninfo: The remote repository contained {len(additional)} additional "
                     f"tags which were not imported: {', '.join(additional)}\n")
