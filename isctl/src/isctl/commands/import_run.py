@@ -1,7 +1,7 @@
 """What `import-image` sends and prints: the plan of ImageStreamImports and oc's output."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Optional
 
 from ..describe import describe_image, describe_stream
 from ..errors import ApiError, CliError
