@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from chalicelib.adapters.dynamodb_store import DynamoStore
-from chalicelib.domain.errors import NotFound
+from chalicelib.domain.errors import Invalid
 from chalicelib.resources.stream import ImageStream, ImageStreamMapping, ImageStreamTag
 from chalicelib.services.ports import ImageRef
 from chalicelib.services.stream_tags import StreamTagService
@@ -56,16 +56,17 @@ def test_leftovers_of_a_crashed_delete_are_never_read(dynamodb: DynamoTable) -> 
     assert store.get_stream(NS, "app") is None and store.load_stream(NS, "app") is None
     assert store.get_tag(NS, "app", "latest") is None
     assert store.find_images(NS, "app", "sha256:", 2) == []
-    # nor through another stream's sources
+    # nor through another stream's sources: the stream is not there
     services.create("other")
     copy = ImageStreamTag.model_validate({"tag": {
         "from": {"kind": "ImageStreamTag", "name": "app:latest"}}})
-    services.istags.put(NS, "other:copy", copy, create_only=False)
-    assert services.streams.get(NS, "other").status.tags is None
     by_digest = ImageStreamTag.model_validate({"tag": {
         "from": {"kind": "ImageStreamImage", "name": f"app@{digest(1)}"}}})
-    with pytest.raises(NotFound):
-        services.istags.put(NS, "other:image", by_digest, create_only=False)
+    for name, body in (("other:copy", copy), ("other:image", by_digest)):
+        with pytest.raises(Invalid) as refused:
+            services.istags.put(NS, name, body, create_only=False)
+        assert [cause.reason for cause in refused.value.causes] == ["FieldValueNotFound"]
+    assert services.streams.get(NS, "other").status.tags is None
 
     # created again, the stream starts afresh and the leftovers are gone
     services.create("app")

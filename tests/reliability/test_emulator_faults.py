@@ -213,7 +213,7 @@ WRITES = [
     Write("PUT istag",
           lambda api, key: api.put(ns_path("imagestreamtags", f"web:p{key}"),
                                    istag("ImageStreamTag", "web:latest")),
-          lambda api, key: _tag_image(api, f"p{key}") == digest("a"), ok=200, again=200),
+          lambda api, key: _tag_image(api, f"p{key}") == digest("a"), ok=201, again=200),
     Write("POST imagestreammapping",
           lambda api, key: api.post(ns_path("imagestreammappings"),
                                     mapping("web", f"m{key}", digest("b"))),

@@ -25,8 +25,8 @@ from app import app
 from chalicelib import wiring
 from chalicelib.api import listing
 from chalicelib.domain.errors import BadRequest, FieldError
-from chalicelib.domain.reference import (ReferenceError, parse_reference, split_stream_image,
-                                         split_stream_tag)
+from chalicelib.domain.reference import (ReferenceError, parse_reference, split_image_source,
+                                         split_stream_image, split_stream_tag, split_tag_source)
 from chalicelib.domain.validation import (validate_docker_reference, validate_image,
                                           validate_image_stream, validate_namespace,
                                           validate_stream_name, validate_tag_name,
@@ -240,10 +240,12 @@ def sources(draw: st.DrawFn) -> dict[str, Any]:
     """A `from` of a spec tag: each kind with names of its own form, or not."""
     kind = draw(st.one_of(st.sampled_from(["DockerImage", "ImageStreamTag", "ImageStreamImage"]),
                           anything))
+    # `<tag>` and `<id>` alone name the spec tag's own stream, as in openshift-apiserver
     valid_name = {"DockerImage": docker_references(),
-                  "ImageStreamTag": st.builds("{}:{}".format, stream_names, tag_names),
+                  "ImageStreamTag": st.one_of(
+                      st.builds("{}:{}".format, stream_names, tag_names), tag_names),
                   "ImageStreamImage": st.one_of(
-                      st.just(f"{BASE}@{BASE_DIGEST}"),
+                      st.just(f"{BASE}@{BASE_DIGEST}"), digests,
                       st.builds("{}@{}".format, stream_names, digests))}.get(kind, anything)
     source = {"kind": kind, "name": draw(sometimes_valid(valid_name))}
     namespace = draw(st.one_of(st.none(), st.just(NAMESPACE), sometimes_valid(namespaces)))
@@ -266,10 +268,10 @@ def test_tag_references_name_the_field_of_each_problem(tag: str, source: dict,
     name, kind = source["name"], source["kind"]
     if kind == "DockerImage" and not _parses(name):
         expected.add("tag.from.name")
-    if kind == "ImageStreamTag" and (split_stream_tag(name) is None
-                                     or not TAG.fullmatch(name.partition(":")[2])):
+    tag_source = split_tag_source(name)
+    if kind == "ImageStreamTag" and (tag_source is None or not TAG.fullmatch(tag_source[1])):
         expected.add("tag.from.name")
-    if kind == "ImageStreamImage" and split_stream_image(name) is None:
+    if kind == "ImageStreamImage" and split_image_source(name) is None:
         expected.add("tag.from.name")
     if kind not in ("DockerImage", "ImageStreamTag", "ImageStreamImage"):
         expected = (expected & {"tag.name"}) | {"tag.from.kind"}
@@ -498,19 +500,29 @@ def test_a_tag_put_through_the_api_is_accepted_exactly_when_valid(
     expected = _validator_fields(seen_stream, seen_tag, spec)
     if spec_name != seen_tag:
         expected.add("tag.name")
-    own_name = source["kind"] == "ImageStreamTag" and source["name"] == seen and \
-        source.get("namespace", NAMESPACE) == NAMESPACE
+    # `<tag>` and `<id>` alone name the stream of the tag being set
+    source_namespace = source.get("namespace") or NAMESPACE
+    named_source = (split_tag_source(source["name"]) if source["kind"] == "ImageStreamTag"
+                    else split_image_source(source["name"])
+                    if source["kind"] == "ImageStreamImage" else None)
+    source_stream, source_part = named_source or ("", "")
+    source_at = (source_namespace, source_stream or seen_stream, source_part)
+    own_name = source["kind"] == "ImageStreamTag" and source_at == (NAMESPACE, *parts)
     if expected or own_name:
         assert code == 422, answer
         assert expected <= cause_fields(answer), answer
         return
-    if source["kind"] == "ImageStreamImage" and (source["name"], source.get(
-            "namespace", NAMESPACE)) != (f"{BASE}@{BASE_DIGEST}", NAMESPACE):
-        assert code == 404, answer  # an ImageStreamImage is resolved when the tag is set
+    # A source is resolved when the tag is set: a stream or image that is not there is Invalid.
+    missing = (source["kind"] == "ImageStreamTag"
+               and source_at[:2] not in ((NAMESPACE, BASE), (NAMESPACE, seen_stream))) or (
+        source["kind"] == "ImageStreamImage" and source_at != (NAMESPACE, BASE, BASE_DIGEST))
+    if missing:
+        assert (code, cause_fields(answer)) == (422, {"tag.from.name"}), answer
         return
-    assert code == 200, answer
-    _, read = world.request("GET", f"{ns_path('imagestreamtags')}/{sent}")
-    assert read["tag"]["from"] == source
+    existed = seen_stream == BASE and seen_tag in ("latest", "v1")
+    assert code == (200 if existed else 201), answer
+    _, read = world.request("GET", ns_path("imagestreams", seen_stream))
+    assert {ref["name"]: ref["from"] for ref in read["spec"]["tags"]}[seen_tag] == source
 
 
 def _label_maps(valid: st.SearchStrategy[str]) -> st.SearchStrategy[dict[str, str]]:

@@ -171,7 +171,9 @@ class Client:
         url = f"{api}/imagestreamtags/{self.stream}:{self.tag}"
         metadata: dict[str, Any] = {"name": f"{self.stream}:{self.tag}"}
         if self.sends_version:
-            current = http.get(url, timeout=REQUEST_SECONDS)
+            # An istag's resourceVersion is its stream's; read from the stream, since the
+            # tag's first event is a reference, and a tag without an image is no istag.
+            current = http.get(f"{api}/imagestreams/{self.stream}", timeout=REQUEST_SECONDS)
             if current.status_code != 200:
                 self.unexpected.append(f"GET: {current.status_code} {current.text}")
                 return True
@@ -207,8 +209,8 @@ def _is_status(response: requests.Response, reason: str) -> bool:
 
 
 def create_stream(service: LocalService, name: str, tags: list[str]) -> dict[str, Any]:
-    """The stream, its tags already pointing at a first image (so a resourceVersion sender
-    always finds its tag); returns the stream's metadata as created."""
+    """The stream, its tags already pointing at a first pull spec; returns the stream's
+    metadata as created."""
     created = service.session().post(f"{service.api}/imagestreams", json={
         "apiVersion": "image.openshift.io/v1", "kind": "ImageStream", "metadata": {"name": name},
         "spec": {"tags": [{"name": tag, "from": {"kind": "DockerImage", "name": INITIAL},
