@@ -89,3 +89,10 @@ class ConnectionFailed(RegistryError):
     """Name resolution, connection, TLS or protocol failure."""
 
     reason = "ConnectionFailed"
+
+
+class UnknownHost(RegistryError):
+    """A registry name the resolver says does not exist. Unlike ConnectionFailed, trying
+    again within the run changes nothing, so it is not retried."""
+
+    reason = "ConnectionFailed"

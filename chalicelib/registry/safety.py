@@ -12,7 +12,7 @@ import re
 import socket
 from typing import Iterable, Optional, Union
 
-from .errors import ConnectionFailed, UnsafeAddress
+from .errors import ConnectionFailed, UnknownHost, UnsafeAddress
 
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
@@ -54,8 +54,12 @@ def resolve(host: str, port: int) -> list[IPAddress]:
         return [literal]
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as error:
+    except socket.gaierror as error:
+        if error.errno == socket.EAI_NONAME:
+            raise UnknownHost(f"cannot resolve host {host}: {error}") from None
         raise ConnectionFailed(f"cannot resolve host {host}: {error}") from None
+    except UnicodeError as error:
+        raise UnknownHost(f"cannot resolve host {host}: {error}") from None
     found: list[IPAddress] = []
     for info in infos:
         address = parse_ip(str(info[4][0]))

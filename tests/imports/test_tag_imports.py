@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import socket
 
+import pytest
+
 from chalicelib.domain.imports import PREFER_ARCH
 from tests.support.registry import RegistryServer
 
@@ -167,3 +169,22 @@ def test_docker_hub_names_go_to_its_api_host(memory_stack: Stack, connections: l
     assert connections[0] == "93.184.216.34:443"
     assert out.conditions[0].reason == "ConnectionFailed"
     assert "registry-1.docker.io" in out.conditions[0].message
+
+
+@pytest.mark.parametrize("errno, lookups", [(socket.EAI_NONAME, 1), (socket.EAI_AGAIN, 2)])
+def test_a_name_that_does_not_exist_is_not_looked_up_again(memory_stack: Stack, monkeypatch,
+                                                           errno: int, lookups: int) -> None:
+    """The resolver is the boundary here (no DNS in tests): it answers as it would. A name it
+    says does not exist fails the import at once; a temporary failure is tried again."""
+    looked_up: list[str] = []
+
+    def resolve(host, port, *args, **kwargs):
+        looked_up.append(host)
+        raise socket.gaierror(errno, "as the resolver answers")
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    memory_stack.create("app")
+    out = memory_stack.tag("app:1", "registry.invalid/team/app:1")
+    assert looked_up == ["registry.invalid"] * lookups
+    assert (out.conditions[0].reason, out.conditions[0].message.split(":")[0]) == (
+        "ConnectionFailed", "cannot resolve host registry.invalid")
