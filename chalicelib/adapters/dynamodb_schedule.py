@@ -18,9 +18,8 @@ from typing import Any, Callable, Optional
 
 from botocore.exceptions import ClientError
 
-from ..domain.imports import REPOSITORY_ENTRY, repository_entry
 from ..domain.records import TagRecord
-from ..services.ports import DueTag
+from ..services.ports import DueEntry, DueRepository, DueTag
 from . import dynamodb_items as items
 
 BATCH_GET = 100
@@ -28,23 +27,23 @@ CHECK_FAILED = "ConditionalCheckFailedException"
 REPOSITORY_PREFIX = "REPO#"
 
 
-def due_tags(client: Any, table: str, before: datetime, limit: int,
-             busy: Callable[[], Exception]) -> list[DueTag]:
-    """The `limit` longest-due tags of live streams, and repository entries, oldest first."""
+def due_entries(client: Any, table: str, before: datetime, limit: int,
+                busy: Callable[[], Exception]) -> list[DueEntry]:
+    """The `limit` longest-due tags and repositories of live streams, oldest first."""
     if limit <= 0:
         return []
     shards = [_query_shard(client, table, shard, before, limit) for shard in items.due_shards()]
     chosen = list(heapq.merge(*shards, key=lambda item: item["DueAt"]["S"]))[:limit]
     streams = _stream_items(client, table, sorted({_stream_pk(item) for item in chosen}), busy)
-    found = []
+    found: list[DueEntry] = []
     for item in chosen:
         stream = streams.get(_stream_pk(item))
         if item["PK"]["S"].startswith(REPOSITORY_PREFIX):
             if stream is None:
                 _drop_entry(client, table, item)
             else:
-                due = datetime.fromisoformat(item["DueAt"]["S"])
-                found.append(DueTag(items.decode_stream(stream), repository_entry(due)))
+                found.append(DueRepository(items.decode_stream(stream),
+                                           datetime.fromisoformat(item["DueAt"]["S"])))
         # A deleted stream's tag items can outlive it (see dynamodb_store): never act on them.
         elif stream is not None and stream["uid"] == item["uid"]:
             found.append(DueTag(items.decode_stream(stream), items.decode_tag(item)))
@@ -53,8 +52,6 @@ def due_tags(client: Any, table: str, before: datetime, limit: int,
 
 def reschedule(client: Any, table: str, namespace: str, name: str, tag: TagRecord,
                due: Optional[datetime]) -> bool:
-    if tag.name == REPOSITORY_ENTRY:
-        return _reschedule_repository(client, table, namespace, name, tag.due, due)
     pk = items.stream_pk(namespace, name)
     values: dict[str, Any] = {":inc": {"S": tag.incarnation}}
     condition = "incarnation = :inc AND " + (
@@ -91,8 +88,8 @@ def _stream_pk(item: items.Item) -> str:
     return pk
 
 
-def _reschedule_repository(client: Any, table: str, namespace: str, name: str,
-                           read: Optional[datetime], due: Optional[datetime]) -> bool:
+def reschedule_repository(client: Any, table: str, namespace: str, name: str,
+                          read: Optional[datetime], due: Optional[datetime]) -> bool:
     """Set (or with no `due`, delete) a repository's entry; when `read` is given, only if
     the entry is still due then, so a time set meanwhile by an import wins."""
     pk = _repository_pk(namespace, name)
@@ -103,7 +100,7 @@ def _reschedule_repository(client: Any, table: str, namespace: str, name: str,
         values[":old"] = {"S": items.due_at(read)}
     if due is not None:
         params["UpdateExpression"] = "SET DuePK = :shard, DueAt = :new"
-        values.update({":shard": {"S": items.due_pk(pk, REPOSITORY_ENTRY)},
+        values.update({":shard": {"S": items.due_pk(pk, "")},
                        ":new": {"S": items.due_at(due)}})
     if values:
         params["ExpressionAttributeValues"] = values

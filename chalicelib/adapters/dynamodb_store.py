@@ -18,7 +18,7 @@ from ..domain.errors import ConcurrentUpdate
 from ..domain.records import StreamRecord, StreamSnapshot, TagRecord
 from ..resources.image import Image
 from ..resources.stream import TagEvent
-from ..services.ports import ChangeSet, DueTag, ImageRef, Page
+from ..services.ports import ChangeSet, DueEntry, ImageRef, Page
 from ..services.stream_write import STREAMS
 from . import dynamodb_items as items
 from . import dynamodb_schedule as schedule
@@ -134,8 +134,8 @@ class DynamoStore:
                                items.decode_image)
 
     @translated
-    def due_tags(self, before: datetime, limit: int) -> list[DueTag]:
-        return schedule.due_tags(self._client, self._table, before, limit, busy)
+    def due_entries(self, before: datetime, limit: int) -> list[DueEntry]:
+        return schedule.due_entries(self._client, self._table, before, limit, busy)
 
     # -- writes
 
@@ -143,6 +143,12 @@ class DynamoStore:
     def reschedule(self, namespace: str, name: str, tag: TagRecord,
                    due: Optional[datetime]) -> bool:
         return schedule.reschedule(self._client, self._table, namespace, name, tag, due)
+
+    @translated
+    def reschedule_repository(self, namespace: str, name: str, read: Optional[datetime],
+                              due: Optional[datetime]) -> bool:
+        return schedule.reschedule_repository(self._client, self._table, namespace, name, read,
+                                              due)
 
     @translated
     def commit(self, changes: ChangeSet) -> None:

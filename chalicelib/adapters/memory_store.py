@@ -8,10 +8,9 @@ from datetime import datetime
 from typing import Optional
 
 from ..domain.errors import ConcurrentUpdate
-from ..domain.imports import REPOSITORY_ENTRY, repository_entry
 from ..domain.records import StreamRecord, StreamSnapshot, TagEvent, TagRecord
 from ..resources.image import Image
-from ..services.ports import ChangeSet, DueTag, ImageRef, Page
+from ..services.ports import ChangeSet, DueEntry, DueRepository, DueTag, ImageRef, Page
 from ..services.stream_write import STREAMS
 
 
@@ -118,24 +117,24 @@ class MemoryStore:
                 if delta >= 0:
                     entry[1] = reference
 
-    def due_tags(self, before: datetime, limit: int) -> list[DueTag]:
+    def due_entries(self, before: datetime, limit: int) -> list[DueEntry]:
         with self._lock:
-            due = [DueTag(stream.record, tag) for stream in self._streams.values()
-                   for tag in stream.tags.values() if tag.due is not None and tag.due <= before]
+            due: list[tuple[datetime, str, DueEntry]] = [
+                (tag.due, tag.name, DueTag(stream.record, tag))
+                for stream in self._streams.values() for tag in stream.tags.values()
+                if tag.due is not None and tag.due <= before]
             for key, when in list(self._repositories.items()):
                 if when > before:
                     continue
                 if key not in self._streams:  # the stream is gone: so is its entry
                     del self._repositories[key]
                     continue
-                due.append(DueTag(self._streams[key].record, repository_entry(when)))
-        due.sort(key=lambda d: (d.tag.due, d.stream.namespace, d.stream.name, d.tag.name))
-        return due[:max(limit, 0)]
+                due.append((when, "", DueRepository(self._streams[key].record, when)))
+        due.sort(key=lambda d: (d[0], d[2].stream.namespace, d[2].stream.name, d[1]))
+        return [entry for _, _, entry in due[:max(limit, 0)]]
 
     def reschedule(self, namespace: str, name: str, tag: TagRecord,
                    due: Optional[datetime]) -> bool:
-        if tag.name == REPOSITORY_ENTRY:
-            return self._reschedule_repository((namespace, name), tag.due, due)
         with self._lock:
             stream = self._streams.get((namespace, name))
             current = stream.tags.get(tag.name) if stream else None
@@ -145,8 +144,9 @@ class MemoryStore:
             stream.tags[tag.name] = replace(current, due=due)
             return True
 
-    def _reschedule_repository(self, key: tuple[str, str], read: Optional[datetime],
-                               due: Optional[datetime]) -> bool:
+    def reschedule_repository(self, namespace: str, name: str, read: Optional[datetime],
+                              due: Optional[datetime]) -> bool:
+        key = (namespace, name)
         with self._lock:
             if read is not None and self._repositories.get(key) != read:
                 return False

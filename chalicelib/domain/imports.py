@@ -73,19 +73,6 @@ def repository_source(repository: str, annotations: Mapping[str, str]
                             os=annotations.get(PREFER_OS) or "linux")
 
 
-# A stream's spec.dockerImageRepository is in the import schedule beside its scheduled tags:
-# the store's schedule methods (due_tags, reschedule) carry its entry as a TagRecord of this
-# name, which no tag can have. Rescheduled from a record without a due time, the entry is
-# set whatever it was (the stream has just been imported); from one with the due time read,
-# only if that is still its time, as a tag is.
-REPOSITORY_ENTRY = ""
-
-
-def repository_entry(due: Optional[datetime] = None) -> TagRecord:
-    """The schedule entry of a stream's repository; `due` as read from the schedule."""
-    return TagRecord(name=REPOSITORY_ENTRY, incarnation="", due=due)
-
-
 def repository_errors(name: str, field: str) -> list[FieldError]:
     """A repository to import is named without tag or digest. A name that does not parse is
     left to the reference grammar's check, which says why."""

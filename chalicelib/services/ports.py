@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Optional, Protocol
+from typing import Optional, Protocol, Union
 
 from ..domain.imports import ImportContext
 from ..domain.records import HistoryWrite, StreamRecord, StreamSnapshot, TagRecord
@@ -55,6 +55,17 @@ class DueTag:
     tag: TagRecord
 
 
+@dataclass(frozen=True)
+class DueRepository:
+    """A stream whose spec.dockerImageRepository is due for a check, at `due` as read."""
+
+    stream: StreamRecord
+    due: datetime
+
+
+DueEntry = Union[DueTag, DueRepository]
+
+
 class StreamStore(Protocol):
     def get_stream(self, namespace: str, name: str) -> Optional[StreamRecord]: ...
 
@@ -89,8 +100,9 @@ class StreamStore(Protocol):
 
     def list_images(self, limit: int, after: Optional[str]) -> Page: ...
 
-    def due_tags(self, before: datetime, limit: int) -> list[DueTag]:
-        """Up to `limit` scheduled tags due at or before `before`, the longest due first.
+    def due_entries(self, before: datetime, limit: int) -> list[DueEntry]:
+        """Up to `limit` scheduled tags and stream repositories due at or before `before`,
+        the longest due first. A repository whose stream is gone leaves the schedule.
 
         Reads the schedule index only: the cost follows the number of due tags, not the
         number of tags or streams.
@@ -101,6 +113,12 @@ class StreamStore(Protocol):
         """Set only the tag's next-due time (None: out of the schedule), if the tag still has
         `tag.incarnation` and `tag.due`; False otherwise. The head and the stream's version
         are left alone: nothing a subscriber or a client sees changes."""
+
+    def reschedule_repository(self, namespace: str, name: str, read: Optional[datetime],
+                              due: Optional[datetime]) -> bool:
+        """Set the next check of the stream's repository (None: out of the schedule). With
+        `read`, only if that is still its time, else False; without, whatever it was. The
+        entry is apart from the stream's items: it may be set before the stream exists."""
 
 
 class Importer(Protocol):

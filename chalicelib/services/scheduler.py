@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Callable, Optional
 
 from ..domain.errors import ApiError, NotFound
-from ..domain.imports import (REPOSITORY_ENTRY, ImportContext, ImportOutcome, ImportSource,
+from ..domain.imports import (ImportContext, ImportOutcome, ImportSource,
                               RepositoryListing, RepositorySource, import_conditions, next_due,
                               repository_source, source_of)
 from ..domain.records import TagRecord
@@ -32,7 +32,7 @@ from ..registry.auth import normalize_registry
 from ..resources.meta import now as utc_now
 from .import_pool import ImportJob, ImportPool, JobResult
 from .imports import ImportSettings, RegistryImports
-from .ports import DueTag, StreamStore
+from .ports import DueRepository, DueTag, StreamStore
 from .secrets import NamespaceCredentials, SecretService
 from .stream_imports import import_repository
 from .stream_write import StreamWrite, write_stream
@@ -70,7 +70,7 @@ class _RepositoryTag:
 class _Repository:
     """A due repository entry while its repository is listed and its tags imported."""
 
-    item: DueTag
+    item: DueRepository
     source: RepositorySource
     client: RegistryClient
     listing: RepositoryListing = RepositoryListing()
@@ -109,12 +109,12 @@ class Scheduler:
         # Due a little early still counts: a tag set at 12:00:00.4 is checked by the run
         # at 12:15:00.1, not skipped until 12:30.
         slack = min(timedelta(minutes=1), interval / 10)
-        due = self.store.due_tags(self.clock() + slack, self.max_tags)
+        due = self.store.due_entries(self.clock() + slack, self.max_tags)
         report = CycleReport(due=len(due))
         requests_before = self.registries.counter.total
         books: dict[str, NamespaceCredentials] = {}  # each namespace's secrets read once a run
-        groups = self._groups([d for d in due if d.tag.name != REPOSITORY_ENTRY], books)
-        repositories = self._repositories([d for d in due if d.tag.name == REPOSITORY_ENTRY],
+        groups = self._groups([d for d in due if isinstance(d, DueTag)], books)
+        repositories = self._repositories([d for d in due if isinstance(d, DueRepository)],
                                           books)
         report.sources = len(groups) + len(repositories)
         jobs = _interleaved([self._job(key, group) for key, group in groups.items()])
@@ -188,7 +188,7 @@ class Scheduler:
 
     # -- streams' repositories
 
-    def _repositories(self, due: list[DueTag], books: dict[str, NamespaceCredentials]
+    def _repositories(self, due: list[DueRepository], books: dict[str, NamespaceCredentials]
                       ) -> dict[_Stream, _Repository]:
         """The due repository entries to import; an entry whose stream no longer has a
         repository leaves the schedule."""
@@ -197,7 +197,7 @@ class Scheduler:
             stream = item.stream
             source = repository_source(stream.docker_image_repository, stream.annotations)
             if source is None:
-                self._reschedule(item, None)
+                self._reschedule_repository(item, None)
                 continue
             client = self._client(*self._asker(stream.namespace, source.reference, books))
             found[_Stream(stream.namespace, stream.name)] = _Repository(item, source, client)
@@ -265,7 +265,7 @@ class Scheduler:
             report.deferred += 1
             return
         report.repositories += 1
-        self._reschedule(repository.item, now + self.settings.interval)
+        self._reschedule_repository(repository.item, now + self.settings.interval)
 
     def _apply(self, tags: list[DueTag], result: JobResult, report: CycleReport) -> None:
         if result.outcome is None:
@@ -322,6 +322,14 @@ class Scheduler:
                         item.stream.name, item.tag.name, error.message)
             return 0
         return int(moved)
+
+    def _reschedule_repository(self, item: DueRepository, due: Optional[datetime]) -> None:
+        stream = item.stream
+        try:
+            self.store.reschedule_repository(stream.namespace, stream.name, item.due, due)
+        except ApiError as error:  # it stays due, and is checked again next run
+            log.warning("rescheduling the repository of %s/%s failed: %s", stream.namespace,
+                        stream.name, error.message)
 
 
 def _interleaved(jobs: list[ImportJob]) -> list[ImportJob]:

@@ -10,7 +10,7 @@ from typing import Any, Callable, Optional, Protocol
 
 from ..domain import tags as rules
 from ..domain.errors import AlreadyExists, ApiError, ConcurrentUpdate, FieldErrors, NotFound
-from ..domain.imports import ImportContext, repository_entry, repository_errors
+from ..domain.imports import ImportContext, repository_errors
 from ..domain.records import StreamRecord
 from ..domain.validation import (MAX_NAME_LENGTH, names_valid, validate_image_stream,
                                  validate_namespace, validate_stream_name)
@@ -183,8 +183,7 @@ class StreamService:
         scheduled all the same. A scheduled run drops the entry of a stream it read without a
         repository only while the entry's time is the one it read, so setting the time now
         keeps a run that read the stream before this write from dropping it."""
-        self.store.reschedule(namespace, name, repository_entry(),
-                              self.clock() + imports.interval)
+        self.store.reschedule_repository(namespace, name, None, self.clock() + imports.interval)
 
     def _keep_repository_scheduled(self, namespace: str, name: str,
                                    imports: ImportContext) -> None:

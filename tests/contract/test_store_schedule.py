@@ -19,7 +19,7 @@ def scheduled(name: str, due_seconds: int, **fields: object) -> TagRecord:
 
 def due_names(store: StreamStore, before_seconds: int, limit: int = 100) -> list[str]:
     return [f"{d.stream.namespace}/{d.stream.name}:{d.tag.name}"
-            for d in store.due_tags(at(before_seconds), limit)]
+            for d in store.due_entries(at(before_seconds), limit)]
 
 
 def test_schedule_fields_round_trip(store: StreamStore) -> None:
@@ -42,7 +42,7 @@ def test_due_tags_are_the_ones_due_oldest_first(store: StreamStore) -> None:
     assert due_names(store, 1000) == [f"{NS}/a:early", "other/c:x", f"{NS}/b:middle",
                                       f"{NS}/a:late"]
     assert due_names(store, 1000, limit=2) == [f"{NS}/a:early", "other/c:x"]
-    [due] = store.due_tags(at(100), 10)
+    [due] = store.due_entries(at(100), 10)
     assert due.stream == stream("a") and due.tag == scheduled("early", 100)
 
 
@@ -86,4 +86,4 @@ def test_tags_of_a_deleted_stream_are_not_due(store: StreamStore) -> None:
     store.delete_stream(NS, "app", record.version)
     assert due_names(store, 10_000) == []
     create(store, replace(stream(), uid="new-life"), put_tags=[scheduled("web", 20)])
-    assert [d.tag.due for d in store.due_tags(at(10_000), 10)] == [at(20)]
+    assert [d.tag.due for d in store.due_entries(at(10_000), 10)] == [at(20)]

@@ -14,10 +14,10 @@ from chalice.test import Client
 from app import app
 from chalicelib import wiring
 from chalicelib.domain.errors import Invalid
-from chalicelib.domain.imports import REPOSITORY_CHECK, repository_entry
+from chalicelib.domain.imports import REPOSITORY_CHECK
 from chalicelib.resources.stream import ImageStream
 from chalicelib.services.imports import ImportSettings
-from chalicelib.services.ports import StreamStore
+from chalicelib.services.ports import DueRepository, StreamStore
 from tests.api.conftest import Api, ns_path
 from tests.registry.scripted import Canned, ScriptedServer, image_routes
 from tests.support.auth import admin_headers
@@ -194,7 +194,7 @@ def test_the_schedule_drops_a_stream_no_longer_importing_a_repository(
     assert stack.cycle().due == 1
     assert stack.cycle().due == 0
     due = START + timedelta(minutes=15)
-    assert not stack.store.reschedule(NS, "gone", repository_entry(due), None)  # gone
+    assert not stack.store.reschedule_repository(NS, "gone", due, None)  # gone
     assert heads(stack.streams.get(NS, "app")) == digests  # its status tags stay
 
 
@@ -202,14 +202,14 @@ def test_the_store_keeps_a_repository_entry_beside_the_tags(stack: Stack) -> Non
     store, at = stack.store, START + timedelta(minutes=5)
     later = at + timedelta(minutes=1)
     stack.create("app")
-    assert store.reschedule(NS, "app", repository_entry(), at)  # set, whatever it was
-    assert store.reschedule(NS, "app", repository_entry(), later)
-    assert not store.reschedule(NS, "app", repository_entry(at), None)  # a stale read
-    assert store.due_tags(at, 10) == []
-    [due] = store.due_tags(later, 10)
-    assert (due.stream.name, due.tag) == ("app", repository_entry(later))
-    assert store.reschedule(NS, "app", repository_entry(later), None)
-    assert store.due_tags(later + timedelta(hours=1), 10) == []
+    assert store.reschedule_repository(NS, "app", None, at)  # set, whatever it was
+    assert store.reschedule_repository(NS, "app", None, later)
+    assert not store.reschedule_repository(NS, "app", at, None)  # a stale read
+    assert store.due_entries(at, 10) == []
+    [due] = store.due_entries(later, 10)
+    assert due == DueRepository(store.get_stream(NS, "app"), later)
+    assert store.reschedule_repository(NS, "app", later, None)
+    assert store.due_entries(later + timedelta(hours=1), 10) == []
 
 
 @pytest.fixture

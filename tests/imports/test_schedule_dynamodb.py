@@ -71,7 +71,7 @@ def test_tags_left_behind_by_a_deleted_stream_are_never_due(table: DynamoTable) 
     leftover = items.encode_tag(live["PK"]["S"], "uid-of-an-earlier-life",
                                 TagRecord(name="old", incarnation="i", spec=spec, due=at(0)))
     table.batch_put([live, leftover])
-    assert table.store().due_tags(at(100), 10) == []
+    assert table.store().due_entries(at(100), 10) == []
 
 
 def _item(table: DynamoTable, stream: str, tag: str) -> dict:
