@@ -16,7 +16,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator, Optional
 
 import pytest
+from chalice.test import Client
 
+from app import app
+from chalicelib import wiring
 from chalicelib.adapters.memory_secrets import MemorySecrets
 from chalicelib.resources.secrets import Secret
 from chalicelib.resources.stream import ImageStream, ImageStreamTag
@@ -27,6 +30,8 @@ from chalicelib.services.secrets import SecretService
 from chalicelib.services.stream_imports import StreamImportService
 from chalicelib.services.stream_tags import StreamTagService
 from chalicelib.services.streams import StreamService
+from tests.api.conftest import Api
+from tests.support.auth import admin_headers
 from tests.support.dynamodb import atomic_requests
 from tests.support.oci_layout import BuiltImage, BuiltIndex, OciLayout
 from tests.support.registry import (RegistryServer, basic_registry, plain_registry,  # noqa: F401
@@ -134,6 +139,17 @@ def stack(store: StreamStore) -> Iterator[Stack]:
     """A Stack per store; imports run in threads, which moto needs serialised."""
     with atomic_requests():
         yield Stack(store)
+
+
+@pytest.fixture
+def api(store: StreamStore) -> Iterator[Api]:
+    """The app over HTTP (in process) on either store, importing from loopback registries."""
+    services = wiring.Services(store, import_settings=ImportSettings(allow_list=LOOPBACK,
+                                                                     **FAST))
+    wiring.use(services)
+    with atomic_requests(), Client(app) as client:
+        yield Api(client, admin_headers(services))
+    wiring.use(None)
 
 
 @pytest.fixture

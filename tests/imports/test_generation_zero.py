@@ -5,31 +5,10 @@ pushed with skopeo under the same tag is picked up by the re-import, and not bef
 """
 from __future__ import annotations
 
-from typing import Iterator
-
-import pytest
-from chalice.test import Client
-
-from app import app
-from chalicelib import wiring
-from chalicelib.services.imports import ImportSettings
-from chalicelib.services.ports import StreamStore
 from tests.api.conftest import Api, ns_path
-from tests.support.auth import admin_headers
-from tests.support.dynamodb import atomic_requests
 from tests.support.oci_layout import OciLayout
 
-from .conftest import FAST, LOOPBACK, Images, push_fresh
-
-
-@pytest.fixture
-def api(store: StreamStore) -> Iterator[Api]:
-    services = wiring.Services(store, import_settings=ImportSettings(allow_list=LOOPBACK,
-                                                                     **FAST))
-    wiring.use(services)
-    with atomic_requests(), Client(app) as client:
-        yield Api(client, admin_headers(services))
-    wiring.use(None)
+from .conftest import Images, push_fresh
 
 
 def tag_body(reference: str, generation: int | None = None) -> dict:

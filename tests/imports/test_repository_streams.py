@@ -6,25 +6,19 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import timedelta
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
-from chalice.test import Client
 
-from app import app
-from chalicelib import wiring
 from chalicelib.domain.errors import Invalid
 from chalicelib.domain.imports import REPOSITORY_CHECK
 from chalicelib.resources.stream import ImageStream
-from chalicelib.services.imports import ImportSettings
-from chalicelib.services.ports import DueRepository, StreamStore
+from chalicelib.services.ports import DueRepository
 from tests.api.conftest import Api, ns_path
 from tests.registry.scripted import Canned, ScriptedServer, image_routes
-from tests.support.auth import admin_headers
-from tests.support.dynamodb import atomic_requests
 from tests.support.oci_layout import OciLayout
 
-from .conftest import FAST, LOOPBACK, NS, START, Images, Stack, push_fresh
+from .conftest import NS, START, Images, Stack, push_fresh
 
 INSECURE = {"openshift.io/image.insecureRepository": "true"}
 
@@ -210,16 +204,6 @@ def test_the_store_keeps_a_repository_entry_beside_the_tags(stack: Stack) -> Non
     assert due == DueRepository(store.get_stream(NS, "app"), later)
     assert store.reschedule_repository(NS, "app", later, None)
     assert store.due_entries(later + timedelta(hours=1), 10) == []
-
-
-@pytest.fixture
-def api(store: StreamStore) -> Iterator[Api]:
-    services = wiring.Services(store, import_settings=ImportSettings(allow_list=LOOPBACK,
-                                                                     **FAST))
-    wiring.use(services)
-    with atomic_requests(), Client(app) as client:
-        yield Api(client, admin_headers(services))
-    wiring.use(None)
 
 
 def test_over_http(api: Api, images: Images, layout: OciLayout) -> None:
