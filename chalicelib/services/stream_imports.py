@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING, Callable, Optional, Union
 
 from ..domain.errors import FieldError, FieldErrors
@@ -22,7 +22,7 @@ from ..domain.validation import (not_supported, required, validate_namespace,
 from ..resources.imports import (ImageImportSpec, ImageImportStatus, ImageStreamImport,
                                  ImageStreamImportStatus, ImportResult, RepositoryImportSpec,
                                  RepositoryImportStatus)
-from ..resources.meta import now as utc_now
+from ..resources.meta import format_time, now as utc_now
 from ..resources.stream import TagEvent, TagReference
 from . import views
 from .ports import StreamStore
@@ -229,7 +229,6 @@ def import_repository(write: StreamWrite) -> bool:
                                      image=outcome.image, generation=generation))
         # Sets a failure's condition; a success clears one an earlier check left.
         write.record_failure(tag, outcome, generation)
-    checked = write.now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     write.stream = replace(write.stream, annotations={**write.stream.annotations,
-                                                      REPOSITORY_CHECK: checked})
+                                                      REPOSITORY_CHECK: format_time(write.now)})
     return True
