@@ -1,0 +1,30 @@
+"""A PATCH request's body applied to a resource's JSON, for each patch type kubectl sends."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ...domain.errors import BadRequest, UnsupportedMediaType
+from ..merge_patch import merge_patch
+from .json_patch import PatchNotApplicable, apply_json_patch
+
+JSON_PATCH = "application/json-patch+json"
+MERGE_PATCH = "application/merge-patch+json"
+PATCH_MEDIA_TYPES = (JSON_PATCH, MERGE_PATCH)
+
+__all__ = ["JSON_PATCH", "MERGE_PATCH", "PATCH_MEDIA_TYPES", "PatchNotApplicable",
+           "apply_patch"]
+
+
+def apply_patch(document: dict, patch: Any, media_type: str,
+                merge_keys: Mapping[str, str]) -> dict:
+    """`document` with `patch` applied as its media type (without parameters) says.
+
+    `merge_keys` is for the strategic merge patch to come. `document` is left as it is."""
+    if media_type == MERGE_PATCH:
+        if not isinstance(patch, dict):
+            raise BadRequest("a merge patch must be a JSON object")
+        return merge_patch(document, patch)
+    if media_type == JSON_PATCH:
+        return apply_json_patch(document, patch)
+    raise UnsupportedMediaType("the body of the request was in an unknown format - accepted "
+                               f"media types include: {', '.join(PATCH_MEDIA_TYPES)}")
