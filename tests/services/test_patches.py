@@ -1,4 +1,4 @@
-"""apply_patch: JSON merge patch and JSON patch on OpenShift's python image stream.
+"""apply_patch: JSON merge, strategic merge and JSON patch on OpenShift's python image stream.
 
 Each expected document is the fixture changed by hand as the patch type's rules say.
 """
@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from chalicelib.domain.errors import BadRequest, TooLarge, UnsupportedMediaType
-from chalicelib.services.patching import JSON_PATCH, MERGE_PATCH, PatchNotApplicable, apply_patch
+from chalicelib.services.patching import (JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH,
+                                          PatchNotApplicable, apply_patch)
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "openshift" / "library" / "python-centos7.json"
 STREAM_MERGE_KEYS = {"spec.tags": "name", "status.tags": "tag"}
@@ -34,6 +35,10 @@ def without(document, *names):
     return [ref for ref in document["spec"]["tags"] if ref["name"] not in names]
 
 
+def strategic(document, patch, merge_keys=STREAM_MERGE_KEYS):
+    return apply_patch(document, patch, STRATEGIC_MERGE_PATCH, merge_keys)
+
+
 def json_patch(document, *operations):
     return apply_patch(document, list(operations), JSON_PATCH, {})
 
@@ -52,6 +57,141 @@ def test_merge_patch_merges_maps_deletes_nulls_and_replaces_lists(stream, expect
 def test_merge_patch_must_be_an_object(stream):
     with pytest.raises(BadRequest, match="^a merge patch must be a JSON object$"):
         apply_patch(stream, [PY36], MERGE_PATCH, STREAM_MERGE_KEYS)
+
+
+# -- strategic merge patch
+
+def test_strategic_patch_changes_one_spec_tag_by_name(stream, expected):
+    patch = {"spec": {"tags": [{"name": "3.4",
+                                "from": {"name": "centos/python-34-centos7:2024"}}]}}
+    tag(expected, "3.4")["from"] = {"kind": "DockerImage", "name": "centos/python-34-centos7:2024"}
+    assert strategic(stream, patch) == expected
+
+
+def test_strategic_patch_appends_a_new_spec_tag(stream, expected):
+    expected["spec"]["tags"].append(PY36)
+    assert strategic(stream, {"spec": {"tags": [PY36]}}) == expected
+
+
+def test_strategic_patch_deletes_a_spec_tag_with_the_delete_directive(stream, expected):
+    expected["spec"]["tags"] = without(expected, "3.3")
+    assert strategic(stream, {"spec": {"tags": [{"$patch": "delete", "name": "3.3"}]}}) == expected
+
+
+def test_strategic_patch_as_kubectl_apply_sends_it(stream, expected):
+    # kubectl apply after latest moved to 3.6, 3.6 was added and 2.7 dropped.
+    applied = json.dumps({"kind": "ImageStream", "metadata": {"name": "python"}})
+    patch = {
+        "metadata": {"annotations": {"kubectl.kubernetes.io/last-applied-configuration": applied}},
+        "spec": {
+            "$setElementOrder/tags": [{"name": "latest"}, {"name": "3.3"}, {"name": "3.4"},
+                                      {"name": "3.5"}, {"name": "3.6"}],
+            "tags": [{"from": {"name": "3.6"}, "name": "latest"}, PY36,
+                     {"$patch": "delete", "name": "2.7"}],
+        },
+    }
+    expected["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"] = \
+        applied
+    tag(expected, "latest")["from"] = {"kind": "ImageStreamTag", "name": "3.6"}
+    expected["spec"]["tags"] = without(expected, "2.7") + [PY36]
+    assert strategic(stream, patch) == expected
+
+
+def test_strategic_patch_accepts_an_element_order_without_applying_it(stream, expected):
+    # The service answers spec.tags sorted by name, whatever order they are written in.
+    order = [{"name": name} for name in ("3.5", "3.4", "3.3", "2.7", "latest")]
+    assert strategic(stream, {"spec": {"$setElementOrder/tags": order}}) == expected
+
+
+def test_strategic_patch_null_removes_an_annotation(stream, expected):
+    patch = {"metadata": {"annotations": {"openshift.io/display-name": None}},
+             "spec": {"tags": [{"name": "latest", "annotations": {"sampleRepo": None}}]}}
+    expected["metadata"]["annotations"] = {}
+    del tag(expected, "latest")["annotations"]["sampleRepo"]
+    assert strategic(stream, patch) == expected
+
+
+def test_strategic_patch_replace_directive_replaces_a_map(stream, expected):
+    patch = {"spec": {"tags": [{"name": "latest", "annotations": {
+        "$patch": "replace", "openshift.io/display-name": "Python"}}]}}
+    tag(expected, "latest")["annotations"] = {"openshift.io/display-name": "Python"}
+    assert strategic(stream, patch) == expected
+
+
+def test_strategic_patch_replace_directive_replaces_a_list(stream, expected):
+    expected["spec"]["tags"] = [PY36]
+    assert strategic(stream, {"spec": {"tags": [{"$patch": "replace"}, PY36]}}) == expected
+
+
+def test_strategic_patch_delete_directive_empties_a_map(stream, expected):
+    expected["metadata"]["annotations"] = {}
+    assert strategic(stream, {"metadata": {"annotations": {"$patch": "delete"}}}) == expected
+
+
+def test_strategic_patch_replaces_a_list_without_a_merge_key(stream, expected):
+    expected["spec"]["tags"] = [PY36]
+    assert strategic(stream, {"spec": {"tags": [PY36]}}, merge_keys={}) == expected
+
+
+def test_strategic_patch_deletes_values_from_a_primitive_list(stream, expected):
+    stream["metadata"]["finalizers"] = ["a.io/one", "a.io/two", "a.io/three"]
+    expected["metadata"]["finalizers"] = ["a.io/one", "a.io/three"]
+    patch = {"metadata": {"$deleteFromPrimitiveList/finalizers": ["a.io/two"]}}
+    assert strategic(stream, patch) == expected
+
+
+def test_strategic_patch_ignores_retain_keys(stream, expected):
+    assert strategic(stream, {"spec": {"$retainKeys": ["tags"]}}) == expected
+
+
+def test_strategic_patch_merges_status_tags_by_tag(stream, expected):
+    event = {"created": "2024-03-01T12:00:00Z", "dockerImageReference": "a", "image": "sha256:a",
+             "generation": 1}
+    stream["status"] = {"tags": [{"tag": "latest", "items": [event]},
+                                 {"tag": "3.5", "items": [event]}]}
+    newer = dict(event, image="sha256:b")
+    expected["status"] = {"tags": [{"tag": "latest", "items": [newer]},
+                                   {"tag": "3.5", "items": [event]}]}
+    assert strategic(stream, {"status": {"tags": [{"tag": "latest", "items": [newer]}]}}) \
+        == expected
+
+
+def test_strategic_patch_leaves_the_document_as_it_was(stream, expected):
+    strategic(stream, {"metadata": {"annotations": {"openshift.io/display-name": None}},
+                       "spec": {"tags": [{"name": "latest", "annotations": {"$patch": "delete"}},
+                                         {"$patch": "delete", "name": "3.3"}]}})
+    assert stream == expected
+
+
+@pytest.mark.parametrize("patch, message", [
+    ([PY36], "a strategic merge patch must be a JSON object"),
+    ({"spec": {"tags": [{"from": {"name": "3.6"}}]}},
+     'strategic merge patch at spec.tags: element 0 has no merge key "name"'),
+    ({"spec": {"tags": [PY36, {"$patch": "delete"}]}},
+     'strategic merge patch at spec.tags: element 1 has no merge key "name"'),
+    ({"spec": {"tags": ["latest"]}},
+     "strategic merge patch at spec.tags: element 0 is not a JSON object"),
+    ({"spec": {"tags": [{"$patch": "merge", "name": "latest"}]}},
+     'strategic merge patch at spec.tags: element 0: "$patch" must be "delete" or "replace", '
+     'not "merge"'),
+    ({"metadata": {"$patch": "merge"}},
+     'strategic merge patch at metadata: "$patch" must be "delete" or "replace", not "merge"'),
+    ({"$patch": None},
+     'strategic merge patch at the root: "$patch" must be "delete" or "replace", not null'),
+    ({"spec": {"$setElementOrder": [{"name": "latest"}]}},
+     'strategic merge patch at spec: unknown directive "$setElementOrder"'),
+    ({"spec": {"$setElementOrder/tags": "latest"}},
+     'strategic merge patch at spec: "$setElementOrder/tags" must be a list'),
+    ({"metadata": {"$deleteFromPrimitiveList/finalizers": "a.io/two"}},
+     'strategic merge patch at metadata: "$deleteFromPrimitiveList/finalizers" must be a list'),
+    ({"spec": {"$retainKeys": "tags"}},
+     'strategic merge patch at spec: "$retainKeys" must be a list'),
+])
+def test_malformed_strategic_patch_is_a_bad_request(stream, patch, message):
+    with pytest.raises(BadRequest) as raised:
+        strategic(stream, patch)
+    assert raised.value.message == message
+    assert raised.value.code == 400
 
 
 # -- JSON patch (RFC 6902)
@@ -236,4 +376,5 @@ def test_other_media_types_are_unsupported(stream):
         apply_patch(stream, {}, "application/json", STREAM_MERGE_KEYS)
     assert raised.value.message == (
         "the body of the request was in an unknown format - accepted media types include: "
-        "application/json-patch+json, application/merge-patch+json")
+        "application/json-patch+json, application/merge-patch+json, "
+        "application/strategic-merge-patch+json")
