@@ -7,7 +7,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 # make run: ports on 127.0.0.1, and the schedule's period (short for the demo).
+# API_TLS_PORT serves the same API over HTTPS, for kubectl (.local/kubeconfig).
 API_PORT ?= 8000
+API_TLS_PORT ?= 8443
 AWS_PORT ?= 5000
 REGISTRY_PORT ?= 5050
 SCHEDULE_SECONDS ?= 30
@@ -77,8 +79,9 @@ lint: package
 	$(BIN)/cfn-lint $(PACKAGE)/sam.json build/lint/cloudformation.json
 
 run: venv
-	API_PORT=$(API_PORT) AWS_PORT=$(AWS_PORT) REGISTRY_PORT=$(REGISTRY_PORT) \
-		SCHEDULE_SECONDS=$(SCHEDULE_SECONDS) $(BIN)/python -m local.stack
+	API_PORT=$(API_PORT) API_TLS_PORT=$(API_TLS_PORT) AWS_PORT=$(AWS_PORT) \
+		REGISTRY_PORT=$(REGISTRY_PORT) SCHEDULE_SECONDS=$(SCHEDULE_SECONDS) \
+		$(BIN)/python -m local.stack
 
 # Needs docker-registry and skopeo, as the registry tests do (.ci/run installs them).
 bench: venv

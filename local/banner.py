@@ -18,7 +18,9 @@ def banner(settings: Settings, details: dict[str, Any], restored: int) -> str:
     return f"""
 imagestreams is running ({state}). Ctrl-C stops it.
 
-  API        {group}
+  API        {group}   (plain HTTP: curl, isctl)
+  API, TLS   {settings.tls_api_url}   (HTTPS for kubectl; CA {details['tls_ca']})
+  kubeconfig {details['kubeconfig']}   (kubectl as the cluster-admin)
   registry   {settings.registry}   (a push to <namespace>/<stream>:<tag> maps into that stream)
   AWS        {settings.aws_url}   (emulator, region {settings.region})
   table      {details['table_name']}
@@ -32,6 +34,8 @@ Try it from another shell:
   curl -s -X POST "$API/imagestreams" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{STREAM}'
   curl -s -X PUT "$API/imagestreamtags/python:3.6" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{TAG}'
   curl -s -H "Authorization: Bearer $TOKEN" "$API/imagestreams/python"
+Or with kubectl, which sends a token over HTTPS only:
+  KUBECONFIG={details['kubeconfig']} kubectl get is
 The tag change shows up below as a message on the demo queue ("worker: demo queue: ...").
 The README's walkthrough goes on from here.
 """

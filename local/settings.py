@@ -21,6 +21,7 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
 @dataclass(frozen=True)
 class Settings:
     api_port: int = 8000
+    api_tls_port: int = 8443  # the same API over HTTPS: client-go sends tokens only over TLS
     aws_port: int = 5000
     registry_port: int = 5050
     state_dir: Path = ROOT / ".local"
@@ -32,6 +33,7 @@ class Settings:
     @classmethod
     def from_environment(cls, env: Mapping[str, str] = os.environ) -> "Settings":
         return cls(api_port=int(_number(env, "API_PORT", cls.api_port)),
+                   api_tls_port=int(_number(env, "API_TLS_PORT", cls.api_tls_port)),
                    aws_port=int(_number(env, "AWS_PORT", cls.aws_port)),
                    registry_port=int(_number(env, "REGISTRY_PORT", cls.registry_port)),
                    state_dir=Path(env.get("LOCAL_STATE_DIR") or cls.state_dir).resolve(),
@@ -43,6 +45,14 @@ class Settings:
         return f"http://{HOST}:{self.api_port}"
 
     @property
+    def tls_api_url(self) -> str:
+        return f"https://{HOST}:{self.api_tls_port}"
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.state_dir / "kubeconfig"
+
+    @property
     def aws_url(self) -> str:
         return f"http://{HOST}:{self.aws_port}"
 
@@ -52,8 +62,8 @@ class Settings:
 
     def ports(self) -> dict[str, int]:
         """Each port by the variable that sets it, for messages about busy ports."""
-        return {"API_PORT": self.api_port, "AWS_PORT": self.aws_port,
-                "REGISTRY_PORT": self.registry_port}
+        return {"API_PORT": self.api_port, "API_TLS_PORT": self.api_tls_port,
+                "AWS_PORT": self.aws_port, "REGISTRY_PORT": self.registry_port}
 
     def aws_environment(self) -> dict[str, str]:
         """What points boto3 at the emulator, and never at a real account."""

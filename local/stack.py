@@ -4,9 +4,10 @@
 
 Starts the AWS emulator with the resources of infra/, restores the saved state, then the
 registry, the app (`chalice local`, boto3 pointed at the emulator by AWS_ENDPOINT_URL
-only) and the worker (stream pump, schedule, demo subscriber). Ctrl-C or SIGTERM stops
-them in order and snapshots the table into the state directory; so does a crash of any
-child. One stack per state directory: a second one says so and leaves.
+only), its HTTPS front (for kubectl, with .local/kubeconfig) and the worker (stream pump,
+schedule, demo subscriber). Ctrl-C or SIGTERM stops them in order and snapshots the table
+into the state directory; so does a crash of any child. One stack per state directory: a
+second one says so and leaves.
 """
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ from chalicelib.bootstrap import bootstrap_admin, table_access
 
 from . import emulator, snapshot
 from .banner import banner
+from .certificates import TlsFiles, ensure_certificates
+from .files import write_file
+from .kubeconfig import write_kubeconfig
 from .processes import Child, port_in_use, spawn, stop, wait_for_port
 from .pump import skip_to_end
 from .registry import ensure_installed, start_registry
@@ -88,8 +92,8 @@ def _check_ports(settings: Settings) -> None:
     busy = [f"{name}={port}" for name, port in settings.ports().items() if port_in_use(port)]
     if busy:
         raise SystemExit(f"port in use on {HOST}: {', '.join(busy)}. Another program holds "
-                         f"it; choose free ports, e.g. make run API_PORT=8080 AWS_PORT=5001 "
-                         f"REGISTRY_PORT=5051")
+                         f"it; choose free ports, e.g. make run API_PORT=8080 "
+                         f"API_TLS_PORT=8444 AWS_PORT=5001 REGISTRY_PORT=5051")
 
 
 def app_environment(settings: Settings, resources: emulator.Resources,
@@ -121,9 +125,26 @@ def start_app(settings: Settings, env: dict[str, str], log: Optional[Path] = Non
     return app
 
 
-def endpoint(settings: Settings, resources: emulator.Resources, token: str) -> dict[str, Any]:
+def start_tls_proxy(settings: Settings, tls: TlsFiles, env: dict[str, str]) -> Child:
+    """The API over HTTPS on its own port (local/tls_proxy.py), once it listens."""
+    proxy = spawn("tls-proxy", [
+        sys.executable, "-m", "local.tls_proxy", "--port", str(settings.api_tls_port),
+        "--upstream-port", str(settings.api_port), "--certificate", str(tls.certificate),
+        "--key", str(tls.key)], env, ROOT, log=settings.state_dir / "logs" / "tls-proxy.log")
+    try:
+        wait_for_port(proxy, settings.api_tls_port)
+    except BaseException:
+        stop(proxy)
+        raise
+    return proxy
+
+
+def endpoint(settings: Settings, resources: emulator.Resources, token: str,
+             tls: TlsFiles) -> dict[str, Any]:
     """.local/endpoint.json, read by scripts and isctl: `token` is a cluster-admin's."""
-    return {"api": settings.api_url, "token": token, "registry": settings.registry,
+    return {"api": settings.api_url, "tls_api": settings.tls_api_url,
+            "tls_ca": str(tls.ca_certificate), "kubeconfig": str(settings.kubeconfig),
+            "token": token, "registry": settings.registry,
             "aws_endpoint": settings.aws_url, "region": settings.region,
             "table_name": resources.table, "topic_arn": resources.topic_arn,
             "demo_queue_url": resources.demo_queue_url, "pid": os.getpid()}
@@ -140,6 +161,7 @@ class Stack:
     def start(self) -> None:
         settings = self.settings
         registry_binary = ensure_installed()
+        tls = ensure_certificates(settings.state_dir / "tls")
         base = {k: v for k, v in os.environ.items() if k not in AWS_VARIABLES}
         self.children.append(emulator.start_emulator(settings, base))
         self.resources = resources = emulator.deploy(settings)
@@ -154,6 +176,7 @@ class Stack:
         env = app_environment(settings, resources, secret)
         self.children.append(start_registry(settings, registry_binary, secret, base))
         self.children.append(start_app(settings, env))
+        self.children.append(start_tls_proxy(settings, tls, base))
         self.children.append(spawn("worker", [
             sys.executable, "-m", "local.worker", "--stream-arn", resources.stream_arn,
             "--dead-letter-queue", resources.dead_letter_queue_url,
@@ -161,8 +184,10 @@ class Stack:
             "--schedule-seconds", str(settings.schedule_seconds)], env, ROOT))
         # A new cluster-admin token each start, as a deployment's bootstrap command makes.
         token = bootstrap_admin(table_access(dynamodb, resources.table))
-        details = endpoint(settings, resources, token)
-        (settings.state_dir / "endpoint.json").write_text(json.dumps(details, indent=2) + "\n")
+        write_kubeconfig(settings.kubeconfig, settings.tls_api_url, tls.ca_certificate, token)
+        details = endpoint(settings, resources, token, tls)
+        write_file(settings.state_dir / "endpoint.json",
+                   (json.dumps(details, indent=2) + "\n").encode())  # it holds the token
         say(banner(settings, details, restored))
 
     def watch(self) -> None:
@@ -184,7 +209,7 @@ class Stack:
     def shutdown(self) -> None:
         """Writers first, then the worker (it drains the stream), the snapshot, the emulator."""
         by_name = {child.name: child for child in self.children}
-        for name in ("registry", "app", "worker"):
+        for name in ("registry", "tls-proxy", "app", "worker"):
             if name in by_name:
                 stop(by_name[name])
         aws = by_name.get("emulator")

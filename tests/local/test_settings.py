@@ -9,14 +9,17 @@ from local.settings import Settings
 
 
 def test_ports_and_periods_come_from_the_environment(tmp_path):
-    settings = Settings.from_environment({"API_PORT": "8080", "AWS_PORT": "5001",
-                                          "REGISTRY_PORT": "5051", "SCHEDULE_SECONDS": "2.5",
+    settings = Settings.from_environment({"API_PORT": "8080", "API_TLS_PORT": "8444",
+                                          "AWS_PORT": "5001", "REGISTRY_PORT": "5051",
+                                          "SCHEDULE_SECONDS": "2.5",
                                           "LOCAL_STATE_DIR": str(tmp_path)})
-    assert (settings.api_url, settings.aws_url, settings.registry) == (
-        "http://127.0.0.1:8080", "http://127.0.0.1:5001", "127.0.0.1:5051")
+    assert (settings.api_url, settings.tls_api_url, settings.aws_url, settings.registry) == (
+        "http://127.0.0.1:8080", "https://127.0.0.1:8444", "http://127.0.0.1:5001",
+        "127.0.0.1:5051")
     assert settings.schedule_seconds == 2.5 and settings.state_dir == tmp_path
-    assert Settings.from_environment({}).ports() == {"API_PORT": 8000, "AWS_PORT": 5000,
-                                                     "REGISTRY_PORT": 5050}
+    assert settings.kubeconfig == tmp_path / "kubeconfig"
+    assert Settings.from_environment({}).ports() == {"API_PORT": 8000, "API_TLS_PORT": 8443,
+                                                     "AWS_PORT": 5000, "REGISTRY_PORT": 5050}
     with pytest.raises(SystemExit, match="API_PORT must be a number"):
         Settings.from_environment({"API_PORT": "eighty"})
 
