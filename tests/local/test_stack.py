@@ -3,121 +3,27 @@
 Starts `python -m local.stack` as a person would (in its own process group, like a
 terminal job), walks the README's first steps, sees the tag change arrive on the demo
 queue, stops it with SIGTERM, checks that no child process is left, and starts it again
-on the same state directory to find the streams, a trigger and a secret still there; then
-stops it as Ctrl-C does.
+on the same state directory to find the streams, a trigger, a secret and its CA still
+there; then stops it as Ctrl-C does. The same API answers over HTTPS with the stack's CA.
 """
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
-import boto3
-import pytest
 import requests
 
+from tests.support.local_stack import ROOT, start_stack, wait_for  # noqa: F401 (a fixture)
 from tests.support.oci_layout import OciLayout
-from tests.support.registry import free_port, require_tools
 
-ROOT = Path(__file__).resolve().parents[2]
 MAPPING = {"apiVersion": "image.openshift.io/v1", "kind": "ImageStreamMapping",
            "metadata": {"name": "python"}, "tag": "3.5",
            "image": {"metadata": {"name": "sha256:" + "49c18358df82" * 5 + "0123"},
                      "dockerImageReference": "centos/python-35-centos7@sha256:"
                                              + "49c18358df82" * 5 + "0123"}}
-
-
-@dataclass
-class RunningStack:
-    process: subprocess.Popen
-    output: Path
-    env: dict[str, str]
-    endpoint: dict
-
-    @property
-    def api(self) -> str:
-        return self.endpoint["api"] + "/apis/image.openshift.io/v1/namespaces/default"
-
-    @property
-    def http(self) -> requests.Session:
-        """Requests as the cluster-admin whose token the stack made at start."""
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {self.endpoint['token']}"
-        return session
-
-    def aws(self, service: str):
-        return boto3.client(service, endpoint_url=self.endpoint["aws_endpoint"],
-                            region_name=self.endpoint["region"], aws_access_key_id="local",
-                            aws_secret_access_key="local")
-
-    def log(self) -> str:
-        return self.output.read_text(errors="replace")
-
-    def descendants(self) -> set[int]:
-        found, pending = set(), [self.process.pid]
-        while pending:
-            pid = pending.pop()
-            for task in Path(f"/proc/{pid}/task").glob("*"):
-                children = (task / "children").read_text().split()
-                found.update(map(int, children))
-                pending += map(int, children)
-        return found
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=60)
-
-    def interrupt(self) -> int:
-        """Ctrl-C: SIGINT to the terminal's foreground process group, the stack's own."""
-        os.killpg(self.process.pid, signal.SIGINT)
-        return self.process.wait(timeout=60)
-
-
-def wait_for(condition: Callable[[], object], what: str, stack: RunningStack,
-             timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        assert stack.process.poll() is None, f"the stack exited:\n{stack.log()}"
-        time.sleep(0.2)
-    pytest.fail(f"{what} within {timeout:.0f}s; the stack said:\n{stack.log()}")
-
-
-@pytest.fixture
-def start_stack(tmp_path: Path) -> Iterator[Callable[[], RunningStack]]:
-    require_tools()
-    ports = {"API_PORT": free_port(), "AWS_PORT": free_port(), "REGISTRY_PORT": free_port()}
-    env = {**os.environ, **{k: str(v) for k, v in ports.items()},
-           "LOCAL_STATE_DIR": str(tmp_path / "state"), "SCHEDULE_SECONDS": "2",
-           "SNAPSHOT_SECONDS": "600"}
-    started: list[RunningStack] = []
-
-    def start() -> RunningStack:
-        output = tmp_path / f"stack-{len(started)}.log"
-        with open(output, "wb") as out:
-            process = subprocess.Popen([sys.executable, "-m", "local.stack"], cwd=ROOT, env=env,
-                                       stdout=out, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL, start_new_session=True)
-        stack = RunningStack(process, output, env, {})
-        started.append(stack)
-        endpoint = tmp_path / "state" / "endpoint.json"
-        wait_for(lambda: endpoint.exists() and "running" in stack.log(), "the stack started",
-                 stack, timeout=120)
-        stack.endpoint = json.loads(endpoint.read_text())
-        return stack
-
-    yield start
-    for stack in started:  # a failed test must not leave a stack behind
-        if stack.process.poll() is None:
-            os.killpg(stack.process.pid, signal.SIGKILL)
-            stack.process.wait()
 
 
 def test_the_stack_serves_publishes_stops_cleanly_and_keeps_its_state(start_stack, tmp_path):
@@ -139,6 +45,20 @@ def test_the_stack_serves_publishes_stops_cleanly_and_keeps_its_state(start_stac
     assert described["status"]["dockerImageRepository"] == \
         f"{stack.endpoint['registry']}/default/python"
     assert requests.get(f"http://{stack.endpoint['registry']}/v2/", timeout=10).ok
+
+    # The same API over HTTPS (for kubectl), trusted through the CA the stack made.
+    tls_api = stack.api.replace(stack.endpoint["api"], stack.endpoint["tls_api"])
+    assert stack.endpoint["tls_api"].startswith("https://127.0.0.1:")
+    assert requests.get(f"{tls_api}/imagestreams", verify=stack.endpoint["tls_ca"],
+                        timeout=30).status_code == 401
+    over_tls = stack.http.get(f"{tls_api}/imagestreams/python", verify=stack.endpoint["tls_ca"],
+                              timeout=30)
+    assert over_tls.status_code == 200, over_tls.text
+    assert over_tls.json()["metadata"]["uid"] == described["metadata"]["uid"]
+    state = Path(stack.env["LOCAL_STATE_DIR"])
+    for private in ("kubeconfig", "endpoint.json", "tls/ca.key", "tls/server.key"):
+        assert (state / private).stat().st_mode & 0o777 == 0o600, private
+    ca = (state / "tls" / "ca.crt").read_bytes()
 
     # A push to the local registry reaches the service as a mapping (its notification).
     layout = OciLayout(tmp_path / "layout")
@@ -174,13 +94,14 @@ def test_the_stack_serves_publishes_stops_cleanly_and_keeps_its_state(start_stac
     assert second.returncode == 1 and "already running" in second.stderr, second.stderr
 
     children = stack.descendants()
-    assert len(children) >= 4, children  # emulator, registry, app, worker
+    assert len(children) >= 5, children  # emulator, registry, app, tls-proxy, worker
     assert stack.stop() == 0, stack.log()
     alive = [pid for pid in children if Path(f"/proc/{pid}").exists()]
     assert not alive, f"left behind: {alive}"
     assert "saved" in stack.log()
 
     again = start_stack()
+    assert (state / "tls" / "ca.crt").read_bytes() == ca  # a kubeconfig's CA stays good
     restored = again.http.get(f"{again.api}/imagestreams/python", timeout=30)
     assert restored.status_code == 200, restored.text
     assert {tag["tag"] for tag in restored.json()["status"]["tags"]} == {"3.5", "latest", "pushed"}
