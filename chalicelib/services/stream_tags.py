@@ -219,7 +219,7 @@ class StreamTagService:
         errors.extend(validate_tag_name(body.tag, "tag"))
         image = body.image
         repository = views.repository_of(namespace, name, self.registry)
-        if (repository and not image.docker_image_reference
+        if (repository and not image.docker_image_reference and names_valid(namespace, name)
                 and DIGEST_RE.fullmatch(image.metadata.name or "")):
             # A push to the integrated registry: the image is pulled from this stream.
             image = image.model_copy(update={

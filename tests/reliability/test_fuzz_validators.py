@@ -25,9 +25,10 @@ from app import app
 from chalicelib import wiring
 from chalicelib.api import listing
 from chalicelib.domain.errors import BadRequest, FieldError
-from chalicelib.domain.reference import (ReferenceError, parse_reference, split_image_source,
-                                         split_stream_image, split_stream_tag, split_tag_source)
-from chalicelib.domain.validation import (validate_docker_reference, validate_image,
+from chalicelib.domain.reference import (DIGEST_RE, ReferenceError, parse_reference,
+                                         split_image_source, split_stream_image,
+                                         split_stream_tag, split_tag_source)
+from chalicelib.domain.validation import (names_valid, validate_docker_reference, validate_image,
                                           validate_image_stream, validate_namespace,
                                           validate_stream_name, validate_tag_name,
                                           validate_tag_reference)
@@ -584,6 +585,10 @@ def test_a_mapping_through_the_api_moves_the_tag_exactly_when_valid(
         # A registry may send only the pull spec: the image is named by its digest.
         digest = parse_reference(body["image"]["dockerImageReference"]).digest
         body["image"]["metadata"]["name"] = digest
+    if not body["image"]["dockerImageReference"] and DIGEST_RE.fullmatch(digest or "") and \
+            names_valid(NAMESPACE, stream):
+        # A push to the integrated registry: the image is pulled from the stream.
+        body["image"]["dockerImageReference"] = f"{REGISTRY}/{NAMESPACE}/{stream}@{digest}"
     image = Image.model_validate(body["image"])
     expected = _fields(validate_stream_name(stream, NAMESPACE) + validate_tag_name(tag, "tag")
                        + validate_image(image))
