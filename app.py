@@ -1,12 +1,11 @@
 """Entry points of the imagestreams service. Each handler hands the request to the API layer."""
 import os
 
-from chalice import Chalice, Rate
+from chalice import Chalice, Rate, Response
 
 from chalicelib.api.access import authenticate
 from chalicelib.api.dispatch import respond
-from chalicelib.api.routes import (CORE_NAMESPACED, GROUP, METHODS, NAMESPACED, RBAC, TOKENS,
-                                   UNKNOWN_PATHS, WHOAMI)
+from chalicelib.api.routes import METHODS, ROUTES, UNKNOWN_PATHS, view_name
 from chalicelib.push_events import handle_ecr_event, reconcile_ecr
 from chalicelib.schedule_events import SCHEDULE_MINUTES, run_scheduled_imports
 from chalicelib.table_events import handle_table_records
@@ -24,192 +23,22 @@ def token_authorizer(auth_request):
     return authenticate(services(), auth_request.token)
 
 
-@app.route("/api", methods=METHODS, content_types=ANY)
-def api():
+def serve(**_path: str) -> Response:
     return respond(app.current_request)
 
 
-@app.route("/api/v1", methods=METHODS, content_types=ANY)
-def api_v1():
-    return respond(app.current_request)
-
-
-@app.route("/apis", methods=METHODS, content_types=ANY)
-def apis():
-    return respond(app.current_request)
-
-
-@app.route("/apis/image.openshift.io", methods=METHODS, content_types=ANY)
-def api_group():
-    return respond(app.current_request)
-
-
-@app.route(GROUP, methods=METHODS, content_types=ANY)
-def api_group_version():
-    return respond(app.current_request)
-
-
-@app.route("/version", methods=METHODS, content_types=ANY)
-def version():
-    return respond(app.current_request)
-
-
-@app.route("/healthz", methods=METHODS, content_types=ANY)
-def healthz():
-    return respond(app.current_request)
-
-
-@app.route("/openapi/v3", methods=METHODS, content_types=ANY)
-def openapi():
-    return respond(app.current_request)
-
-
-@app.route(NAMESPACED + "/imagestreams", methods=METHODS, content_types=ANY,
-           authorizer=token_authorizer)
-def imagestreams(namespace):
-    return respond(app.current_request)
-
-
-@app.route(NAMESPACED + "/imagestreams/{name}", methods=METHODS, content_types=ANY,
-           authorizer=token_authorizer)
-def imagestream(namespace, name):
-    return respond(app.current_request)
-
-
-@app.route(NAMESPACED + "/imagestreams/{name}/triggers", methods=METHODS, content_types=ANY,
-           authorizer=token_authorizer)
-def imagestream_triggers(namespace, name):
-    return respond(app.current_request)
-
-
-@app.route(NAMESPACED + "/imagestreams/{name}/triggers/{trigger}", methods=METHODS,
-           content_types=ANY,
-           authorizer=token_authorizer)
-def imagestream_trigger(namespace, name, trigger):
-    return respond(app.current_request)
-
-
-@app.route(NAMESPACED + "/imagestreamtags", methods=METHODS, content_types=ANY,
-           authorizer=token_authorizer)
-def imagestreamtags(namespace):
-    return respond(app.current_request)
-
-
-@app.route(NAMESPACED + "/imagestreamtags/{name}", methods=METHODS, content_types=ANY,
-           authorizer=token_authorizer)
-def imagestreamtag(namespace, name):
-    return respond(app.current_request)
-
-
-@app.route(NAMESPACED + "/imagestreamimages/{name}", methods=METHODS, content_types=ANY,
-           authorizer=token_authorizer)
-def imagestreamimage(namespace, name):
-    return respond(app.current_request)
-
-
-@app.route(NAMESPACED + "/imagestreammappings", methods=METHODS, content_types=ANY,
-           authorizer=token_authorizer)
-def imagestreammappings(namespace):
-    return respond(app.current_request)
-
-
-@app.route(NAMESPACED + "/imagestreamimports", methods=METHODS, content_types=ANY,
-           authorizer=token_authorizer)
-def imagestreamimports(namespace):
-    return respond(app.current_request)
-
-
-@app.route(CORE_NAMESPACED + "/secrets", methods=METHODS, content_types=ANY,
-           authorizer=token_authorizer)
-def secrets(namespace):
-    return respond(app.current_request)
-
-
-@app.route(CORE_NAMESPACED + "/secrets/{name}", methods=METHODS, content_types=ANY,
-           authorizer=token_authorizer)
-def secret(namespace, name):
-    return respond(app.current_request)
-
-
-@app.route(GROUP + "/images", methods=METHODS, content_types=ANY,
-           authorizer=token_authorizer)
-def images():
-    return respond(app.current_request)
-
-
-@app.route(GROUP + "/images/{name}", methods=METHODS, content_types=ANY,
-           authorizer=token_authorizer)
-def image(name):
-    return respond(app.current_request)
-
-
-@app.route(RBAC + "/namespaces/{namespace}/rolebindings", methods=METHODS, content_types=ANY,
-           authorizer=token_authorizer)
-def rolebindings(namespace):
-    return respond(app.current_request)
-
-
-@app.route(RBAC + "/namespaces/{namespace}/rolebindings/{name}", methods=METHODS,
-           content_types=ANY, authorizer=token_authorizer)
-def rolebinding(namespace, name):
-    return respond(app.current_request)
-
-
-@app.route(RBAC + "/clusterrolebindings", methods=METHODS, content_types=ANY,
-           authorizer=token_authorizer)
-def clusterrolebindings():
-    return respond(app.current_request)
-
-
-@app.route(RBAC + "/clusterrolebindings/{name}", methods=METHODS, content_types=ANY,
-           authorizer=token_authorizer)
-def clusterrolebinding(name):
-    return respond(app.current_request)
-
-
-@app.route(TOKENS + "/accesstokens", methods=METHODS, content_types=ANY,
-           authorizer=token_authorizer)
-def accesstokens():
-    return respond(app.current_request)
-
-
-@app.route(TOKENS + "/accesstokens/{name}", methods=METHODS, content_types=ANY,
-           authorizer=token_authorizer)
-def accesstoken(name):
-    return respond(app.current_request)
-
-
-@app.route(TOKENS + "/namespaces/{namespace}/accesstokens", methods=METHODS, content_types=ANY,
-           authorizer=token_authorizer)
-def namespace_accesstokens(namespace):
-    return respond(app.current_request)
-
-
-@app.route(TOKENS + "/namespaces/{namespace}/accesstokens/{name}", methods=METHODS,
-           content_types=ANY, authorizer=token_authorizer)
-def namespace_accesstoken(namespace, name):
-    return respond(app.current_request)
-
-
-@app.route(WHOAMI, methods=METHODS, content_types=ANY, authorizer=token_authorizer)
-def whoami():
-    return respond(app.current_request)
-
-
-@app.route("/webhooks/registry", methods=METHODS, content_types=ANY)
-def registry_webhook():
-    return respond(app.current_request)
-
-
-def unknown_path(**_):
-    return respond(app.current_request)
-
+# Every path of the route table, protected where any of its methods is. Each path takes
+# every method, so a method the table lacks is answered 405 with a Status by the API layer.
+for _path, _methods in ROUTES.items():
+    _protected = any(route.verb is not None for route in _methods.values())
+    app.route(_path, methods=METHODS, content_types=ANY, name=view_name(_path),
+              authorizer=token_authorizer if _protected else None)(serve)
 
 # API Gateway has no catch-all route; one capture route per depth answers unknown paths
 # with a 404 Status instead of the gateway's own 403 body. Concrete routes match first.
 for _path in UNKNOWN_PATHS:
     app.route(_path, methods=METHODS, content_types=ANY, name=f"unknown{_path.count('/')}")(
-        unknown_path)
+        serve)
 
 
 # Deployment replaces this placeholder with the table's stream ARN (infra/ merge template).

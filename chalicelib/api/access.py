@@ -9,8 +9,8 @@ from chalice import AuthResponse
 from ..domain.errors import ApiError, Unauthorized
 from ..services.access import ANONYMOUS, current_pull_check
 from ..wiring import Services
-from .handlers import Call
-from .routes import SELF, Route
+from .catalogue import SELF
+from .route import Call, Route
 
 logger = logging.getLogger(__name__)
 UNVERIFIED = "unverified"  # authorizer context: the token store could not be read

@@ -9,7 +9,7 @@ from ..resources.rbac import (RBAC_GROUP, TOKENS_GROUP, AccessToken, AccessToken
 from ..services.access import CLUSTERROLEBINDINGS, ROLEBINDINGS, TOKENS
 from ..wiring import Services
 from .bodies import read_object
-from .handlers import Call, Reply
+from .route import Call, Reply
 from .status import success_status
 
 

@@ -13,8 +13,8 @@ from ..domain.errors import ApiError, MethodNotAllowed
 from ..services.access import current_pull_check
 from ..wiring import services
 from .access import authorize
-from .handlers import Call
-from .routes import NOT_FOUND, ROUTES, Route
+from .route import Call, Route
+from .routes import NOT_FOUND, ROUTES
 from .status import error_status
 
 logger = logging.getLogger(__name__)

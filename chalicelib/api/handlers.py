@@ -1,7 +1,6 @@
 """One function per resource and verb: parse the call, run the use case, shape the reply."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from ..domain.errors import BadRequest, NotFound
@@ -12,35 +11,17 @@ from ..resources.triggers import ImageStreamTrigger
 from ..wiring import Services
 from . import discovery, listing
 from .bodies import MERGE_PATCH, read_json, read_object
+from .catalogue import CATALOGUE
 from .responses import MAX_RESPONSE_BYTES, fit_stream
+from .route import Call, Reply
 from .status import success_status
 
-STREAMS = "imagestreams.image.openshift.io"
-ISTAGS = "imagestreamtags.image.openshift.io"
-MAPPINGS = "imagestreammappings.image.openshift.io"
+STREAMS = CATALOGUE["imagestreams"].qualified
+ISTAGS = CATALOGUE["imagestreamtags"].qualified
+MAPPINGS = CATALOGUE["imagestreammappings"].qualified
+ISIMPORTS = CATALOGUE["imagestreamimports"].qualified
+# Kubernetes names a subresource's errors after this name (api/catalogue.py's key differs).
 TRIGGERS = "imagestreamtriggers.image.openshift.io"
-ISIMPORTS = "imagestreamimports.image.openshift.io"
-
-Reply = tuple[int, Any]
-
-
-@dataclass(frozen=True)
-class Call:
-    method: str
-    path: dict[str, str]
-    query: dict[str, str] = field(default_factory=dict)
-    headers: dict[str, str] = field(default_factory=dict)
-    body: Optional[bytes] = None
-    subject: str = ""  # who the request acts for, once authenticated
-
-    @property
-    def namespace(self) -> str:
-        return self.path.get("namespace", "")
-
-    @property
-    def name(self) -> str:
-        return self.path.get("name", "")
-
 
 def _listed(items: Any, after: Optional[str]) -> dict:
     body = items.to_json()
@@ -70,10 +51,6 @@ def get_api(_: Services, __: Call) -> Reply:
     return 200, discovery.api_versions()
 
 
-def get_core_v1(_: Services, __: Call) -> Reply:
-    return 200, discovery.core_resources()
-
-
 def get_apis(_: Services, __: Call) -> Reply:
     return 200, discovery.api_groups()
 
@@ -82,21 +59,12 @@ def get_group(_: Services, __: Call) -> Reply:
     return 200, discovery.api_group()
 
 
-def get_group_version(_: Services, __: Call) -> Reply:
-    return 200, discovery.group_resources()
-
-
 def get_version(_: Services, __: Call) -> Reply:
     return 200, discovery.version()
 
 
 def get_health(_: Services, __: Call) -> Reply:
     return 200, {"status": "ok"}
-
-
-def get_openapi(_: Services, __: Call) -> Reply:
-    from .openapi import document  # built on first request: it imports every model
-    return 200, document()
 
 
 def not_found(_: Services, call: Call) -> Reply:

@@ -1,38 +1,18 @@
-"""An OpenAPI 3 document of the API, made from the route table and the pydantic models."""
+"""An OpenAPI 3 document of the API, made from the route table it is given and the models
+the catalogue names."""
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Any, Optional
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from ..resources.image import Image, ImageList
-from ..resources.imports import ImageStreamImport
 from ..resources.meta import Status
-from ..resources.rbac import AccessToken, AccessTokenList, RoleBinding, RoleBindingList
-from ..resources.secrets import Secret, SecretList
-from ..resources.stream import (ImageStream, ImageStreamImage, ImageStreamList,
-                                ImageStreamMapping, ImageStreamTag, ImageStreamTagList)
-from ..resources.triggers import ImageStreamTrigger, ImageStreamTriggerList
+from .catalogue import CATALOGUE
 from .discovery import SERVICE_VERSION
-from .routes import ROUTES
+from .route import RouteTable
 
-# resource: (object model, list model); resources not named here are described loosely.
-MODELS: dict[str, tuple[type[BaseModel], Optional[type[BaseModel]]]] = {
-    "imagestreams": (ImageStream, ImageStreamList),
-    "imagestreamtags": (ImageStreamTag, ImageStreamTagList),
-    "imagestreamimages": (ImageStreamImage, None),
-    "imagestreammappings": (ImageStreamMapping, None),
-    "images": (Image, ImageList),
-    "imagestreams/triggers": (ImageStreamTrigger, ImageStreamTriggerList),
-    "imagestreamimports": (ImageStreamImport, None),
-    "secrets": (Secret, SecretList),
-    "rolebindings": (RoleBinding, RoleBindingList),
-    "clusterrolebindings": (RoleBinding, RoleBindingList),
-    "tokens": (AccessToken, AccessTokenList),
-}
 # Only these lists page and filter (api/listing.py); the others return every item.
 _LIMIT = {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0},
           "description": "at most this many items (0: the server's page size); "
@@ -58,7 +38,8 @@ def _ref(model: type[BaseModel]) -> dict[str, str]:
 
 
 def _operation(path: str, method: str, verb: Optional[str], resource: str) -> dict[str, Any]:
-    models = MODELS.get(resource)
+    described = CATALOGUE.get(resource)
+    models = (described.model, described.list_model) if described and described.model else None
     parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                   for name in re.findall(r"{(\w+)}", path)]
     if verb == "list":
@@ -89,13 +70,17 @@ def _operation(path: str, method: str, verb: Optional[str], resource: str) -> di
     return operation
 
 
-@lru_cache(maxsize=1)
-def document() -> dict[str, Any]:
-    models = [Status] + [m for pair in MODELS.values() for m in pair if m is not None]
+def document(routes: RouteTable) -> dict[str, Any]:
+    described: dict[str, type[BaseModel]] = {}  # each model once, in the catalogue's order
+    for resource in CATALOGUE.values():
+        for model in (resource.model, resource.list_model):
+            if model is not None:
+                described.setdefault(model.__name__, model)
+    models = [Status, *described.values()]
     _, schemas = models_json_schema([(m, "validation") for m in models],
                                     ref_template="#/components/schemas/{model}")
     paths: dict[str, Any] = {}
-    for path, methods in ROUTES.items():
+    for path, methods in routes.items():
         paths[path] = {method.lower(): _operation(path, method, route.verb, route.resource)
                        for method, route in methods.items()}
     return {

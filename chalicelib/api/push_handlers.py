@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..wiring import Services
 from .bodies import read_json
-from .handlers import Call, Reply
+from .route import Call, Reply
 
 
 def receive_registry_events(services: Services, call: Call) -> Reply:

@@ -1,16 +1,21 @@
 """Every route: its path, and per method the verb, the resource and the handler.
 
-This table is the one place access is decided (api/access.py reads the verb and resource
-from it), so a route missing here cannot be served.
+This table is the one place routes are declared: app.py registers each path with Chalice
+from it, access is decided from it (api/access.py reads the verb and resource), and
+discovery and /openapi/v3 describe it, so a route missing here cannot be served.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Optional
+import re
+from functools import cache
+from typing import Any, Callable
 
-from . import handlers as h
 from . import access_handlers as a
+from . import discovery, openapi
+from . import handlers as h
+from .catalogue import DISCOVERY, SELF, UNKNOWN, WEBHOOKS
 from .push_handlers import receive_registry_events
+from .route import Handler, Route, RouteTable
 
 GROUP = "/apis/image.openshift.io/v1"
 NAMESPACED = GROUP + "/namespaces/{namespace}"
@@ -18,31 +23,33 @@ CORE_NAMESPACED = "/api/v1/namespaces/{namespace}"
 RBAC = "/apis/rbac.authorization.k8s.io/v1"
 TOKENS = "/apis/imagestreams.dev/v1"
 WHOAMI = "/apis/user.openshift.io/v1/users/~"
-SELF = "self"  # the caller's own identity: any authenticated subject may read it
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 MAX_UNKNOWN_DEPTH = 10  # catch-all routes answer deeper unknown paths with a 404 Status
 
 
-@dataclass(frozen=True)
-class Route:
-    verb: Optional[str]  # None: open to everyone (discovery, health)
-    resource: str
-    handler: Callable[[h.Services, h.Call], h.Reply]
+def _open(handler: Handler) -> dict[str, Route]:
+    return {"GET": Route(None, DISCOVERY, handler)}
 
 
-def _open(handler: Callable) -> dict[str, Route]:
-    return {"GET": Route(None, "discovery", handler)}
+def _describing(document: Callable[[RouteTable], dict[str, Any]]) -> Handler:
+    """A handler answering a document made from this table (read when called)."""
+    return lambda _services, _call: (200, document(ROUTES))
+
+
+@cache
+def _openapi() -> dict[str, Any]:
+    return openapi.document(ROUTES)  # built on first request: it builds every model's schema
 
 
 ROUTES: dict[str, dict[str, Route]] = {
     "/api": _open(h.get_api),
-    "/api/v1": _open(h.get_core_v1),
+    "/api/v1": _open(_describing(discovery.core_resources)),
     "/apis": _open(h.get_apis),
     "/apis/image.openshift.io": _open(h.get_group),
-    GROUP: _open(h.get_group_version),
+    GROUP: _open(_describing(discovery.group_resources)),
     "/version": _open(h.get_version),
     "/healthz": _open(h.get_health),
-    "/openapi/v3": _open(h.get_openapi),
+    "/openapi/v3": _open(lambda _services, _call: (200, _openapi())),
     NAMESPACED + "/imagestreams": {
         "GET": Route("list", "imagestreams", h.list_streams),
         "POST": Route("create", "imagestreams", h.create_stream),
@@ -118,11 +125,16 @@ ROUTES: dict[str, dict[str, Route]] = {
     },
     WHOAMI: {"GET": Route("get", SELF, a.whoami)},
     # Authenticated by the registry's shared secret, not a user's token.
-    "/webhooks/registry": {"POST": Route(None, "webhooks", receive_registry_events)},
+    "/webhooks/registry": {"POST": Route(None, WEBHOOKS, receive_registry_events)},
     GROUP + "/images": {"GET": Route("list", "images", h.list_images)},
     GROUP + "/images/{name}": {"GET": Route("get", "images", h.get_image)},
 }
 
+def view_name(path: str) -> str:
+    """A Chalice view name for `path`, unique per path: its words joined by underscores."""
+    return "_".join(re.findall(r"[A-Za-z0-9]+", path)) or "root"
+
+
 UNKNOWN_PATHS = ["/" + "/".join(f"{{p{i}}}" for i in range(depth))
                  for depth in range(1, MAX_UNKNOWN_DEPTH + 1)]
-NOT_FOUND = Route(None, "unknown", h.not_found)
+NOT_FOUND = Route(None, UNKNOWN, h.not_found)

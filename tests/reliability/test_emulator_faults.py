@@ -24,7 +24,7 @@ from chalice.test import Client
 from app import app
 from chalicelib import wiring
 from chalicelib.api.access import UNVERIFIED, authenticate, authorize
-from chalicelib.api.handlers import Call
+from chalicelib.api.route import Call
 from chalicelib.api.routes import NAMESPACED, ROUTES
 from chalicelib.domain.errors import ServiceUnavailable, Unauthorized
 from tests.api.conftest import REGISTRY, Api, digest, istag, mapping, ns_path

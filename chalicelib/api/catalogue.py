@@ -1,0 +1,82 @@
+"""Every resource the API serves, described once: kind, group, scope, short names, models.
+
+The route table (api/routes.py) names a resource by its key here and says which verbs each
+path serves; discovery, /openapi/v3 and the access rules read both, so a resource's facts
+are never written twice.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from pydantic import BaseModel
+
+from ..resources.image import Image, ImageList
+from ..resources.imports import ImageStreamImport
+from ..resources.meta import API_GROUP
+from ..resources.rbac import (RBAC_GROUP, TOKENS_GROUP, AccessToken, AccessTokenList,
+                              RoleBinding, RoleBindingList)
+from ..resources.secrets import Secret, SecretList
+from ..resources.stream import (ImageStream, ImageStreamImage, ImageStreamList,
+                                ImageStreamMapping, ImageStreamTag, ImageStreamTagList)
+from ..resources.triggers import ImageStreamTrigger, ImageStreamTriggerList
+
+# Keys of what is no resource: open documents, the registry's webhook, unknown paths, and
+# the caller's own identity (any authenticated subject may read it).
+DISCOVERY, WEBHOOKS, UNKNOWN, SELF = "discovery", "webhooks", "unknown", "self"
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A resource kind as Kubernetes clients see it."""
+
+    plural: str  # its name in URLs and discovery
+    kind: str
+    group: str  # "" for the core group
+    namespaced: bool = True
+    short_names: tuple[str, ...] = ()
+    model: Optional[type[BaseModel]] = None
+    list_model: Optional[type[BaseModel]] = None
+    discovered: bool = True  # listed in its group's APIResourceList
+
+    @property
+    def group_version(self) -> str:
+        return f"{self.group}/v1" if self.group else "v1"
+
+    @property
+    def singular(self) -> str:
+        return self.kind.lower()
+
+    @property
+    def qualified(self) -> str:
+        """As Kubernetes names it in messages: `imagestreams.image.openshift.io`."""
+        return f"{self.plural}.{self.group}" if self.group else self.plural
+
+
+# Keyed by the name the access rules use (domain/rbac.py).
+CATALOGUE: dict[str, Resource] = {
+    "imagestreams": Resource("imagestreams", "ImageStream", API_GROUP, short_names=("is",),
+                             model=ImageStream, list_model=ImageStreamList),
+    "imagestreams/triggers": Resource("imagestreams/triggers", "ImageStreamTrigger", API_GROUP,
+                                      model=ImageStreamTrigger,
+                                      list_model=ImageStreamTriggerList),
+    "imagestreamtags": Resource("imagestreamtags", "ImageStreamTag", API_GROUP,
+                                short_names=("istag",), model=ImageStreamTag,
+                                list_model=ImageStreamTagList),
+    "imagestreamimages": Resource("imagestreamimages", "ImageStreamImage", API_GROUP,
+                                  short_names=("isimage",), model=ImageStreamImage),
+    "imagestreammappings": Resource("imagestreammappings", "ImageStreamMapping", API_GROUP,
+                                    model=ImageStreamMapping),
+    "imagestreamimports": Resource("imagestreamimports", "ImageStreamImport", API_GROUP,
+                                   model=ImageStreamImport),
+    "images": Resource("images", "Image", API_GROUP, namespaced=False, model=Image,
+                       list_model=ImageList),
+    "secrets": Resource("secrets", "Secret", "", model=Secret, list_model=SecretList),
+    "rolebindings": Resource("rolebindings", "RoleBinding", RBAC_GROUP, model=RoleBinding,
+                             list_model=RoleBindingList, discovered=False),
+    "clusterrolebindings": Resource("clusterrolebindings", "ClusterRoleBinding", RBAC_GROUP,
+                                    namespaced=False, model=RoleBinding,
+                                    list_model=RoleBindingList, discovered=False),
+    "tokens": Resource("accesstokens", "AccessToken", TOKENS_GROUP, model=AccessToken,
+                       list_model=AccessTokenList, discovered=False),
+}

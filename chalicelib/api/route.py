@@ -1,0 +1,43 @@
+"""What the route table holds: per path and method, the verb, the resource and the handler
+that turns a Call into a Reply."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+from ..wiring import Services
+
+Reply = tuple[int, Any]  # the status code and the JSON body
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request as the handlers see it: path parameters percent-decoded."""
+
+    method: str
+    path: dict[str, str]
+    query: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    body: Optional[bytes] = None
+    subject: str = ""  # who the request acts for, once authenticated
+
+    @property
+    def namespace(self) -> str:
+        return self.path.get("namespace", "")
+
+    @property
+    def name(self) -> str:
+        return self.path.get("name", "")
+
+
+Handler = Callable[[Services, Call], Reply]
+
+
+@dataclass(frozen=True)
+class Route:
+    verb: Optional[str]  # None: open to everyone (discovery, health, the webhook)
+    resource: str  # a key of api/catalogue.py's CATALOGUE, or one of its non-resources
+    handler: Handler
+
+
+RouteTable = dict[str, dict[str, Route]]  # path template: method: route
