@@ -15,6 +15,7 @@ from ..wiring import services
 from .access import authorize
 from .route import Call, Route
 from .routes import NOT_FOUND, ROUTES
+from .shaping import shaped
 from .status import error_status
 
 logger = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ def respond(request: Any) -> Response:
         current = services()
         call = replace(call, subject=authorize(current, route, call, request.context))
         code, body = route.handler(current, call)
+        if code == 200:
+            body = shaped(route, call, body)
     except ApiError as error:
         code, body = error.code, error_status(error).to_json()
     except Exception:  # an unexpected failure must still answer with a Status, never a trace

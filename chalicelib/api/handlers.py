@@ -10,7 +10,8 @@ from ..resources.stream import ImageStream, ImageStreamMapping, ImageStreamTag
 from ..resources.triggers import ImageStreamTrigger
 from ..wiring import Services
 from . import discovery, listing
-from .bodies import MERGE_PATCH, read_json, read_object
+from ..services.patching import PATCH_MEDIA_TYPES
+from .bodies import media_type, read_json, read_object
 from .catalogue import CATALOGUE
 from .responses import MAX_RESPONSE_BYTES, fit_stream
 from .route import Call, Reply
@@ -101,10 +102,8 @@ def replace_stream(services: Services, call: Call) -> Reply:
 
 
 def patch_stream(services: Services, call: Call) -> Reply:
-    patch = read_json(call.body, call.headers, accepted=(MERGE_PATCH,))
-    if not isinstance(patch, dict):
-        raise BadRequest("a merge patch must be a JSON object")
-    stream = services.streams.patch(call.namespace, call.name, patch)
+    patch = read_json(call.body, call.headers, accepted=PATCH_MEDIA_TYPES)
+    stream = services.streams.patch(call.namespace, call.name, patch, media_type(call.headers))
     return 200, fit_stream(stream.to_json())
 
 
@@ -143,6 +142,12 @@ def put_stream_tag(services: Services, call: Call) -> Reply:
                        call.name)
     tag, created = services.tags.put(call.namespace, call.name, body, create_only=False)
     return (201 if created else 200), tag.to_json()
+
+
+def patch_stream_tag(services: Services, call: Call) -> Reply:
+    patch = read_json(call.body, call.headers, accepted=PATCH_MEDIA_TYPES)
+    tag = services.tags.patch(call.namespace, call.name, patch, media_type(call.headers))
+    return 200, tag.to_json()
 
 
 def delete_stream_tag(services: Services, call: Call) -> Reply:

@@ -76,6 +76,7 @@ ROUTES: dict[str, dict[str, Route]] = {
         "GET": Route("get", "imagestreamtags", h.get_stream_tag),
         "POST": Route("create", "imagestreamtags", h.create_named_stream_tag),
         "PUT": Route("update", "imagestreamtags", h.put_stream_tag),
+        "PATCH": Route("patch", "imagestreamtags", h.patch_stream_tag),
         "DELETE": Route("delete", "imagestreamtags", h.delete_stream_tag),
     },
     NAMESPACED + "/imagestreamimages/{name}": {

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from ..domain.errors import (
     AlreadyExists, BadRequest, ConcurrentUpdate, FieldErrors, Invalid, NotFound, TooLarge,
@@ -16,11 +16,13 @@ from ..domain.validation import (
 )
 from ..resources.image import Image
 from ..resources.meta import ObjectMeta, now as utc_now
+from ..resources.parse import parse_model
 from ..resources.stream import (
     ImageStreamImage, ImageStreamMapping, ImageStreamTag, ImageStreamTagList, TagEvent,
     TagReference,
 )
 from . import views
+from .patching import apply_patch
 from .ports import Importer, StreamStore
 from .stream_write import STREAMS, StreamWrite, find_stream_image, write_stream
 
@@ -121,6 +123,15 @@ class StreamTagService:
         write_stream(self.store, namespace, stream_name, now, body.metadata.resource_version,
                      plan, create=new_stream, imports=imports, registry=self.registry)
         return self._read(namespace, name, image_required=False), created[0]
+
+    def patch(self, namespace: str, name: str, patch: Any, media_type: str) -> ImageStreamTag:
+        """A patch of any type kubectl sends over the tag, written as a PUT of the result:
+        its `tag` and annotations (what `kubectl annotate istag` changes)."""
+        current = self.get(namespace, name).to_json()
+        current["metadata"].pop("resourceVersion", None)
+        patched = apply_patch(current, patch, media_type, {})  # an istag has no keyed list
+        return self.put(namespace, name, parse_model(ImageStreamTag, patched, ISTAGS, name),
+                        create_only=False)[0]
 
     def delete(self, namespace: str, name: str, expected_version: Optional[str] = None) -> None:
         stream_name, tag_name = split_istag(name)

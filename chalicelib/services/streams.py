@@ -18,13 +18,15 @@ from ..resources.meta import now as utc_now
 from ..resources.parse import parse_model
 from ..resources.stream import ImageStream, ImageStreamList, TagReference
 from . import views
-from .merge_patch import merge_patch
+from .patching import MERGE_PATCH, apply_patch
 from .ports import Importer, StreamStore
 from .stream_imports import import_repository
 from .stream_write import STREAMS, StreamWrite, write_stream
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+# The lists a strategic merge patch merges by key, as OpenShift's types declare them.
+STREAM_MERGE_KEYS = {"spec.tags": "name", "status.tags": "tag"}
 
 
 class Repositories(Protocol):
@@ -160,12 +162,14 @@ class StreamService:
             self._keep_repository_scheduled(namespace, name, imports)
         return self.get(namespace, name)
 
-    def patch(self, namespace: str, name: str, patch: Any) -> ImageStream:
-        """JSON merge patch (RFC 7386) over the stream's metadata and spec."""
+    def patch(self, namespace: str, name: str, patch: Any, media_type: str = MERGE_PATCH
+              ) -> ImageStream:
+        """A patch of any type kubectl sends (merge, strategic merge, JSON patch) over the
+        stream's metadata and spec."""
         current = self.get(namespace, name).to_json()
         current.pop("status", None)
         current["metadata"].pop("resourceVersion", None)
-        patched = merge_patch(current, patch)
+        patched = apply_patch(current, patch, media_type, STREAM_MERGE_KEYS)
         body = parse_model(ImageStream, patched, STREAMS, name)
         return self.replace(namespace, name, body)
 

@@ -116,11 +116,12 @@ def test_merge_patch_adds_and_removes_labels(api):
     assert patched.data["metadata"]["labels"] == {"keep": "yes", "new": "1"}
 
 
-def test_patch_needs_merge_patch_media_type(api):
+def test_patch_needs_a_patch_media_type(api):
     api.post(ns_path("imagestreams"), stream("python"))
     wrong = api.request("PATCH", ns_path("imagestreams", "python"), {"metadata": {}},
-                        "application/strategic-merge-patch+json")
+                        "application/json")
     assert wrong.status_code == 415 and wrong.data["reason"] == "UnsupportedMediaType"
+    assert "application/strategic-merge-patch+json" in wrong.data["message"]
 
 
 def test_delete_returns_success_status_then_not_found(api):
