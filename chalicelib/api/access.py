@@ -9,7 +9,7 @@ from chalice import AuthResponse
 from ..domain.errors import ApiError, Unauthorized
 from ..services.access import ANONYMOUS, current_pull_check
 from ..wiring import Services
-from .catalogue import SELF
+from .catalogue import CATALOGUE
 from .route import Call, Route
 
 logger = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ def authorize(services: Services, route: Route, call: Call, context: dict[str, A
         subject = services.access.authenticate(bearer_token(call.headers.get("authorization")))
     elif subject == ANONYMOUS:
         raise Unauthorized(authorizer.get("reason") or "a valid bearer token is required")
-    if route.resource != SELF:
+    if not CATALOGUE[route.resource].about_the_caller:
         services.access.authorize(subject, call.path.get("namespace"), route.resource,
                                   route.verb)
     current_pull_check.set(lambda namespace: services.access.may_pull_from(subject, namespace))

@@ -1,16 +1,25 @@
 """Role bindings, access tokens and `whoami`."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Collection, Optional
 
+from ..domain.errors import Invalid
 from ..domain.rbac import groups_of
+from ..domain.validation import required
+from ..resources.access_review import (AUTHORIZATION_GROUP, SelfSubjectAccessReview,
+                                       SubjectAccessReviewStatus)
+from ..resources.meta import USER_GROUP
 from ..resources.rbac import (RBAC_GROUP, TOKENS_GROUP, AccessToken, AccessTokenList,
                               RoleBinding, RoleBindingList)
 from ..services.access import CLUSTERROLEBINDINGS, ROLEBINDINGS, TOKENS
 from ..wiring import Services
 from .bodies import read_object
+from .catalogue import access_name
 from .route import Call, Reply
 from .status import success_status
+
+
+ACCESS_REVIEWS = f"selfsubjectaccessreviews.{AUTHORIZATION_GROUP}"
 
 
 def _namespace(call: Call) -> Optional[str]:
@@ -57,6 +66,28 @@ def revoke_token(services: Services, call: Call) -> Reply:
     return 200, success_status("accesstokens", call.name, group=TOKENS_GROUP)
 
 
+def review_own_access(services: Services, call: Call, open_paths: Collection[str]) -> Reply:
+    """A SelfSubjectAccessReview (`kubectl auth can-i`), decided by the API's own rules;
+    of paths that are no resource, anyone may get `open_paths`."""
+    body = read_object(SelfSubjectAccessReview, call.body, call.headers,
+                       "SelfSubjectAccessReview", ACCESS_REVIEWS)
+    resource, other = body.spec.resource_attributes, body.spec.non_resource_attributes
+    if resource is not None:
+        plural = f"{resource.resource}/{resource.subresource}" if resource.subresource \
+            else resource.resource
+        name = access_name(resource.group, plural)
+        allowed = name is not None and services.access.may(
+            call.subject, resource.namespace or None, name, resource.verb)
+    elif other is not None:
+        allowed = other.verb == "get" and other.path in open_paths
+    else:
+        raise Invalid(ACCESS_REVIEWS, "", [required(
+            "spec.resourceAttributes", "exactly one of resourceAttributes or "
+            "nonResourceAttributes is required")])
+    answer = body.model_copy(update={"status": SubjectAccessReviewStatus(allowed=allowed)})
+    return 201, answer.to_json()
+
+
 def whoami(_: Services, call: Call) -> Reply:
-    return 200, {"kind": "User", "apiVersion": "user.openshift.io/v1",
+    return 200, {"kind": "User", "apiVersion": f"{USER_GROUP}/v1",
                  "metadata": {"name": call.subject}, "groups": list(groups_of(call.subject))}

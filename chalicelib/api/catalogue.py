@@ -11,9 +11,10 @@ from typing import Optional
 
 from pydantic import BaseModel
 
+from ..resources.access_review import AUTHORIZATION_GROUP, SelfSubjectAccessReview
 from ..resources.image import Image, ImageList
 from ..resources.imports import ImageStreamImport
-from ..resources.meta import API_GROUP
+from ..resources.meta import API_GROUP, USER_GROUP
 from ..resources.rbac import (RBAC_GROUP, TOKENS_GROUP, AccessToken, AccessTokenList,
                               RoleBinding, RoleBindingList)
 from ..resources.secrets import Secret, SecretList
@@ -21,9 +22,8 @@ from ..resources.stream import (ImageStream, ImageStreamImage, ImageStreamList,
                                 ImageStreamMapping, ImageStreamTag, ImageStreamTagList)
 from ..resources.triggers import ImageStreamTrigger, ImageStreamTriggerList
 
-# Keys of what is no resource: open documents, the registry's webhook, unknown paths, and
-# the caller's own identity (any authenticated subject may read it).
-DISCOVERY, WEBHOOKS, UNKNOWN, SELF = "discovery", "webhooks", "unknown", "self"
+# Keys of what is no resource: open documents, the registry's webhook, unknown paths.
+DISCOVERY, WEBHOOKS, UNKNOWN = "discovery", "webhooks", "unknown"
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,8 @@ class Resource:
     model: Optional[type[BaseModel]] = None
     list_model: Optional[type[BaseModel]] = None
     discovered: bool = True  # listed in its group's APIResourceList
+    # Any authenticated subject may use it: it only tells callers about themselves.
+    about_the_caller: bool = False
 
     @property
     def group_version(self) -> str:
@@ -79,4 +81,19 @@ CATALOGUE: dict[str, Resource] = {
                                     list_model=RoleBindingList, discovered=False),
     "tokens": Resource("accesstokens", "AccessToken", TOKENS_GROUP, model=AccessToken,
                        list_model=AccessTokenList, discovered=False),
+    "users": Resource("users", "User", USER_GROUP, namespaced=False, discovered=False,
+                      about_the_caller=True),
+    "selfsubjectaccessreviews": Resource(
+        "selfsubjectaccessreviews", "SelfSubjectAccessReview", AUTHORIZATION_GROUP,
+        namespaced=False, model=SelfSubjectAccessReview, discovered=False,
+        about_the_caller=True),
 }
+
+
+def access_name(group: str, plural: str) -> Optional[str]:
+    """The catalogue key (the access rules' name) of the resource `plural` of `group`,
+    e.g. "imagestreams/triggers" for a subresource; None for a resource not served here."""
+    for key, resource in CATALOGUE.items():
+        if (resource.group, resource.plural) == (group, plural):
+            return key
+    return None

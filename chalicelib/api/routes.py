@@ -13,7 +13,7 @@ from typing import Any, Callable
 from . import access_handlers as a
 from . import discovery, openapi
 from . import handlers as h
-from .catalogue import DISCOVERY, SELF, UNKNOWN, WEBHOOKS
+from .catalogue import DISCOVERY, UNKNOWN, WEBHOOKS
 from .push_handlers import receive_registry_events
 from .route import Handler, Route, RouteTable
 
@@ -23,6 +23,7 @@ CORE_NAMESPACED = "/api/v1/namespaces/{namespace}"
 RBAC = "/apis/rbac.authorization.k8s.io/v1"
 TOKENS = "/apis/imagestreams.dev/v1"
 WHOAMI = "/apis/user.openshift.io/v1/users/~"
+ACCESS_REVIEWS = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 MAX_UNKNOWN_DEPTH = 10  # catch-all routes answer deeper unknown paths with a 404 Status
 
@@ -34,6 +35,13 @@ def _open(handler: Handler) -> dict[str, Route]:
 def _describing(document: Callable[[RouteTable], dict[str, Any]]) -> Handler:
     """A handler answering a document made from this table (read when called)."""
     return lambda _services, _call: (200, document(ROUTES))
+
+
+@cache
+def _open_paths() -> frozenset[str]:
+    """The paths anyone may GET: the documents and the health check."""
+    return frozenset(path for path, methods in ROUTES.items()
+                     if methods.get("GET") is not None and methods["GET"].verb is None)
 
 
 @cache
@@ -124,7 +132,10 @@ ROUTES: dict[str, dict[str, Route]] = {
     TOKENS + "/namespaces/{namespace}/accesstokens/{name}": {
         "DELETE": Route("delete", "tokens", a.revoke_token),
     },
-    WHOAMI: {"GET": Route("get", SELF, a.whoami)},
+    WHOAMI: {"GET": Route("get", "users", a.whoami)},
+    ACCESS_REVIEWS: {"POST": Route(
+        "create", "selfsubjectaccessreviews",
+        lambda services, call: a.review_own_access(services, call, _open_paths()))},
     # Authenticated by the registry's shared secret, not a user's token.
     "/webhooks/registry": {"POST": Route(None, WEBHOOKS, receive_registry_events)},
     GROUP + "/images": {"GET": Route("list", "images", h.list_images)},

@@ -98,6 +98,7 @@ KINDS = {
     "imagestreamimports": "ImageStreamImport", "imagestreamtriggers": "ImageStreamTrigger",
     "images": "Image", "rolebindings": "RoleBinding", "clusterrolebindings": "ClusterRoleBinding",
     "accesstokens": "AccessToken", "secrets": "Secret", "namespaces": "Namespace",
+    "selfsubjectaccessreviews": "SelfSubjectAccessReview",
 }
 
 

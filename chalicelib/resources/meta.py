@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, BeforeValida
 from typing_extensions import Annotated
 
 API_GROUP = "image.openshift.io"
+USER_GROUP = "user.openshift.io"  # `oc whoami` reads users/~ there
 API_VERSION = f"{API_GROUP}/v1"
 # Manifests written for OpenShift 3 use the legacy group-less version.
 ACCEPTED_API_VERSIONS = (API_VERSION, "v1")

@@ -124,9 +124,14 @@ class AccessService:
     def authorize(self, subject: str, namespace: Optional[str], resource: str,
                   verb: str) -> None:
         """Forbidden (saying nothing of whether the object exists) unless the subject may."""
-        if not allowed(self.bindings_of(subject, namespace), namespace, resource, verb):
+        if not self.may(subject, namespace, resource, verb):
             where = f' in the namespace "{namespace}"' if namespace else " at the cluster scope"
             raise Forbidden(f'User "{subject}" cannot {verb} resource "{resource}"{where}')
+
+    def may(self, subject: str, namespace: Optional[str], resource: str, verb: str) -> bool:
+        """Whether the subject may `verb` `resource` (in `namespace`): the one decision
+        requests and access reviews (`kubectl auth can-i`) share."""
+        return allowed(self.bindings_of(subject, namespace), namespace, resource, verb)
 
     def may_pull_from(self, subject: str, namespace: str) -> bool:
         return may_pull_from(self.bindings_of(subject, namespace), namespace)

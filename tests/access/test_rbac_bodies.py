@@ -250,3 +250,48 @@ def test_a_bad_subject_is_422_naming_its_field(api, namespace, subject, field, r
 
 def test_a_group_name_of_253_characters_is_accepted(api):
     api.bind(PROJECT, "long", "view", group("g" * 253))
+
+
+# -- kubectl auth can-i: SelfSubjectAccessReview, decided by the rules requests meet
+
+def can_i(api: Api, token: Optional[str], **attributes: str) -> tuple[int, Any]:
+    spec = ({"nonResourceAttributes": attributes} if "path" in attributes
+            else {"resourceAttributes": attributes} if attributes else {})
+    code, answer = api.request("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+                               {"apiVersion": "authorization.k8s.io/v1",
+                                "kind": "SelfSubjectAccessReview", "spec": spec}, token)
+    if answer["kind"] == "Status":
+        return code, answer["reason"]
+    return code, answer["status"]["allowed"]
+
+
+def test_an_access_review_answers_as_the_api_decides(api: Api) -> None:
+    api.bind(PROJECT, "readers", "view", group(f"system:serviceaccounts:{PULLER}"))
+    reader = api.service_account_token(PULLER, "builder")
+    stranger = api.service_account_token(STRANGER, "builder")
+    streams = {"group": "image.openshift.io", "resource": "imagestreams",
+               "namespace": PROJECT}
+    assert can_i(api, None, verb="create", **streams) == (201, True)  # the cluster admin
+    assert can_i(api, reader, verb="list", **streams) == (201, True)
+    assert can_i(api, reader, verb="create", **streams) == (201, False)
+    assert can_i(api, stranger, verb="get", **streams) == (201, False)
+    assert can_i(api, reader, verb="list", group="image.openshift.io",
+                 resource="imagestreams", subresource="triggers",
+                 namespace=PROJECT) == (201, True)
+    assert can_i(api, reader, verb="get", group="", resource="secrets",
+                 namespace=PROJECT) == (201, False)
+    assert can_i(api, reader, verb="get", group="apps", resource="deployments",
+                 namespace=PROJECT) == (201, False)  # not served here
+    assert can_i(api, stranger, verb="get", path="/version") == (201, True)
+    assert can_i(api, stranger, verb="get", path="/apis/image.openshift.io/v1/images") == (
+        201, False)
+    # and the requests themselves agree
+    assert api.request("GET", f"{IMAGES}/namespaces/{PROJECT}/imagestreams", None,
+                       reader)[0] == 200
+    assert api.request("POST", f"{IMAGES}/namespaces/{PROJECT}/imagestreams",
+                       {"kind": "ImageStream", "metadata": {"name": "x"}}, reader)[0] == 403
+
+
+def test_an_access_review_needs_attributes_and_a_token(api: Api) -> None:
+    assert can_i(api, None) == (422, "Invalid")
+    assert can_i(api, "isk_not-a-token", verb="get", path="/version") == (401, "Unauthorized")
