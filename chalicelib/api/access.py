@@ -6,7 +6,7 @@ from typing import Any, Optional
 
 from chalice import AuthResponse
 
-from ..domain.errors import ApiError, Unauthorized
+from ..domain.errors import ApiError, Forbidden, Unauthorized
 from ..services.access import ANONYMOUS, current_pull_check
 from ..wiring import Services
 from .catalogue import CATALOGUE
@@ -14,6 +14,7 @@ from .route import Call, Route
 
 logger = logging.getLogger(__name__)
 UNVERIFIED = "unverified"  # authorizer context: the token store could not be read
+IMPERSONATE = "impersonate-"  # Impersonate-User, -Group, -Uid, -Extra-*
 
 
 def bearer_token(header: Optional[str]) -> Optional[str]:
@@ -50,6 +51,11 @@ def authorize(services: Services, route: Route, call: Call, context: dict[str, A
         subject = services.access.authenticate(bearer_token(call.headers.get("authorization")))
     elif subject == ANONYMOUS:
         raise Unauthorized(authorizer.get("reason") or "a valid bearer token is required")
+    if any(header.lower().startswith(IMPERSONATE) for header in call.headers):
+        # Acting for someone else (kubectl --as) is not served: answering as the caller
+        # would tell them what another may do, or do as them what they did not mean.
+        raise Forbidden(f'User "{subject}" cannot impersonate: impersonation is not '
+                        "supported by this server")
     if not CATALOGUE[route.resource].about_the_caller:
         services.access.authorize(subject, call.path.get("namespace"), route.resource,
                                   route.verb)

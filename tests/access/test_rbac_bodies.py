@@ -295,3 +295,18 @@ def test_an_access_review_answers_as_the_api_decides(api: Api) -> None:
 def test_an_access_review_needs_attributes_and_a_token(api: Api) -> None:
     assert can_i(api, None) == (422, "Invalid")
     assert can_i(api, "isk_not-a-token", verb="get", path="/version") == (401, "Unauthorized")
+
+
+def test_acting_as_another_user_is_refused(api: Api) -> None:
+    """kubectl --as sends Impersonate-User; nothing is done, or answered, for the caller."""
+    reply = api.client.http.request(
+        "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+        headers={**api.admin, "content-type": "application/json", "Impersonate-User": "nobody"},
+        body=json.dumps({"kind": "SelfSubjectAccessReview", "spec": {"resourceAttributes": {
+            "verb": "create", "group": "image.openshift.io", "resource": "imagestreams"}}}))
+    answer = json.loads(reply.body)
+    assert (reply.status_code, answer["reason"]) == (403, "Forbidden")
+    assert "impersonat" in answer["message"]
+    listed = api.client.http.get(f"{IMAGES}/namespaces/{PROJECT}/imagestreams",
+                                 headers={**api.admin, "Impersonate-Group": "system:masters"})
+    assert listed.status_code == 403
