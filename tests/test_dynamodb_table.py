@@ -21,12 +21,18 @@ def test_the_table_has_the_keys_indexes_and_settings_of_infra(dynamodb: DynamoTa
     table = dynamodb.client.describe_table(TableName=dynamodb.name)["Table"]
     assert keys(table["KeySchema"]) == [("PK", "HASH"), ("SK", "RANGE")]
     assert {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]} == {
-        name: "S" for name in ("PK", "SK", "GSI1PK", "GSI1SK", "DuePK", "DueAt")}
+        name: "S" for name in ("PK", "SK", "GSI1PK", "GSI1SK", "DuePK", "DueAt", "ClusterPK",
+                               "ClusterSK")}
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     indexes = {i["IndexName"]: i for i in table["GlobalSecondaryIndexes"]}
     assert keys(indexes["GSI1"]["KeySchema"]) == [("GSI1PK", "HASH"), ("GSI1SK", "RANGE")]
     assert keys(indexes["Due"]["KeySchema"]) == [("DuePK", "HASH"), ("DueAt", "RANGE")]
-    assert {i["Projection"]["ProjectionType"] for i in indexes.values()} == {"ALL"}
+    assert keys(indexes["Cluster"]["KeySchema"]) == [("ClusterPK", "HASH"),
+                                                     ("ClusterSK", "RANGE")]
+    # Keys only: a commit rewrites the stream item but neither its keys nor a projected
+    # attribute, so it costs the cluster index no write.
+    assert {name: i["Projection"]["ProjectionType"] for name, i in indexes.items()} == {
+        "GSI1": "ALL", "Due": "ALL", "Cluster": "KEYS_ONLY"}
     assert table["StreamSpecification"] == {"StreamEnabled": True,
                                             "StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert table["SSEDescription"]["Status"] == "ENABLED"

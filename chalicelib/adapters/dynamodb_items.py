@@ -6,6 +6,10 @@ history (`T#<tag>#H#<incarnation>#<seq>`), follower links (`T#<source>#F#<follow
 the stream's image index (`I#<digest>`). Images live in their own partitions. Every item of
 a stream's partition carries the stream's uid: a reader holding the stream item can tell
 its items from a dead stream's, and a late index update never lands in a newer stream.
+
+Stream items are in two indexes: GSI1 by namespace (`NS#<ns>`, the stream's name) and the
+keys-only `Cluster` index, for lists across namespaces, by shard (`STREAMS#<n>`, then
+`<ns>/<name>`).
 """
 from __future__ import annotations
 
@@ -19,10 +23,11 @@ from ..domain.errors import TooLarge
 from ..domain.records import StreamRecord, TagRecord
 from ..resources.image import Image
 from ..resources.stream import TagEvent, TagEventCondition, TagReference
-from ..services.ports import ChangeSet
+from ..services.ports import ChangeSet, stream_key
 
 Item = dict[str, dict[str, Any]]
 
+STREAM_PARTITION_PREFIX = "IS#"
 STREAM_SK = "#"
 INDEX_PREFIX = "I#"
 IMAGES_GSI1PK = "IMAGES"
@@ -31,13 +36,20 @@ DUE_INDEX = "Due"
 # One index partition takes about 1,000 writes a second, and every cycle rewrites the
 # next-due time of each tag it checks: a few shards keep a large schedule off one partition.
 DUE_SHARDS = 8
+CLUSTER_INDEX = "Cluster"
+# Every stream is in the cluster-wide index: one key would take every creation and
+# deletion in the cluster and serve every list across namespaces, so it is sharded as the
+# Due index is; each shard costs a page of such a list one Query (rarely two). Keys-only,
+# the index is written only when a stream is created or deleted: a commit rewrites the
+# stream item but neither the index's keys nor a projected attribute.
+CLUSTER_SHARDS = 8
 MAX_TRANSACTION_ITEMS = 100
 MAX_TRANSACTION_BYTES = 4 * 1024 * 1024
 MAX_ITEM_BYTES = 350 * 1024  # DynamoDB refuses items over 400 KB; the rest is margin
 
 
 def stream_pk(namespace: str, name: str) -> str:
-    return f"IS#{namespace}/{name}"
+    return f"{STREAM_PARTITION_PREFIX}{namespace}/{name}"
 
 
 def namespace_gsi1pk(namespace: str) -> str:
@@ -88,6 +100,14 @@ def due_at(value: datetime) -> str:
     return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def cluster_pk(namespace: str, name: str) -> str:
+    return f"STREAMS#{zlib.crc32(stream_key(namespace, name).encode()) % CLUSTER_SHARDS}"
+
+
+def cluster_shards() -> list[str]:
+    return [f"STREAMS#{n}" for n in range(CLUSTER_SHARDS)]
+
+
 def key(pk: str, sk: str) -> Item:
     return {"PK": {"S": pk}, "SK": {"S": sk}}
 
@@ -131,6 +151,8 @@ def encode_stream(record: StreamRecord) -> Item:
     return {
         **key(stream_pk(record.namespace, record.name), STREAM_SK),
         "GSI1PK": {"S": namespace_gsi1pk(record.namespace)}, "GSI1SK": {"S": record.name},
+        "ClusterPK": {"S": cluster_pk(record.namespace, record.name)},
+        "ClusterSK": {"S": stream_key(record.namespace, record.name)},
         "namespace": {"S": record.namespace}, "name": {"S": record.name},
         "uid": {"S": record.uid}, "created": {"S": _time(record.created)},
         "generation": {"N": str(record.generation)}, "version": {"N": str(record.version)},

@@ -20,6 +20,7 @@ from ..resources.image import Image
 from ..resources.stream import TagEvent
 from ..services.ports import ChangeSet, DueEntry, ImageRef, Page
 from ..services.stream_write import STREAMS
+from . import dynamodb_cluster as cluster
 from . import dynamodb_items as items
 from . import dynamodb_schedule as schedule
 from .dynamodb_errors import CHECK_FAILED, busy, cancellation_reasons, error_code, translated
@@ -27,6 +28,7 @@ from .dynamodb_errors import CHECK_FAILED, busy, cancellation_reasons, error_cod
 log = logging.getLogger(__name__)
 
 BATCH_WRITE = 25
+BATCH_GET = 100
 BATCH_ATTEMPTS = 5
 # Index items are small: a few dozen cost one read unit, the same as two, and reading them
 # skips past entries whose count fell to zero.
@@ -63,7 +65,8 @@ class DynamoStore:
         this name is a leftover, not this stream's tag."""
         pk = items.stream_pk(namespace, name)
         sk = items.tag_sk(tag)
-        found = self._batch_get([items.key(pk, items.STREAM_SK), items.key(pk, sk)])
+        found = {item["SK"]["S"]: item for item in
+                 self._batch_get([items.key(pk, items.STREAM_SK), items.key(pk, sk)])}
         stream, record = found.get(items.STREAM_SK), found.get(sk)
         if stream is None or record is None or record["uid"] != stream["uid"]:
             return stream, None
@@ -102,6 +105,15 @@ class DynamoStore:
     def list_streams(self, namespace: str, limit: int, after: Optional[str]) -> Page:
         return self._gsi1_page(items.namespace_gsi1pk(namespace), limit, after,
                                lambda name: items.stream_pk(namespace, name), items.decode_stream)
+
+    @translated
+    def list_all_streams(self, limit: int, after: Optional[str]) -> Page:
+        keys, after = cluster.page_keys(self._client, self._table, limit, after)
+        # The index is read eventually consistent: a stream deleted just before has no item.
+        found = {item["PK"]["S"]: item for item in self._batch_get(
+            [items.key(k["PK"]["S"], k["SK"]["S"]) for k in keys])}
+        return Page([items.decode_stream(found[k["PK"]["S"]]) for k in keys
+                     if k["PK"]["S"] in found], after)
 
     @translated
     def find_images(self, namespace: str, name: str, prefix: str, limit: int) -> list[ImageRef]:
@@ -216,18 +228,21 @@ class DynamoStore:
         return self._client.get_item(TableName=self._table, Key=key,
                                      ConsistentRead=True).get("Item")
 
-    def _batch_get(self, keys: list[items.Item]) -> dict[str, items.Item]:
-        """Items by sort key (all keys in one partition), each read strongly consistent."""
-        found: dict[str, items.Item] = {}
-        request = {self._table: {"Keys": keys, "ConsistentRead": True}}
-        for _ in range(BATCH_ATTEMPTS):
-            response = self._client.batch_get_item(RequestItems=request)
-            for item in response["Responses"].get(self._table, []):
-                found[item["SK"]["S"]] = item
-            request = response.get("UnprocessedKeys") or {}
-            if not request:
-                return found
-        raise busy()
+    def _batch_get(self, keys: list[items.Item]) -> list[items.Item]:
+        """The items of these keys that exist, each read strongly consistent, in no order."""
+        found: list[items.Item] = []
+        for start in range(0, len(keys), BATCH_GET):
+            request = {self._table: {"Keys": keys[start:start + BATCH_GET],
+                                     "ConsistentRead": True}}
+            for _ in range(BATCH_ATTEMPTS):
+                response = self._client.batch_get_item(RequestItems=request)
+                found += response["Responses"].get(self._table, [])
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+            else:
+                raise busy()
+        return found
 
     def _query(self, params: dict[str, Any]) -> Iterator[items.Item]:
         """Every item a Query matches, page after page; strongly consistent on the table."""

@@ -10,7 +10,8 @@ from typing import Optional
 from ..domain.errors import ConcurrentUpdate
 from ..domain.records import StreamRecord, StreamSnapshot, TagEvent, TagRecord
 from ..resources.image import Image
-from ..services.ports import ChangeSet, DueEntry, DueRepository, DueTag, ImageRef, Page
+from ..services.ports import (ChangeSet, DueEntry, DueRepository, DueTag, ImageRef, Page,
+                              stream_key)
 from ..services.stream_write import STREAMS
 
 
@@ -76,6 +77,16 @@ class MemoryStore:
             records = [self._streams[(namespace, n)].record for n in chosen]
             more = start + limit < len(names)
             return Page(records, chosen[-1] if more and chosen else None)
+
+    def list_all_streams(self, limit: int, after: Optional[str]) -> Page:
+        with self._lock:
+            keyed = sorted((stream_key(*key), stream.record)
+                           for key, stream in self._streams.items())
+            start = bisect_right([k for k, _ in keyed], after) if after is not None else 0
+            chosen = keyed[start:start + limit]
+            more = start + limit < len(keyed)
+            return Page([record for _, record in chosen],
+                        chosen[-1][0] if more and chosen else None)
 
     def find_images(self, namespace: str, name: str, prefix: str, limit: int) -> list[ImageRef]:
         with self._lock:

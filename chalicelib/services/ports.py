@@ -47,6 +47,12 @@ class Page:
     after: Optional[str]
 
 
+def stream_key(namespace: str, name: str) -> str:
+    """A stream's place in lists across namespaces, and their continue point: the order of
+    these strings is Kubernetes' own (its storage keys end in `<namespace>/<name>`)."""
+    return f"{namespace}/{name}"
+
+
 @dataclass(frozen=True)
 class DueTag:
     """A tag in the import schedule, with its stream (whose annotations pick the platform)."""
@@ -84,6 +90,12 @@ class StreamStore(Protocol):
 
     def list_streams(self, namespace: str, limit: int, after: Optional[str]) -> Page:
         """Stream records of a namespace ordered by name, starting after `after`."""
+
+    def list_all_streams(self, limit: int, after: Optional[str]) -> Page:
+        """Stream records of every namespace ordered by stream_key, starting after `after`
+        (a stream_key, which need not name a stream). Reads a page's worth of index entries
+        and the page's stream items, never the whole table. A page may hold fewer than
+        `limit` records and still have an `after`: a stream deleted while it was read."""
 
     def find_images(self, namespace: str, name: str, prefix: str, limit: int) -> list[ImageRef]:
         """Images tagged in the stream (count > 0) whose digest starts with `prefix`."""

@@ -53,6 +53,10 @@ class KeyLimitedStore(MemoryStore):
             _check(items.stream_pk(namespace, after))
         return super().list_streams(namespace, limit, after)
 
+    def list_all_streams(self, limit: int, after: Optional[str]) -> Any:
+        _check(items.cluster_shards()[0], after or "")  # the Query's ClusterSK > :after
+        return super().list_all_streams(limit, after)
+
     def find_images(self, namespace: str, name: str, prefix: str, limit: int) -> Any:
         _check(items.stream_pk(namespace, name), items.index_sk(prefix))
         return super().find_images(namespace, name, prefix, limit)

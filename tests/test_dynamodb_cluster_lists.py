@@ -1,0 +1,102 @@
+"""What a page of a list across namespaces costs on DynamoDB: the shards' Queries of the
+keys-only Cluster index, reading a small multiple of the page's keys, then the page's own
+items; never a Scan, never the whole index, however many streams the cluster holds."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from chalicelib.adapters import dynamodb_items as items
+from chalicelib.adapters.dynamodb_store import DynamoStore
+from chalicelib.domain.records import TagRecord
+from tests.contract.builders import event, stream
+from tests.support.dynamodb import DynamoTable, mocked_table, new_client
+
+SHARDS = items.CLUSTER_SHARDS
+NAMESPACES = [f"ns{n}" for n in range(8)]
+STREAMS_PER_NAMESPACE = 100  # 800 streams: any page below reads far fewer keys
+
+
+@dataclass
+class Requests:
+    calls: Counter[str] = field(default_factory=Counter)
+    index_keys_read: int = 0
+    _of_index: bool = False  # requests run one at a time: the Query now answered
+
+    def count(self, event_name: str, **_: Any) -> None:
+        self.calls[event_name.rsplit(".", 1)[-1]] += 1
+
+    def note_index(self, params: dict[str, Any], **_: Any) -> None:
+        self._of_index = params.get("IndexName") == items.CLUSTER_INDEX
+
+    def count_keys(self, parsed: dict[str, Any], **_: Any) -> None:
+        if self._of_index:
+            self.index_keys_read += parsed["ScannedCount"]
+
+
+@pytest.fixture(scope="module")
+def seeded() -> Iterator[DynamoTable]:
+    """800 streams with one tag each, written as the store writes them."""
+    with mocked_table(new_client(), stream=False) as table:
+        written = []
+        for namespace in NAMESPACES:
+            for n in range(STREAMS_PER_NAMESPACE):
+                record = stream(f"app{n:03d}", namespace)
+                pk = items.stream_pk(namespace, record.name)
+                written += [items.encode_stream(record), items.encode_tag(
+                    pk, record.uid, TagRecord("latest", "i1", head=event(n), head_seq=1))]
+        table.batch_put(written)
+        yield table
+
+
+def measure(table: DynamoTable, run: Callable[[DynamoStore], Any]) -> Requests:
+    """The requests `run` makes through a store of its own client."""
+    client, requests = new_client(), Requests()
+    client.meta.events.register("before-call.dynamodb.*", requests.count)
+    client.meta.events.register("before-parameter-build.dynamodb.Query", requests.note_index)
+    client.meta.events.register("after-call.dynamodb.Query", requests.count_keys)
+    run(DynamoStore(client, table.name))
+    return requests
+
+
+def page_bound(limit: int) -> int:
+    """Index keys a page may read: one past the page, and at most one batch of twice a
+    shard's fair share left unread in each shard."""
+    return (limit + 1) + SHARDS * 2 * -(-(limit + 1) // SHARDS)
+
+
+@pytest.mark.parametrize("limit, after", [(1, None), (20, None), (20, "ns3/app050"),
+                                          (100, "ns6/app099b"), (20, "ns7/app090")])
+def test_a_page_of_streams_reads_the_shards_once_and_about_a_page_of_keys(
+        seeded: DynamoTable, limit: int, after: str | None) -> None:
+    pages = []
+    requests = measure(seeded, lambda store: pages.append(store.list_all_streams(limit, after)))
+
+    assert "Scan" not in requests.calls
+    assert requests.calls["Query"] == SHARDS  # each shard's first batch was enough
+    assert requests.calls["BatchGetItem"] == -(-len(pages[0].items) // 100)
+    assert sum(requests.calls.values()) == requests.calls["Query"] + requests.calls[
+        "BatchGetItem"]
+    assert requests.index_keys_read <= page_bound(limit)
+    assert requests.index_keys_read < len(NAMESPACES) * STREAMS_PER_NAMESPACE // 2
+
+
+def test_a_shard_holding_more_than_its_share_is_read_again_only_as_needed() -> None:
+    """The page's streams all in one shard: that shard is read a batch at a time, the
+    others once, and no key past the page's end is asked for."""
+    crowded = [name for name in (f"app{n:03d}" for n in range(200))
+               if items.cluster_pk("a", name) == items.cluster_shards()[0]][:30]
+    # a table of its own, beside the module's (moto keeps both while the module runs)
+    with mocked_table(new_client(), "crowded", stream=False) as table:
+        table.batch_put([items.encode_stream(stream(name, "a")) for name in crowded]
+                        + [items.encode_stream(stream(f"app{n}", "b")) for n in range(30)])
+        limit = 10
+        pages = []
+        requests = measure(table, lambda store: pages.append(store.list_all_streams(limit, None)))
+    assert [r.name for r in pages[0].items] == crowded[:limit]
+    batch = 2 * -(-(limit + 1) // SHARDS)
+    assert requests.calls["Query"] == SHARDS - 1 + -(-(limit + 1) // batch)
+    assert requests.index_keys_read <= page_bound(limit)
