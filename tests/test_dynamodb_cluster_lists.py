@@ -12,6 +12,8 @@ import pytest
 from chalicelib.adapters import dynamodb_items as items
 from chalicelib.adapters.dynamodb_store import DynamoStore
 from chalicelib.domain.records import TagRecord
+from chalicelib.services.stream_tags import StreamTagService
+from chalicelib.services.streams import StreamService
 from tests.contract.builders import event, stream
 from tests.support.dynamodb import DynamoTable, mocked_table, new_client
 
@@ -100,3 +102,20 @@ def test_a_shard_holding_more_than_its_share_is_read_again_only_as_needed() -> N
     batch = 2 * -(-(limit + 1) // SHARDS)
     assert requests.calls["Query"] == SHARDS - 1 + -(-(limit + 1) // batch)
     assert requests.index_keys_read <= page_bound(limit)
+
+
+def test_a_page_of_the_service_lists_costs_its_streams_and_the_shards(
+        seeded: DynamoTable) -> None:
+    limit = 20
+    streams = measure(seeded, lambda store: StreamService(store).list_all(
+        limit, "ns2/app010", lambda labels: True))
+    # the index, the page's stream items, then each stream's partition
+    assert streams.calls == Counter(Query=SHARDS + limit, BatchGetItem=1)
+
+    tags = measure(seeded, lambda store: StreamTagService(store).list_all(
+        limit, "ns2/app010:latest"))
+    # one tag a stream: a page of streams, and the next page's first to know there is more
+    assert "Scan" not in tags.calls
+    assert tags.calls["BatchGetItem"] == 2 and tags.calls["GetItem"] == limit
+    assert tags.calls["Query"] == 1 + SHARDS + limit + SHARDS + 1  # the resumed stream first
+    assert tags.index_keys_read <= 2 * page_bound(limit)

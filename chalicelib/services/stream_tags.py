@@ -23,13 +23,14 @@ from ..resources.stream import (
 )
 from . import views
 from .patching import apply_patch
-from .ports import Importer, StreamStore
+from .ports import Importer, StreamStore, stream_key
 from .stream_write import STREAMS, StreamWrite, find_stream_image, write_stream
 
 ISTAGS = "imagestreamtags.image.openshift.io"
 ISIMAGES = "imagestreamimages.image.openshift.io"
 MAPPINGS = "imagestreammappings.image.openshift.io"
 MAX_IMAGE_BYTES = 256 * 1024
+StreamRef = tuple[str, str]  # (namespace, stream)
 
 
 def split_istag(name: str) -> tuple[str, str]:
@@ -69,28 +70,53 @@ class StreamTagService:
         errors = FieldErrors()
         errors.extend(validate_namespace(namespace))
         errors.raise_if_any("namespaces", namespace)
-        items: list[ImageStreamTag] = []
         resume = split_stream_tag(after) if after else None
-        stream_after = resume[0] if resume else None
-        pending = [resume[0]] if resume else []
+
+        def streams_after(count: int, stream: Optional[StreamRef]) -> list[StreamRef]:
+            page = self.store.list_streams(namespace, count, stream[1] if stream else None)
+            return [(namespace, record.name) for record in page.items]
+
+        return self._list_tags(limit, (namespace, *resume) if resume else None, streams_after,
+                               lambda item: item.metadata.name or "")
+
+    def list_all(self, limit: int, after: Optional[str]
+                 ) -> tuple[ImageStreamTagList, Optional[str]]:
+        """Tags with an image in every namespace, ordered by `<namespace>/<stream>` then tag;
+        `after` is the last `<namespace>/<stream>:<tag>` seen."""
+        def streams_after(count: int, stream: Optional[StreamRef]) -> list[StreamRef]:
+            page = self.store.list_all_streams(count, stream_key(*stream) if stream else None)
+            return [(record.namespace, record.name) for record in page.items]
+
+        return self._list_tags(limit, _cluster_istag(after) if after else None, streams_after,
+                               lambda item: f"{item.metadata.namespace}/{item.metadata.name}")
+
+    def _list_tags(self, limit: int, resume: Optional[tuple[str, str, str]],
+                   streams_after: Callable[[int, Optional[StreamRef]], list[StreamRef]],
+                   continue_after: Callable[[ImageStreamTag], str]
+                   ) -> tuple[ImageStreamTagList, Optional[str]]:
+        """A page of the tags with an image of the streams `streams_after` lists, in its
+        order, after the tag `resume` names as (namespace, stream, tag)."""
+        items: list[ImageStreamTag] = []
+        last_stream = resume[:2] if resume else None
+        pending = [last_stream] if last_stream else []
         while True:
-            for stream_name in pending:
-                snapshot = self.store.load_stream(namespace, stream_name)
+            for namespace, stream_name in pending:
+                snapshot = (self.store.load_stream(namespace, stream_name)
+                            if names_valid(namespace, stream_name) else None)
                 tags = sorted(snapshot.tags.values(), key=lambda t: t.name) if snapshot else []
                 for tag in tags:
-                    if not has_image(tag) or (resume and stream_name == resume[0]
-                                              and tag.name <= resume[1]):
+                    if not has_image(tag) or (resume and (namespace, stream_name) == resume[:2]
+                                              and tag.name <= resume[2]):
                         continue
                     if len(items) == limit:
-                        return ImageStreamTagList(items=items), items[-1].metadata.name
+                        return ImageStreamTagList(items=items), continue_after(items[-1])
                     image = self.store.get_image(tag.head.image) if tag.head else None
                     items.append(views.image_stream_tag(snapshot.stream, tag, image,
                                                         self.registry))
-            page = self.store.list_streams(namespace, max(limit, 1), stream_after)
-            pending = [record.name for record in page.items]
+            pending = streams_after(max(limit, 1), last_stream)
             if not pending:
                 return ImageStreamTagList(items=items), None
-            stream_after = pending[-1]
+            last_stream = pending[-1]
 
     def put(self, namespace: str, name: str, body: ImageStreamTag, create_only: bool
             ) -> tuple[ImageStreamTag, bool]:
@@ -248,6 +274,15 @@ class StreamTagService:
             raise TooLarge(f"image {image.metadata.name} metadata is {size} bytes; images are "
                            f"limited to {MAX_IMAGE_BYTES} bytes")
         return image
+
+
+def _cluster_istag(after: str) -> tuple[str, str, str]:
+    """`<namespace>/<stream>:<tag>` → (namespace, stream, tag); BadRequest otherwise."""
+    namespace, _, name = after.partition("/")
+    parts = split_stream_tag(name)
+    if not namespace or parts is None:
+        raise BadRequest("continue key is not valid")
+    return (namespace, *parts)
 
 
 def has_image(tag: TagRecord) -> bool:

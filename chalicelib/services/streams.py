@@ -70,6 +70,24 @@ class StreamService:
                 return ImageStreamList(items=items), None
         return ImageStreamList(items=items), after
 
+    def list_all(self, limit: int, after: Optional[str],
+                 selector: Callable[[dict[str, str]], bool]
+                 ) -> tuple[ImageStreamList, Optional[str]]:
+        """A page of the streams of every namespace matching `selector`, ordered by
+        `<namespace>/<name>`; returns the list and the `<namespace>/<name>` to continue after."""
+        items: list[ImageStream] = []
+        while len(items) < limit:
+            page = self.store.list_all_streams(limit - len(items), after)
+            for record in page.items:
+                snapshot = (self.store.load_stream(record.namespace, record.name)
+                            if selector(record.labels) else None)
+                if snapshot is not None:  # None: deleted since the page was read
+                    items.append(views.image_stream(snapshot, self.registry))
+            if page.after is None:
+                return ImageStreamList(items=items), None
+            after = page.after
+        return ImageStreamList(items=items), after
+
     def create(self, namespace: str, body: ImageStream) -> ImageStream:
         prefix = body.metadata.generate_name
         if body.metadata.name or not prefix:
