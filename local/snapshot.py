@@ -13,6 +13,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from chalicelib.adapters.dynamodb_cluster_backfill import backfill_cluster_index
+
 from .emulator import Resources, client
 from .settings import Settings
 
@@ -129,4 +131,8 @@ def restore(settings: Settings, resources: Resources, path: Path) -> int:
                                      for item in items[start:start + BATCH]]}
         while request:
             request = dynamodb.batch_write_item(RequestItems=request)["UnprocessedItems"]
+    # A snapshot saved by an earlier version has stream items without the Cluster index's
+    # attributes: the backfill a deployment runs gives them theirs.
+    for _ in backfill_cluster_index(dynamodb, resources.table):
+        pass
     return len(items)

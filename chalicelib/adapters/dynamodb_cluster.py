@@ -5,6 +5,9 @@ Each stream item carries ClusterPK (one of CLUSTER_SHARDS shards, by a hash of i
 the keys after its continue point and merges them in key order, as the schedule merges the
 `Due` shards. Each shard is read lazily, a part of the page at a time, so a page reads a
 small multiple of the keys it returns however many streams there are, and no Scan.
+
+Stream items written before the index existed lack its attributes:
+dynamodb_cluster_backfill adds them.
 """
 from __future__ import annotations
 

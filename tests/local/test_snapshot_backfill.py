@@ -1,0 +1,34 @@
+"""make run on a snapshot saved before the Cluster index: the restored streams are listed
+across namespaces, as the deployment's backfill makes them."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from chalicelib.adapters import dynamodb_items as items
+from local import snapshot
+from local.emulator import Resources
+from local.settings import Settings
+from tests.contract.builders import stream
+from tests.support.dynamodb import DynamoTable
+
+
+def test_restoring_an_old_snapshot_puts_its_streams_in_the_cluster_index(
+        dynamodb: DynamoTable, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    records = [stream("app", "team"), stream("app", "ops")]
+    saved = [{name: value for name, value in items.encode_stream(record).items()
+              if name not in ("ClusterPK", "ClusterSK")} for record in records]
+    path = tmp_path / "snapshot.json"
+    path.write_text(json.dumps({"version": 1, "items": saved, "subscriptions": [],
+                                "secrets": []}), encoding="utf-8")
+    # the emulator's clients are the test's moto (nothing else is asked of them here)
+    monkeypatch.setattr(snapshot, "client", lambda settings, service: dynamodb.client)
+    resources = Resources(table=dynamodb.name, stream_arn="", topic_arn="",
+                          dead_letter_queue_url="", demo_queue_url="")
+
+    assert snapshot.restore(Settings(), resources, path) == len(records)
+    assert dynamodb.store().list_all_streams(10, None).items == sorted(
+        records, key=lambda r: f"{r.namespace}/{r.name}")
+    assert sorted(item["ClusterSK"]["S"] for item in dynamodb.items()) == ["ops/app", "team/app"]
