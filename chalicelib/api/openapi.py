@@ -1,17 +1,32 @@
-"""An OpenAPI 3 document of the API, made from the route table it is given and the models
-the catalogue names."""
+"""OpenAPI documents of the API, made from the route table they are given and the models the
+catalogue names.
+
+- `document`: one OpenAPI 3.1 document of every route, its schemas as pydantic writes them
+  (the schemathesis fuzzing reads it).
+- `index` and `group_version_document`: Kubernetes' OpenAPI v3 discovery, one OpenAPI 3.0
+  document per group-version, its schemas named and annotated as Kubernetes does. kubectl
+  (1.27 and later) reads it to build the strategic merge patch an apply sends and for
+  `kubectl explain`.
+"""
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-from typing import Any, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from ..resources.meta import Status
-from .catalogue import CATALOGUE
+from ..domain.errors import NotFound
+from ..resources.access_review import AUTHORIZATION_GROUP
+from ..resources.meta import API_GROUP, Status
+from ..resources.rbac import RBAC_GROUP
+from ..services.patching import PATCH_MEDIA_TYPES
+from ..services.streams import STREAM_MERGE_KEYS
+from .catalogue import CATALOGUE, Resource
 from .discovery import SERVICE_VERSION
-from .route import RouteTable
+from .route import Route, RouteTable
 
 # Only these lists page and filter (api/listing.py); the others return every item.
 _LIMIT = {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0},
@@ -24,44 +39,45 @@ _LIST_PARAMETERS = {
     "imagestreamtags": [_LIMIT, _CONTINUE],
     "images": [_LIMIT, _CONTINUE],
 }
-_ERRORS = {str(code): {"description": reason, "content": {"application/json": {
-    "schema": {"$ref": "#/components/schemas/Status"}}}}
-    for code, reason in [(400, "BadRequest"), (401, "Unauthorized"), (403, "Forbidden"),
-                         (404, "NotFound"), (409, "Conflict or AlreadyExists"),
-                         (413, "RequestEntityTooLarge"), (415, "UnsupportedMediaType"),
-                         (422, "Invalid"), (429, "TooManyRequests"),
-                         (503, "ServiceUnavailable")]}
+_ERROR_REASONS = [(400, "BadRequest"), (401, "Unauthorized"), (403, "Forbidden"),
+                  (404, "NotFound"), (409, "Conflict or AlreadyExists"),
+                  (413, "RequestEntityTooLarge"), (415, "UnsupportedMediaType"),
+                  (422, "Invalid"), (429, "TooManyRequests"), (503, "ServiceUnavailable")]
+_COMPONENTS = "#/components/schemas/"
+
+# A resource's object or list schema, or the Status schema (resource None), as a $ref.
+SchemaRef = Callable[[Optional[Resource], str], dict[str, str]]
 
 
-def _ref(model: type[BaseModel]) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{model.__name__}"}
-
-
-def _operation(path: str, method: str, verb: Optional[str], resource: str) -> dict[str, Any]:
-    described = CATALOGUE.get(resource)
-    models = (described.model, described.list_model) if described and described.model else None
+def _operation(path: str, method: str, route: Route, ref: SchemaRef) -> dict[str, Any]:
+    """An OpenAPI 3 operation of `route`, its schemas named by `ref`."""
+    verb, key = route.verb, route.resource
+    resource = CATALOGUE.get(key)
+    described = resource if resource is not None and resource.model is not None else None
     parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                   for name in re.findall(r"{(\w+)}", path)]
     if verb == "list":
-        parameters += _LIST_PARAMETERS.get(resource, [])
+        parameters += _LIST_PARAMETERS.get(key, [])
     reply: dict[str, Any] = {"type": "object"}
-    if models and verb == "list" and models[1] is not None:
-        reply = _ref(models[1])
-    elif models and verb in ("get", "create", "update", "patch") and resource != \
-            "imagestreammappings":
-        reply = _ref(models[0])
-    elif verb in ("delete",) or resource == "imagestreammappings":
-        reply = _ref(Status)
+    if described and verb == "list" and described.list_model is not None:
+        reply = ref(described, "list")
+    elif described and verb in ("get", "create", "update", "patch") and \
+            key != "imagestreammappings":
+        reply = ref(described, "object")
+    elif verb in ("delete",) or key == "imagestreammappings":
+        reply = ref(None, "status")
     code = "201" if verb == "create" else "200"
+    errors = {str(status): {"description": reason, "content": {"application/json": {
+        "schema": ref(None, "status")}}} for status, reason in _ERROR_REASONS}
     operation: dict[str, Any] = {
         "operationId": re.sub(r"[^A-Za-z0-9]+", "_", f"{method.lower()}{path}").strip("_"),
         "parameters": parameters,
         "responses": {code: {"description": "OK", "content": {
-            "application/json": {"schema": reply}}}, **_ERRORS},
+            "application/json": {"schema": reply}}}, **errors},
     }
-    if method in ("POST", "PUT") and models:
+    if method in ("POST", "PUT") and described:
         operation["requestBody"] = {"required": True, "content": {
-            "application/json": {"schema": _ref(models[0])}}}
+            "application/json": {"schema": ref(described, "object")}}}
     if method == "PATCH":
         operation["requestBody"] = {"required": True, "content": {
             "application/merge-patch+json": {"schema": {"type": "object"}}}}
@@ -70,24 +86,429 @@ def _operation(path: str, method: str, verb: Optional[str], resource: str) -> di
     return operation
 
 
-def document(routes: RouteTable) -> dict[str, Any]:
-    described: dict[str, type[BaseModel]] = {}  # each model once, in the catalogue's order
+def _pydantic_ref(resource: Optional[Resource], role: str) -> dict[str, str]:
+    model: Any = Status if resource is None else \
+        resource.list_model if role == "list" else resource.model
+    return {"$ref": _COMPONENTS + model.__name__}
+
+
+def _catalogue_models() -> list[type[BaseModel]]:
+    """Status and each resource's models, once each, in the catalogue's order."""
+    described: dict[str, type[BaseModel]] = {}
     for resource in CATALOGUE.values():
         for model in (resource.model, resource.list_model):
             if model is not None:
                 described.setdefault(model.__name__, model)
-    models = [Status, *described.values()]
-    _, schemas = models_json_schema([(m, "validation") for m in models],
-                                    ref_template="#/components/schemas/{model}")
+    return [Status, *described.values()]
+
+
+def _pydantic_schemas() -> dict[str, Any]:
+    """Every model's JSON schema (2020-12) by model name, as the models validate input."""
+    _, schemas = models_json_schema([(m, "validation") for m in _catalogue_models()],
+                                    ref_template=_COMPONENTS + "{model}")
+    return schemas.get("$defs", {})
+
+
+def document(routes: RouteTable) -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for path, methods in routes.items():
-        paths[path] = {method.lower(): _operation(path, method, route.verb, route.resource)
+        paths[path] = {method.lower(): _operation(path, method, route, _pydantic_ref)
                        for method, route in methods.items()}
     return {
         "openapi": "3.1.0",  # its schemas are JSON Schema 2020-12, as pydantic writes them
         "info": {"title": "imagestreams", "version": SERVICE_VERSION,
                  "description": "OpenShift image streams (image.openshift.io/v1) on AWS."},
         "paths": paths,
-        "components": {"schemas": schemas.get("$defs", {}),
+        "components": {"schemas": _pydantic_schemas(),
                        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     }
+
+
+# -- Kubernetes' schemas: names, extensions and descriptions
+
+_META = "io.k8s.apimachinery.pkg.apis.meta.v1"
+_CORE = "io.k8s.api.core.v1"
+# The Go packages Kubernetes names a group's schemas after. Any other group's are named as
+# Kubernetes names a custom resource's: by the group reversed (dev.imagestreams.v1.X).
+_PACKAGES = {"": _CORE, RBAC_GROUP: "io.k8s.api.rbac.v1",
+             AUTHORIZATION_GROUP: "io.k8s.api.authorization.v1",
+             API_GROUP: "com.github.openshift.api.image.v1"}
+# Models of Kubernetes' own types, named as Kubernetes names those wherever they are used.
+_SHARED_PACKAGES = {"ObjectMeta": _META, "ListMeta": _META, "Status": _META,
+                    "StatusDetails": _META, "StatusCause": _META,
+                    "ObjectReference": _CORE, "LocalObjectReference": _CORE}
+_PATCH = f"{_META}.Patch"
+# The lists a strategic merge patch merges by key, per resource, as the server merges them.
+_MERGE_KEYS = {"imagestreams": STREAM_MERGE_KEYS}
+_ACTIONS = {"list": "list", "get": "get", "create": "post", "update": "put", "patch": "patch",
+            "delete": "delete"}
+
+_STRING: dict[str, Any] = {"type": "string"}
+_BOOLEAN: dict[str, Any] = {"type": "boolean"}
+_TIME: dict[str, Any] = {"type": "string", "format": "date-time"}
+_KEPT_NOWHERE = "Accepted as Kubernetes defines it; this server does not keep it."
+
+
+def _kept_nowhere(schema: dict[str, Any]) -> dict[str, Any]:
+    return {**schema, "description": _KEPT_NOWHERE}
+
+
+# Fields Kubernetes' types have and the models leave out (the models ignore unknown fields).
+# Documents exported from a cluster carry them, and kubectl refuses a field its schema lacks.
+_UPSTREAM_ONLY_FIELDS: dict[str, dict[str, dict[str, Any]]] = {
+    "ObjectMeta": {name: _kept_nowhere(schema) for name, schema in {
+        "selfLink": _STRING,
+        "deletionTimestamp": _TIME,
+        "deletionGracePeriodSeconds": {"type": "integer", "format": "int64"},
+        "finalizers": {"type": "array", "items": _STRING},
+        "ownerReferences": {"type": "array", "items": {"type": "object", "properties": {
+            "apiVersion": _STRING, "kind": _STRING, "name": _STRING, "uid": _STRING,
+            "controller": _BOOLEAN, "blockOwnerDeletion": _BOOLEAN}}},
+        "managedFields": {"type": "array", "items": {"type": "object", "properties": {
+            "manager": _STRING, "operation": _STRING, "apiVersion": _STRING, "time": _TIME,
+            "fieldsType": _STRING, "subresource": _STRING,
+            "fieldsV1": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}},
+    }.items()},
+    "ListMeta": {"selfLink": _kept_nowhere(_STRING)},
+    "ObjectReference": {name: _kept_nowhere(_STRING)
+                        for name in ("apiVersion", "uid", "resourceVersion", "fieldPath")},
+}
+
+# What `kubectl explain` prints for a field whose model gives no description; "" is the
+# type's own. A model's own descriptions (Field(description=...), docstrings) come first.
+_DESCRIPTIONS: dict[str, dict[str, str]] = {
+    "ImageStream": {
+        "": "A set of tags, each following an image: builds and deployments name a tag and "
+            "are told when its image changes.",
+        "spec": "The tags the stream should have and where each one's image comes from.",
+        "status": "What the server made of the spec: the images each tag has pointed at.",
+    },
+    "ImageStreamSpec": {
+        "lookupPolicy": "Whether workloads in this namespace may name the stream's tags as "
+                        "images.",
+        "dockerImageRepository": "A registry repository whose tags the server imports into "
+                                 "the stream (OpenShift deprecates it for spec tags).",
+        "tags": "The stream's tags, each with the source of its image; one per name (a "
+                "patch merges them by name).",
+    },
+    "TagReference": {
+        "name": "The tag's name, unique in the stream.",
+        "annotations": "Annotations of the tag, such as its display name or a builder's "
+                       "sample repository.",
+        "from": "Where the tag's image comes from: a DockerImage pull spec, or an "
+                "ImageStreamTag or ImageStreamImage of this or another stream.",
+        "reference": "If true, the tag points at the pull spec in `from` as it is: the "
+                     "image is not imported.",
+        "generation": "The spec generation this tag was last changed at; set by the server.",
+        "importPolicy": "How and when the tag's image is imported.",
+        "referencePolicy": "Which pull spec workloads get for the tag's image.",
+    },
+    "TagImportPolicy": {
+        "insecure": "Allow importing from a registry over plain HTTP or with an untrusted "
+                    "certificate.",
+        "scheduled": "Import the tag again periodically, to follow its source.",
+        "importMode": "Legacy (one image; of a manifest list, this platform's) or "
+                      "PreserveOriginal (a manifest list as it is).",
+    },
+    "TagReferencePolicy": {
+        "type": "Source (the image's own pull spec) or Local (through the integrated "
+                "registry).",
+    },
+    "ObjectReference": {
+        "kind": "DockerImage, ImageStreamTag or ImageStreamImage.",
+        "name": "A pull spec (DockerImage), stream:tag (ImageStreamTag) or stream@digest "
+                "(ImageStreamImage).",
+        "namespace": "The namespace of the stream referred to; the referring one's if left "
+                     "out.",
+    },
+    "ImageLookupPolicy": {
+        "local": "If true, workloads in this namespace may name the stream's tags (stream:tag) "
+                 "as images.",
+    },
+    "ImageStreamStatus": {
+        "dockerImageRepository": "The stream's repository in the integrated registry, to "
+                                 "push to and pull from.",
+        "publicDockerImageRepository": "The same repository as seen from outside the cluster.",
+        "tags": "Per tag, the images it has pointed at (newest first) and why its last import "
+                "failed, if it did.",
+    },
+    "NamedTagEventList": {
+        "tag": "The tag's name.",
+        "items": "The images the tag has pointed at, newest first.",
+        "conditions": "Why the tag's last import failed, if it did.",
+    },
+    "TagEvent": {
+        "created": "When the tag came to point at this image.",
+        "dockerImageReference": "The image's pull spec.",
+        "image": "The image's name: its manifest digest.",
+        "generation": "The spec generation this event resolved.",
+    },
+    "TagEventCondition": {
+        "type": "ImportSuccess.",
+        "status": "True, False or Unknown.",
+        "lastTransitionTime": "When the condition last changed.",
+        "reason": "Why, in one word.",
+        "message": "Why, for a person.",
+        "generation": "The spec generation the condition is about.",
+    },
+}
+# Every kind's first fields, as Kubernetes describes them.
+_OBJECT_FIELDS = {
+    "apiVersion": "The group and version of this representation of the object.",
+    "kind": "The kind of the object.",
+    "metadata": "The object's name, namespace, labels and annotations, and what the server "
+                "sets: uid, resourceVersion, creationTimestamp.",
+    "items": "The listed objects.",
+}
+
+
+def _package(group: str) -> str:
+    return _PACKAGES.get(group) or ".".join(reversed(group.split("."))) + ".v1"
+
+
+def _kind_name(resource: Resource, role: str) -> str:
+    """The Kubernetes name of a resource's object ("object") or list ("list") schema."""
+    return f"{_package(resource.group)}.{resource.kind}{'List' if role == 'list' else ''}"
+
+
+def _kubernetes_ref(resource: Optional[Resource], role: str) -> dict[str, str]:
+    name = f"{_META}.Status" if resource is None else _kind_name(resource, role)
+    return {"$ref": _COMPONENTS + name}
+
+
+def _gvk(resource: Resource) -> dict[str, str]:
+    return {"group": resource.group, "kind": resource.kind,
+            "version": resource.group_version.rsplit("/", 1)[-1]}
+
+
+def _subschemas(schema: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The schemas directly inside `schema`."""
+    yield from schema.get("properties", {}).values()
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            yield schema[key]
+    for key in ("anyOf", "allOf"):
+        yield from schema.get(key, [])
+
+
+def _referenced(schema: dict[str, Any]) -> Iterator[str]:
+    """The names of the schemas `schema` refers to, at any depth."""
+    if "$ref" in schema:
+        yield schema["$ref"].rsplit("/", 1)[1]
+    for inner in _subschemas(schema):
+        yield from _referenced(inner)
+
+
+def _closure(names: list[str], schemas: dict[str, Any]) -> list[str]:
+    """`names` and every schema they refer to, directly or not, each once in first-seen
+    order."""
+    found: dict[str, None] = {}
+    pending = list(names)
+    while pending:
+        name = pending.pop(0)
+        if name not in found:
+            found[name] = None
+            pending += _referenced(schemas[name])
+    return list(found)
+
+
+def _openapi30(schema: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """A pydantic schema as OpenAPI 3.0 and Kubernetes write it: refs renamed by `names`,
+    Optional[X] as X nullable, open objects marked to keep unknown fields, no titles. A
+    $ref may keep siblings here; _wrapped_refs puts it in an allOf for 3.0 documents."""
+    converted: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "title" or (key == "default" and value is None):
+            continue  # pydantic's titles repeat the field names
+        if key == "$ref":
+            value = _COMPONENTS + names[value.rsplit("/", 1)[1]]
+        elif key == "properties":
+            value = {name: _openapi30(inner, names) for name, inner in value.items()}
+        elif key == "anyOf":
+            value = [_openapi30(inner, names) for inner in value]
+        elif isinstance(value, dict) and key in ("items", "additionalProperties"):
+            value = _openapi30(value, names)
+        elif key == "additionalProperties" and value is True:
+            key = "x-kubernetes-preserve-unknown-fields"  # a model with extra="allow", a dict
+        converted[key] = value
+    options = converted.pop("anyOf", None)
+    if options is not None:
+        present = [option for option in options if option != {"type": "null"}]
+        converted.update(present[0] if len(present) == 1 else {"anyOf": present})
+        if len(present) < len(options):
+            converted["nullable"] = True
+    return converted
+
+
+def _renamed(schema: Any, names: dict[str, str]) -> Any:
+    """`schema` with its refs to the schemas named in `names` pointing at their new names."""
+    if isinstance(schema, list):
+        return [_renamed(item, names) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    renamed = {key: _renamed(value, names) for key, value in schema.items()}
+    ref = renamed.get("$ref", "")
+    if ref.startswith(_COMPONENTS) and ref[len(_COMPONENTS):] in names:
+        renamed["$ref"] = _COMPONENTS + names[ref[len(_COMPONENTS):]]
+    return renamed
+
+
+def _property(schemas: dict[str, Any], name: str, path: str) -> dict[str, Any]:
+    """The schema of the field at dotted `path` in the schema `name`, through refs."""
+    *parents, last = path.split(".")
+    schema = schemas[name]
+    for part in parents:
+        schema = schemas[schema["properties"][part]["$ref"].rsplit("/", 1)[1]]
+    return schema["properties"][last]
+
+
+def _kubernetes_schemas() -> dict[str, dict[str, Any]]:
+    """Every schema of the API as Kubernetes names and annotates it; a $ref may have
+    siblings (a description, nullable)."""
+    pydantic = _pydantic_schemas()
+    names = {model: f"{package}.{model}" for model, package in _SHARED_PACKAGES.items()}
+    for resource in CATALOGUE.values():
+        for role, model in (("object", resource.model), ("list", resource.list_model)):
+            if model is not None:
+                names.setdefault(model.__name__, _kind_name(resource, role))
+    for resource in CATALOGUE.values():  # each other model in the first group that uses it
+        if resource.model is not None:
+            for model in _closure([resource.model.__name__], pydantic):
+                names.setdefault(model, f"{_package(resource.group)}.{model}")
+    schemas = {names[model]: _openapi30(schema, names) for model, schema in pydantic.items()}
+    schemas[_PATCH] = {"type": "object", "description": (
+        "A PATCH body: a JSON merge patch, a strategic merge patch or a JSON patch, as its "
+        "Content-Type says.")}
+
+    for model, fields in _UPSTREAM_ONLY_FIELDS.items():
+        schemas[names[model]]["properties"].update(fields)
+    for model, descriptions in _DESCRIPTIONS.items():
+        schema = schemas[names[model]]
+        for field, description in descriptions.items():
+            (schema["properties"][field] if field else schema).setdefault(
+                "description", description)
+    for key, merge_keys in _MERGE_KEYS.items():
+        kind = _kind_name(CATALOGUE[key], "object")
+        for path, merge_key in merge_keys.items():
+            _property(schemas, kind, path).update({
+                "x-kubernetes-patch-merge-key": merge_key,
+                "x-kubernetes-patch-strategy": "merge",
+                "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": [merge_key]})
+
+    for resource in CATALOGUE.values():
+        if resource.model is None:
+            continue
+        # A kind made from another kind's model (ClusterRoleBinding from RoleBinding's) gets
+        # a copy of that schema under its own name, its list's items renamed with it.
+        renames = {names[resource.model.__name__]: _kind_name(resource, "object")}
+        for role, model in (("object", resource.model), ("list", resource.list_model)):
+            if model is None:
+                continue
+            name = _kind_name(resource, role)
+            if name not in schemas:
+                schemas[name] = _renamed(schemas[names[model.__name__]], renames)
+            kind = schemas[name]
+            kind["x-kubernetes-group-version-kind"] = [
+                {**_gvk(resource), "kind": resource.kind + ("List" if role == "list" else "")}]
+            for field, description in _OBJECT_FIELDS.items():
+                if field in kind["properties"]:
+                    kind["properties"][field].pop("default", None)  # the kind's, not a copy's
+                    kind["properties"][field].setdefault("description", description)
+    return schemas
+
+
+def _wrapped_refs(schema: Any) -> Any:
+    """`schema` as OpenAPI 3.0 needs it: a $ref with siblings, which 3.0 would ignore,
+    inside an allOf, as Kubernetes writes it."""
+    if isinstance(schema, list):
+        return [_wrapped_refs(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    wrapped = {key: _wrapped_refs(value) for key, value in schema.items()}
+    if "$ref" in wrapped and len(wrapped) > 1:
+        wrapped = {"allOf": [{"$ref": wrapped.pop("$ref")}], **wrapped}
+    return wrapped
+
+
+# -- OpenAPI v3 discovery: an index of per-group-version documents
+
+def _kubernetes_operation(path: str, method: str, route: Route) -> dict[str, Any]:
+    resource = CATALOGUE[route.resource]
+    operation = _operation(path, method, route, _kubernetes_ref)
+    if method == "PATCH":  # every patch type the server applies; kubectl apply picks one
+        operation["requestBody"]["content"] = {
+            media_type: {"schema": {"$ref": _COMPONENTS + _PATCH}}
+            for media_type in PATCH_MEDIA_TYPES}
+    operation["x-kubernetes-action"] = _ACTIONS[route.verb]  # every resource route has one
+    # What kubectl looks for to find the PATCH of a kind, and whether it takes a strategic
+    # merge patch.
+    operation["x-kubernetes-group-version-kind"] = _gvk(resource)
+    return operation
+
+
+def _resource_paths(routes: RouteTable) -> dict[str, dict[str, dict[str, Route]]]:
+    """Per group-version, its resources' routes (path: method: route), in the table's order."""
+    found: dict[str, dict[str, dict[str, Route]]] = {}
+    for path, methods in routes.items():
+        for method, route in methods.items():
+            resource = CATALOGUE.get(route.resource)
+            if resource is not None:
+                found.setdefault(resource.group_version, {}).setdefault(path, {})[method] = route
+    return found
+
+
+def _group_version_documents(routes: RouteTable) -> dict[str, dict[str, Any]]:
+    schemas = _kubernetes_schemas()
+    documents = {}
+    for group_version, resource_paths in _resource_paths(routes).items():
+        paths = {path: {method.lower(): _kubernetes_operation(path, method, route)
+                        for method, route in methods.items()}
+                 for path, methods in resource_paths.items()}
+        used = _closure(sorted({name for operations in paths.values()
+                                for operation in operations.values()
+                                for name in _referenced_in_operation(operation)}), schemas)
+        documents[group_version] = {
+            "openapi": "3.0.0",  # as Kubernetes serves them, and kubectl reads them
+            "info": {"title": "imagestreams", "version": SERVICE_VERSION},
+            "paths": paths,
+            "components": {
+                "schemas": {name: _wrapped_refs(schemas[name]) for name in sorted(used)},
+                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        }
+    return documents
+
+
+def _referenced_in_operation(operation: dict[str, Any]) -> Iterator[str]:
+    bodies = [operation.get("requestBody", {}), *operation["responses"].values()]
+    for body in bodies:
+        for media in body.get("content", {}).values():
+            yield from _referenced(media["schema"])
+
+
+def _index_key(group_version: str) -> str:
+    """As Kubernetes keys its index: api/v1 for the core group, apis/<group>/<version>."""
+    return f"apis/{group_version}" if "/" in group_version else f"api/{group_version}"
+
+
+def _content_hash(document: dict[str, Any]) -> str:
+    """As Kubernetes hashes a document (SHA-512, upper-case hex): clients cache by URL."""
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha512(canonical.encode()).hexdigest().upper()
+
+
+def index(routes: RouteTable) -> dict[str, Any]:
+    """/openapi/v3: where each group-version's document is, its hash in the URL."""
+    return {"paths": {
+        _index_key(group_version): {"serverRelativeURL": (
+            f"/openapi/v3/{_index_key(group_version)}?hash={_content_hash(document)}")}
+        for group_version, document in _group_version_documents(routes).items()}}
+
+
+def group_version_document(routes: RouteTable, group_version: str) -> dict[str, Any]:
+    """The OpenAPI 3.0 document of one group-version ("image.openshift.io/v1", "v1"): its
+    paths and the schemas they use. NotFound for a group-version the table does not serve."""
+    documents = _group_version_documents(routes)
+    if group_version not in documents:
+        raise NotFound(f"the server has no OpenAPI document for {group_version}")
+    return documents[group_version]
+

@@ -1,0 +1,248 @@
+"""Kubernetes' OpenAPI discovery as kubectl reads it: the v3 index and its per-group-version
+documents, built from the route table."""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from openapi_schema_validator import OAS30Validator
+from openapi_spec_validator import validate
+
+from chalicelib.api import openapi
+from chalicelib.api.catalogue import CATALOGUE
+from chalicelib.api.routes import ROUTES
+from chalicelib.domain.errors import NotFound
+from chalicelib.services.streams import STREAM_MERGE_KEYS
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "openshift"
+IMAGE = "image.openshift.io/v1"
+PACKAGE = "com.github.openshift.api.image.v1"
+IMAGE_STREAM = f"{PACKAGE}.ImageStream"
+OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+COMPONENTS = "#/components/schemas/"
+
+
+def served_group_versions() -> list[str]:
+    return list(dict.fromkeys(CATALOGUE[route.resource].group_version
+                              for methods in ROUTES.values() for route in methods.values()
+                              if route.resource in CATALOGUE))
+
+
+def image_schemas() -> dict[str, Any]:
+    return openapi.group_version_document(ROUTES, IMAGE)["components"]["schemas"]
+
+
+def refs(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "$ref":
+                yield inner
+            else:
+                yield from refs(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from refs(inner)
+
+
+def target(schema: dict[str, Any]) -> str:
+    """The schema name a property refers to, bare or wrapped in an allOf."""
+    ref = schema["$ref"] if "$ref" in schema else schema["allOf"][0]["$ref"]
+    return ref.removeprefix(COMPONENTS)
+
+
+# -- the index
+
+def test_the_index_has_one_entry_per_group_version_the_table_serves():
+    paths = openapi.index(ROUTES)["paths"]
+    expected = {("api/v1" if group_version == "v1" else f"apis/{group_version}")
+                for group_version in served_group_versions()}
+    assert set(paths) == expected
+    assert {"apis/image.openshift.io/v1", "api/v1", "apis/rbac.authorization.k8s.io/v1"} <= \
+        set(paths)
+
+
+def test_each_entry_names_its_document_by_the_hash_of_its_content():
+    paths = openapi.index(ROUTES)["paths"]
+    for group_version in served_group_versions():
+        key = "api/v1" if group_version == "v1" else f"apis/{group_version}"
+        url = paths[key]["serverRelativeURL"]
+        document = openapi.group_version_document(ROUTES, group_version)
+        canonical = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+        assert url == f"/openapi/v3/{key}?hash={hashlib.sha512(canonical).hexdigest().upper()}"
+
+
+def test_the_index_is_the_same_each_time_it_is_built():
+    assert openapi.index(ROUTES) == openapi.index(ROUTES)
+
+
+def test_a_table_with_fewer_routes_has_fewer_entries():
+    streams_only = {path: methods for path, methods in ROUTES.items()
+                    if all(route.resource == "imagestreams" for route in methods.values())}
+    assert list(openapi.index(streams_only)["paths"]) == ["apis/image.openshift.io/v1"]
+
+
+def test_an_unserved_group_version_has_no_document():
+    with pytest.raises(NotFound):
+        openapi.group_version_document(ROUTES, "apps/v1")
+
+
+# -- the group-version documents
+
+@pytest.mark.parametrize("group_version", served_group_versions())
+def test_each_document_is_openapi_3_0_and_refers_only_to_schemas_it_holds(group_version):
+    document = openapi.group_version_document(ROUTES, group_version)
+    validate(document)
+    assert document["openapi"].startswith("3.0")
+    schemas = document["components"]["schemas"]
+    for ref in refs(document):
+        assert ref.startswith(COMPONENTS) and ref.removeprefix(COMPONENTS) in schemas, ref
+    for path in document["paths"]:
+        assert path.startswith("/api/v1/" if group_version == "v1" else f"/apis/{group_version}")
+
+
+def test_each_kind_schema_names_its_group_version_and_kind_as_kubernetes_does():
+    for group_version in served_group_versions():
+        schemas = openapi.group_version_document(ROUTES, group_version)["components"]["schemas"]
+        for resource in CATALOGUE.values():
+            if resource.group_version != group_version or resource.model is None:
+                continue
+            kinds = {name.rsplit(".", 1)[1]: schema for name, schema in schemas.items()
+                     if "x-kubernetes-group-version-kind" in schema}
+            schema = kinds[resource.kind]
+            assert schema["x-kubernetes-group-version-kind"] == [
+                {"group": resource.group, "kind": resource.kind, "version": "v1"}]
+            assert {"apiVersion", "kind", "metadata"} <= set(schema["properties"])
+            assert target(schema["properties"]["metadata"]) == OBJECT_META
+
+
+def test_image_stream_schemas_are_named_after_openshift_s_go_types():
+    schemas = image_schemas()
+    stream = schemas[IMAGE_STREAM]
+    assert target(stream["properties"]["spec"]) == f"{PACKAGE}.ImageStreamSpec"
+    assert target(stream["properties"]["status"]) == f"{PACKAGE}.ImageStreamStatus"
+    tag = schemas[f"{PACKAGE}.TagReference"]
+    assert target(tag["properties"]["from"]) == "io.k8s.api.core.v1.ObjectReference"
+
+
+def test_a_kind_sharing_another_s_model_has_its_own_schema_and_list():
+    schemas = openapi.group_version_document(ROUTES, "rbac.authorization.k8s.io/v1")[
+        "components"]["schemas"]
+    cluster = schemas["io.k8s.api.rbac.v1.ClusterRoleBinding"]
+    assert cluster["x-kubernetes-group-version-kind"][0]["kind"] == "ClusterRoleBinding"
+    assert schemas["io.k8s.api.rbac.v1.RoleBinding"]["x-kubernetes-group-version-kind"][0][
+        "kind"] == "RoleBinding"
+    listed = schemas["io.k8s.api.rbac.v1.ClusterRoleBindingList"]
+    assert listed["properties"]["items"]["items"]["$ref"] == \
+        COMPONENTS + "io.k8s.api.rbac.v1.ClusterRoleBinding"
+
+
+def test_spec_and_status_tags_merge_by_their_keys_as_the_server_merges_them():
+    schemas = image_schemas()
+    for path, key in STREAM_MERGE_KEYS.items():
+        part, field = path.split(".")
+        holder = schemas[target(schemas[IMAGE_STREAM]["properties"][part])]
+        tags = holder["properties"][field]
+        assert tags["x-kubernetes-patch-merge-key"] == key
+        assert tags["x-kubernetes-patch-strategy"] == "merge"
+        assert tags["x-kubernetes-list-type"] == "map"
+        assert tags["x-kubernetes-list-map-keys"] == [key]
+    assert STREAM_MERGE_KEYS["spec.tags"] == "name"
+
+
+def test_the_patch_of_a_kind_is_found_by_its_kind_and_takes_a_strategic_merge_patch():
+    document = openapi.group_version_document(ROUTES, IMAGE)
+    patches = {operation["x-kubernetes-group-version-kind"]["kind"]: operation
+               for operations in document["paths"].values()
+               for method, operation in operations.items() if method == "patch"}
+    assert patches["ImageStream"]["x-kubernetes-group-version-kind"] == {
+        "group": "image.openshift.io", "kind": "ImageStream", "version": "v1"}
+    assert patches["ImageStream"]["x-kubernetes-action"] == "patch"
+    assert set(patches["ImageStream"]["requestBody"]["content"]) == {
+        "application/strategic-merge-patch+json", "application/merge-patch+json",
+        "application/json-patch+json"}
+
+
+def test_fields_carry_descriptions_for_kubectl_explain():
+    schemas = image_schemas()
+    tag = schemas[f"{PACKAGE}.TagReference"]
+    assert tag["description"]
+    for name, field in tag["properties"].items():
+        assert field.get("description"), name
+    assert schemas[IMAGE_STREAM]["properties"]["spec"]["description"]
+    # A model's own field description comes first.
+    rbac = openapi.group_version_document(ROUTES, "rbac.authorization.k8s.io/v1")
+    subject = rbac["components"]["schemas"]["io.k8s.api.rbac.v1.Subject"]
+    assert subject["properties"]["kind"]["description"] == "User, ServiceAccount or Group"
+
+
+# -- what kubectl's validation accepts
+
+def strict(schemas: dict[str, Any]) -> dict[str, Any]:
+    """The schemas refusing a field their properties lack, as kubectl's validation does."""
+    def close(schema: Any) -> Any:
+        if isinstance(schema, list):
+            return [close(item) for item in schema]
+        if not isinstance(schema, dict):
+            return schema
+        closed = {key: close(value) for key, value in schema.items()}
+        if "properties" in closed and not closed.get("x-kubernetes-preserve-unknown-fields"):
+            closed["additionalProperties"] = False
+        return closed
+    return close(copy.deepcopy(schemas))
+
+
+def stream_validator() -> OAS30Validator:
+    return OAS30Validator({"$ref": COMPONENTS + IMAGE_STREAM,
+                           "components": {"schemas": strict(image_schemas())}})
+
+
+def fixture_streams() -> Iterator[tuple[str, dict[str, Any]]]:
+    for path in sorted(FIXTURES.rglob("*.json")):
+        document = json.loads(path.read_text())
+        for item in document.get("items", [document]):
+            yield f"{path.relative_to(FIXTURES)}:{item['metadata']['name']}", item
+
+
+def test_every_openshift_fixture_validates_against_the_image_stream_schema():
+    validator = stream_validator()
+    streams = list(fixture_streams())
+    assert len(streams) > 18  # one List among the files
+    for name, stream in streams:
+        errors = [f"{list(error.path)}: {error.message}"
+                  for error in validator.iter_errors(stream)]
+        assert errors == [], name
+
+
+def test_the_fixtures_use_what_the_schemas_must_accept():
+    texts = "".join(path.read_text() for path in FIXTURES.rglob("*.json"))
+    for used in ('"generation": null', '"annotations": null', '"importPolicy": {}',
+                 '"creationTimestamp": null', '"status"'):
+        assert used in texts, used
+
+
+def test_fields_of_kubernetes_own_types_that_the_models_leave_out_are_accepted():
+    stream = {"apiVersion": IMAGE, "kind": "ImageStream", "metadata": {
+        "name": "exported", "selfLink": "/x", "finalizers": ["f"],
+        "ownerReferences": [{"apiVersion": "v1", "kind": "ConfigMap", "name": "o",
+                             "uid": "u", "controller": True}],
+        "managedFields": [{"manager": "oc", "operation": "Update", "fieldsType": "FieldsV1",
+                           "fieldsV1": {"f:spec": {"f:tags": {}}}}]},
+        "spec": {"tags": [{"name": "t", "from": {"kind": "DockerImage", "name": "x:1",
+                                                 "apiVersion": "v1", "uid": "u"}}]}}
+    assert list(stream_validator().iter_errors(stream)) == []
+
+
+@pytest.mark.parametrize("stream", [
+    {"kind": "ImageStream", "metadata": {"name": "a"}, "spec": {"tags": [{"name": "t",
+                                                                          "bogus": 1}]}},
+    {"kind": "ImageStream", "metadata": {"name": "a"}, "spec": {"tags": [{"name": "t",
+                                                                          "importPolicy": None}]}},
+    {"kind": "ImageStream", "metadata": {"name": "a", "labels": {"x": 1}}},
+])
+def test_what_the_server_would_refuse_or_drop_is_refused(stream):
+    assert list(stream_validator().iter_errors(stream)) != []
+
