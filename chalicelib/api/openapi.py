@@ -7,12 +7,18 @@ catalogue names.
   document per group-version, its schemas named and annotated as Kubernetes does. kubectl
   (1.27 and later) reads it to build the strategic merge patch an apply sends and for
   `kubectl explain`.
+- `swagger_v2` and `swagger_v2_protobuf`: Kubernetes' /openapi/v2, the same schemas as
+  Swagger 2.0, in JSON or in the protobuf form kubectl asks for. Every kubectl validates a
+  manifest against it before sending it (the server does not take the fieldValidation
+  parameter, so validation is the client's), and kubectl 1.20 reads nothing else: explain
+  and apply's patches too.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import re
+import struct
 from typing import Any, Callable, Iterator, Optional
 
 from pydantic import BaseModel
@@ -512,3 +518,205 @@ def group_version_document(routes: RouteTable, group_version: str) -> dict[str, 
         raise NotFound(f"the server has no OpenAPI document for {group_version}")
     return documents[group_version]
 
+
+# -- /openapi/v2: the same schemas and operations as Swagger 2.0
+
+# The protobuf form's media type as kube-apiserver answers it, and as clients ask for it:
+# kubectl's Accept still spells it with an '@', which Go's mime parser refuses in the answer.
+V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+V2_PROTOBUF_ACCEPTED = (V2_PROTOBUF, "application/com.github.proto-openapi.spec.v2@v1.0+protobuf")
+
+
+def _swagger_schema(schema: Any) -> Any:
+    """A schema of _kubernetes_schemas as Swagger 2.0 writes it: refs to #/definitions/, no
+    nullable (2.0 has none; kubectl skips null fields), and an object keeping unknown
+    fields as a plain object, since kubectl refuses any field a schema's properties lack."""
+    if isinstance(schema, list):
+        return [_swagger_schema(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    converted = {key: _swagger_schema(value) for key, value in schema.items()
+                 if key != "nullable"}
+    if converted.get("x-kubernetes-preserve-unknown-fields"):
+        converted.pop("properties", None)
+        converted.pop("required", None)
+    if "$ref" in converted:
+        converted["$ref"] = "#/definitions/" + converted["$ref"].rsplit("/", 1)[1]
+    return converted
+
+
+def _swagger_operation(operation: dict[str, Any]) -> dict[str, Any]:
+    """A Kubernetes OpenAPI 3 operation as Swagger 2.0 writes it."""
+    # 2.0 writes a parameter's type beside its name, and a request body as a parameter.
+    parameters = [{**{key: value for key, value in parameter.items() if key != "schema"},
+                   **parameter["schema"]} for parameter in operation["parameters"]]
+    swagger: dict[str, Any] = {"operationId": operation["operationId"],
+                               "produces": ["application/json"]}
+    body = operation.get("requestBody")
+    if body is not None:
+        swagger["consumes"] = list(body["content"])
+        first = next(iter(body["content"].values()))
+        parameters.append({"name": "body", "in": "body", "required": True,
+                           "schema": _swagger_schema(first["schema"])})
+    swagger["parameters"] = parameters
+    swagger["responses"] = {
+        code: {"description": response["description"],
+               "schema": _swagger_schema(response["content"]["application/json"]["schema"])}
+        for code, response in operation["responses"].items()}
+    swagger.update({key: value for key, value in operation.items() if key.startswith("x-")})
+    return swagger
+
+
+def swagger_v2(routes: RouteTable) -> dict[str, Any]:
+    """/openapi/v2: every resource route and every schema, as Kubernetes serves them."""
+    paths = {path: {method.lower(): _swagger_operation(
+        _kubernetes_operation(path, method, route)) for method, route in methods.items()}
+        for resource_paths in _resource_paths(routes).values()
+        for path, methods in resource_paths.items()}
+    schemas = _kubernetes_schemas()
+    return {"swagger": "2.0",
+            "info": {"title": "imagestreams", "version": SERVICE_VERSION},
+            "paths": paths,
+            "definitions": {name: _swagger_schema(schemas[name]) for name in sorted(schemas)}}
+
+
+# gnostic's openapi_v2 messages (github.com/google/gnostic, openapiv2/OpenAPIv2.proto), as
+# far as swagger_v2's documents use them: each JSON field's number and how it is encoded.
+# A field of no table raises KeyError, so a document the encoding would garble is refused.
+Encoder = Callable[[int, Any], bytes]  # a field's number and JSON value: its protobuf bytes
+
+
+def _varint(number: int) -> bytes:
+    out = bytearray()
+    while number > 0x7F:
+        out.append(number & 0x7F | 0x80)
+        number >>= 7
+    out.append(number)
+    return bytes(out)
+
+
+def _length_delimited(field: int, payload: bytes) -> bytes:
+    return _varint(field << 3 | 2) + _varint(len(payload)) + payload
+
+
+def _string(field: int, value: str) -> bytes:
+    return _length_delimited(field, value.encode())
+
+
+def _strings(field: int, values: list[str]) -> bytes:
+    return b"".join(_string(field, value) for value in values)
+
+
+def _bool(field: int, value: bool) -> bytes:
+    return _varint(field << 3) + _varint(1) if value else b""
+
+
+def _double(field: int, value: float) -> bytes:
+    return _varint(field << 3 | 1) + struct.pack("<d", value)
+
+
+def _any(field: int, value: Any) -> bytes:
+    """gnostic's Any: the value as YAML text (its field 2); JSON is YAML."""
+    return _length_delimited(field, _string(2, json.dumps(value)))
+
+
+def _anys(field: int, values: list[Any]) -> bytes:
+    return b"".join(_any(field, value) for value in values)
+
+
+def _message(fields: dict[str, tuple[int, Encoder]],
+             extensions: Optional[int] = None) -> Callable[[dict[str, Any]], bytes]:
+    """An encoder of a JSON object as the message whose fields are `fields`; its x-
+    extensions as NamedAny in the field `extensions`."""
+    def encode(value: dict[str, Any]) -> bytes:
+        out = b""
+        for key, item in value.items():
+            if key.startswith("x-") and extensions is not None:
+                out += _length_delimited(extensions, _string(1, key) + _any(2, item))
+            else:
+                number, encoder = fields[key]
+                out += encoder(number, item)
+        return out
+    return encode
+
+
+def _embedded(encode: Callable[[Any], bytes]) -> Encoder:
+    return lambda field, value: _length_delimited(field, encode(value))
+
+
+def _named(encode: Callable[[Any], bytes]) -> Callable[[dict[str, Any]], bytes]:
+    """A JSON map as gnostic writes one: Named* entries (1: the key, 2: the value) in the
+    map message's field 1."""
+    return lambda values: b"".join(
+        _length_delimited(1, _string(1, name) + _length_delimited(2, encode(value)))
+        for name, value in values.items())
+
+
+def _schema_message(value: dict[str, Any]) -> bytes:
+    return _SCHEMA(value)
+
+
+_SCHEMA = _message({
+    "$ref": (1, _string), "format": (2, _string), "description": (4, _string),
+    "default": (5, _any), "minimum": (9, _double), "required": (19, _strings),
+    "enum": (20, _anys),
+    "additionalProperties": (21, _embedded(  # AdditionalPropertiesItem: a schema or a bool
+        lambda value: _bool(2, value) if isinstance(value, bool)
+        else _length_delimited(1, _schema_message(value)))),
+    "type": (22, _embedded(lambda value: _strings(1, [value]))),  # TypeItem
+    "items": (23, _embedded(lambda value: _length_delimited(1, _schema_message(value)))),
+    "allOf": (24, lambda field, values: b"".join(
+        _length_delimited(field, _schema_message(value)) for value in values)),
+    "properties": (25, _embedded(_named(_schema_message))),
+}, extensions=31)
+_PARAMETER_FIELDS = {"required": (1, _bool), "in": (2, _string), "description": (3, _string),
+                     "name": (4, _string)}
+_BODY_PARAMETER = _message({"description": (1, _string), "name": (2, _string),
+                            "in": (3, _string), "required": (4, _bool),
+                            "schema": (5, _embedded(_schema_message))})
+_QUERY_PARAMETER = _message({**_PARAMETER_FIELDS, "type": (6, _string),
+                             "minimum": (13, _double)})
+_PATH_PARAMETER = _message({**_PARAMETER_FIELDS, "type": (5, _string)})
+
+
+def _parameters_item(value: dict[str, Any]) -> bytes:
+    """ParametersItem: a Parameter (1), itself a body parameter (1) or a non-body one (2),
+    which is a query (3) or a path (4) parameter."""
+    if value["in"] == "body":
+        parameter = _length_delimited(1, _BODY_PARAMETER(value))
+    elif value["in"] == "query":
+        parameter = _length_delimited(2, _length_delimited(3, _QUERY_PARAMETER(value)))
+    else:
+        parameter = _length_delimited(2, _length_delimited(4, _PATH_PARAMETER(value)))
+    return _length_delimited(1, parameter)
+
+
+_RESPONSE = _message({"description": (1, _string),
+                      "schema": (2, _embedded(  # SchemaItem: a schema (1)
+                          lambda value: _length_delimited(1, _schema_message(value))))},
+                     extensions=5)
+_OPERATION = _message({
+    "operationId": (5, _string), "produces": (6, _strings), "consumes": (7, _strings),
+    "parameters": (8, lambda field, values: b"".join(
+        _length_delimited(field, _parameters_item(value)) for value in values)),
+    "responses": (9, _embedded(_named(  # Responses of ResponseValue: a response (1)
+        lambda value: _length_delimited(1, _RESPONSE(value))))),
+}, extensions=13)
+_PATH_ITEM = _message({method: (number, _embedded(_OPERATION)) for method, number in
+                       [("get", 2), ("put", 3), ("post", 4), ("delete", 5), ("patch", 8)]},
+                      extensions=10)
+_DOCUMENT = _message({
+    "swagger": (1, _string),
+    "info": (2, _embedded(_message({"title": (1, _string), "version": (2, _string),
+                                    "description": (3, _string)}, extensions=7))),
+    "paths": (8, _embedded(lambda paths: b"".join(  # Paths: NamedPathItem entries (2)
+        _length_delimited(2, _string(1, path) + _length_delimited(2, _PATH_ITEM(item)))
+        for path, item in paths.items()))),
+    "definitions": (9, _embedded(_named(_schema_message))),
+}, extensions=16)
+
+
+def swagger_v2_protobuf(routes: RouteTable) -> bytes:
+    """swagger_v2's document as gnostic's openapi_v2.Document, served as V2_PROTOBUF: the
+    only form kubectl asks /openapi/v2 for."""
+    return _DOCUMENT(swagger_v2(routes))

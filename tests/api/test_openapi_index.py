@@ -1,14 +1,16 @@
 """Kubernetes' OpenAPI discovery as kubectl reads it: the v3 index and its per-group-version
-documents, built from the route table."""
+documents, and /openapi/v2 in JSON and protobuf, built from the route table."""
 from __future__ import annotations
 
 import copy
 import hashlib
 import json
+import struct
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+import yaml
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
@@ -246,3 +248,86 @@ def test_fields_of_kubernetes_own_types_that_the_models_leave_out_are_accepted()
 def test_what_the_server_would_refuse_or_drop_is_refused(stream):
     assert list(stream_validator().iter_errors(stream)) != []
 
+
+# -- /openapi/v2
+
+def test_swagger_v2_is_swagger_2_0_with_the_same_schemas_under_definitions():
+    swagger = openapi.swagger_v2(ROUTES)
+    validate(swagger)
+    definitions = swagger["definitions"]
+    assert set(image_schemas()) <= set(definitions)
+    assert all(ref.startswith("#/definitions/") and ref.split("/")[-1] in definitions
+               for ref in refs(swagger))
+    assert "nullable" not in json.dumps(swagger)
+    stream = definitions[IMAGE_STREAM]
+    assert stream["x-kubernetes-group-version-kind"] == [
+        {"group": "image.openshift.io", "kind": "ImageStream", "version": "v1"}]
+    assert stream["properties"]["spec"]["$ref"] == f"#/definitions/{PACKAGE}.ImageStreamSpec"
+    spec_tags = definitions[f"{PACKAGE}.ImageStreamSpec"]["properties"]["tags"]
+    assert spec_tags["x-kubernetes-patch-merge-key"] == "name"
+    # kubectl refuses any field a v2 schema's properties lack: open objects have none.
+    docker_metadata = definitions[f"{PACKAGE}.DockerImageMetadata"]
+    assert "properties" not in docker_metadata and docker_metadata["type"] == "object"
+
+
+def protobuf_fields(data: bytes) -> Iterator[tuple[int, Any]]:
+    """The (number, value) of each field of a protobuf message: bytes for length-delimited
+    fields, int for varints, float for 64-bit ones."""
+    position = 0
+
+    def varint() -> int:
+        nonlocal position
+        value, shift = 0, 0
+        while True:
+            byte = data[position]
+            position += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                return value
+
+    while position < len(data):
+        key = varint()
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            yield number, varint()
+        elif wire == 1:
+            yield number, struct.unpack("<d", data[position:position + 8])[0]
+            position += 8
+        else:
+            assert wire == 2, wire
+            length = varint()
+            yield number, data[position:position + length]
+            position += length
+
+
+def named_entries(message: bytes, field: int) -> dict[str, bytes]:
+    """gnostic's Named* entries (1: the name, 2: the value) of `field`, by name."""
+    entries = {}
+    for number, entry in protobuf_fields(message):
+        if number == field:
+            parts = dict(protobuf_fields(entry))
+            entries[parts[1].decode()] = parts[2]
+    return entries
+
+
+def test_the_protobuf_form_is_gnostic_s_document_of_the_same_content():
+    swagger = openapi.swagger_v2(ROUTES)
+    document = dict(protobuf_fields(openapi.swagger_v2_protobuf(ROUTES)))
+    assert document[1] == b"2.0"
+    definitions = named_entries(document[9], 1)
+    assert list(definitions) == list(swagger["definitions"])
+    paths = named_entries(document[8], 2)
+    assert list(paths) == list(swagger["paths"])
+
+    stream = definitions[IMAGE_STREAM]
+    extensions = {name: yaml.safe_load(dict(protobuf_fields(value))[2])
+                  for name, value in named_entries(stream, 31).items()}
+    assert extensions["x-kubernetes-group-version-kind"] == \
+        swagger["definitions"][IMAGE_STREAM]["x-kubernetes-group-version-kind"]
+    properties = named_entries(dict(protobuf_fields(stream))[25], 1)
+    assert list(properties) == list(swagger["definitions"][IMAGE_STREAM]["properties"])
+    spec = dict(protobuf_fields(properties["spec"]))
+    assert spec[1].decode() == f"#/definitions/{PACKAGE}.ImageStreamSpec"
+    kind = dict(protobuf_fields(properties["kind"]))
+    assert dict(protobuf_fields(kind[22])) == {1: b"string"}  # TypeItem
