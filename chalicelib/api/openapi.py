@@ -176,6 +176,7 @@ _UPSTREAM_ONLY_FIELDS: dict[str, dict[str, dict[str, Any]]] = {
             "fieldsV1": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}},
     }.items()},
     "ListMeta": {"selfLink": _kept_nowhere(_STRING)},
+    "Secret": {"immutable": _kept_nowhere(_BOOLEAN)},
     "ObjectReference": {name: _kept_nowhere(_STRING)
                         for name in ("apiVersion", "uid", "resourceVersion", "fieldPath")},
 }

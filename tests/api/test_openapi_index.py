@@ -236,6 +236,8 @@ def test_fields_of_kubernetes_own_types_that_the_models_leave_out_are_accepted()
         "spec": {"tags": [{"name": "t", "from": {"kind": "DockerImage", "name": "x:1",
                                                  "apiVersion": "v1", "uid": "u"}}]}}
     assert list(stream_validator().iter_errors(stream)) == []
+    core = openapi.group_version_document(ROUTES, "v1")["components"]["schemas"]
+    assert "immutable" in core["io.k8s.api.core.v1.Secret"]["properties"]
 
 
 @pytest.mark.parametrize("stream", [
