@@ -75,11 +75,13 @@ def not_found(_: Services, call: Call) -> Reply:
 # -- imagestreams
 
 def list_streams(services: Services, call: Call) -> Reply:
+    """A namespace's streams, or with no namespace in the path every namespace's."""
     if call.query.get("watch") in ("true", "1"):
         raise BadRequest("watch is not supported by this server; poll with resourceVersion")
-    items, after = services.streams.list(
-        call.namespace, listing.page_limit(call.query), listing.decode_continue(call.query),
-        listing.label_selector(call.query))
+    page = (listing.page_limit(call.query), listing.decode_continue(call.query),
+            listing.label_selector(call.query))
+    items, after = (services.streams.list(call.namespace, *page) if call.namespace
+                    else services.streams.list_all(*page))
     body = _listed(items, after)
     # The page shares one Lambda response: each stream gets an equal part of it.
     share = MAX_RESPONSE_BYTES // max(1, len(body["items"]))
@@ -115,8 +117,10 @@ def delete_stream(services: Services, call: Call) -> Reply:
 # -- imagestreamtags
 
 def list_stream_tags(services: Services, call: Call) -> Reply:
-    items, after = services.tags.list(call.namespace, listing.page_limit(call.query),
-                                      listing.decode_continue(call.query))
+    """A namespace's tags, or with no namespace in the path every namespace's."""
+    page = (listing.page_limit(call.query), listing.decode_continue(call.query))
+    items, after = (services.tags.list(call.namespace, *page) if call.namespace
+                    else services.tags.list_all(*page))
     return 200, _listed(items, after)
 
 

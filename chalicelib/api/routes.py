@@ -139,6 +139,9 @@ ROUTES: dict[str, dict[str, Route]] = {
     # Authenticated by the registry's shared secret, not a user's token.
     "/webhooks/registry": {"POST": Route(None, WEBHOOKS, receive_registry_events)},
     GROUP + "/images": {"GET": Route("list", "images", h.list_images)},
+    # Every namespace's, for callers with a cluster role (kubectl get -A).
+    GROUP + "/imagestreams": {"GET": Route("list", "imagestreams", h.list_streams)},
+    GROUP + "/imagestreamtags": {"GET": Route("list", "imagestreamtags", h.list_stream_tags)},
     GROUP + "/images/{name}": {"GET": Route("get", "images", h.get_image)},
 }
 

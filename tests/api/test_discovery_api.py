@@ -94,6 +94,8 @@ def test_openapi_document_offers_paging_only_where_lists_page_and_a_body_for_eve
     assert paged == {
         f"{V1}/namespaces/{{namespace}}/imagestreams": {"limit", "continue", "labelSelector"},
         f"{V1}/namespaces/{{namespace}}/imagestreamtags": {"limit", "continue"},
+        f"{V1}/imagestreams": {"limit", "continue", "labelSelector"},
+        f"{V1}/imagestreamtags": {"limit", "continue"},
         f"{V1}/images": {"limit", "continue"},
     }
     limit = next(p for p in document["paths"][f"{V1}/images"]["get"]["parameters"]

@@ -142,3 +142,26 @@ def test_a_tag_without_an_image_is_not_patched(api: Api) -> None:
             istag("DockerImage", "quay.io/a/b:1", reference=True))
     assert api.request("PATCH", ns_path("imagestreamtags", "app:ref"), {}, MERGE).status_code \
         == 404
+
+
+def test_lists_across_namespaces_page_in_namespace_order(api: Api) -> None:
+    """kubectl get is -A: /apis/image.openshift.io/v1/imagestreams with no namespace."""
+    for namespace in ("team-b", "team", "apps"):
+        for name in ("web", "db"):
+            api.post(ns_path("imagestreams", namespace=namespace),
+                     {"kind": "ImageStream", "metadata": {"name": name}})
+            api.post(ns_path("imagestreammappings", namespace=namespace),
+                     mapping(name, "v1", digest("a"), namespace=namespace))
+    seen, token = [], ""
+    while True:
+        page = api.get(f"/apis/image.openshift.io/v1/imagestreams?limit=4{token}").data
+        seen += [f"{i['metadata']['namespace']}/{i['metadata']['name']}" for i in page["items"]]
+        if not page["metadata"].get("continue"):
+            break
+        token = f"&continue={page['metadata']['continue']}"
+    assert seen == sorted(seen) and len(seen) == 6
+    tags = api.get("/apis/image.openshift.io/v1/imagestreamtags").data["items"]
+    assert len(tags) == 6 and {t["metadata"]["namespace"] for t in tags} == {
+        "team-b", "team", "apps"}
+    rows = table(api, "/apis/image.openshift.io/v1/imagestreams")["rows"]
+    assert len(rows) == 6
