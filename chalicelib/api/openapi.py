@@ -497,6 +497,13 @@ def _index_key(group_version: str) -> str:
     return f"apis/{group_version}" if "/" in group_version else f"api/{group_version}"
 
 
+def group_version_paths(routes: RouteTable) -> dict[str, str]:
+    """Where each group-version's document is served, as the index lists them, e.g.
+    "/openapi/v3/apis/image.openshift.io/v1": "image.openshift.io/v1"."""
+    return {f"/openapi/v3/{_index_key(group_version)}": group_version
+            for group_version in _resource_paths(routes)}
+
+
 def _content_hash(document: dict[str, Any]) -> str:
     """As Kubernetes hashes a document (SHA-512, upper-case hex): clients cache by URL."""
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
@@ -505,10 +512,11 @@ def _content_hash(document: dict[str, Any]) -> str:
 
 def index(routes: RouteTable) -> dict[str, Any]:
     """/openapi/v3: where each group-version's document is, its hash in the URL."""
+    documents = _group_version_documents(routes)
     return {"paths": {
-        _index_key(group_version): {"serverRelativeURL": (
-            f"/openapi/v3/{_index_key(group_version)}?hash={_content_hash(document)}")}
-        for group_version, document in _group_version_documents(routes).items()}}
+        _index_key(group_version): {
+            "serverRelativeURL": f"{path}?hash={_content_hash(documents[group_version])}"}
+        for path, group_version in group_version_paths(routes).items()}}
 
 
 def group_version_document(routes: RouteTable, group_version: str) -> dict[str, Any]:

@@ -77,6 +77,14 @@ def test_each_entry_names_its_document_by_the_hash_of_its_content():
         assert url == f"/openapi/v3/{key}?hash={hashlib.sha512(canonical).hexdigest().upper()}"
 
 
+def test_each_document_s_path_is_the_one_the_index_names():
+    paths = openapi.group_version_paths(ROUTES)
+    assert list(paths.values()) == served_group_versions()
+    assert paths["/openapi/v3/api/v1"] == "v1"
+    urls = [entry["serverRelativeURL"] for entry in openapi.index(ROUTES)["paths"].values()]
+    assert [url.split("?")[0] for url in urls] == list(paths)
+
+
 def test_the_index_is_the_same_each_time_it_is_built():
     assert openapi.index(ROUTES) == openapi.index(ROUTES)
 
