@@ -5,6 +5,7 @@ from chalice import Chalice, Rate, Response
 
 from chalicelib.api.access import authenticate
 from chalicelib.api.dispatch import respond
+from chalicelib.api.openapi import V2_PROTOBUF_ACCEPTED
 from chalicelib.api.routes import METHODS, ROUTES, UNKNOWN_PATHS, view_name
 from chalicelib.push_events import handle_ecr_event, reconcile_ecr
 from chalicelib.schedule_events import SCHEDULE_MINUTES, run_scheduled_imports
@@ -12,6 +13,9 @@ from chalicelib.table_events import handle_table_records
 from chalicelib.wiring import services
 
 app = Chalice(app_name="imagestreams")
+# /openapi/v2 answers protobuf to kubectl: Chalice base64-encodes it for API Gateway, which
+# decodes it, when the answer's Content-Type and the request's Accept are binary types.
+app.api.binary_types += list(V2_PROTOBUF_ACCEPTED)
 ECR_RECONCILE_MINUTES = int(os.environ.get("ECR_RECONCILE_MINUTES", "15"))
 ANY = ["*/*"]  # media types are checked by the API layer so errors come back as Status
 # How long API Gateway caches a token's answer: a revoked token works this much longer.

@@ -12,6 +12,7 @@ from chalice import Response
 from ..domain.errors import ApiError, MethodNotAllowed
 from ..services.access import current_pull_check
 from ..wiring import services
+from . import openapi
 from .access import authorize
 from .route import Call, Route
 from .routes import NOT_FOUND, ROUTES
@@ -58,6 +59,9 @@ def respond(request: Any) -> Response:
         code, body = 500, {"kind": "Status", "apiVersion": "v1", "metadata": {},
                            "status": "Failure", "reason": "InternalError", "code": 500,
                            "message": "an internal error occurred; it has been logged"}
+    if isinstance(body, bytes):  # /openapi/v2 in protobuf, the one answer that is not JSON
+        return Response(body=body, status_code=code,
+                        headers={"Content-Type": openapi.V2_PROTOBUF})
     headers = JSON_HEADERS
     if code in (429, 503):
         # As Kubernetes does: client-go waits this long and retries these on its own.

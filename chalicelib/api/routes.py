@@ -15,7 +15,7 @@ from . import discovery, openapi
 from . import handlers as h
 from .catalogue import DISCOVERY, UNKNOWN, WEBHOOKS
 from .push_handlers import receive_registry_events
-from .route import Handler, Route, RouteTable
+from .route import Call, Handler, Reply, Route, RouteTable
 
 GROUP = "/apis/image.openshift.io/v1"
 NAMESPACED = GROUP + "/namespaces/{namespace}"
@@ -44,9 +44,31 @@ def _open_paths() -> frozenset[str]:
                      if methods.get("GET") is not None and methods["GET"].verb is None)
 
 
+# The OpenAPI documents are built on first request (they build every model's schema), once.
 @cache
 def _openapi() -> dict[str, Any]:
-    return openapi.document(ROUTES)  # built on first request: it builds every model's schema
+    return openapi.document(ROUTES)
+
+
+@cache
+def _openapi_index() -> dict[str, Any]:
+    return openapi.index(ROUTES)
+
+
+@cache
+def _group_version_document(group_version: str) -> dict[str, Any]:
+    return openapi.group_version_document(ROUTES, group_version)
+
+
+@cache
+def _swagger_v2(protobuf: bool) -> Any:
+    return openapi.swagger_v2_protobuf(ROUTES) if protobuf else openapi.swagger_v2(ROUTES)
+
+
+def _get_swagger_v2(_services: Any, call: Call) -> Reply:
+    """JSON, or protobuf (bytes) where the Accept header asks for it, as kubectl's does."""
+    accept = call.headers.get("accept", "")
+    return 200, _swagger_v2(any(media in accept for media in openapi.V2_PROTOBUF_ACCEPTED))
 
 
 ROUTES: dict[str, dict[str, Route]] = {
@@ -57,7 +79,9 @@ ROUTES: dict[str, dict[str, Route]] = {
     GROUP: _open(_describing(discovery.group_resources)),
     "/version": _open(h.get_version),
     "/healthz": _open(h.get_health),
-    "/openapi/v3": _open(lambda _services, _call: (200, _openapi())),
+    "/openapi/v2": _open(_get_swagger_v2),
+    "/openapi/v3": _open(lambda _services, _call: (200, _openapi_index())),
+    "/openapi/v3/imagestreams.json": _open(lambda _services, _call: (200, _openapi())),
     NAMESPACED + "/imagestreams": {
         "GET": Route("list", "imagestreams", h.list_streams),
         "POST": Route("create", "imagestreams", h.create_stream),
@@ -144,6 +168,13 @@ ROUTES: dict[str, dict[str, Route]] = {
     GROUP + "/imagestreamtags": {"GET": Route("list", "imagestreamtags", h.list_stream_tags)},
     GROUP + "/images/{name}": {"GET": Route("get", "images", h.get_image)},
 }
+
+# Each group-version's OpenAPI document at the literal path the index names: a path the
+# index does not name is answered 404 by the catch-all routes, as Kubernetes does.
+for _path, _group_version in openapi.group_version_paths(ROUTES).items():
+    ROUTES[_path] = _open(lambda _services, _call, group_version=_group_version: (
+        200, _group_version_document(group_version)))
+
 
 def view_name(path: str) -> str:
     """A Chalice view name for `path`, unique per path: its words joined by underscores."""

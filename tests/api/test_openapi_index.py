@@ -341,3 +341,27 @@ def test_the_protobuf_form_is_gnostic_s_document_of_the_same_content():
     assert spec[1].decode() == f"#/definitions/{PACKAGE}.ImageStreamSpec"
     kind = dict(protobuf_fields(properties["kind"]))
     assert dict(protobuf_fields(kind[22])) == {1: b"string"}  # TypeItem
+
+
+# -- as served
+
+def test_the_served_index_leads_to_the_served_documents(api):
+    paths = api.get("/openapi/v3").data["paths"]
+    assert paths == openapi.index(ROUTES)["paths"]
+    for path, group_version in openapi.group_version_paths(ROUTES).items():
+        assert api.get(path).data == openapi.group_version_document(ROUTES, group_version)
+    missing = api.get("/openapi/v3/apis/apps/v1")
+    assert (missing.status_code, missing.data["reason"]) == (404, "NotFound")
+
+
+def test_the_whole_document_is_served_beside_the_index(api):
+    assert api.get("/openapi/v3/imagestreams.json").data == openapi.document(ROUTES)
+
+
+def test_openapi_v2_is_json_or_protobuf_as_the_accept_header_asks(api):
+    assert api.get("/openapi/v2").data == openapi.swagger_v2(ROUTES)
+    reply = api.client.http.get("/openapi/v2", headers={
+        **api.headers, "accept": "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"})
+    assert reply.status_code == 200
+    assert reply.headers["Content-Type"] == openapi.V2_PROTOBUF
+    assert reply.body == openapi.swagger_v2_protobuf(ROUTES)
