@@ -142,3 +142,53 @@ def test_kubectl_applies_an_openshift_image_stream_and_explains_its_tags(start_s
     for name, field in schemas["com.github.openshift.api.image.v1.TagReference"][
             "properties"].items():
         assert f"{name} <" in explained and field["description"] in explained, name
+
+
+def test_kubectl_prints_selects_patches_labels_and_asks(start_stack, tmp_path):
+    """get's columns (the server's Table), -A, --field-selector, patch in each type,
+    label, annotate and auth can-i, as a user types them."""
+    stack = start_stack()
+    home = tmp_path / "home"
+    home.mkdir()
+    ok = succeeding(stack, home)
+    for namespace in ("default", "team"):
+        manifest = tmp_path / f"{namespace}.json"
+        manifest.write_text(json.dumps({**STREAM, "metadata": {"name": "python"}, "spec": {
+            "tags": [{"name": "3.9", "reference": True,
+                      "from": {"kind": "DockerImage", "name": "quay.io/team/python:3.9"}}]}}))
+        ok("create", "-n", namespace, "-f", str(manifest))
+
+    header, row = ok("get", "is").splitlines()
+    assert header.split() == ["NAME", "IMAGE", "REPOSITORY", "TAGS", "UPDATED"]
+    assert row.split()[:3] == ["python", f"{stack.endpoint['registry']}/default/python", "3.9"]
+    everywhere = ok("get", "is", "-A").splitlines()
+    assert everywhere[0].split()[:2] == ["NAMESPACE", "NAME"]
+    assert [line.split()[:2] for line in everywhere[1:]] == [
+        ["default", "python"], ["team", "python"]]
+    assert ok("get", "is", "-A", "--field-selector", "metadata.namespace=team",
+              "-o", "name") == "imagestream.image.openshift.io/python\n"
+    refused = kubectl(stack, home, "get", "is", "--field-selector", "spec.tags=x")
+    assert refused.returncode == 1 and '"spec.tags" is not a known field selector' in \
+        refused.stderr
+
+    def tags() -> dict[str, str]:
+        stream = json.loads(ok("get", "is", "python", "-o", "json"))
+        return {tag["name"]: tag["from"]["name"] for tag in stream["spec"]["tags"]}
+
+    ok("patch", "is", "python", "-p", json.dumps({"spec": {"tags": [{
+        "name": "latest", "from": {"kind": "ImageStreamTag", "name": "3.9"}}]}}))
+    assert tags() == {"3.9": "quay.io/team/python:3.9", "latest": "3.9"}  # merged by name
+    ok("patch", "is", "python", "--type", "json", "-p", json.dumps([
+        {"op": "replace", "path": "/spec/tags/1/from/name", "value": "python:3.9"}]))
+    assert tags()["latest"] == "python:3.9"
+    ok("patch", "is", "python", "--type", "merge", "-p", '{"metadata":{"labels":{"a":"b"}}}')
+    ok("label", "is", "python", "tier=web")
+    ok("annotate", "is", "python", "owner=ops")
+    stream = json.loads(ok("get", "is", "python", "-o", "json"))
+    assert stream["metadata"]["labels"] == {"a": "b", "tier": "web"}
+    assert stream["metadata"]["annotations"]["owner"] == "ops"
+
+    assert ok("auth", "can-i", "create", "imagestreams") == "yes\n"
+    assert ok("auth", "can-i", "list", "imagestreams", "-A") == "yes\n"
+    impersonated = kubectl(stack, home, "auth", "can-i", "get", "imagestreams", "--as", "x")
+    assert impersonated.returncode != 0 and "impersonat" in impersonated.stderr
