@@ -5,7 +5,7 @@ from chalice import Chalice, Rate, Response
 
 from chalicelib.api.access import authenticate
 from chalicelib.api.dispatch import respond
-from chalicelib.api.openapi import V2_PROTOBUF_ACCEPTED
+from chalicelib.api.openapi_paths import V2_PROTOBUF_ACCEPTED
 from chalicelib.api.routes import METHODS, ROUTES, UNKNOWN_PATHS, view_name
 from chalicelib.push_events import handle_ecr_event, reconcile_ecr
 from chalicelib.schedule_events import SCHEDULE_MINUTES, run_scheduled_imports

@@ -12,8 +12,8 @@ from chalice import Response
 from ..domain.errors import ApiError, MethodNotAllowed
 from ..services.access import current_pull_check
 from ..wiring import services
-from . import openapi
 from .access import authorize
+from .openapi_paths import V2_PROTOBUF
 from .route import Call, Route
 from .routes import NOT_FOUND, ROUTES
 from .shaping import shaped
@@ -61,7 +61,7 @@ def respond(request: Any) -> Response:
                            "message": "an internal error occurred; it has been logged"}
     if isinstance(body, bytes):  # /openapi/v2 in protobuf, the one answer that is not JSON
         return Response(body=body, status_code=code,
-                        headers={"Content-Type": openapi.V2_PROTOBUF})
+                        headers={"Content-Type": V2_PROTOBUF})
     headers = JSON_HEADERS
     if code in (429, 503):
         # As Kubernetes does: client-go waits this long and retries these on its own.

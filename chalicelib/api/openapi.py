@@ -32,6 +32,7 @@ from ..services.patching import PATCH_MEDIA_TYPES
 from ..services.streams import STREAM_MERGE_KEYS
 from .catalogue import CATALOGUE, Resource
 from .discovery import SERVICE_VERSION
+from .openapi_paths import group_version_paths, index_key, resource_paths
 from .route import Route, RouteTable
 
 # Only these lists page and filter (api/listing.py); the others return every item.
@@ -453,24 +454,13 @@ def _kubernetes_operation(path: str, method: str, route: Route) -> dict[str, Any
     return operation
 
 
-def _resource_paths(routes: RouteTable) -> dict[str, dict[str, dict[str, Route]]]:
-    """Per group-version, its resources' routes (path: method: route), in the table's order."""
-    found: dict[str, dict[str, dict[str, Route]]] = {}
-    for path, methods in routes.items():
-        for method, route in methods.items():
-            resource = CATALOGUE.get(route.resource)
-            if resource is not None:
-                found.setdefault(resource.group_version, {}).setdefault(path, {})[method] = route
-    return found
-
-
 def _group_version_documents(routes: RouteTable) -> dict[str, dict[str, Any]]:
     schemas = _kubernetes_schemas()
     documents = {}
-    for group_version, resource_paths in _resource_paths(routes).items():
+    for group_version, served in resource_paths(routes).items():
         paths = {path: {method.lower(): _kubernetes_operation(path, method, route)
                         for method, route in methods.items()}
-                 for path, methods in resource_paths.items()}
+                 for path, methods in served.items()}
         used = _closure(sorted({name for operations in paths.values()
                                 for operation in operations.values()
                                 for name in _referenced_in_operation(operation)}), schemas)
@@ -492,18 +482,6 @@ def _referenced_in_operation(operation: dict[str, Any]) -> Iterator[str]:
             yield from _referenced(media["schema"])
 
 
-def _index_key(group_version: str) -> str:
-    """As Kubernetes keys its index: api/v1 for the core group, apis/<group>/<version>."""
-    return f"apis/{group_version}" if "/" in group_version else f"api/{group_version}"
-
-
-def group_version_paths(routes: RouteTable) -> dict[str, str]:
-    """Where each group-version's document is served, as the index lists them, e.g.
-    "/openapi/v3/apis/image.openshift.io/v1": "image.openshift.io/v1"."""
-    return {f"/openapi/v3/{_index_key(group_version)}": group_version
-            for group_version in _resource_paths(routes)}
-
-
 def _content_hash(document: dict[str, Any]) -> str:
     """As Kubernetes hashes a document (SHA-512, upper-case hex): clients cache by URL."""
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
@@ -514,7 +492,7 @@ def index(routes: RouteTable) -> dict[str, Any]:
     """/openapi/v3: where each group-version's document is, its hash in the URL."""
     documents = _group_version_documents(routes)
     return {"paths": {
-        _index_key(group_version): {
+        index_key(group_version): {
             "serverRelativeURL": f"{path}?hash={_content_hash(documents[group_version])}"}
         for path, group_version in group_version_paths(routes).items()}}
 
@@ -529,12 +507,6 @@ def group_version_document(routes: RouteTable, group_version: str) -> dict[str, 
 
 
 # -- /openapi/v2: the same schemas and operations as Swagger 2.0
-
-# The protobuf form's media type as kube-apiserver answers it, and as clients ask for it:
-# kubectl's Accept still spells it with an '@', which Go's mime parser refuses in the answer.
-V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
-V2_PROTOBUF_ACCEPTED = (V2_PROTOBUF, "application/com.github.proto-openapi.spec.v2@v1.0+protobuf")
-
 
 def _swagger_schema(schema: Any) -> Any:
     """A schema of _kubernetes_schemas as Swagger 2.0 writes it: refs to #/definitions/, no
@@ -580,8 +552,8 @@ def swagger_v2(routes: RouteTable) -> dict[str, Any]:
     """/openapi/v2: every resource route and every schema, as Kubernetes serves them."""
     paths = {path: {method.lower(): _swagger_operation(
         _kubernetes_operation(path, method, route)) for method, route in methods.items()}
-        for resource_paths in _resource_paths(routes).values()
-        for path, methods in resource_paths.items()}
+        for served in resource_paths(routes).values()
+        for path, methods in served.items()}
     schemas = _kubernetes_schemas()
     return {"swagger": "2.0",
             "info": {"title": "imagestreams", "version": SERVICE_VERSION},
@@ -726,6 +698,6 @@ _DOCUMENT = _message({
 
 
 def swagger_v2_protobuf(routes: RouteTable) -> bytes:
-    """swagger_v2's document as gnostic's openapi_v2.Document, served as V2_PROTOBUF: the
-    only form kubectl asks /openapi/v2 for."""
+    """swagger_v2's document as gnostic's openapi_v2.Document, served as V2_PROTOBUF (see
+    api/openapi_paths.py): the only form kubectl asks /openapi/v2 for."""
     return _DOCUMENT(swagger_v2(routes))

@@ -11,9 +11,10 @@ from functools import cache
 from typing import Any, Callable
 
 from . import access_handlers as a
-from . import discovery, openapi
+from . import discovery
 from . import handlers as h
 from .catalogue import DISCOVERY, UNKNOWN, WEBHOOKS
+from .openapi_paths import V2_PROTOBUF_ACCEPTED, group_version_paths
 from .push_handlers import receive_registry_events
 from .route import Call, Handler, Reply, Route, RouteTable
 
@@ -44,31 +45,36 @@ def _open_paths() -> frozenset[str]:
                      if methods.get("GET") is not None and methods["GET"].verb is None)
 
 
-# The OpenAPI documents are built on first request (they build every model's schema), once.
+# The OpenAPI documents are built on first request (they build every model's schema), once;
+# api/openapi.py is imported then too, not at every cold start.
 @cache
 def _openapi() -> dict[str, Any]:
+    from . import openapi
     return openapi.document(ROUTES)
 
 
 @cache
 def _openapi_index() -> dict[str, Any]:
+    from . import openapi
     return openapi.index(ROUTES)
 
 
 @cache
 def _group_version_document(group_version: str) -> dict[str, Any]:
+    from . import openapi
     return openapi.group_version_document(ROUTES, group_version)
 
 
 @cache
 def _swagger_v2(protobuf: bool) -> Any:
+    from . import openapi
     return openapi.swagger_v2_protobuf(ROUTES) if protobuf else openapi.swagger_v2(ROUTES)
 
 
 def _get_swagger_v2(_services: Any, call: Call) -> Reply:
     """JSON, or protobuf (bytes) where the Accept header asks for it, as kubectl's does."""
     accept = call.headers.get("accept", "")
-    return 200, _swagger_v2(any(media in accept for media in openapi.V2_PROTOBUF_ACCEPTED))
+    return 200, _swagger_v2(any(media in accept for media in V2_PROTOBUF_ACCEPTED))
 
 
 ROUTES: dict[str, dict[str, Route]] = {
@@ -171,7 +177,7 @@ ROUTES: dict[str, dict[str, Route]] = {
 
 # Each group-version's OpenAPI document at the literal path the index names: a path the
 # index does not name is answered 404 by the catch-all routes, as Kubernetes does.
-for _path, _group_version in openapi.group_version_paths(ROUTES).items():
+for _path, _group_version in group_version_paths(ROUTES).items():
     ROUTES[_path] = _open(lambda _services, _call, group_version=_group_version: (
         200, _group_version_document(group_version)))
 

@@ -14,7 +14,7 @@ import yaml
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
-from chalicelib.api import openapi
+from chalicelib.api import openapi, openapi_paths
 from chalicelib.api.catalogue import CATALOGUE
 from chalicelib.api.routes import ROUTES
 from chalicelib.domain.errors import NotFound
@@ -78,7 +78,7 @@ def test_each_entry_names_its_document_by_the_hash_of_its_content():
 
 
 def test_each_document_s_path_is_the_one_the_index_names():
-    paths = openapi.group_version_paths(ROUTES)
+    paths = openapi_paths.group_version_paths(ROUTES)
     assert list(paths.values()) == served_group_versions()
     assert paths["/openapi/v3/api/v1"] == "v1"
     urls = [entry["serverRelativeURL"] for entry in openapi.index(ROUTES)["paths"].values()]
@@ -348,7 +348,7 @@ def test_the_protobuf_form_is_gnostic_s_document_of_the_same_content():
 def test_the_served_index_leads_to_the_served_documents(api):
     paths = api.get("/openapi/v3").data["paths"]
     assert paths == openapi.index(ROUTES)["paths"]
-    for path, group_version in openapi.group_version_paths(ROUTES).items():
+    for path, group_version in openapi_paths.group_version_paths(ROUTES).items():
         assert api.get(path).data == openapi.group_version_document(ROUTES, group_version)
     missing = api.get("/openapi/v3/apis/apps/v1")
     assert (missing.status_code, missing.data["reason"]) == (404, "NotFound")
@@ -363,5 +363,5 @@ def test_openapi_v2_is_json_or_protobuf_as_the_accept_header_asks(api):
     reply = api.client.http.get("/openapi/v2", headers={
         **api.headers, "accept": "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"})
     assert reply.status_code == 200
-    assert reply.headers["Content-Type"] == openapi.V2_PROTOBUF
+    assert reply.headers["Content-Type"] == openapi_paths.V2_PROTOBUF
     assert reply.body == openapi.swagger_v2_protobuf(ROUTES)
