@@ -14,27 +14,26 @@ from __future__ import annotations
 
 import heapq
 from datetime import datetime
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from botocore.exceptions import ClientError
 
 from ..domain.records import TagRecord
 from ..services.ports import DueEntry, DueRepository, DueTag
 from . import dynamodb_items as items
+from .dynamodb_batch import batch_get
 
-BATCH_GET = 100
 CHECK_FAILED = "ConditionalCheckFailedException"
 REPOSITORY_PREFIX = "REPO#"
 
 
-def due_entries(client: Any, table: str, before: datetime, limit: int,
-                busy: Callable[[], Exception]) -> list[DueEntry]:
+def due_entries(client: Any, table: str, before: datetime, limit: int) -> list[DueEntry]:
     """The `limit` longest-due tags and repositories of live streams, oldest first."""
     if limit <= 0:
         return []
     shards = [_query_shard(client, table, shard, before, limit) for shard in items.due_shards()]
     chosen = list(heapq.merge(*shards, key=lambda item: item["DueAt"]["S"]))[:limit]
-    streams = _stream_items(client, table, sorted({_stream_pk(item) for item in chosen}), busy)
+    streams = _stream_items(client, table, sorted({_stream_pk(item) for item in chosen}))
     found: list[DueEntry] = []
     for item in chosen:
         stream = streams.get(_stream_pk(item))
@@ -146,20 +145,7 @@ def _query_shard(client: Any, table: str, shard: str, before: datetime,
     return found[:limit]
 
 
-def _stream_items(client: Any, table: str, pks: list[str],
-                  busy: Callable[[], Exception]) -> dict[str, items.Item]:
-    """Stream items by partition key, strongly consistent, 100 to a request."""
-    found: dict[str, items.Item] = {}
-    for start in range(0, len(pks), BATCH_GET):
-        keys = [items.key(pk, items.STREAM_SK) for pk in pks[start:start + BATCH_GET]]
-        request = {table: {"Keys": keys, "ConsistentRead": True}}
-        for _ in range(5):
-            response = client.batch_get_item(RequestItems=request)
-            for item in response["Responses"].get(table, []):
-                found[item["PK"]["S"]] = item
-            request = response.get("UnprocessedKeys") or {}
-            if not request:
-                break
-        else:
-            raise busy()
-    return found
+def _stream_items(client: Any, table: str, pks: list[str]) -> dict[str, items.Item]:
+    """Stream items by partition key, strongly consistent."""
+    keys = [items.key(pk, items.STREAM_SK) for pk in pks]
+    return {item["PK"]["S"]: item for item in batch_get(client, table, keys)}

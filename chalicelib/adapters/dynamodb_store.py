@@ -23,13 +23,12 @@ from ..services.stream_write import STREAMS
 from . import dynamodb_cluster as cluster
 from . import dynamodb_items as items
 from . import dynamodb_schedule as schedule
+from .dynamodb_batch import BATCH_ATTEMPTS, batch_get
 from .dynamodb_errors import CHECK_FAILED, busy, cancellation_reasons, error_code, translated
 
 log = logging.getLogger(__name__)
 
 BATCH_WRITE = 25
-BATCH_GET = 100
-BATCH_ATTEMPTS = 5
 # Index items are small: a few dozen cost one read unit, the same as two, and reading them
 # skips past entries whose count fell to zero.
 INDEX_PAGE = 50
@@ -147,7 +146,7 @@ class DynamoStore:
 
     @translated
     def due_entries(self, before: datetime, limit: int) -> list[DueEntry]:
-        return schedule.due_entries(self._client, self._table, before, limit, busy)
+        return schedule.due_entries(self._client, self._table, before, limit)
 
     # -- writes
 
@@ -229,20 +228,7 @@ class DynamoStore:
                                      ConsistentRead=True).get("Item")
 
     def _batch_get(self, keys: list[items.Item]) -> list[items.Item]:
-        """The items of these keys that exist, each read strongly consistent, in no order."""
-        found: list[items.Item] = []
-        for start in range(0, len(keys), BATCH_GET):
-            request = {self._table: {"Keys": keys[start:start + BATCH_GET],
-                                     "ConsistentRead": True}}
-            for _ in range(BATCH_ATTEMPTS):
-                response = self._client.batch_get_item(RequestItems=request)
-                found += response["Responses"].get(self._table, [])
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-            else:
-                raise busy()
-        return found
+        return batch_get(self._client, self._table, keys)
 
     def _query(self, params: dict[str, Any]) -> Iterator[items.Item]:
         """Every item a Query matches, page after page; strongly consistent on the table."""
