@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 import pytest
 from chalice.test import Client
@@ -10,6 +10,7 @@ from chalice.test import Client
 from app import app
 from chalicelib import wiring
 from chalicelib.adapters.memory_store import MemoryStore
+from chalicelib.services.ports import StreamStore
 from tests.support.auth import admin_headers
 
 V1 = "/apis/image.openshift.io/v1"
@@ -53,14 +54,26 @@ def memory_store() -> MemoryStore:
     return MemoryStore()
 
 
-@pytest.fixture
-def api(memory_store: MemoryStore):
-    """The API as a cluster admin (access control has its own tests)."""
-    services = wiring.Services(memory_store, REGISTRY)
+def serving(services: wiring.Services) -> Iterator[Api]:
+    """The app over these services, called as a cluster admin."""
     wiring.use(services)
-    with Client(app) as client:
-        yield Api(client, admin_headers(services))
-    wiring.use(None)
+    try:
+        with Client(app) as client:
+            yield Api(client, admin_headers(services))
+    finally:
+        wiring.use(None)
+
+
+@pytest.fixture
+def api(memory_store: MemoryStore) -> Iterator[Api]:
+    """The API as a cluster admin (access control has its own tests)."""
+    yield from serving(wiring.Services(memory_store, REGISTRY))
+
+
+@pytest.fixture
+def api_on_each_store(store: StreamStore) -> Iterator[Api]:
+    """The API as a cluster admin, once over each store."""
+    yield from serving(wiring.Services(store, REGISTRY))
 
 
 def ns_path(resource: str, name: str = "", namespace: str = "default") -> str:

@@ -3,15 +3,8 @@ selectors, and every patch type on image streams and image stream tags."""
 from __future__ import annotations
 
 import json
-from typing import Iterator
 
 import pytest
-from chalice.test import Client
-
-from app import app
-from chalicelib import wiring
-from chalicelib.services.ports import StreamStore
-from tests.support.auth import admin_headers
 
 from .conftest import REGISTRY, Api, digest, istag, mapping, ns_path
 
@@ -23,12 +16,8 @@ MERGE = "application/merge-patch+json"
 
 
 @pytest.fixture
-def api(store: StreamStore) -> Iterator[Api]:
-    services = wiring.Services(store, REGISTRY)
-    wiring.use(services)
-    with Client(app) as client:
-        yield Api(client, admin_headers(services))
-    wiring.use(None)
+def api(api_on_each_store: Api) -> Api:
+    return api_on_each_store
 
 
 def table(api: Api, path: str) -> dict:

@@ -6,27 +6,19 @@ accepts"); real documents relying on them are in tests/api/test_openshift_docume
 from __future__ import annotations
 
 import re
-from typing import Iterator
 
 import pytest
-from chalice.test import Client
 
-from app import app
 from chalicelib import wiring
 from chalicelib.services import streams as stream_service
 from chalicelib.services.ports import StreamStore
-from tests.support.auth import admin_headers
 
-from .conftest import REGISTRY, Api, digest, istag, mapping, ns_path
+from .conftest import REGISTRY, Api, digest, istag, mapping, ns_path, serving
 
 
 @pytest.fixture
-def api(store: StreamStore) -> Iterator[Api]:
-    services = wiring.Services(store, REGISTRY)
-    wiring.use(services)
-    with Client(app) as client:
-        yield Api(client, admin_headers(services))
-    wiring.use(None)
+def api(api_on_each_store: Api) -> Api:
+    return api_on_each_store
 
 
 def stream_body(name: str, *tags: dict, **metadata: object) -> dict:
@@ -283,20 +275,14 @@ def test_a_mapping_without_a_pull_spec_is_pulled_from_the_integrated_registry(ap
 
 
 def test_a_mapping_without_a_pull_spec_needs_an_integrated_registry(store: StreamStore) -> None:
-    services = wiring.Services(store, "")
-    wiring.use(services)
-    try:
-        with Client(app) as client:
-            api = Api(client, admin_headers(services))
-            api.post(ns_path("imagestreams"), stream_body("app"))
-            body = mapping("app", "v1", digest("a"))
-            del body["image"]["dockerImageReference"]
-            reply = api.post(ns_path("imagestreammappings"), body)
-            assert (reply.status_code, causes(reply)) == (
-                422, [("image.dockerImageReference", "FieldValueRequired")])
-            assert "tags" not in api.get(ns_path("imagestreams", "app")).data["status"]
-    finally:
-        wiring.use(None)
+    for api in serving(wiring.Services(store, "")):  # no integrated registry
+        api.post(ns_path("imagestreams"), stream_body("app"))
+        body = mapping("app", "v1", digest("a"))
+        del body["image"]["dockerImageReference"]
+        reply = api.post(ns_path("imagestreammappings"), body)
+        assert (reply.status_code, causes(reply)) == (
+            422, [("image.dockerImageReference", "FieldValueRequired")])
+        assert "tags" not in api.get(ns_path("imagestreams", "app")).data["status"]
 
 
 def copy_from(namespace: str, source: str, **extra: object) -> dict:
