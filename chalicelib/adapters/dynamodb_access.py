@@ -6,7 +6,7 @@ token it could not look up for a bad one.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Iterator, Optional
+from typing import Any, Optional
 
 from botocore.exceptions import ClientError
 
@@ -14,6 +14,7 @@ from ..domain.errors import AlreadyExists
 from ..resources.rbac import RoleBinding
 from ..services.access import CLUSTERROLEBINDINGS, ROLEBINDINGS, TokenRecord
 from .dynamodb_errors import translated
+from .dynamodb_reads import query_all
 
 CLUSTER_SCOPE = "-"  # the GSI key of tokens of users (not service accounts)
 
@@ -24,17 +25,6 @@ def _token_key(token_id: str) -> dict[str, Any]:
 
 def _binding_pk(namespace: Optional[str]) -> str:
     return f"RB#{namespace}" if namespace else "CRB"
-
-
-def _query(client: Any, **params: Any) -> Iterator[dict[str, Any]]:
-    """Every item a Query matches, page after page. Not botocore's paginator: loading its
-    model adds to the cold start of every protected route, which lists bindings."""
-    while True:
-        page = client.query(**params)
-        yield from page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return
-        params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 class DynamoTokenStore:
@@ -67,10 +57,9 @@ class DynamoTokenStore:
 
     @translated
     def list_tokens(self, scope: Optional[str]) -> list[TokenRecord]:
-        found = _query(
-            self.client, TableName=self.table, IndexName="GSI1",
-            KeyConditionExpression="GSI1PK = :pk",
-            ExpressionAttributeValues={":pk": {"S": f"TOKENS#{scope or CLUSTER_SCOPE}"}})
+        found = query_all(self.client, {
+            "TableName": self.table, "IndexName": "GSI1", "KeyConditionExpression": "GSI1PK = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": f"TOKENS#{scope or CLUSTER_SCOPE}"}}})
         return [_decode_token(item["PK"]["S"][len("TOKEN#"):], item) for item in found]
 
 
@@ -109,9 +98,9 @@ class DynamoBindingStore:
 
     @translated
     def list_bindings(self, namespace: Optional[str]) -> list[RoleBinding]:
-        found = _query(
-            self.client, TableName=self.table, KeyConditionExpression="PK = :pk",
-            ConsistentRead=True, ExpressionAttributeValues={":pk": {"S": _binding_pk(namespace)}})
+        found = query_all(self.client, {
+            "TableName": self.table, "KeyConditionExpression": "PK = :pk", "ConsistentRead": True,
+            "ExpressionAttributeValues": {":pk": {"S": _binding_pk(namespace)}}})
         return [RoleBinding.model_validate_json(item["binding"]["S"]) for item in found]
 
     @translated

@@ -16,6 +16,7 @@ import itertools
 from typing import Any, Iterator, Optional
 
 from . import dynamodb_items as items
+from .dynamodb_reads import query_all
 
 
 def page_keys(client: Any, table: str, limit: int, after: Optional[str]
@@ -48,9 +49,4 @@ def _shard_keys(client: Any, table: str, shard: str, after: Optional[str],
     if after is not None:
         params["KeyConditionExpression"] += " AND ClusterSK > :after"
         params["ExpressionAttributeValues"][":after"] = {"S": after}
-    while True:
-        response = client.query(**params)
-        yield from response["Items"]
-        if "LastEvaluatedKey" not in response:
-            return
-        params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    return query_all(client, params)

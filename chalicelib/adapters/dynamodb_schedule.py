@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 from ..domain.records import TagRecord
 from ..services.ports import DueEntry, DueRepository, DueTag
 from . import dynamodb_items as items
-from .dynamodb_batch import batch_get
+from .dynamodb_reads import batch_get
 
 CHECK_FAILED = "ConditionalCheckFailedException"
 REPOSITORY_PREFIX = "REPO#"

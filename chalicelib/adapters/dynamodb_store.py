@@ -23,7 +23,7 @@ from ..services.stream_write import STREAMS
 from . import dynamodb_cluster as cluster
 from . import dynamodb_items as items
 from . import dynamodb_schedule as schedule
-from .dynamodb_batch import BATCH_ATTEMPTS, batch_get
+from .dynamodb_reads import BATCH_ATTEMPTS, batch_get, query_all
 from .dynamodb_errors import CHECK_FAILED, busy, cancellation_reasons, error_code, translated
 
 log = logging.getLogger(__name__)
@@ -235,12 +235,7 @@ class DynamoStore:
         params = {"TableName": self._table, **params}
         if "IndexName" not in params:
             params["ConsistentRead"] = True
-        while True:
-            response = self._client.query(**params)
-            yield from response["Items"]
-            if "LastEvaluatedKey" not in response:
-                return
-            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return query_all(self._client, params)
 
     def _query_prefix(self, pk: str, prefix: Optional[str] = None, *, keys_only: bool = False,
                       newest_first: bool = False) -> list[items.Item]:
