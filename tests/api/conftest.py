@@ -97,3 +97,16 @@ def mapping(stream: str, tag: str, image_digest: str, namespace: str = "default"
 def istag(source_kind: str, source_name: str, **extra: Any) -> dict:
     return {"apiVersion": "image.openshift.io/v1", "kind": "ImageStreamTag",
             "tag": {"from": {"kind": source_kind, "name": source_name}, **extra}}
+
+
+def refs(value: Any) -> Iterator[str]:
+    """Every `$ref` in an OpenAPI document or part of one, at any depth."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "$ref":
+                yield inner
+            else:
+                yield from refs(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from refs(inner)

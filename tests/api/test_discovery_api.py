@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from chalicelib.api.responses import TRUNCATED_ANNOTATION, fit_stream
 
-from .conftest import V1
+from .conftest import V1, refs
 
 
 def test_discovery_chain(api):
@@ -77,7 +77,7 @@ def test_openapi_document_describes_every_route(api):
     assert "from" in schemas["TagReference"]["properties"]
     for path_item in document["paths"].values():
         for operation in path_item.values():
-            for ref in _refs(operation):
+            for ref in refs(operation):
                 assert ref.split("/")[-1] in schemas, ref
 
 
@@ -101,18 +101,6 @@ def test_openapi_document_offers_paging_only_where_lists_page_and_a_body_for_eve
     limit = next(p for p in document["paths"][f"{V1}/images"]["get"]["parameters"]
                  if p["name"] == "limit")
     assert limit["schema"]["minimum"] == 0  # limit=0 asks for the server's page size
-
-
-def _refs(node):
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "$ref":
-                yield value
-            else:
-                yield from _refs(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _refs(value)
 
 
 def test_a_page_of_large_streams_shares_one_response(api, monkeypatch):

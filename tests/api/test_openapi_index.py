@@ -20,6 +20,8 @@ from chalicelib.api.routes import ROUTES
 from chalicelib.domain.errors import NotFound
 from chalicelib.services.streams import STREAM_MERGE_KEYS
 
+from .conftest import refs
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "openshift"
 IMAGE = "image.openshift.io/v1"
 PACKAGE = "com.github.openshift.api.image.v1"
@@ -36,18 +38,6 @@ def served_group_versions() -> list[str]:
 
 def image_schemas() -> dict[str, Any]:
     return openapi.group_version_document(ROUTES, IMAGE)["components"]["schemas"]
-
-
-def refs(value: Any) -> Iterator[str]:
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            if key == "$ref":
-                yield inner
-            else:
-                yield from refs(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            yield from refs(inner)
 
 
 def target(schema: dict[str, Any]) -> str:

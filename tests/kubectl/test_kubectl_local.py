@@ -18,8 +18,8 @@ import os
 import re
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import pytest
 import yaml
@@ -45,20 +45,29 @@ def kubectl(stack: RunningStack, home: Path, *args: str) -> subprocess.Completed
                           timeout=120)
 
 
-def succeeding(stack: RunningStack, home: Path) -> Callable[..., str]:
-    """kubectl that must succeed: its output."""
-    def ok(*args: str) -> str:
-        done = kubectl(stack, home, *args)
+@dataclass(frozen=True)
+class Session:
+    """kubectl against one stack, with a HOME of its own."""
+
+    stack: RunningStack
+    home: Path
+
+    def ok(self, *args: str) -> str:
+        """kubectl that must succeed: its output."""
+        done = kubectl(self.stack, self.home, *args)
         assert done.returncode == 0, (args, done.stdout, done.stderr)
         return done.stdout
-    return ok
 
 
-def test_kubectl_creates_lists_shows_and_deletes_an_image_stream(start_stack, tmp_path):
-    stack = start_stack()
+@pytest.fixture
+def session(start_stack, tmp_path: Path) -> Session:  # noqa: F811 (start_stack: a fixture)
     home = tmp_path / "home"
     home.mkdir()
-    ok = succeeding(stack, home)
+    return Session(start_stack(), home)
+
+
+def test_kubectl_creates_lists_shows_and_deletes_an_image_stream(session, tmp_path):
+    stack, home, ok = session.stack, session.home, session.ok
 
     assert stack.endpoint["tls_api"].startswith("https://")
     assert set(ok("api-resources", "--api-group=image.openshift.io", "-o", "name").split()) >= {
@@ -107,11 +116,8 @@ def openshift_manifest() -> dict:
     return stream
 
 
-def test_kubectl_applies_an_openshift_image_stream_and_explains_its_tags(start_stack, tmp_path):
-    stack = start_stack()
-    home = tmp_path / "home"
-    home.mkdir()
-    ok = succeeding(stack, home)
+def test_kubectl_applies_an_openshift_image_stream_and_explains_its_tags(session, tmp_path):
+    stack, ok = session.stack, session.ok
     manifest = tmp_path / "python-centos7.json"
     manifest.write_text(json.dumps(openshift_manifest()))
 
@@ -144,13 +150,10 @@ def test_kubectl_applies_an_openshift_image_stream_and_explains_its_tags(start_s
         assert f"{name} <" in explained and field["description"] in explained, name
 
 
-def test_kubectl_prints_selects_patches_labels_and_asks(start_stack, tmp_path):
+def test_kubectl_prints_selects_patches_labels_and_asks(session, tmp_path):
     """get's columns (the server's Table), -A, --field-selector, patch in each type,
     label, annotate and auth can-i, as a user types them."""
-    stack = start_stack()
-    home = tmp_path / "home"
-    home.mkdir()
-    ok = succeeding(stack, home)
+    stack, home, ok = session.stack, session.home, session.ok
     for namespace in ("default", "team"):
         manifest = tmp_path / f"{namespace}.json"
         manifest.write_text(json.dumps({**STREAM, "metadata": {"name": "python"}, "spec": {
