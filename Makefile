@@ -1,5 +1,7 @@
 # make test: every test, from a fresh machine. make run: the service locally.
+# Both first run scripts/setup-system: the system packages they need (installed as root).
 # make package: the deployable template and zip in build/package (docs/deploy.md).
+# make deploy STACK=... BUCKET=..., make destroy STACK=...: a stack in AWS (docs/deploy.md).
 # make bench: the benchmarks in bench/, written to docs/benchmarks.md.
 PYTHON ?= python3
 VENV := .venv
@@ -16,7 +18,10 @@ SCHEDULE_SECONDS ?= 30
 
 # make package: the Lambda runtime's Python version. Chalice names the runtime after the
 # interpreter it runs on, so packaging runs in a venv of that version (infra/find-python).
-LAMBDA_PYTHON ?= 3.12
+# Unless given, 3.12, or 3.13 on a machine that has only that one (infra/find-python --runtime).
+ifndef LAMBDA_PYTHON
+LAMBDA_PYTHON := $(shell infra/find-python --runtime)
+endif
 STAGE ?= dev
 PACKAGE := build/package
 PACKAGE_VENV := .venv-package
@@ -29,7 +34,10 @@ LAMBDA_PLATFORMS := manylinux2014_x86_64 $(foreach minor,$(shell seq 17 34),many
 CHALICE_PACKAGE = AWS_DEFAULT_REGION=us-east-1 PIP_NO_INDEX=1 PIP_FIND_LINKS=$(CURDIR)/$(WHEELHOUSE) \
 	$(PACKAGE_VENV)/bin/chalice package --stage $(STAGE) --merge-template build/merge-template.json
 
-.PHONY: venv test lint package package-check run bench clean
+.PHONY: system venv test lint package package-check run bench clean
+
+system:
+	scripts/setup-system
 
 venv: $(STAMP)
 
@@ -39,7 +47,7 @@ $(STAMP): requirements.txt requirements-dev.txt isctl/pyproject.toml
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-test: venv lint package-check
+test: system venv lint package-check
 	$(BIN)/python -m pytest -q tests
 
 # Lambda-platform wheels of requirements.txt, fetched once.
@@ -78,13 +86,13 @@ lint: package
 	$(BIN)/python -m infra.sam_translate $(PACKAGE)/sam.json build/lint/cloudformation.json
 	$(BIN)/cfn-lint $(PACKAGE)/sam.json build/lint/cloudformation.json
 
-run: venv
+run: system venv
 	API_PORT=$(API_PORT) API_TLS_PORT=$(API_TLS_PORT) AWS_PORT=$(AWS_PORT) \
 		REGISTRY_PORT=$(REGISTRY_PORT) SCHEDULE_SECONDS=$(SCHEDULE_SECONDS) \
 		$(BIN)/python -m local.stack
 
-# Needs docker-registry and skopeo, as the registry tests do (.ci/run installs them).
-bench: venv
+# Needs docker-registry and skopeo, as the registry tests do.
+bench: system venv
 	$(BIN)/python -m bench
 
 clean:

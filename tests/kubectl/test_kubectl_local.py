@@ -9,7 +9,8 @@ every kubectl does where the server takes no fieldValidation parameter; kubectl 
 later read the OpenAPI v3 index at /openapi/v3 and the group-version's document too, to
 build apply's strategic merge patch and for `explain` (1.20 reads /openapi/v2 for both).
 
-Skipped only where kubectl is not installed; .ci/run installs Debian's kubernetes-client.
+Skipped only where kubectl is not installed; scripts/setup-system installs Debian's
+kubernetes-client.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from tests.support.local_stack import RunningStack, start_stack  # noqa: F401 (a
 
 KUBECTL = shutil.which("kubectl")
 pytestmark = pytest.mark.skipif(KUBECTL is None, reason=(
-    "kubectl is not on PATH: apt-get install kubernetes-client (.ci/run installs it)"))
+    "kubectl is not on PATH: apt-get install kubernetes-client (scripts/setup-system does)"))
 STREAM = {"apiVersion": "image.openshift.io/v1", "kind": "ImageStream",
           "metadata": {"name": "python", "labels": {"app": "walkthrough"}}}
 OPENSHIFT_STREAM = (Path(__file__).resolve().parents[1] / "fixtures" / "openshift" / "library"

@@ -49,7 +49,7 @@ def require_tools() -> None:
     if missing:
         packages = " ".join(sorted({TOOLS[tool] for tool in missing}))
         pytest.fail(f"registry tests need {', '.join(missing)}: apt-get install {packages} "
-                    f"(.ci/run installs them)", pytrace=False)
+                    f"(scripts/setup-system installs them)", pytrace=False)
 
 
 def free_port() -> int:
