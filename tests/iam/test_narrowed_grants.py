@@ -1,0 +1,40 @@
+"""What the narrowed grants refuse: the calls each function makes are allowed
+(test_least_privilege.py); these are neighbouring ones it never makes."""
+from __future__ import annotations
+
+import pytest
+
+from . import deployment
+from .aws_requests import RecordedCall, authorizations
+from .policy_evaluator import denied
+from .scenarios import REGION, Recording
+
+STREAM_TAG = "imagestreams.dev/stream"
+REPOSITORY_CREATORS = ["app", "record_ecr_push", "reconcile_ecr_pushes"]
+
+
+def allowed(recording: Recording, function: str, service: str, operation: str,
+            **params: object) -> bool:
+    """Whether every authorization of the call is allowed by the function's policy."""
+    call = RecordedCall(function, service, operation, params, REGION)
+    needed = authorizations(call, recording.facts.account, recording.keys)
+    return all(not denied(deployment.policy(function, stage, recording.facts), needed)
+               for stage in deployment.stages())
+
+
+@pytest.mark.parametrize("function", REPOSITORY_CREATORS)
+def test_a_repository_is_created_only_as_a_streams_with_the_stream_tag(
+        recording: Recording, function: str) -> None:
+    stream_tag = {"Key": STREAM_TAG, "Value": "shop/web"}
+    assert allowed(recording, function, "ecr", "CreateRepository", repositoryName="shop/web",
+                   tags=[stream_tag])
+    assert not allowed(recording, function, "ecr", "CreateRepository",
+                       repositoryName="shop/web")  # untagged
+    assert not allowed(recording, function, "ecr", "CreateRepository", repositoryName="shop/web",
+                       tags=[stream_tag, {"Key": "owner", "Value": "me"}])  # other tags too
+    assert not allowed(recording, function, "ecr", "CreateRepository", repositoryName="toplevel",
+                       tags=[{"Key": STREAM_TAG, "Value": "toplevel"}])  # no stream's name
+    assert not allowed(recording, function, "ecr", "TagResource",
+                       resourceArn=f"arn:aws:ecr:{REGION}:{recording.facts.account}:"
+                                   "repository/shop/web",
+                       tags=[{"Key": "owner", "Value": "me"}])
