@@ -38,3 +38,17 @@ def test_a_repository_is_created_only_as_a_streams_with_the_stream_tag(
                        resourceArn=f"arn:aws:ecr:{REGION}:{recording.facts.account}:"
                                    "repository/shop/web",
                        tags=[{"Key": "owner", "Value": "me"}])
+
+
+@pytest.mark.parametrize("partition", ["IS#shop/web", "RB#shop", "CRB", "IMG#sha256:0",
+                                       "PUBLISHED#1", "TRG#shop/web"])
+def test_the_authorizer_reads_token_items_and_nothing_else(recording: Recording,
+                                                           partition: str) -> None:
+    table = recording.facts.ref("ImageStreamsTable")
+
+    def get(pk: str) -> bool:
+        return allowed(recording, "token_authorizer", "dynamodb", "GetItem", TableName=table,
+                       Key={"PK": {"S": pk}, "SK": {"S": "#"}})
+
+    assert get("TOKEN#0123")
+    assert not get(partition)
