@@ -21,6 +21,7 @@ import base64
 import copy
 import hashlib
 import json
+import os
 import re
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -59,6 +60,8 @@ API = "app"
 AUTHORIZER = "token_authorizer"
 PUBLISHER = "publish_tag_changes"
 EVENT_SOURCE = "the event source mapping"  # the Lambda service, with the function's role
+# A Lambda function has no AWS config or credentials files; neither have the tests.
+NO_AWS_FILES = {"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
 # The test registry listens on loopback, which imports refuse unless allowed.
 TEST_VARIABLES = {"IMPORT_ALLOW_LIST": "127.0.0.0/8"}
 V1 = "/apis/image.openshift.io/v1"
@@ -128,7 +131,7 @@ def _key_schemas(facts: StackFacts) -> KeySchemas:
 def _variables(facts: StackFacts) -> Callable[[str], dict[str, str]]:
     runtime = {"AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION,
                "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-               "AWS_SESSION_TOKEN": "testing"}
+               "AWS_SESSION_TOKEN": "testing", **NO_AWS_FILES}
     return lambda function: {**runtime, "AWS_LAMBDA_FUNCTION_NAME": function,
                              **deployment.environment(function, facts), **TEST_VARIABLES}
 
@@ -568,8 +571,14 @@ def _stub_layer_downloads(blobs: BlobServer) -> Callable[[botocore.session.Sessi
 def record_every_function() -> Recording:
     """Run every scenario on a fresh moto and return what was called, by whom."""
     with ExitStack() as stack:
+        environment = stack.enter_context(pytest.MonkeyPatch.context())
+        stay_on_this_machine(environment)
+        # Nothing of the shell's AWS settings (an endpoint, a profile) may reach a client.
+        for name in [name for name in os.environ if name.startswith("AWS_")]:
+            environment.delenv(name)
+        for name, value in NO_AWS_FILES.items():
+            environment.setenv(name, value)
         stack.enter_context(mock_aws())
-        stay_on_this_machine(stack.enter_context(pytest.MonkeyPatch.context()))
         blobs = BlobServer()
         stack.callback(blobs.server.shutdown)
         registry = stack.enter_context(_registry())
