@@ -79,7 +79,8 @@ _MATCHERS: dict[str, Callable[[str, str], bool]] = {
     "ArnEquals": wildcard_match,  # IAM matches ARNs with wildcards under both names
     "ArnLike": wildcard_match,
 }
-_NEGATED = {"StringNotEquals": "StringEquals", "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
+_NEGATED = {"StringNotEquals": "StringEquals",
+            "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
             "StringNotLike": "StringLike", "ArnNotEquals": "ArnEquals", "ArnNotLike": "ArnLike"}
 
 

@@ -240,6 +240,8 @@ class Api:
     def __call__(self, method: str, path: str, body: Any = None,
                  expect: Union[int, tuple[int, ...]] = 200,
                  token: Optional[str] = "", content_type: str = "application/json") -> Any:
+        """One request; `token` "" sends the admin's, None no Authorization header. Returns
+        the JSON answer (None for another body)."""
         headers = {"content-type": content_type} if body is not None else {}
         token = self.token if token == "" else token
         if token is not None:
