@@ -1,24 +1,39 @@
-"""The table-stream entry point: tag writes in, tag-change messages out, each once."""
+"""The table-stream entry point: tag writes in, each namespace's change log and one
+tag-change message per move out, each once."""
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+from .domain.changes import Change
+from .domain.errors import ServiceUnavailable
 from .wiring import publisher, services
 
 logger = logging.getLogger(__name__)
 
 
 def handle_table_records(records: list[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
-    """Publish one message per tag move in `records` (raw DynamoDB stream records, in order).
+    """Log every stream and tag change in `records` (raw DynamoDB stream records, in order)
+    for watches, and publish one message per tag move.
 
     Returns Lambda's partial batch response (ReportBatchItemFailures, infra/functions.json):
-    when some messages could not be published, the sequence number of the first record they
-    come from, so Lambda delivers the records again from there and not the ones before it.
+    when some changes could not be logged or messages published, the sequence number of the
+    first record they come from, so Lambda delivers the records again from there and not the
+    ones before it. A change or message that was out already is not repeated.
     """
     # Imported here: app.py imports this module for every function, the API's too.
-    from .adapters.table_stream import tag_write
+    from .adapters.table_stream import namespace_change, tag_write
     from .services.notifications import publish_tag_changes
+    if not records:
+        return {"batchItemFailures": []}
+    try:
+        _log_changes([change for record in records
+                      if (change := namespace_change(record)) is not None])
+    except ServiceUnavailable as exc:
+        logger.warning("changes not logged (%s); the batch goes back to the event source",
+                       exc.message)
+        return {"batchItemFailures": [
+            {"itemIdentifier": records[0]["dynamodb"]["SequenceNumber"]}]}
     writes = [(record["dynamodb"]["SequenceNumber"], write) for record in records
               if (write := tag_write(record)) is not None]
     outcome = publish_tag_changes(writes, publisher(), services().publish_ledger)
@@ -31,3 +46,12 @@ def handle_table_records(records: list[dict[str, Any]]) -> dict[str, list[dict[s
     failures = ([{"itemIdentifier": outcome.retry_from}] if outcome.retry_from is not None
                 else [])
     return {"batchItemFailures": failures}
+
+
+def _log_changes(changes: list[tuple[str, Change]]) -> None:
+    by_namespace: dict[str, list[Change]] = {}
+    for namespace, change in changes:
+        by_namespace.setdefault(namespace, []).append(change)
+    log = services().changes
+    for namespace, logged in by_namespace.items():
+        log.append(namespace, logged)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # each service is imported when first built: a route loads wh
     from .services.images import ImageService
     from .services.imports import Importer, RegistryImports
     from .services.notifications import Publisher, PublishLedger
-    from .services.ports import StreamStore
+    from .services.ports import ChangeLog, StreamStore
     from .services.pushes import PushService
     from .services.registry_webhook import RegistryNotifications
     from .services.scheduler import Scheduler
@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # each service is imported when first built: a route loads wh
     from .services.stream_tags import StreamTagService
     from .services.streams import StreamService
     from .services.triggers import Subscriptions, TriggerService, TriggerStore
+    from .services.watches import Watches
 
 
 class Services:
@@ -36,9 +37,10 @@ class Services:
                  import_settings: Optional[ImportSettings] = None,
                  token_store: Optional[TokenStore] = None,
                  binding_store: Optional[BindingStore] = None,
-                 publish_ledger: Optional[PublishLedger] = None):
-        """`secret_store` and `publish_ledger` default to ones in memory; `import_settings`
-        to the environment's."""
+                 publish_ledger: Optional[PublishLedger] = None,
+                 change_log: Optional[ChangeLog] = None):
+        """`secret_store`, `publish_ledger` and `change_log` default to ones in memory;
+        `import_settings` to the environment's."""
         self.store = store
         self.registry = registry
         self.trigger_store = trigger_store
@@ -48,6 +50,7 @@ class Services:
         self.token_store = token_store
         self.binding_store = binding_store
         self._publish_ledger = publish_ledger
+        self._change_log = change_log
         # The integrated registry's notifications carry this secret (none: all refused).
         self.webhook_secret = os.environ.get("REGISTRY_WEBHOOK_SECRET", "")
 
@@ -129,6 +132,19 @@ class Services:
             return self._publish_ledger
         from .adapters.memory_publish_ledger import MemoryPublishLedger
         return MemoryPublishLedger()
+
+    @cached_property
+    def changes(self) -> ChangeLog:
+        """Each namespace's changes, which watches read and the table's stream feeds."""
+        if self._change_log is not None:
+            return self._change_log
+        from .adapters.memory_change_log import MemoryChangeLog
+        return MemoryChangeLog()
+
+    @cached_property
+    def watches(self) -> Watches:
+        from .services.watches import Watches
+        return Watches(self.changes)
 
     @cached_property
     def images(self) -> ImageService:
@@ -215,6 +231,7 @@ def _from_environment() -> Services:
         from .adapters.memory_store import MemoryStore
         return Services(MemoryStore(), registry)
     from .adapters.dynamodb_access import DynamoBindingStore, DynamoTokenStore
+    from .adapters.dynamodb_change_log import DynamoChangeLog
     from .adapters.dynamodb_publish_ledger import DynamoPublishLedger
     from .adapters.dynamodb_store import DynamoStore
     from .adapters.dynamodb_triggers import DynamoTriggerStore
@@ -225,7 +242,8 @@ def _from_environment() -> Services:
     return Services(DynamoStore(client, table), registry, DynamoTriggerStore(client, table),
                     secret_store=secrets, token_store=DynamoTokenStore(client, table),
                     binding_store=DynamoBindingStore(client, table),
-                    publish_ledger=DynamoPublishLedger(client, table))
+                    publish_ledger=DynamoPublishLedger(client, table),
+                    change_log=DynamoChangeLog(client, table))
 
 
 def services() -> Services:

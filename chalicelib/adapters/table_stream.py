@@ -4,8 +4,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Optional
 
+from ..domain.changes import ADDED, DELETED, MODIFIED, Change
 from ..domain.tag_changes import Head, TagWrite
-from .dynamodb_items import is_tag_sk
+from .dynamodb_items import STREAM_SK, is_tag_sk
 
 STREAM_PREFIX = "IS#"
 
@@ -22,6 +23,25 @@ def _record_time(record: dict[str, Any]) -> str:
     moment = (datetime.fromtimestamp(float(seconds), timezone.utc) if seconds is not None
               else datetime.now(timezone.utc))
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+CHANGE_TYPES = {"INSERT": ADDED, "MODIFY": MODIFIED, "REMOVE": DELETED}
+
+
+def namespace_change(record: dict[str, Any]) -> Optional[tuple[str, Change]]:
+    """The namespace and the change to a stream or tag item a stream record describes; None
+    for any other item (history, links, images, tokens, the change logs themselves)."""
+    keys = record.get("dynamodb", {}).get("Keys", {})
+    pk, sk = keys.get("PK", {}).get("S", ""), keys.get("SK", {}).get("S", "")
+    kind = CHANGE_TYPES.get(record.get("eventName", ""))
+    if not pk.startswith(STREAM_PREFIX) or "/" not in pk or kind is None:
+        return None
+    if sk != STREAM_SK and not is_tag_sk(sk):
+        return None
+    namespace, stream = pk[len(STREAM_PREFIX):].split("/", 1)
+    tag = sk[2:] if sk != STREAM_SK else None
+    return namespace, Change(stream=stream, tag=tag, type=kind,
+                             event_id=record.get("eventID", ""))
 
 
 def tag_write(record: dict[str, Any]) -> Optional[TagWrite]:

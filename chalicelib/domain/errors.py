@@ -62,6 +62,12 @@ class Conflict(ApiError):
     reason, code = "Conflict", 409
 
 
+class Expired(ApiError):
+    """A watch from a position older than what is still kept: the caller lists again."""
+
+    reason, code = "Expired", 410
+
+
 class TooLarge(ApiError):
     reason, code = "RequestEntityTooLarge", 413
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Optional, Protocol, Union
+from typing import Optional, Protocol, Sequence, Union
 
+from ..domain.changes import Change, LoggedChange
 from ..domain.imports import ImportContext
 from ..domain.records import HistoryWrite, StreamRecord, StreamSnapshot, TagRecord
 from ..resources.image import Image
@@ -136,3 +137,22 @@ class StreamStore(Protocol):
 class Importer(Protocol):
     def context(self, namespace: str) -> ImportContext:
         """A context for one write in `namespace`: it fetches with the namespace's credentials."""
+
+
+class ChangeLog(Protocol):
+    """Each namespace's changes, numbered without gaps in the order they were appended.
+
+    Fed by the table stream's consumer; read by watches. Kept for a while (the adapter
+    says how long), after which a read from before what is kept is Expired.
+    """
+
+    def append(self, namespace: str, changes: Sequence[Change]) -> None:
+        """Number and keep `changes`, all or none, after every change appended before. A
+        change whose `event_id` was appended lately is not appended again."""
+
+    def newest(self, namespace: str) -> int:
+        """The position of the namespace's newest change; 0 before the first."""
+
+    def after(self, namespace: str, position: int, limit: int) -> list[LoggedChange]:
+        """Up to `limit` changes after `position`, oldest first; Expired when some change
+        after `position` is no longer kept."""

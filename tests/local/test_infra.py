@@ -59,7 +59,8 @@ def test_the_stream_consumer_retries_halves_and_dead_letters_failing_batches():
 
 
 def _matches(pattern: dict, record: dict) -> bool:
-    """An event filter pattern of nested fields and `prefix` matches, as Lambda applies it."""
+    """An event filter pattern of nested fields, exact values and `prefix` matches, as Lambda
+    applies it."""
     for name, wanted in pattern.items():
         if name not in record:
             return False
@@ -67,13 +68,14 @@ def _matches(pattern: dict, record: dict) -> bool:
         if isinstance(wanted, dict):
             if not isinstance(value, dict) or not _matches(wanted, value):
                 return False
-        elif not any(isinstance(value, str) and value.startswith(rule["prefix"])
+        elif not any(value == rule if isinstance(rule, str) else
+                     isinstance(value, str) and value.startswith(rule["prefix"])
                      for rule in wanted):
             return False
     return True
 
 
-def test_the_stream_consumer_reports_partial_failures_and_gets_tag_items_only():
+def test_the_stream_consumer_reports_partial_failures_and_gets_stream_and_tag_items_only():
     events = merge_template(ALL)["Resources"]["PublishTagChanges"]["Properties"]["Events"]
     source = events["PublishTagChangesDynamodbEventSource"]["Properties"]
     assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
@@ -84,8 +86,9 @@ def test_the_stream_consumer_reports_partial_failures_and_gets_tag_items_only():
         return _matches(pattern, {"eventName": "MODIFY", "dynamodb": {"Keys": key}})
 
     assert passes(items.key(pk, items.tag_sk("latest")))
+    assert passes(items.key(pk, items.STREAM_SK))  # for the namespace's change log
     assert not passes(ledger_key("0f3c"))
-    assert not passes(items.key(pk, items.STREAM_SK))
+    assert not passes({"PK": {"S": "CHANGES#shop"}, "SK": {"S": "#"}})
     assert not passes(items.key(items.image_pk("sha256:" + "a" * 64), items.STREAM_SK))
 
 

@@ -1,4 +1,5 @@
-"""moto AWS for the trigger tests: the table, its stream, an SNS topic and SQS queues."""
+"""moto AWS for the trigger and watch tests: the table, its stream, an SNS topic and SQS
+queues."""
 from __future__ import annotations
 
 import json
@@ -11,6 +12,7 @@ import pytest
 from moto import mock_aws
 
 from chalicelib import wiring
+from chalicelib.adapters.dynamodb_change_log import DynamoChangeLog
 from chalicelib.adapters.dynamodb_publish_ledger import DynamoPublishLedger
 from chalicelib.adapters.dynamodb_store import DynamoStore
 from chalicelib.adapters.dynamodb_triggers import DynamoTriggerStore
@@ -79,7 +81,8 @@ def moto_cloud() -> Iterator[Cloud]:
         services = wiring.Services(DynamoStore(dynamodb, TABLE), "",
                                    DynamoTriggerStore(dynamodb, TABLE),
                                    lambda: SnsSubscriptions(sns, topic),
-                                   publish_ledger=DynamoPublishLedger(dynamodb, TABLE))
+                                   publish_ledger=DynamoPublishLedger(dynamodb, TABLE),
+                                   change_log=DynamoChangeLog(dynamodb, TABLE))
         publisher = SnsPublisher(sns, topic, backoff=0)
         wiring.use(services)
         wiring.use_publisher(publisher)
