@@ -51,6 +51,8 @@ def verbs_of(routes: RouteTable) -> dict[str, list[str]]:
         for route in methods.values():
             if route.verb is not None and route.resource in CATALOGUE:
                 verbs.setdefault(route.resource, set()).add(route.verb)
+                if route.watch is not None:
+                    verbs[route.resource].add("watch")
     return {resource: sorted(found) for resource, found in verbs.items()}
 
 

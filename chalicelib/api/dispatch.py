@@ -14,10 +14,11 @@ from ..services.access import current_pull_check
 from ..wiring import services
 from .access import authorize
 from .openapi_paths import V2_PROTOBUF
-from .route import Call, Route
+from .route import Call, Route, WatchEvents
 from .routes import NOT_FOUND, ROUTES
 from .shaping import shaped
 from .status import error_status
+from .watch import watch_route
 
 logger = logging.getLogger(__name__)
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -45,7 +46,8 @@ def respond(request: Any) -> Response:
                 body=request.raw_body)
     current_pull_check.set(None)  # a warm Lambda must not carry the last caller's rights
     try:
-        route = _route(request.context.get("resourcePath", ""), request.method)
+        route = watch_route(_route(request.context.get("resourcePath", ""), request.method),
+                            call)
         current = services()
         call = replace(call, subject=authorize(current, route, call, request.context))
         code, body = route.handler(current, call)
@@ -62,6 +64,10 @@ def respond(request: Any) -> Response:
     if isinstance(body, bytes):  # /openapi/v2 in protobuf, the one answer that is not JSON
         return Response(body=body, status_code=code,
                         headers={"Content-Type": V2_PROTOBUF})
+    if isinstance(body, WatchEvents):
+        return Response(body="".join(json.dumps(event, separators=(",", ":")) + "\n"
+                                     for event in body.events),
+                        status_code=code, headers=JSON_HEADERS)
     headers = JSON_HEADERS
     if code in (429, 503):
         # As Kubernetes does: client-go waits this long and retries these on its own.

@@ -24,9 +24,13 @@ ISIMPORTS = CATALOGUE["imagestreamimports"].qualified
 # Kubernetes names a subresource's errors after this name (api/catalogue.py's key differs).
 TRIGGERS = "imagestreamtriggers.image.openshift.io"
 
-def _listed(items: Any, after: Optional[str]) -> dict:
+def _listed(items: Any, after: Optional[str], position: Optional[int] = None) -> dict:
+    """A list answer; `position`, the namespace's change log position read before the list
+    was, is its resourceVersion: a watch from there sends every change the list missed."""
     body = items.to_json()
     body["metadata"] = {"continue": listing.encode_continue(after)} if after else {}
+    if position is not None:
+        body["metadata"]["resourceVersion"] = str(position)
     return body
 
 
@@ -76,13 +80,12 @@ def not_found(_: Services, call: Call) -> Reply:
 
 def list_streams(services: Services, call: Call) -> Reply:
     """A namespace's streams, or with no namespace in the path every namespace's."""
-    if call.query.get("watch") in ("true", "1"):
-        raise BadRequest("watch is not supported by this server; poll with resourceVersion")
     page = (listing.page_limit(call.query), listing.decode_continue(call.query),
             listing.label_selector(call.query))
+    position = services.watches.newest(call.namespace) if call.namespace else None
     items, after = (services.streams.list(call.namespace, *page) if call.namespace
                     else services.streams.list_all(*page))
-    body = _listed(items, after)
+    body = _listed(items, after, position)
     # The page shares one Lambda response: each stream gets an equal part of it.
     share = MAX_RESPONSE_BYTES // max(1, len(body["items"]))
     body["items"] = [fit_stream(item, share) for item in body["items"]]
@@ -119,9 +122,10 @@ def delete_stream(services: Services, call: Call) -> Reply:
 def list_stream_tags(services: Services, call: Call) -> Reply:
     """A namespace's tags, or with no namespace in the path every namespace's."""
     page = (listing.page_limit(call.query), listing.decode_continue(call.query))
+    position = services.watches.newest(call.namespace) if call.namespace else None
     items, after = (services.tags.list(call.namespace, *page) if call.namespace
                     else services.tags.list_all(*page))
-    return 200, _listed(items, after)
+    return 200, _listed(items, after, position)
 
 
 def get_stream_tag(services: Services, call: Call) -> Reply:

@@ -28,14 +28,14 @@ from ..domain.errors import NotFound
 from ..resources.access_review import AUTHORIZATION_GROUP
 from ..resources.meta import API_GROUP, Status
 from ..resources.rbac import RBAC_GROUP
-from ..services.patching import PATCH_MEDIA_TYPES
+from ..services.patching import JSON_PATCH, PATCH_MEDIA_TYPES
 from ..services.streams import STREAM_MERGE_KEYS
 from .catalogue import CATALOGUE, Resource
 from .discovery import SERVICE_VERSION
 from .openapi_paths import group_version_paths, index_key, resource_paths
 from .route import Route, RouteTable
 
-# Only these lists page and filter (api/listing.py); the others return every item.
+# Only these lists page and select by label (api/listing.py); the others return every item.
 _LIMIT = {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0},
           "description": "at most this many items (0: the server's page size); "
                          "metadata.continue fetches the next page"}
@@ -46,6 +46,17 @@ _LIST_PARAMETERS = {
     "imagestreamtags": [_LIMIT, _CONTINUE],
     "images": [_LIMIT, _CONTINUE],
 }
+# Every list filters by field (api/shaping.py); streams and tags can be watched (api/watch.py).
+_FIELD_SELECTOR = {"name": "fieldSelector", "in": "query", "schema": {"type": "string"}}
+_WATCH_PARAMETERS = [
+    {"name": "watch", "in": "query", "schema": {"type": "boolean"},
+     "description": "the changes after resourceVersion, as watch events, one JSON object a "
+                    "line, within timeoutSeconds"},
+    {"name": "resourceVersion", "in": "query", "schema": {"type": "string"}},
+    {"name": "timeoutSeconds", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+    {"name": "allowWatchBookmarks", "in": "query", "schema": {"type": "boolean"}},
+]
+_EXPIRED = (410, "Expired: a watch from a resourceVersion older than what is kept")
 _ERROR_REASONS = [(400, "BadRequest"), (401, "Unauthorized"), (403, "Forbidden"),
                   (404, "NotFound"), (409, "Conflict or AlreadyExists"),
                   (413, "RequestEntityTooLarge"), (415, "UnsupportedMediaType"),
@@ -64,7 +75,9 @@ def _operation(path: str, method: str, route: Route, ref: SchemaRef) -> dict[str
     parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                   for name in re.findall(r"{(\w+)}", path)]
     if verb == "list":
-        parameters += _LIST_PARAMETERS.get(key, [])
+        parameters += [*_LIST_PARAMETERS.get(key, []), _FIELD_SELECTOR]
+    if route.watch is not None:
+        parameters += _WATCH_PARAMETERS
     reply: dict[str, Any] = {"type": "object"}
     if described and verb == "list" and described.list_model is not None:
         reply = ref(described, "list")
@@ -75,7 +88,8 @@ def _operation(path: str, method: str, route: Route, ref: SchemaRef) -> dict[str
         reply = ref(None, "status")
     code = "201" if verb == "create" else "200"
     errors = {str(status): {"description": reason, "content": {"application/json": {
-        "schema": ref(None, "status")}}} for status, reason in _ERROR_REASONS}
+        "schema": ref(None, "status")}}} for status, reason in
+        [*_ERROR_REASONS, *([_EXPIRED] if route.watch is not None else [])]}
     operation: dict[str, Any] = {
         "operationId": re.sub(r"[^A-Za-z0-9]+", "_", f"{method.lower()}{path}").strip("_"),
         "parameters": parameters,
@@ -87,7 +101,9 @@ def _operation(path: str, method: str, route: Route, ref: SchemaRef) -> dict[str
             "application/json": {"schema": ref(described, "object")}}}
     if method == "PATCH":
         operation["requestBody"] = {"required": True, "content": {
-            "application/merge-patch+json": {"schema": {"type": "object"}}}}
+            media_type: {"schema": {"type": "array", "items": {"type": "object"}}
+                         if media_type == JSON_PATCH else {"type": "object"}}
+            for media_type in PATCH_MEDIA_TYPES}}
     if verb is not None:
         operation["security"] = [{"bearer": []}]
     return operation

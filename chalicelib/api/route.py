@@ -34,10 +34,18 @@ Handler = Callable[[Services, Call], Reply]
 
 
 @dataclass(frozen=True)
+class WatchEvents:
+    """A watch's answer: Kubernetes watch events, sent as one JSON object a line."""
+
+    events: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
 class Route:
     verb: Optional[str]  # None: open to everyone (discovery, health, the webhook)
     resource: str  # a key of api/catalogue.py's CATALOGUE, or one of its non-resources
     handler: Handler
+    watch: Optional[Handler] = None  # a list's `?watch=true`, checked as the verb watch
 
 
 RouteTable = dict[str, dict[str, Route]]  # path template: method: route

@@ -17,6 +17,7 @@ from .catalogue import DISCOVERY, UNKNOWN, WEBHOOKS
 from .openapi_paths import V2_PROTOBUF_ACCEPTED, group_version_paths
 from .push_handlers import receive_registry_events
 from .route import Call, Handler, Reply, Route, RouteTable
+from .watch import watch_stream_tags, watch_streams
 
 GROUP = "/apis/image.openshift.io/v1"
 NAMESPACED = GROUP + "/namespaces/{namespace}"
@@ -89,7 +90,7 @@ ROUTES: dict[str, dict[str, Route]] = {
     "/openapi/v3": _open(lambda _services, _call: (200, _openapi_index())),
     "/openapi/v3/imagestreams.json": _open(lambda _services, _call: (200, _openapi())),
     NAMESPACED + "/imagestreams": {
-        "GET": Route("list", "imagestreams", h.list_streams),
+        "GET": Route("list", "imagestreams", h.list_streams, watch=watch_streams),
         "POST": Route("create", "imagestreams", h.create_stream),
     },
     NAMESPACED + "/imagestreams/{name}": {
@@ -107,7 +108,7 @@ ROUTES: dict[str, dict[str, Route]] = {
         "DELETE": Route("delete", "imagestreams/triggers", h.delete_trigger),
     },
     NAMESPACED + "/imagestreamtags": {
-        "GET": Route("list", "imagestreamtags", h.list_stream_tags),
+        "GET": Route("list", "imagestreamtags", h.list_stream_tags, watch=watch_stream_tags),
         "POST": Route("create", "imagestreamtags", h.create_stream_tag),
     },
     NAMESPACED + "/imagestreamtags/{name}": {
@@ -170,8 +171,10 @@ ROUTES: dict[str, dict[str, Route]] = {
     "/webhooks/registry": {"POST": Route(None, WEBHOOKS, receive_registry_events)},
     GROUP + "/images": {"GET": Route("list", "images", h.list_images)},
     # Every namespace's, for callers with a cluster role (kubectl get -A).
-    GROUP + "/imagestreams": {"GET": Route("list", "imagestreams", h.list_streams)},
-    GROUP + "/imagestreamtags": {"GET": Route("list", "imagestreamtags", h.list_stream_tags)},
+    GROUP + "/imagestreams": {"GET": Route("list", "imagestreams", h.list_streams,
+                                           watch=watch_streams)},
+    GROUP + "/imagestreamtags": {"GET": Route("list", "imagestreamtags", h.list_stream_tags,
+                                              watch=watch_stream_tags)},
     GROUP + "/images/{name}": {"GET": Route("get", "images", h.get_image)},
 }
 

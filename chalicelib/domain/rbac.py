@@ -8,7 +8,7 @@ from typing import Iterable, Optional
 CLUSTER_ROLES = ("cluster-admin", "cluster-reader")
 NAMESPACE_ROLES = ("admin", "edit", "view", "system:image-puller")
 ROLES = CLUSTER_ROLES + NAMESPACE_ROLES
-READ = frozenset({"get", "list"})
+READ = frozenset({"get", "list", "watch"})
 WRITE = frozenset({"create", "update", "patch", "delete"})
 ALL = READ | WRITE
 STREAM_CONTENT = ("imagestreams", "imagestreamtags", "imagestreamimages")

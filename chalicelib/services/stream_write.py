@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Callable, Optional
 
 from ..domain import tags as rules
+from ..domain.changes import object_version
 from ..domain.errors import (ConcurrentUpdate, Conflict, FieldErrors, Invalid, NotFound,
                              TooManyRequests)
 from ..domain.history import add_event
@@ -341,7 +342,7 @@ def write_stream(store: StreamStore, namespace: str, name: str, now: datetime,
                 raise NotFound.of(STREAMS, name)
             write = StreamWrite(store, create, now, None, imports, registry)
         else:
-            if expected_version is not None and expected_version != str(stream.version):
+            if expected_version is not None and object_version(expected_version) != str(stream.version):
                 raise ConcurrentUpdate.of(STREAMS, name)
             write = StreamWrite(store, stream, now, stream.version, imports, registry)
         plan(write)

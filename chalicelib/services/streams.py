@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, Callable, Optional, Protocol
 
 from ..domain import tags as rules
+from ..domain.changes import object_version
 from ..domain.errors import AlreadyExists, ApiError, ConcurrentUpdate, FieldErrors, NotFound
 from ..domain.imports import ImportContext, repository_errors
 from ..domain.records import StreamRecord
@@ -195,7 +196,7 @@ class StreamService:
         stream = self.store.get_stream(namespace, name) if names_valid(namespace, name) else None
         if stream is None:
             raise NotFound.of(STREAMS, name)
-        if expected_version is not None and expected_version != str(stream.version):
+        if expected_version is not None and object_version(expected_version) != str(stream.version):
             raise ConcurrentUpdate.of(STREAMS, name)
         self.store.delete_stream(namespace, name, stream.version)
 

@@ -261,7 +261,7 @@ def test_a_zero_limit_however_signed_is_the_servers_page_size(api, limit):
     for resource in ("imagestreams", "imagestreamtags"):
         reply = api.get(ns_path(resource) + f"?limit={limit}")
         assert reply.status_code == 200, reply.data
-        assert len(reply.data["items"]) == 1 and reply.data["metadata"] == {}
+        assert len(reply.data["items"]) == 1 and "continue" not in reply.data["metadata"]
 
 
 @pytest.mark.parametrize("limit", ["1_0", "%201", "%D9%A1", "1.0", "99999999999999999999"])
