@@ -1,0 +1,1 @@
+"""`make deploy` and `make destroy`, run against the AWS emulator's CloudFormation."""
