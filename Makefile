@@ -34,7 +34,34 @@ LAMBDA_PLATFORMS := manylinux2014_x86_64 $(foreach minor,$(shell seq 17 34),many
 CHALICE_PACKAGE = AWS_DEFAULT_REGION=us-east-1 PIP_NO_INDEX=1 PIP_FIND_LINKS=$(CURDIR)/$(WHEELHOUSE) \
 	$(PACKAGE_VENV)/bin/chalice package --stage $(STAGE) --merge-template build/merge-template.json
 
-.PHONY: system venv test lint package package-check run bench clean
+# make deploy, make destroy: stack STACK in the account of the environment's AWS credentials
+# and in AWS_REGION (or AWS_DEFAULT_REGION). BUCKET, an S3 bucket in that region, receives
+# the code and the template (over CloudFormation's 51,200 bytes for a template sent inline).
+# PARAMETERS: stack parameters as Key=Value words; a later deploy keeps those it omits.
+STACK ?=
+BUCKET ?=
+PARAMETERS ?=
+DEPLOY_REGION := $(or $(AWS_REGION),$(AWS_DEFAULT_REGION))
+DEPLOY := build/deploy/$(STACK)
+# The AWS CLI (v1, pinned in requirements-dev.txt) reads AWS_DEFAULT_REGION only.
+AWS_CLI = AWS_DEFAULT_REGION=$(DEPLOY_REGION) $(BIN)/aws
+STACK_OUTPUT = $(AWS_CLI) cloudformation describe-stacks --stack-name $(STACK) --output text \
+	--query "Stacks[0].Outputs[?OutputKey=='$(1)'].OutputValue"
+ifneq ($(filter deploy destroy,$(MAKECMDGOALS)),)
+ifeq ($(STACK),)
+$(error make $(filter deploy destroy,$(MAKECMDGOALS)) needs STACK=<stack name>)
+endif
+ifeq ($(DEPLOY_REGION),)
+$(error set AWS_REGION (or AWS_DEFAULT_REGION) to the region of the stack)
+endif
+ifneq ($(filter deploy,$(MAKECMDGOALS)),)
+ifeq ($(BUCKET),)
+$(error make deploy needs BUCKET=<an S3 bucket in $(DEPLOY_REGION) for the code and template>)
+endif
+endif
+endif
+
+.PHONY: system venv test lint package package-check run bench deploy destroy clean
 
 system:
 	scripts/setup-system
@@ -85,6 +112,32 @@ package-check: package
 lint: package
 	$(BIN)/python -m infra.sam_translate $(PACKAGE)/sam.json build/lint/cloudformation.json
 	$(BIN)/cfn-lint $(PACKAGE)/sam.json build/lint/cloudformation.json
+
+# The template deployed is the SAM template expanded here (infra/sam_translate.py), the one
+# make lint checks and the AWS emulator can deploy (it has no SAM transform). Then the first
+# admin's token, made on the first deploy only, and the API's URL.
+deploy: venv package
+	mkdir -p $(DEPLOY)
+	$(AWS_CLI) cloudformation package --template-file $(PACKAGE)/sam.json --use-json \
+		--s3-bucket $(BUCKET) --s3-prefix $(STACK) --output-template-file $(DEPLOY)/packaged.json
+	AWS_DEFAULT_REGION=$(DEPLOY_REGION) $(BIN)/python -m infra.sam_translate \
+		$(DEPLOY)/packaged.json $(DEPLOY)/cloudformation.json
+	$(AWS_CLI) cloudformation deploy --template-file $(DEPLOY)/cloudformation.json \
+		--stack-name $(STACK) --s3-bucket $(BUCKET) --s3-prefix $(STACK) \
+		--capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
+		$(if $(strip $(PARAMETERS)),--parameter-overrides $(PARAMETERS))
+	table=$$($(call STACK_OUTPUT,TableName)) && AWS_DEFAULT_REGION=$(DEPLOY_REGION) \
+		$(BIN)/python -m chalicelib.bootstrap --table "$$table" --once
+	@echo "API: $$($(call STACK_OUTPUT,EndpointURL))"
+
+# The table outlives the stack (DeletionPolicy Retain): its name is printed to keep.
+destroy: venv
+	table=$$($(call STACK_OUTPUT,TableName)) && \
+	$(AWS_CLI) cloudformation delete-stack --stack-name $(STACK) && \
+	$(AWS_CLI) cloudformation wait stack-delete-complete --stack-name $(STACK) && \
+	echo "Deleted stack $(STACK). Kept: table $$table (delete it with: aws dynamodb" \
+		"delete-table --table-name $$table), secrets named $(STACK)/..., and the code in" \
+		"your artifact bucket."
 
 run: system venv
 	API_PORT=$(API_PORT) API_TLS_PORT=$(API_TLS_PORT) AWS_PORT=$(AWS_PORT) \

@@ -4,6 +4,10 @@ cfn-lint checks a SAM template's own schema but not what is inside a function's 
 definitions; linting the expansion too checks the stream's event source mapping (batch,
 retries, on-failure destination) and the API's gateway responses as real resources.
 
+`make deploy` deploys this expansion, not the SAM template: the AWS emulator's
+CloudFormation does not run the SAM transform, so deploying the expansion everywhere makes
+the tested deployment and the real one the same template (and the one cfn-lint checks).
+
     python -m infra.sam_translate build/package/sam.json OUT.json
 """
 from __future__ import annotations
@@ -14,7 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-# `aws cloudformation package` replaces the local CodeUri with the uploaded object.
+# `aws cloudformation package` replaces the local CodeUri with the uploaded object; before
+# that (linting), a stand-in object takes its place, as the transform accepts only S3.
 UPLOADED = "s3://deployment-bucket/deployment.zip"
 
 
@@ -30,7 +35,9 @@ def translate(template: dict[str, Any]) -> dict[str, Any]:
 
     for resource in template["Resources"].values():
         if resource.get("Type") == "AWS::Serverless::Function":
-            resource["Properties"]["CodeUri"] = UPLOADED
+            properties = resource["Properties"]
+            if not str(properties.get("CodeUri", "")).startswith("s3://"):
+                properties["CodeUri"] = UPLOADED
     # The region only fills ARNs the expansion builds itself; no AWS call is made.
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     return transform(template, {}, NoManagedPolicies())
