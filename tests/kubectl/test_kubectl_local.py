@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -196,3 +197,33 @@ def test_kubectl_prints_selects_patches_labels_and_asks(session, tmp_path):
     assert ok("auth", "can-i", "list", "imagestreams", "-A") == "yes\n"
     impersonated = kubectl(stack, home, "auth", "can-i", "get", "imagestreams", "--as", "x")
     assert impersonated.returncode != 0 and "impersonat" in impersonated.stderr
+
+
+def test_kubectl_get_watch_shows_a_tag_moved_during_the_watch(session, tmp_path):
+    """`kubectl get istag -w` lists, then watches from the list's resourceVersion; a
+    mapping made meanwhile (as a registry push makes one) reaches it through the table's
+    stream, the change log and the watch's answer."""
+    stack, home = session.stack, session.home
+    manifest = tmp_path / "stream.json"
+    manifest.write_text(json.dumps(STREAM))
+    session.ok("create", "-f", str(manifest))
+    digest = "sha256:" + "c" * 64
+    env = {**os.environ, "HOME": str(home), "KUBECONFIG": stack.endpoint["kubeconfig"]}
+    watcher = subprocess.Popen([KUBECTL, "get", "istag", "-w"], env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        time.sleep(2)  # the list is made and the watch is waiting
+        mapped = stack.http.post(stack.api + "/imagestreammappings", json={
+            "apiVersion": "image.openshift.io/v1", "kind": "ImageStreamMapping",
+            "metadata": {"name": "python"}, "tag": "3.12",
+            "image": {"metadata": {"name": digest},
+                      "dockerImageReference": f"quay.io/team/python@{digest}"}})
+        assert mapped.status_code == 201, mapped.text
+        # The watch answers once the change is logged; kubectl prints it and, its watch
+        # over, exits (kubectl get -w watches once; informers watch again).
+        out, err = watcher.communicate(timeout=60)
+    finally:
+        watcher.kill()
+    rows = [line.split() for line in out.splitlines()]
+    assert ["python:3.12", f"quay.io/team/python@{digest}"] in [row[:2] for row in rows], (
+        out, err)
