@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any, Callable, Optional
 
 from ..domain.errors import (
@@ -11,7 +12,8 @@ from ..domain.imports import ImportContext
 from ..domain.records import StreamRecord, TagRecord
 from ..domain.reference import DIGEST_RE, parse_reference, split_stream_image, split_stream_tag
 from ..domain.validation import (
-    invalid, names_valid, required, validate_annotations, validate_image, validate_namespace,
+    invalid, names_valid, required, validate_annotations, validate_image, validate_labels,
+    validate_namespace,
     validate_stream_name, validate_tag_name, validate_tag_reference,
 )
 from ..resources.image import Image
@@ -122,7 +124,8 @@ class StreamTagService:
             ) -> tuple[ImageStreamTag, bool]:
         """Set the spec tag; the tag as written, and whether the tag is new.
 
-        A body without `tag` keeps the current spec tag, with the body's annotations.
+        A body without `tag` keeps the current spec tag, with the body's annotations; its
+        labels, when sent, become the stream's.
         """
         stream_name, tag_name = split_istag(name)
         sent = self._validate_istag(namespace, name, stream_name, tag_name, body)
@@ -142,6 +145,9 @@ class StreamTagService:
                 # An istag's annotations are its spec tag's (kubectl annotate sends only them).
                 ref = ref.model_copy(update={"annotations": body.metadata.annotations or None})
             write.set_spec(ref, "tag", ISTAGS, name)
+            if body.metadata.labels is not None:
+                # An istag's labels are its stream's, as OpenShift shows them (kubectl label).
+                write.stream = replace(write.stream, labels=dict(body.metadata.labels))
 
         new_stream = StreamRecord(namespace=namespace, name=stream_name, uid=str(uuid.uuid4()),
                                   created=now)
@@ -186,6 +192,7 @@ class StreamTagService:
         errors.extend(validate_stream_name(stream, namespace))
         errors.extend(validate_tag_name(tag, "metadata.name"))
         errors.extend(validate_annotations(body.metadata.annotations, "metadata.annotations"))
+        errors.extend(validate_labels(body.metadata.labels, "metadata.labels"))
         ref = body.tag
         if ref is not None:
             if not ref.name:

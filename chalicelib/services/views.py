@@ -70,7 +70,7 @@ def image_stream_tag(stream: StreamRecord, tag: TagRecord, image: Optional[Image
     meta = stream_meta(stream).model_copy(update={
         "name": f"{stream.name}:{tag.name}",
         "creation_timestamp": head.created if head else stream.created,
-        "generation": None, "labels": None,
+        "generation": None,
         "annotations": tag.spec.annotations if tag.spec else None,
     })
     shown = (tagged_image(image, head, pull_spec(stream, tag, head, registry))

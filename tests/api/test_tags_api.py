@@ -118,3 +118,27 @@ def test_names_with_percent_encoded_colon_and_at_read_as_the_characters(api):
     assert api.get(f"{V1}/images/{digest('a').replace(':', '%3a')}").status_code == 200
     slashed = api.get(ns_path("imagestreams", "app%2Fx"))
     assert slashed.status_code == 404 and slashed.data["details"]["name"] == "app/x"
+
+
+def test_an_istags_labels_are_its_streams_and_labelling_it_labels_the_stream(api_on_each_store):
+    api = api_on_each_store
+    body = {"metadata": {"name": "web", "labels": {"app": "shop"}}}
+    assert api.post(ns_path("imagestreams"), body).status_code == 201
+    assert api.post(ns_path("imagestreammappings"), mapping("web", "v1", digest("a"))
+                    ).status_code == 201
+    assert api.get(ns_path("imagestreamtags", "web:v1")).data["metadata"]["labels"] == {
+        "app": "shop"}
+
+    labelled = api.request("PATCH", ns_path("imagestreamtags", "web:v1"),
+                           {"metadata": {"labels": {"tier": "front"}}},
+                           "application/strategic-merge-patch+json")
+    assert labelled.status_code == 200, labelled.data
+    assert labelled.data["metadata"]["labels"] == {"app": "shop", "tier": "front"}
+    assert api.get(ns_path("imagestreams", "web")).data["metadata"]["labels"] == {
+        "app": "shop", "tier": "front"}
+
+    bad = api.request("PATCH", ns_path("imagestreamtags", "web:v1"),
+                      {"metadata": {"labels": {"bad key!": "x"}}},
+                      "application/merge-patch+json")
+    assert bad.status_code == 422
+    assert bad.data["details"]["causes"][0]["field"].startswith("metadata.labels")

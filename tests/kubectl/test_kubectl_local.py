@@ -226,4 +226,16 @@ def test_kubectl_get_watch_shows_a_tag_moved_during_the_watch(session, tmp_path)
         watcher.kill()
     rows = [line.split() for line in out.splitlines()]
     assert ["python:3.12", f"quay.io/team/python@{digest}"] in [row[:2] for row in rows], (
-        out, err)
+        out, err[-3000:])
+
+    # Image stream tags take kubectl's annotate, label and patch too.
+    session.ok("annotate", "istag", "python:3.12", "owner=ops")
+    session.ok("label", "istag", "python:3.12", "tier=web")
+    session.ok("patch", "istag", "python:3.12", "--type", "json", "-p", json.dumps(
+        [{"op": "add", "path": "/metadata/annotations/team", "value": "a"}]))
+    tag = json.loads(session.ok("get", "istag", "python:3.12", "-o", "json"))
+    assert tag["metadata"]["annotations"] == {"owner": "ops", "team": "a"}
+    # An istag's labels are its stream's, as OpenShift shows them: labelling it labels both.
+    assert tag["metadata"]["labels"] == {"app": "walkthrough", "tier": "web"}
+    stream = json.loads(session.ok("get", "is", "python", "-o", "json"))
+    assert stream["metadata"]["labels"] == tag["metadata"]["labels"]
