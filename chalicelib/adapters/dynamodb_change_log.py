@@ -103,9 +103,10 @@ class DynamoChangeLog:
                 return []
         if kept and kept[0].position == position + 1:
             return kept[:limit]
-        if not kept and self._newest(namespace) == position:
+        newest = self._newest(namespace)
+        if not kept and newest == position:
             return []  # nothing new; in a quiet namespace the newest change may have expired
-        raise Expired(too_old(position))
+        raise Expired(too_old(position, newest))
 
     def _newest(self, namespace: str) -> int:
         item = self._client.get_item(

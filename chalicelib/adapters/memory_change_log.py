@@ -44,5 +44,5 @@ class MemoryChangeLog:
             later = [logged for _, logged in kept if logged.position > position]
             if position > newest or position < newest and (
                     not later or later[0].position != position + 1):
-                raise Expired(too_old(position))
+                raise Expired(too_old(position, newest))
             return later[:limit]

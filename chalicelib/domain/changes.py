@@ -18,8 +18,9 @@ KEPT_SECONDS = 3600
 RECENT_CHANGES = 100
 
 
-def too_old(position: int) -> str:
-    return f"too old resource version: {position}"
+def too_old(position: int, newest: int) -> str:
+    """Kubernetes' words for a watch from before what is kept (with the newest position)."""
+    return f"too old resource version: {position} ({newest})"
 
 
 def event_version(position: int, version: str) -> str:

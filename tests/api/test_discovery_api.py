@@ -90,7 +90,18 @@ def test_openapi_document_offers_paging_only_where_lists_page_and_a_body_for_eve
                                        if p["in"] == "query"}
             if method in ("post", "put") and path != "/webhooks/registry":
                 assert "requestBody" in operation, (method, path)
-    paged = {path: names for (method, path), names in queries.items() if names}
+    watch = {"watch", "resourceVersion", "timeoutSeconds", "allowWatchBookmarks"}
+    watched = {path for (method, path), names in queries.items() if names >= watch}
+    assert watched == {f"{V1}/namespaces/{{namespace}}/imagestreams",
+                       f"{V1}/namespaces/{{namespace}}/imagestreamtags",
+                       f"{V1}/imagestreams", f"{V1}/imagestreamtags"}
+    selected = {path for (method, path), names in queries.items() if "fieldSelector" in names}
+    lists = {path for path, item in document["paths"].items() if "get" in item and
+             item["get"]["responses"]["200"]["content"]["application/json"]["schema"].get(
+                 "$ref", "").endswith("List")}
+    assert selected == lists and f"{V1}/images" in lists
+    paged = {path: names - watch - {"fieldSelector"}
+             for (method, path), names in queries.items() if names - watch - {"fieldSelector"}}
     assert paged == {
         f"{V1}/namespaces/{{namespace}}/imagestreams": {"limit", "continue", "labelSelector"},
         f"{V1}/namespaces/{{namespace}}/imagestreamtags": {"limit", "continue"},
