@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from botocore.exceptions import ClientError
 
@@ -86,27 +86,38 @@ class DynamoChangeLog:
 
     @translated
     def after(self, namespace: str, position: int, limit: int) -> list[LoggedChange]:
-        """One Query from `position` itself: finding it proves nothing after it was dropped."""
-        first = max(position, 1)
+        """Usually one Query, from `position` itself: finding it (or the change after it)
+        proves nothing after it was dropped. Otherwise the counter is read, then the log
+        again: a change appended between the first Query and the counter's read is then
+        found, so only what was there before the second look and is gone is Expired."""
+        later = self._after(namespace, position, limit)
+        if later is not None:
+            return later
+        newest = self._newest(namespace)
+        later = self._after(namespace, position, limit)
+        if later is not None:
+            return later
+        if newest == position:
+            return []  # nothing new; in a quiet namespace the newest change may have expired
+        raise Expired(too_old(position, newest))
+
+    def _after(self, namespace: str, position: int, limit: int
+               ) -> Optional[list[LoggedChange]]:
+        """The changes after `position` when the log shows none was dropped; else None."""
         reply = self._client.query(
             TableName=self._table, ConsistentRead=True, Limit=limit + 1,
             KeyConditionExpression="PK = :pk AND SK BETWEEN :first AND :last",
-            ExpressionAttributeValues={":pk": _pk(namespace), ":first": _sk(first),
+            ExpressionAttributeValues={":pk": _pk(namespace), ":first": _sk(max(position, 1)),
                                        ":last": _sk(10 ** POSITION_DIGITS - 1)})
         now = self._clock()
         # TTL deletes an expired item within days, not at once: until then it is dropped here.
         kept = [_logged(item) for item in reply.get("Items", [])
                 if int(item[EXPIRES_AT]["N"]) >= now]
         if kept and kept[0].position == position:
-            kept = kept[1:]  # the change the watcher saw last: nothing after it was dropped
-            if not kept:
-                return []
+            return kept[1:limit + 1]  # the change the watcher saw last is still there
         if kept and kept[0].position == position + 1:
             return kept[:limit]
-        newest = self._newest(namespace)
-        if not kept and newest == position:
-            return []  # nothing new; in a quiet namespace the newest change may have expired
-        raise Expired(too_old(position, newest))
+        return None
 
     def _newest(self, namespace: str) -> int:
         item = self._client.get_item(
