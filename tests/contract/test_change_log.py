@@ -128,3 +128,27 @@ def test_writers_racing_on_one_namespace_take_turns(log: ChangeLog) -> None:
     for writer in range(writers):  # each writer's changes stay in its order
         own = [c.change.event_id for c in logged if c.change.stream == f"w{writer}"]
         assert own == [f"{writer}-{b}-{i}" for b in range(batches) for i in range(3)]
+
+
+def test_a_change_appended_while_a_watch_reads_is_found_not_expired(clock: Clock) -> None:
+    """The log is read, then the counter: a change appended between the two reads must be
+    found by the watch, not taken for a change that was dropped (DynamoDB only: the memory
+    log reads both under one lock)."""
+    with mocked_table(stream=False) as table:
+        writer = DynamoChangeLog(table.client, table.name, clock)
+
+        class AppendsAfterFirstQuery:
+            queries = 0
+
+            def __getattr__(self, name: str) -> object:
+                return getattr(table.client, name)
+
+            def query(self, **kwargs: object) -> object:
+                reply = table.client.query(**kwargs)
+                AppendsAfterFirstQuery.queries += 1
+                if AppendsAfterFirstQuery.queries == 1:
+                    writer.append(NS, [change("app", ADDED, event_id="e1")])
+                return reply
+
+        reader = DynamoChangeLog(AppendsAfterFirstQuery(), table.name, clock)
+        assert [c.position for c in reader.after(NS, 0, 10)] == [1]
