@@ -213,11 +213,7 @@ def test_kubectl_get_watch_shows_a_tag_moved_during_the_watch(session, tmp_path)
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         time.sleep(2)  # the list is made and the watch is waiting
-        mapped = stack.http.post(stack.api + "/imagestreammappings", json={
-            "apiVersion": "image.openshift.io/v1", "kind": "ImageStreamMapping",
-            "metadata": {"name": "python"}, "tag": "3.12",
-            "image": {"metadata": {"name": digest},
-                      "dockerImageReference": f"quay.io/team/python@{digest}"}})
+        mapped = stack.map_image("python", "3.12", f"quay.io/team/python@{digest}")
         assert mapped.status_code == 201, mapped.text
         # The watch answers once the change is logged; kubectl prints it and, its watch
         # over, exits (kubectl get -w watches once; informers watch again).

@@ -50,11 +50,7 @@ def test_the_dynamic_client_lists_gets_patches_and_watches(start_stack):  # noqa
         timeout=20)))
     watcher.start()
     time.sleep(1)
-    mapped = stack.http.post(stack.api + "/imagestreammappings", json={
-        "apiVersion": "image.openshift.io/v1", "kind": "ImageStreamMapping",
-        "metadata": {"name": "python"}, "tag": "3.12",
-        "image": {"metadata": {"name": DIGEST},
-                  "dockerImageReference": f"quay.io/team/python@{DIGEST}"}})
+    mapped = stack.map_image("python", "3.12", f"quay.io/team/python@{DIGEST}")
     assert mapped.status_code == 201, mapped.text
     watcher.join(timeout=30)
     assert [(e["type"], e["object"].metadata.name) for e in seen] == [("ADDED", "python:3.12")]

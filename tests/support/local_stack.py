@@ -48,6 +48,14 @@ class RunningStack:
         session.headers["Authorization"] = f"Bearer {self.endpoint['token']}"
         return session
 
+    def map_image(self, stream: str, tag: str, reference: str) -> requests.Response:
+        """POST an ImageStreamMapping in `default`, as a registry push makes one."""
+        digest = reference.rpartition("@")[2]
+        return self.http.post(self.api + "/imagestreammappings", json={
+            "apiVersion": "image.openshift.io/v1", "kind": "ImageStreamMapping",
+            "metadata": {"name": stream}, "tag": tag,
+            "image": {"metadata": {"name": digest}, "dockerImageReference": reference}})
+
     def aws(self, service: str) -> Any:
         return boto3.client(service, endpoint_url=self.endpoint["aws_endpoint"],
                             region_name=self.endpoint["region"], aws_access_key_id="local",
