@@ -66,7 +66,12 @@ def test_loopback_is_refused_without_an_allow_list(listener: socket.socket, host
     client = RegistryClient(settings=FAST)
     with pytest.raises(UnsafeAddress) as error:
         client.resolve(f"{host}:{port}/demo/app:1.0", insecure=True)
-    assert "loopback" in str(error.value)
+    # A literal address may be named with its class; a name says nothing of what it
+    # resolves to.
+    expected = ("loopback address not in the registry allow-list" if host == "127.0.0.1"
+                else "refusing to connect to localhost: its address is not allowed")
+    assert expected in str(error.value)
+    assert "127.0.0.1" not in str(error.value) or host == "127.0.0.1"
     assert nothing_connected(listener) and connections == []
 
 
