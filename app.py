@@ -75,4 +75,4 @@ def record_ecr_push(event):
 # ECR events are best effort: apply every tagged push that no event delivered.
 @app.schedule(Rate(ECR_RECONCILE_MINUTES, unit=Rate.MINUTES), name="reconcile_ecr_pushes")
 def reconcile_ecr_pushes(event):
-    return reconcile_ecr()
+    return reconcile_ecr(event.context)

@@ -21,7 +21,10 @@ def handle_ecr_event(event: dict[str, Any]) -> str:
     return outcome
 
 
-def reconcile_ecr() -> dict[str, int]:
-    outcomes = services().ecr_pushes.reconcile()
+def reconcile_ecr(context: Any) -> dict[str, int]:
+    """A reconcile run within the Lambda's time (`context.get_remaining_time_in_millis`);
+    what it had no time for, the next run does."""
+    outcomes = services().ecr_pushes.reconcile(
+        lambda: context.get_remaining_time_in_millis() / 1000)
     logger.info("ECR reconcile: %s", outcomes or "nothing missed")
     return outcomes

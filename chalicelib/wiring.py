@@ -11,7 +11,7 @@ if TYPE_CHECKING:  # each service is imported when first built: a route loads wh
     from .adapters.ecr_repositories import EcrRepositories
     from .domain.imports import ImportContext
     from .services.access import AccessService, BindingStore, TokenStore
-    from .services.ecr_pushes import EcrPushes
+    from .services.ecr_pushes import EcrPushes, ReconcilePosition
     from .services.images import ImageService
     from .services.imports import Importer, RegistryImports
     from .services.notifications import Publisher, PublishLedger
@@ -38,9 +38,11 @@ class Services:
                  token_store: Optional[TokenStore] = None,
                  binding_store: Optional[BindingStore] = None,
                  publish_ledger: Optional[PublishLedger] = None,
-                 change_log: Optional[ChangeLog] = None):
+                 change_log: Optional[ChangeLog] = None,
+                 reconcile_position: Optional[ReconcilePosition] = None):
         """`secret_store`, `publish_ledger` and `change_log` default to ones in memory;
-        `import_settings` to the environment's."""
+        `import_settings` to the environment's; `reconcile_position` keeps where the ECR
+        reconcile pass stopped (in memory if not given)."""
         self.store = store
         self.registry = registry
         self.trigger_store = trigger_store
@@ -51,6 +53,7 @@ class Services:
         self.binding_store = binding_store
         self._publish_ledger = publish_ledger
         self._change_log = change_log
+        self._reconcile_position = reconcile_position
         # The integrated registry's notifications carry this secret (none: all refused).
         self.webhook_secret = os.environ.get("REGISTRY_WEBHOOK_SECRET", "")
 
@@ -123,7 +126,8 @@ class Services:
         from .adapters.ecr_images import EcrImages
         from .services.ecr_pushes import EcrPushes
         host, prefix = _registry_parts(self.registry)
-        return EcrPushes(EcrImages(_aws_client("ecr")), self.pushes, self.store, host, prefix)
+        return EcrPushes(EcrImages(_aws_client("ecr")), self.pushes, self.store, host, prefix,
+                         self._reconcile_position)
 
     @cached_property
     def publish_ledger(self) -> PublishLedger:
@@ -233,6 +237,7 @@ def _from_environment() -> Services:
     from .adapters.dynamodb_access import DynamoBindingStore, DynamoTokenStore
     from .adapters.dynamodb_change_log import DynamoChangeLog
     from .adapters.dynamodb_publish_ledger import DynamoPublishLedger
+    from .adapters.dynamodb_reconcile_position import DynamoReconcilePosition
     from .adapters.dynamodb_store import DynamoStore
     from .adapters.dynamodb_triggers import DynamoTriggerStore
     from .adapters.secrets_manager import SecretsManagerSecrets
@@ -243,7 +248,8 @@ def _from_environment() -> Services:
                     secret_store=secrets, token_store=DynamoTokenStore(client, table),
                     binding_store=DynamoBindingStore(client, table),
                     publish_ledger=DynamoPublishLedger(client, table),
-                    change_log=DynamoChangeLog(client, table))
+                    change_log=DynamoChangeLog(client, table),
+                    reconcile_position=DynamoReconcilePosition(client, table))
 
 
 def services() -> Services:

@@ -1,11 +1,21 @@
-"""ECR push events and the reconcile pass that repairs the events ECR never delivered."""
+"""ECR push events and the reconcile pass that repairs the events ECR never delivered.
+
+A reconcile pass goes through the mapped repositories and their tags in one fixed order
+(repository, then tag, by name) and stops starting new work when the function's time is
+nearly up. It saves how far it got (`ReconcilePosition`); the next run goes on after that
+point, and a pass that reaches the end starts the following one from the beginning. So
+every repository is looked at however many there are, a run at a time.
+"""
 from __future__ import annotations
 
 import logging
+import math
 from datetime import datetime, timezone
-from typing import Any, Optional, Protocol
+from typing import Any, Callable, Optional, Protocol
 
+from ..domain.errors import ApiError
 from ..domain.pushes import stream_of_repository
+from ..registry import RegistryError
 from ..registry.manifests import (Manifest, image_from_list, image_from_manifest, parse_manifest,
                                   verify_digest)
 from ..resources.image import Image
@@ -27,14 +37,45 @@ class Ecr(Protocol):
     def repositories(self, prefix: str) -> Any: ...
 
 
+# Where a reconcile pass stopped: the last (repository, tag) it dealt with.
+Position = tuple[str, str]
+# A run starts no new tag with less time left than this: one tag's worst case is its
+# manifest and tag reads (each up to 15 s when ECR does not answer, wiring.py), a config
+# download (20 s, adapters/ecr_images.py) and the table write.
+ITEM_SECONDS = 60.0
+STOPPED = "stopped for time; the next run goes on from here"
+
+
+class ReconcilePosition(Protocol):
+    """How far the reconcile pass got, kept between runs (None: start at the beginning)."""
+
+    def load(self) -> Optional[Position]: ...
+
+    def save(self, position: Optional[Position]) -> None: ...
+
+
+class MemoryReconcilePosition:
+    """The position in this process only: tests, and the in-memory store."""
+
+    def __init__(self) -> None:
+        self.position: Optional[Position] = None
+
+    def load(self) -> Optional[Position]:
+        return self.position
+
+    def save(self, position: Optional[Position]) -> None:
+        self.position = position
+
+
 class EcrPushes:
     def __init__(self, ecr: Ecr, pushes: PushService, store: StreamStore, registry: str,
-                 prefix: str = ""):
+                 prefix: str = "", position: Optional[ReconcilePosition] = None):
         self.ecr = ecr
         self.pushes = pushes
         self.store = store
         self.registry = registry  # <account>.dkr.ecr.<region>.amazonaws.com
         self.prefix = prefix
+        self.position = position or MemoryReconcilePosition()
 
     def handle_event(self, event: dict[str, Any]) -> str:
         """Apply one `ECR Image Action` event; returns what happened, for the log."""
@@ -52,23 +93,57 @@ class EcrPushes:
             return "ignored: repository maps to no image stream"
         return self._apply(repository, tag, digest, target)
 
-    def reconcile(self, now: Optional[datetime] = None) -> dict[str, int]:
+    def reconcile(self, remaining_seconds: Callable[[], float] = lambda: math.inf
+                  ) -> dict[str, int]:
         """Apply tagged ECR images that no event delivered: a tag is moved only if the image
-        was pushed after the tag last moved, so deliberate moves (rollbacks) are kept."""
+        was pushed after the tag last moved, so deliberate moves (rollbacks) are kept.
+
+        `remaining_seconds` is the run's time left (the Lambda context's); with less than
+        ITEM_SECONDS left the pass stops, saves where, and counts STOPPED. A tag whose
+        image cannot be read counts as "failed" and the pass goes on: one bad image must
+        not hold back every repository after it (the next pass tries it again)."""
         outcomes: dict[str, int] = {}
-        for repository in self.ecr.repositories(self.prefix):
-            target = stream_of_repository(repository, self.prefix)
-            if target is None:
+        resume_after = self.position.load()
+        repositories = sorted(repository for repository in self.ecr.repositories(self.prefix)
+                              if stream_of_repository(repository, self.prefix) is not None)
+        for repository in repositories:
+            if resume_after is not None and repository < resume_after[0]:
                 continue
-            for tagged in self.ecr.tagged_images(repository):
-                tag = self.store.get_tag(*target, tagged.tag)
-                head = tag.head if tag else None
-                if head is not None and (head.image == tagged.digest
-                                         or head.created >= _utc(tagged.pushed_at)):
+            target = stream_of_repository(repository, self.prefix)
+            assert target is not None
+            for tagged in sorted(self.ecr.tagged_images(repository), key=lambda t: t.tag):
+                if resume_after is not None and (repository, tagged.tag) <= resume_after:
                     continue
-                outcome = self._apply(repository, tagged.tag, tagged.digest, target)
-                outcomes[outcome] = outcomes.get(outcome, 0) + 1
+                if remaining_seconds() < ITEM_SECONDS:
+                    self._stop(outcomes, resume_after)
+                    return outcomes
+                outcome = self._reconciled(repository, tagged, target)
+                if outcome is not None:
+                    outcomes[outcome] = outcomes.get(outcome, 0) + 1
+                resume_after = (repository, tagged.tag)
+        self.position.save(None)  # the whole way through: the next pass starts afresh
         return outcomes
+
+    def _reconciled(self, repository: str, tagged: Any, target: tuple[str, str]
+                    ) -> Optional[str]:
+        """What reconciling one tagged image did; None when the stream had it already."""
+        tag = self.store.get_tag(*target, tagged.tag)
+        head = tag.head if tag else None
+        if head is not None and (head.image == tagged.digest
+                                 or head.created >= _utc(tagged.pushed_at)):
+            return None
+        try:
+            return self._apply(repository, tagged.tag, tagged.digest, target)
+        except (RegistryError, ApiError) as exc:
+            logger.warning("ECR reconcile: %s:%s (%s) not applied: %s", repository,
+                           tagged.tag, tagged.digest, exc)
+            return "failed"
+
+    def _stop(self, outcomes: dict[str, int], reached: Optional[Position]) -> None:
+        self.position.save(reached)
+        outcomes[STOPPED] = 1
+        logger.info("ECR reconcile stopped for time after %s; the next run goes on from "
+                    "there", ":".join(reached) if reached else "the start")
 
     def _apply(self, repository: str, tag: str, digest: str, target: tuple[str, str]) -> str:
         image, children = self._image(repository, digest)
