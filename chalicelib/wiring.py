@@ -39,10 +39,13 @@ class Services:
                  binding_store: Optional[BindingStore] = None,
                  publish_ledger: Optional[PublishLedger] = None,
                  change_log: Optional[ChangeLog] = None,
+                 webhook_secret: Optional[Callable[[], str]] = None,
                  reconcile_position: Optional[ReconcilePosition] = None):
         """`secret_store`, `publish_ledger` and `change_log` default to ones in memory;
-        `import_settings` to the environment's; `reconcile_position` keeps where the ECR
-        reconcile pass stopped (in memory if not given)."""
+        `import_settings` to the environment's. `webhook_secret` gives the integrated
+        registry's shared secret when a notification needs it (none: all are refused);
+        `reconcile_position` keeps where the ECR reconcile pass stopped (in memory if not
+        given)."""
         self.store = store
         self.registry = registry
         self.trigger_store = trigger_store
@@ -53,9 +56,17 @@ class Services:
         self.binding_store = binding_store
         self._publish_ledger = publish_ledger
         self._change_log = change_log
+        self._webhook_secret = webhook_secret or (lambda: "")
         self._reconcile_position = reconcile_position
-        # The integrated registry's notifications carry this secret (none: all refused).
-        self.webhook_secret = os.environ.get("REGISTRY_WEBHOOK_SECRET", "")
+
+    @property
+    def webhook_secret(self) -> str:
+        """The secret the integrated registry's notifications carry ("": all refused)."""
+        return self._webhook_secret()
+
+    @webhook_secret.setter
+    def webhook_secret(self, value: str) -> None:
+        self._webhook_secret = lambda: value
 
     @cached_property
     def streams(self) -> StreamService:
@@ -240,15 +251,20 @@ def _from_environment() -> Services:
     from .adapters.dynamodb_reconcile_position import DynamoReconcilePosition
     from .adapters.dynamodb_store import DynamoStore
     from .adapters.dynamodb_triggers import DynamoTriggerStore
-    from .adapters.secrets_manager import SecretsManagerSecrets
+    from .adapters.secrets_manager import SecretsManagerSecrets, SharedSecret
     client, table = _aws_client("dynamodb"), os.environ["TABLE_NAME"]
     secrets = SecretsManagerSecrets(lambda: _aws_client("secretsmanager"),
                                     os.environ.get("SECRETS_PREFIX", "imagestreams/"))
+    # Only the API function is given the webhook secret's ARN (and may read that secret);
+    # it is read on the first notification, not at start: most containers never need it.
+    webhook_secret_arn = os.environ.get("REGISTRY_WEBHOOK_SECRET_ARN", "")
+    webhook_secret = (SharedSecret(lambda: _aws_client("secretsmanager"), webhook_secret_arn)
+                      if webhook_secret_arn else None)
     return Services(DynamoStore(client, table), registry, DynamoTriggerStore(client, table),
                     secret_store=secrets, token_store=DynamoTokenStore(client, table),
                     binding_store=DynamoBindingStore(client, table),
                     publish_ledger=DynamoPublishLedger(client, table),
-                    change_log=DynamoChangeLog(client, table),
+                    change_log=DynamoChangeLog(client, table), webhook_secret=webhook_secret,
                     reconcile_position=DynamoReconcilePosition(client, table))
 
 

@@ -103,3 +103,18 @@ def deploy(settings: Settings) -> Resources:
     return Resources(table=table, stream_arn=stream_arn, topic_arn=physical[TOPIC],
                      dead_letter_queue_url=dead_letters,
                      demo_queue_url=demo_queue(settings, physical[TOPIC]))
+
+
+def store_webhook_secret(settings: Settings, value: str) -> str:
+    """The registry webhook's shared secret in the emulator's Secrets Manager; its ARN.
+
+    The deployment's template creates it (`WebhookSharedSecret`, infra/service.json), but
+    moto's CloudFormation has no model for AWS::SecretsManager::Secret, so it is created
+    here, by its deployed name. A restored snapshot may hold it already: it is given the
+    new value then."""
+    manager = client(settings, "secretsmanager")
+    name = f"{settings.stack_name}-registry-webhook"
+    try:
+        return manager.create_secret(Name=name, SecretString=value)["ARN"]
+    except manager.exceptions.ResourceExistsException:
+        return manager.put_secret_value(SecretId=name, SecretString=value)["ARN"]

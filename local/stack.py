@@ -97,14 +97,14 @@ def _check_ports(settings: Settings) -> None:
 
 
 def app_environment(settings: Settings, resources: emulator.Resources,
-                    webhook_secret: str) -> dict[str, str]:
+                    webhook_secret_arn: str) -> dict[str, str]:
     """The environment the deployed functions get from the template, pointing here."""
     env = {k: v for k, v in os.environ.items() if k not in AWS_VARIABLES}
     env.pop("IMAGESTREAMS_STORE", None)
     return {**env, **settings.aws_environment(), "PYTHONUNBUFFERED": "1",
             "TABLE_NAME": resources.table, "TOPIC_ARN": resources.topic_arn,
             "TOPIC_FIFO": "false", "INTEGRATED_REGISTRY": settings.registry,
-            "REGISTRY_WEBHOOK_SECRET": webhook_secret,
+            "REGISTRY_WEBHOOK_SECRET_ARN": webhook_secret_arn,
             "INTEGRATED_REGISTRY_INSECURE": "true",  # the local registry serves plain HTTP
             # Imports may read from the local registry, a loopback address refused otherwise.
             "IMPORT_ALLOW_LIST": settings.registry}
@@ -172,8 +172,11 @@ class Stack:
         skip_to_end(StreamReader(dynamodb, emulator.client(settings, "dynamodbstreams"),
                                  resources.table), settings.state_dir / "stream-position.json",
                     resources.stream_arn)
+        # A new webhook secret each start, in the emulator's Secrets Manager, where the app
+        # reads it as the deployed API function does; the registry is configured with it.
         secret = secrets.token_urlsafe(24)
-        env = app_environment(settings, resources, secret)
+        env = app_environment(settings, resources, emulator.store_webhook_secret(settings,
+                                                                                 secret))
         self.children.append(start_registry(settings, registry_binary, secret, base))
         self.children.append(start_app(settings, env))
         self.children.append(start_tls_proxy(settings, tls, base))

@@ -165,3 +165,41 @@ def _translated(exc: ClientError) -> ApiError:
 
 def _unreachable() -> ServiceUnavailable:
     return ServiceUnavailable("the secret store is unreachable; retry shortly")
+
+
+class SharedSecret:
+    """One secret's value (the registry webhook's), read from Secrets Manager on first use
+    and kept for the life of the process: a Lambda container reads it once. A failed read
+    is not kept, so the next call tries again; it is 503, as the registry then sends the
+    notification again, and names the error code only (never the value)."""
+
+    def __init__(self, client: Callable[[], Any], secret_id: str):
+        self._make_client = client
+        self._secret_id = secret_id
+        self._value: Optional[str] = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> str:
+        if self._value is None:
+            with self._lock:  # chalice local serves requests on threads: one read
+                if self._value is None:
+                    self._value = self._read()
+        return self._value
+
+    def _read(self) -> str:
+        try:
+            with _quiet():
+                reply = self._make_client().get_secret_value(SecretId=self._secret_id)
+        except ClientError as exc:
+            log.warning("the shared secret %s cannot be read: %s", self._secret_id,
+                        _code(exc))
+            raise ServiceUnavailable("the shared secret cannot be read now; retry "
+                                     "shortly") from None
+        except BotoCoreError as exc:
+            log.warning("the shared secret %s cannot be read: %s", self._secret_id,
+                        type(exc).__name__)
+            raise _unreachable() from None
+        return str(reply.get("SecretString") or "")
+
+    def __repr__(self) -> str:
+        return f"SharedSecret({self._secret_id!r})"

@@ -10,7 +10,7 @@ def receive_registry_events(services: Services, call: Call) -> Reply:
     # Imported here, not with the route table: it loads the registry client and requests.
     from ..services.registry_webhook import ENVELOPE_TYPE, check_secret
     check_secret(call.headers.get("authorization") or call.headers.get("Authorization") or "",
-                 services.webhook_secret)
+                 lambda: services.webhook_secret)
     envelope = read_json(call.body, call.headers, accepted=(ENVELOPE_TYPE, "application/json"))
     outcomes = services.registry_notifications.handle(envelope)
     return 200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",

@@ -16,11 +16,17 @@ MANIFEST_TYPES = (DOCKER_MANIFEST, DOCKER_LIST, OCI_MANIFEST, OCI_INDEX)
 ENVELOPE_TYPE = "application/vnd.docker.distribution.events.v1+json"
 
 
-def check_secret(header: str, secret: str) -> None:
-    """The registry must send `Authorization: Bearer <secret>`; anything else is refused."""
+def check_secret(header: str, secret: Callable[[], str]) -> None:
+    """The registry must send `Authorization: Bearer <secret>`; anything else is refused.
+
+    `secret` is asked for only when a bearer token was sent, so requests without one never
+    make the secret be read (it is read from Secrets Manager once per container); an empty
+    secret refuses everything."""
     scheme, _, sent = (header or "").partition(" ")
-    if not secret or scheme.lower() != "bearer" or not hmac.compare_digest(
-            sent.strip().encode(), secret.encode()):
+    if scheme.lower() != "bearer" or not sent.strip():
+        raise Unauthorized("the registry notification carries no valid shared secret")
+    expected = secret()
+    if not expected or not hmac.compare_digest(sent.strip().encode(), expected.encode()):
         raise Unauthorized("the registry notification carries no valid shared secret")
 
 

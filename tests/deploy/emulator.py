@@ -10,7 +10,7 @@ here with the reason; the test checks everything else on the resources themselve
 - SETTINGS_NOT_APPLIED: properties moto's models accept and ignore; checked in the template
   CloudFormation was given instead.
 
-Three changes to moto, all undone when the emulator stops:
+Changes to moto, all undone when the emulator stops:
 
 - the API Gateway types of NOT_EMULATED are made unsupported, so moto skips them as it
   skips the types it never knew, instead of failing the stack;
@@ -19,10 +19,14 @@ Three changes to moto, all undone when the emulator stops:
   a change set is executed, so `describe-stacks` showed none;
 - no function code runs: moto would run the stream consumer in Docker for each write to the
   table (the first admin's items), which this test does not look at, and which would pull
-  an image where Docker is installed.
+  an image where Docker is installed;
+- AWS::SecretsManager::Secret, which moto's CloudFormation has no model of, is created
+  through moto's own Secrets Manager (`EmulatedSecret`): the API function's environment
+  and role name the webhook secret, and the test checks them against the real thing.
 """
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager
 from typing import Any, Iterator, Optional
 
@@ -31,6 +35,7 @@ import requests
 from moto.awslambda.models import LambdaBackend
 from moto.cloudformation import parsing
 from moto.cloudformation.models import CloudFormationBackend
+from moto.secretsmanager.models import secretsmanager_backends
 from moto.server import ThreadedMotoServer
 
 ACCOUNT, REGION = "123456789012", "us-east-1"  # moto's account; the region the test picks
@@ -78,6 +83,9 @@ def emulator() -> Iterator[str]:
         patch.setattr(CloudFormationBackend, "execute_change_set",
                       _with_outputs(CloudFormationBackend.execute_change_set))
         patch.setattr(LambdaBackend, "send_dynamodb_items", _not_invoked)
+        models = parsing.get_model_map()
+        patch.setattr(parsing, "get_model_map", lambda: {
+            **models, "AWS::SecretsManager::Secret": EmulatedSecret})
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         url = f"http://localhost:{server.get_host_and_port()[1]}"
@@ -93,6 +101,54 @@ def emulator() -> Iterator[str]:
 def _not_invoked(backend: LambdaBackend, function_arn: str, items: list[Any],
                  source: str) -> str:
     return ""  # nothing invoked: moto keeps the records in the shard
+
+
+class EmulatedSecret:
+    """AWS::SecretsManager::Secret for moto's CloudFormation: the secret made in moto's
+    Secrets Manager, with SecretString or a value GenerateSecretString describes; its
+    physical id (and Ref) is the secret's ARN, as CloudFormation's."""
+
+    def __init__(self, arn: str):
+        self.physical_resource_id = arn
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str,
+                                        cloudformation_json: dict[str, Any], account_id: str,
+                                        region_name: str, **_: Any) -> "EmulatedSecret":
+        backend = secretsmanager_backends[account_id][region_name]
+        properties = cloudformation_json.get("Properties", {})
+        value = properties.get("SecretString")
+        if value is None:
+            spec = properties.get("GenerateSecretString", {})
+            value = json.loads(backend.get_random_password(
+                password_length=int(spec.get("PasswordLength", 32)),
+                exclude_characters=spec.get("ExcludeCharacters", ""),
+                exclude_numbers=bool(spec.get("ExcludeNumbers", False)),
+                exclude_punctuation=bool(spec.get("ExcludePunctuation", False)),
+                exclude_uppercase=bool(spec.get("ExcludeUppercase", False)),
+                exclude_lowercase=bool(spec.get("ExcludeLowercase", False)),
+                include_space=bool(spec.get("IncludeSpace", False)),
+                require_each_included_type=bool(spec.get("RequireEachIncludedType", True)),
+            ))["RandomPassword"]
+        created = json.loads(backend.create_secret(
+            name=properties.get("Name", resource_name), secret_string=value,
+            secret_binary=None, description=properties.get("Description"),
+            tags=properties.get("Tags"), kms_key_id=properties.get("KmsKeyId"),
+            client_request_token=None, replica_regions=[], force_overwrite=False))
+        return cls(created["ARN"])
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource: "EmulatedSecret",
+                                        **_: Any) -> "EmulatedSecret":
+        return original_resource  # the secret keeps its value, as a generated one does
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Any,
+                                        account_id: str, region_name: str) -> None:
+        secretsmanager_backends[account_id][region_name].delete_secret(
+            secret_id=resource_name, recovery_window_in_days=None,
+            force_delete_without_recovery=True)
+
 
 
 def _with_outputs(execute: Any) -> Any:

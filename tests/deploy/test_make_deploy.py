@@ -425,6 +425,22 @@ def test_eventbridge_rules_target_their_functions(deployment: Deployment) -> Non
                 assert targets[target["Id"]].get(key) == value, (logical_id, key)
 
 
+def test_the_webhook_secret_is_generated_and_only_the_api_is_given_it(
+        deployment: Deployment) -> None:
+    arn = deployment.physical_ids["WebhookSharedSecret"]
+    value = deployment.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
+    assert len(value) == 48 and value.isalnum()  # GenerateSecretString, no punctuation
+    for logical_id, resource in deployment.resources("AWS::Lambda::Function").items():
+        variables = deployment.client("lambda").get_function_configuration(
+            FunctionName=deployment.physical_ids[logical_id])["Environment"]["Variables"]
+        assert "REGISTRY_WEBHOOK_SECRET" not in variables, logical_id
+        assert (variables.get("REGISTRY_WEBHOOK_SECRET_ARN") == arn) is (
+            logical_id == "APIHandler"), logical_id
+    outputs = {output["OutputKey"]: output["OutputValue"]
+               for output in deployment.stack()["Outputs"]}
+    assert outputs["RegistryWebhookSecretArn"] == arn
+
+
 def test_invoke_permissions(deployment: Deployment) -> None:
     """Each function lets its caller invoke it; where the caller is the API (not emulated),
     the source ARN cannot be worked out and only the principal is compared."""

@@ -104,7 +104,10 @@ def _stack_facts() -> StackFacts:
     template = deployment.template()
     bare = StackFacts(REGION, ACCOUNT, STACK, parameters=deployment.parameter_defaults(),
                       conditions=template.get("Conditions", {}))
-    refs = {"ImageStreamsTable": table, "TagEventsTopic": topic, "StreamDeadLetterQueue": queue}
+    webhook_secret = _client("secretsmanager").create_secret(
+        Name=f"{STACK}-WebhookSharedSecret-IAMTEST", SecretString="webhook-shared-secret")["ARN"]
+    refs = {"ImageStreamsTable": table, "TagEventsTopic": topic, "StreamDeadLetterQueue": queue,
+            "WebhookSharedSecret": webhook_secret}
     attributes = {("ImageStreamsTable", "Arn"): described["TableArn"],
                   ("ImageStreamsTable", "StreamArn"): described["LatestStreamArn"],
                   ("StreamDeadLetterQueue", "Arn"): queue_arn}
@@ -295,14 +298,17 @@ def _istag(kind: str, name: str) -> dict[str, Any]:
             "tag": {"from": {"kind": kind, "name": name}}}
 
 
-def run_api(api: Api, registry: PrivateRegistry, queue_arn: str) -> None:
+def run_api(api: Api, registry: PrivateRegistry, queue_arn: str, webhook_secret: str) -> None:
     """A request on every route, each write answered as it succeeds (so its code ran)."""
     shop, team = f"{V1}/namespaces/shop", f"{V1}/namespaces/team"
     digest = "sha256:" + "a" * 64
     for path, methods in ROUTES.items():  # discovery, version, health, OpenAPI documents
         if "GET" in methods and methods["GET"].verb is None and "{" not in path:
             api("GET", path, token=None)
+    # The registry's notifications: the shared secret is read (once) to check a token.
     api("POST", "/webhooks/registry", {"events": []}, expect=401, token=None)
+    api("POST", "/webhooks/registry", {"events": []}, expect=401, token="not-the-secret")
+    api("POST", "/webhooks/registry", {"events": []}, token=webhook_secret)
 
     # Streams, tags, images: the table, and ECR for each new stream's repository.
     api("POST", f"{shop}/imagestreams", _stream("web"), expect=201)
@@ -597,7 +603,9 @@ def record_every_function() -> Recording:
         stack.enter_context(_authorizer_as_its_own_function(environments))
         client = stack.enter_context(Client(app_module.app, project_dir=str(deployment.REPO)))
         api = Api(client, environments, admin)
-        run_api(api, registry, queue_arn)
+        webhook_secret = _client("secretsmanager").get_secret_value(
+            SecretId=facts.ref("WebhookSharedSecret"))["SecretString"]
+        run_api(api, registry, queue_arn, webhook_secret)
         run_ecr_pushes(environments, blobs, table)
         run_scheduled_imports(environments, registry, DynamoStore(_client("dynamodb"), table))
         run_stream_consumer(environments, recorder, facts)

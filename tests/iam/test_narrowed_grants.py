@@ -52,3 +52,13 @@ def test_the_authorizer_reads_token_items_and_nothing_else(recording: Recording,
 
     assert get("TOKEN#0123")
     assert not get(partition)
+
+
+@pytest.mark.parametrize("function", ["reimport_scheduled_tags", "token_authorizer",
+                                      "publish_tag_changes", "record_ecr_push"])
+def test_only_the_api_reads_the_registry_webhook_secret(recording: Recording,
+                                                        function: str) -> None:
+    secret = recording.facts.ref("WebhookSharedSecret")
+    assert allowed(recording, "app", "secretsmanager", "GetSecretValue", SecretId=secret)
+    assert not allowed(recording, function, "secretsmanager", "GetSecretValue",
+                       SecretId=secret)

@@ -36,12 +36,14 @@ def envelope_for(host: str, repository: str, tag: str, digest: str, media_type: 
 
 
 def test_shared_secret_is_required():
-    check_secret("Bearer s3cret", "s3cret")
+    check_secret("Bearer s3cret", lambda: "s3cret")
     for header in ["", "Bearer wrong", "Basic s3cret", "s3cret", "Bearer "]:
         with pytest.raises(Unauthorized):
-            check_secret(header, "s3cret")
+            check_secret(header, lambda: "s3cret")
     with pytest.raises(Unauthorized):
-        check_secret("Bearer ", "")  # no secret configured: everything is refused
+        check_secret("Bearer ", lambda: "")  # no secret configured: everything is refused
+    with pytest.raises(Unauthorized):
+        check_secret("Bearer anything", lambda: "")
 
 
 def test_a_tagged_manifest_push_moves_the_tag_and_blob_pushes_are_ignored(plain_registry,

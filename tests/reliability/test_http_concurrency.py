@@ -84,7 +84,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalService]:
     try:
         children.append(emulator.start_emulator(settings, base))
         resources = emulator.deploy(settings)
-        env = app_environment(settings, resources, secrets.token_urlsafe(24))
+        env = app_environment(settings, resources,
+                              emulator.store_webhook_secret(settings, secrets.token_urlsafe(24)))
         app_log = state / "logs" / "app.log"
         children.append(start_app(settings, env, log=app_log))
         token = bootstrap_admin(table_access(emulator.client(settings, "dynamodb"),
