@@ -8,7 +8,7 @@ from chalicelib.api.dispatch import respond
 from chalicelib.api.openapi_paths import V2_PROTOBUF_ACCEPTED
 from chalicelib.api.routes import METHODS, ROUTES, UNKNOWN_PATHS, view_name
 from chalicelib.push_events import handle_ecr_event, reconcile_ecr
-from chalicelib.schedule_events import SCHEDULE_MINUTES, run_scheduled_imports
+from chalicelib.schedule_events import run_scheduled_imports
 from chalicelib.table_events import handle_table_records
 from chalicelib.wiring import services
 
@@ -16,10 +16,13 @@ app = Chalice(app_name="imagestreams")
 # /openapi/v2 answers protobuf to kubectl: Chalice base64-encodes it for API Gateway, which
 # decodes it, when the answer's Content-Type and the request's Accept are binary types.
 app.api.binary_types += list(V2_PROTOBUF_ACCEPTED)
-ECR_RECONCILE_MINUTES = int(os.environ.get("ECR_RECONCILE_MINUTES", "15"))
 ANY = ["*/*"]  # media types are checked by the API layer so errors come back as Status
-# How long API Gateway caches a token's answer: a revoked token works this much longer.
-AUTH_CACHE_SECONDS = int(os.environ.get("AUTH_CACHE_SECONDS", "60"))
+# Settings of the package, not of a deployment: the template replaces them with the stack's
+# parameters AuthCacheSeconds, ImportScheduleMinutes and EcrReconcileMinutes (infra/), so
+# that a setting is changed by a deploy, never by rebuilding the package.
+AUTH_CACHE_SECONDS = 60  # how long API Gateway caches a token's answer
+SCHEDULE_MINUTES = 15
+ECR_RECONCILE_MINUTES = 15
 
 
 @app.authorizer(ttl_seconds=AUTH_CACHE_SECONDS)

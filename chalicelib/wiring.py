@@ -191,7 +191,7 @@ _publisher: Optional[Publisher] = None
 
 
 # Every AWS call gives up within seconds when AWS cannot be reached, so the caller gets a
-# 503 well inside the API's 30-second Lambda. botocore's defaults wait 60 s to connect and
+# 503 well inside the API's 28-second Lambda. botocore's defaults wait 60 s to connect and
 # 60 s for a reply, and DynamoDB's legacy retries make 10 attempts with waits adding up to
 # 25 s. Here: one retry after a wait of up to a second (standard mode), unless
 # AWS_MAX_ATTEMPTS, the SDKs' own setting, says otherwise. A TransactWriteItems whose reply

@@ -3,7 +3,8 @@
 infra/ holds it in pieces: `table.json` (the table, also read by the tests and the local
 stack), `service.json` (topic, dead-letter queue, parameters, environment of every
 function), `functions.json` (settings per Chalice handler, keyed by handler name) and
-`gateway_responses.json` (API Gateway's own errors as Kubernetes Status bodies).
+`gateway_responses.json` (API Gateway's own errors as Kubernetes Status bodies),
+`api.json` (the REST API stage's throttling).
 
 Chalice's merge adds to resources by logical id: merging settings for a function the app
 does not declare would leave a resource with no Type. So per-function settings are added
@@ -20,6 +21,7 @@ from typing import Any, Iterable
 
 INFRA = Path(__file__).resolve().parent
 API_HANDLER = "app"  # the name Chalice gives the function serving every route
+AUTHORIZERS = {"token_authorizer"}  # app.py's authorizers, by Chalice handler name
 STATUS_BODY = ('{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
                '"reason":"%s","message":%s,"code":%d}')
 
@@ -67,6 +69,41 @@ def _function_settings(handler: str, settings: dict[str, Any]) -> dict[str, Any]
     return {f"{logical_id}Logs": log_group, logical_id: {"Properties": properties}}
 
 
+def _authorizer_cache(authorizers: Iterable[str]) -> dict[str, Any]:
+    """How long API Gateway caches each authorizer's answer: the AuthCacheSeconds parameter,
+    over the TTL app.py gave Chalice (merged into the OpenAPI body Chalice writes)."""
+    return {"securityDefinitions": {name: {"x-amazon-apigateway-authorizer": {
+        "authorizerResultTtlInSeconds": {"Ref": "AuthCacheSeconds"}}} for name in authorizers}}
+
+
+def _event_dead_letters(settings_of: dict[str, Any]) -> dict[str, Any]:
+    """EventDeadLetterQueue's policy: EventBridge may send to it for the stack's own rules
+    only, those of the events functions.json gives a DeadLetterConfig. SAM names an event's
+    rule `<function logical id><event name>`."""
+    rules = [{"Fn::GetAtt": [f"{settings['LogicalId']}{event}", "Arn"]}
+             for settings in settings_of.values()
+             for event, source in settings.get("Properties", {}).get("Events", {}).items()
+             if "DeadLetterConfig" in source.get("Properties", {})]
+    return {"Type": "AWS::SQS::QueuePolicy", "Properties": {
+        "Queues": [{"Ref": "EventDeadLetterQueue"}],
+        "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+            "Sid": "TheStacksRulesSendUndeliveredEvents", "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage",
+            "Resource": {"Fn::GetAtt": ["EventDeadLetterQueue", "Arn"]},
+            "Condition": {"ArnEquals": {"aws:SourceArn": rules}}}]}}}
+
+
+def _api_settings(declared: set[str]) -> dict[str, Any]:
+    """The REST API's properties: api.json's, API Gateway's own errors as Status bodies,
+    and the authorizers' cache time."""
+    api = _load("api.json")
+    api["Properties"]["GatewayResponses"] = gateway_responses()
+    authorizers = sorted(declared & AUTHORIZERS)
+    if authorizers:
+        api["Properties"]["DefinitionBody"] = _authorizer_cache(authorizers)
+    return api
+
+
 def merge_template(handlers: Iterable[str]) -> dict[str, Any]:
     template = _load("service.json")
     resources = template["Resources"]
@@ -75,8 +112,14 @@ def merge_template(handlers: Iterable[str]) -> dict[str, Any]:
     for handler, settings in _load("functions.json").items():
         if handler in declared:
             resources.update(_function_settings(handler, settings))
+    if any("DeadLetterConfig" in source.get("Properties", {})
+           for handler, settings in _load("functions.json").items() if handler in declared
+           for source in settings.get("Properties", {}).get("Events", {}).values()):
+        resources["EventDeadLetterQueuePolicy"] = _event_dead_letters(
+            {handler: settings for handler, settings in _load("functions.json").items()
+             if handler in declared})
     if API_HANDLER in declared:
-        resources["RestAPI"] = {"Properties": {"GatewayResponses": gateway_responses()}}
+        resources["RestAPI"] = _api_settings(declared)
     return template
 
 

@@ -303,7 +303,7 @@ def find_stream_image(store: StreamStore, namespace: str, stream: str, wanted: s
     return matches[0]
 
 # A write without a resourceVersion that loses a race is planned again on fresh data, for
-# this long after its first loss (the API's Lambda has 30 s). Between attempts it waits a
+# this long after its first loss (the API's Lambda has 28 s). Between attempts it waits a
 # random part (full jitter) of a pause that starts at twice the attempt it lost and doubles
 # with each loss: the busier the stream, the longer an attempt takes, so writers racing for
 # one stream spread out over as much time as they need instead of colliding again. A fixed

@@ -22,7 +22,11 @@ Changes to moto, all undone when the emulator stops:
   an image where Docker is installed;
 - AWS::SecretsManager::Secret, which moto's CloudFormation has no model of, is created
   through moto's own Secrets Manager (`EmulatedSecret`): the API function's environment
-  and role name the webhook secret, and the test checks them against the real thing.
+  and role name the webhook secret, and the test checks them against the real thing;
+- a resource whose DeletionPolicy is RetainExceptOnCreate is kept when the stack is
+  deleted, as AWS keeps it once the stack's creation has succeeded (it deletes it only
+  when the creation that made it fails). moto 5.2 keeps only `Retain` ones: it would try
+  to delete the table, which its deletion protection refuses, and fail the deletion.
 """
 from __future__ import annotations
 
@@ -46,6 +50,7 @@ NOT_EMULATED = {
         "ImportRestApi refuses Swagger 2.0, which Chalice writes), so the API would have no "
         "methods and its Deployment would fail the stack",
     "AWS::ApiGateway::Deployment": "needs the REST API's methods (AWS::ApiGateway::RestApi)",
+    "AWS::SQS::QueuePolicy": "moto has no CloudFormation model for it",
     "AWS::ApiGateway::Stage": "moto has no CloudFormation model for it",
 }
 
@@ -86,6 +91,8 @@ def emulator() -> Iterator[str]:
         models = parsing.get_model_map()
         patch.setattr(parsing, "get_model_map", lambda: {
             **models, "AWS::SecretsManager::Secret": EmulatedSecret})
+        patch.setattr(parsing.ResourceMap, "delete",
+                      _keeping_retained_resources(parsing.ResourceMap.delete))
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         url = f"http://localhost:{server.get_host_and_port()[1]}"
@@ -148,6 +155,15 @@ class EmulatedSecret:
         secretsmanager_backends[account_id][region_name].delete_secret(
             secret_id=resource_name, recovery_window_in_days=None,
             force_delete_without_recovery=True)
+
+
+def _keeping_retained_resources(delete: Any) -> Any:
+    def delete_keeping(resources: parsing.ResourceMap) -> None:
+        for resource in resources._resource_json_map.values():
+            if resource.get("DeletionPolicy") == "RetainExceptOnCreate":
+                resource["DeletionPolicy"] = "Retain"
+        delete(resources)
+    return delete_keeping
 
 
 

@@ -39,7 +39,8 @@ ROOT = Path(__file__).resolve().parents[2]
 STACK = f"deploy-test-{os.getpid()}"  # its own build/deploy/<stack> beside another run's
 BUCKET = "imagestreams-deploy-test-artifacts"
 # Passed on the first deploy only: the second must keep them.
-PARAMETERS = {"LogRetentionDays": "14", "StreamMaximumRetryAttempts": "3"}
+PARAMETERS = {"LogRetentionDays": "14", "StreamMaximumRetryAttempts": "3",
+              "ImportScheduleMinutes": "5", "AuthorizerReservedConcurrency": "0"}
 TOKEN_LINE = re.compile(r"^isk_[A-Za-z0-9_-]+$", re.MULTILINE)
 MAKE_SECONDS = 600
 # A function's settings compared as GetFunctionConfiguration answers them.
@@ -297,9 +298,14 @@ def test_what_the_emulator_does_not_apply_is_in_the_template(deployment: Deploym
 def test_table_keys_indexes_stream_and_retention(deployment: Deployment) -> None:
     for logical_id, resource in deployment.resources("AWS::DynamoDB::Table").items():
         properties = resource["Properties"]
-        assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain"
+        # Kept when the stack is deleted or the table replaced; deleted only by a failed
+        # first creation (UpdateReplacePolicy has no RetainExceptOnCreate).
+        assert resource["DeletionPolicy"] == "RetainExceptOnCreate"
+        assert resource["UpdateReplacePolicy"] == "Retain"
         table = deployment.client("dynamodb").describe_table(
             TableName=deployment.physical_ids[logical_id])["Table"]
+        assert table["DeletionProtectionEnabled"] is properties["DeletionProtectionEnabled"] \
+            is True
         assert table["KeySchema"] == properties["KeySchema"]
         assert sorted(table["AttributeDefinitions"], key=str) == sorted(
             properties["AttributeDefinitions"], key=str)
@@ -425,6 +431,31 @@ def test_eventbridge_rules_target_their_functions(deployment: Deployment) -> Non
                 assert targets[target["Id"]].get(key) == value, (logical_id, key)
 
 
+def test_event_targets_retry_then_dead_letter_to_a_queue_of_the_stacks_rules_only(
+        deployment: Deployment) -> None:
+    """Every rule's target has a retry policy and the event dead-letter queue; the queue's
+    policy (not emulated: checked in the template) lets EventBridge send for these rules."""
+    rules = deployment.resources("AWS::Events::Rule")
+    queue = {"Fn::GetAtt": ["EventDeadLetterQueue", "Arn"]}
+    for logical_id, resource in rules.items():
+        for target in resource["Properties"]["Targets"]:
+            assert target["DeadLetterConfig"] == {"Arn": queue}, logical_id
+            assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0, logical_id
+    [policy] = deployment.resources("AWS::SQS::QueuePolicy").values()
+    [statement] = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert policy["Properties"]["Queues"] == [{"Ref": "EventDeadLetterQueue"}]
+    assert (statement["Effect"], statement["Principal"], statement["Action"],
+            statement["Resource"]) == ("Allow", {"Service": "events.amazonaws.com"},
+                                       "sqs:SendMessage", queue)
+    assert sorted(map(str, statement["Condition"]["ArnEquals"]["aws:SourceArn"])) == sorted(
+        str({"Fn::GetAtt": [logical_id, "Arn"]}) for logical_id in rules)
+    # The schedule passed on the first deploy, kept by the second.
+    schedules = [deployment.client("events").describe_rule(
+        Name=deployment.physical_ids[logical_id]).get("ScheduleExpression")
+        for logical_id in rules]
+    assert f"rate({PARAMETERS['ImportScheduleMinutes']} minutes)" in schedules
+
+
 def test_the_webhook_secret_is_generated_and_only_the_api_is_given_it(
         deployment: Deployment) -> None:
     arn = deployment.physical_ids["WebhookSharedSecret"]
@@ -489,6 +520,8 @@ def test_destroy_deletes_the_stack_and_keeps_the_table(deployment: Deployment) -
     table = deployment.physical_ids["ImageStreamsTable"]
     done = make(deployment.env, "destroy", f"STACK={STACK}")
     assert f"Kept: table {table}" in done.stdout
+    # RetainExceptOnCreate keeps it, as AWS does once the stack's creation succeeded
+    # (the emulator applies that rule for moto: tests/deploy/emulator.py).
     cloudformation = deployment.client("cloudformation")
     with pytest.raises(cloudformation.exceptions.ClientError, match="does not exist"):
         cloudformation.describe_stacks(StackName=STACK)

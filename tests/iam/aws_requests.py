@@ -45,10 +45,12 @@ class RecordedCall:
 
 @dataclass(frozen=True)
 class KeySchemas:
-    """Partition key attribute of each table and index, for dynamodb:LeadingKeys."""
+    """Partition key attribute of each table and index, for dynamodb:LeadingKeys; and the
+    KMS key of each encrypted topic, whose publishers use it."""
 
     tables: Mapping[str, str] = field(default_factory=dict)  # table name → attribute
     indexes: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (table, index)
+    topic_keys: Mapping[str, str] = field(default_factory=dict)  # topic ARN → key ARN
 
     def partition_key(self, table: str, index: Optional[str] = None) -> str:
         try:
@@ -218,12 +220,30 @@ def _ecr(call: RecordedCall, arns: _Arns, keys: KeySchemas) -> list[Authorizatio
 
 # -- SNS, SQS, Secrets Manager, CloudWatch Logs ---------------------------------------------
 
+def _topic_key(topic: str, arns: _Arns, keys: KeySchemas) -> list[Authorization]:
+    """A publish to a topic encrypted with a KMS key also uses that key, with the
+    publisher's credentials: "publishers must have kms:GenerateDataKey* and kms:Decrypt
+    permissions for the KMS key" (Amazon SNS Developer Guide, "Key management"). SNS calls
+    KMS on the publisher's behalf (kms:ViaService) with the topic's ARN as the encryption
+    context."""
+    key = keys.topic_keys.get(topic)
+    if key is None:
+        return []
+    context = {"kms:ViaService": (f"sns.{arns.region}.amazonaws.com",),
+               "kms:CallerAccount": (arns.account,),
+               "kms:EncryptionContext:aws:sns:topicArn": (topic,)}
+    return [Authorization(action, key, context)
+            for action in ("kms:GenerateDataKey", "kms:Decrypt")]
+
+
 def _sns(call: RecordedCall, arns: _Arns, keys: KeySchemas) -> list[Authorization]:
     params, operation = call.params, call.operation
     if operation == "Publish":
-        return [Authorization("sns:Publish", params.get("TopicArn") or params["TargetArn"])]
+        topic = params.get("TopicArn") or params["TargetArn"]
+        return [Authorization("sns:Publish", topic), *_topic_key(topic, arns, keys)]
     if operation == "PublishBatch":  # IAM has no PublishBatch action: it is sns:Publish
-        return [Authorization("sns:Publish", params["TopicArn"])]
+        return [Authorization("sns:Publish", params["TopicArn"]),
+                *_topic_key(params["TopicArn"], arns, keys)]
     if operation in ("Subscribe", "ListSubscriptionsByTopic"):
         return [Authorization(f"sns:{operation}", params["TopicArn"])]
     if operation in ("Unsubscribe", "GetSubscriptionAttributes", "SetSubscriptionAttributes"):

@@ -126,9 +126,15 @@ def _key_schemas(facts: StackFacts) -> KeySchemas:
     def hash_key(schema: list[dict[str, str]]) -> str:
         return next(k["AttributeName"] for k in schema if k["KeyType"] == "HASH")
 
+    # The template encrypts the topic with the AWS managed key alias/aws/sns: a key of the
+    # account whose id only AWS knows, stood in for here.
+    topic = deployment.template()["Resources"]["TagEventsTopic"].get("Properties", {})
+    topic_keys = ({facts.ref("TagEventsTopic"): f"arn:aws:kms:{REGION}:{ACCOUNT}:key/"
+                   "0b1c2d3e-aws-managed-sns-key"} if topic.get("KmsMasterKeyId") else {})
     return KeySchemas({table: hash_key(properties["KeySchema"])},
                       {(table, index["IndexName"]): hash_key(index["KeySchema"])
-                       for index in properties.get("GlobalSecondaryIndexes", [])})
+                       for index in properties.get("GlobalSecondaryIndexes", [])},
+                      topic_keys)
 
 
 def _variables(facts: StackFacts) -> Callable[[str], dict[str, str]]:

@@ -6,7 +6,7 @@ import pytest
 
 from . import deployment
 from .aws_requests import RecordedCall, authorizations
-from .policy_evaluator import denied
+from .policy_evaluator import Authorization, denied
 from .scenarios import REGION, Recording
 
 STREAM_TAG = "imagestreams.dev/stream"
@@ -62,3 +62,21 @@ def test_only_the_api_reads_the_registry_webhook_secret(recording: Recording,
     assert allowed(recording, "app", "secretsmanager", "GetSecretValue", SecretId=secret)
     assert not allowed(recording, function, "secretsmanager", "GetSecretValue",
                        SecretId=secret)
+
+
+def test_the_publisher_uses_the_topics_key_only_through_sns_for_its_topic(
+        recording: Recording) -> None:
+    topic = recording.facts.ref("TagEventsTopic")
+    assert allowed(recording, "publish_tag_changes", "sns", "Publish", TopicArn=topic)
+    key = recording.keys.topic_keys[topic]
+    account = recording.facts.account
+    through_sns = {"kms:ViaService": (f"sns.{REGION}.amazonaws.com",),
+                   "kms:CallerAccount": (account,)}
+    policy = deployment.policy("publish_tag_changes", "dev", recording.facts)
+    other_topic = f"arn:aws:sns:{REGION}:{account}:another-topic"
+    assert not denied(policy, [Authorization("kms:GenerateDataKey", key, {
+        **through_sns, "kms:EncryptionContext:aws:sns:topicArn": (topic,)})])
+    assert denied(policy, [Authorization("kms:GenerateDataKey", key, {
+        **through_sns, "kms:EncryptionContext:aws:sns:topicArn": (other_topic,)})])
+    assert denied(policy, [Authorization("kms:Decrypt", key, {
+        "kms:ViaService": (f"s3.{REGION}.amazonaws.com",), "kms:CallerAccount": (account,)})])

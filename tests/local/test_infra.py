@@ -38,7 +38,8 @@ def test_the_table_is_table_json_and_the_emulator_gets_the_same_definitions():
     merged = merge_template(ALL)["Resources"]
     assert merged["ImageStreamsTable"] == table["ImageStreamsTable"]
     emulated = emulated_template()["Resources"]
-    assert set(emulated) == {"ImageStreamsTable", "TagEventsTopic", "StreamDeadLetterQueue"}
+    assert set(emulated) == {"ImageStreamsTable", "TagEventsTopic", "StreamDeadLetterQueue",
+                             "EventDeadLetterQueue"}
     assert all(emulated[name] == merged[name] for name in emulated)
 
 

@@ -32,7 +32,7 @@ def create_table_args(name: str, *, stream: bool = True) -> dict[str, Any]:
     """create_table arguments for the table of infra/table.json.
 
     Point-in-time recovery and time to live are no create_table arguments: create_table
-    applies them after.
+    applies them after. Deletion protection is left off: tests delete their tables.
     Any other property this does not know fails loudly rather than being left out.
     `stream=False` leaves out the table's stream, see mocked_table.
     """
@@ -51,6 +51,7 @@ def create_table_args(name: str, *, stream: bool = True) -> dict[str, Any]:
                                     **{k: v for k, v in sse.items() if k != "SSEEnabled"}}
     properties.pop("PointInTimeRecoverySpecification", None)
     properties.pop("TimeToLiveSpecification", None)
+    properties.pop("DeletionProtectionEnabled", None)
     if properties:
         raise ValueError(f"{TEMPLATE.name}: properties the test table does not translate: "
                          f"{sorted(properties)}")
