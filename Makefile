@@ -26,10 +26,14 @@ STAGE ?= dev
 PACKAGE := build/package
 PACKAGE_VENV := .venv-package
 PACKAGE_STAMP := $(PACKAGE_VENV)/.installed-$(LAMBDA_PYTHON)
-WHEELHOUSE := build/wheelhouse-py$(LAMBDA_PYTHON)
-# Lambda's Python 3.12+ runtimes run Amazon Linux 2023 (glibc 2.34) on x86_64; pip takes
-# each --platform literally, so every manylinux tag up to that glibc is listed.
-LAMBDA_PLATFORMS := manylinux2014_x86_64 $(foreach minor,$(shell seq 17 34),manylinux_2_$(minor)_x86_64)
+# The functions' architecture is .chalice/config.json's lambda_architecture (arm64, Graviton;
+# or x86_64), which Chalice writes into the template; the wheels must be that machine's.
+LAMBDA_ARCHITECTURE := $(shell $(PYTHON) -c 'import json; print(json.load(open(".chalice/config.json")).get("lambda_architecture", "x86_64"))')
+LAMBDA_MACHINE := $(if $(filter arm64,$(LAMBDA_ARCHITECTURE)),aarch64,x86_64)
+WHEELHOUSE := build/wheelhouse-py$(LAMBDA_PYTHON)-$(LAMBDA_MACHINE)
+# Lambda's Python 3.12+ runtimes run Amazon Linux 2023 (glibc 2.34); pip takes each
+# --platform literally, so every manylinux tag up to that glibc is listed.
+LAMBDA_PLATFORMS := manylinux2014_$(LAMBDA_MACHINE) $(foreach minor,$(shell seq 17 34),manylinux_2_$(minor)_$(LAMBDA_MACHINE))
 # The package is built from the wheelhouse alone: the zip holds exactly the pinned versions.
 CHALICE_PACKAGE = AWS_DEFAULT_REGION=us-east-1 PIP_NO_INDEX=1 PIP_FIND_LINKS=$(CURDIR)/$(WHEELHOUSE) \
 	$(PACKAGE_VENV)/bin/chalice package --stage $(STAGE) --merge-template build/merge-template.json
@@ -77,13 +81,18 @@ $(STAMP): requirements.txt requirements-dev.txt isctl/pyproject.toml
 test: system venv lint package-check
 	$(BIN)/python -m pytest -q tests
 
-# Lambda-platform wheels of requirements.txt, fetched once.
+# Lambda-platform wheels of requirements.txt, fetched once; and this machine's, which the
+# packaging venv imports app.py with and which Chalice's first pass (a plain pip download)
+# picks before it replaces each one Lambda cannot load by the Lambda platform's.
 $(WHEELHOUSE)/.complete: requirements.txt | venv
 	rm -rf $(WHEELHOUSE)
 	$(BIN)/pip download --quiet --only-binary=:all: --no-deps --dest $(WHEELHOUSE) \
 		--implementation cp --python-version $(LAMBDA_PYTHON) \
 		--abi cp$(subst .,,$(LAMBDA_PYTHON)) --abi abi3 --abi none \
 		$(addprefix --platform ,$(LAMBDA_PLATFORMS)) -r requirements.txt
+	$(BIN)/pip download --quiet --only-binary=:all: --no-deps --dest $(WHEELHOUSE) \
+		--implementation cp --python-version $(LAMBDA_PYTHON) \
+		--abi cp$(subst .,,$(LAMBDA_PYTHON)) --abi abi3 --abi none -r requirements.txt
 	touch $@
 
 # Chalice imports app.py to package it, so the app's requirements are installed too.

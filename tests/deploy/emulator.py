@@ -72,6 +72,9 @@ SETTINGS_NOT_APPLIED = {
         "template's), so DescribeTable shows no SSEDescription",
     ("AWS::Lambda::Function", "LoggingConfig"):
         "moto's LambdaFunction keeps no logging configuration",
+    ("AWS::Lambda::Function", "Architectures"):
+        "moto's LambdaFunction.create_from_cloudformation_json passes no Architectures on "
+        "(GetFunctionConfiguration answers x86_64)",
 }
 
 

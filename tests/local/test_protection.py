@@ -108,3 +108,8 @@ def test_the_topic_is_encrypted_with_the_aws_managed_sns_key() -> None:
     topic = template()["Resources"]["TagEventsTopic"]["Properties"]
     assert topic["KmsMasterKeyId"] == "alias/aws/sns"
 
+
+def test_functions_run_on_arm64() -> None:
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    assert config["lambda_architecture"] == "arm64"
+    assert not any("lambda_architecture" in stage for stage in config["stages"].values())
