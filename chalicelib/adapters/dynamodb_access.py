@@ -15,6 +15,7 @@ from ..resources.rbac import RoleBinding
 from ..services.access import CLUSTERROLEBINDINGS, ROLEBINDINGS, TokenRecord
 from .dynamodb_errors import translated
 from .dynamodb_reads import query_all
+from .item_size import Item, check_item_size
 
 CLUSTER_SCOPE = "-"  # the GSI key of tokens of users (not service accounts)
 
@@ -27,6 +28,29 @@ def _binding_pk(namespace: Optional[str]) -> str:
     return f"RB#{namespace}" if namespace else "CRB"
 
 
+def token_item(record: TokenRecord) -> Item:
+    """A token as its item, sized (TooLarge) before it is written."""
+    item = {**_token_key(record.id), "digest": {"S": record.digest},
+            "subject": {"S": record.subject}, "created": {"S": record.created.isoformat()},
+            "GSI1PK": {"S": f"TOKENS#{record.scope or CLUSTER_SCOPE}"},
+            "GSI1SK": {"S": f"{record.subject}#{record.id}"}}
+    if record.expires is not None:
+        item["expires"] = {"S": record.expires.isoformat()}
+    check_item_size(item, f'the token of "{record.subject}"')
+    return item
+
+
+def binding_item(namespace: Optional[str], binding: RoleBinding) -> Item:
+    """A role binding as its item, sized (TooLarge) before it is written: its subjects and
+    labels are the caller's, and DynamoDB would refuse an item over 400 KB as a 500."""
+    name = binding.metadata.name or ""
+    item = {"PK": {"S": _binding_pk(namespace)}, "SK": {"S": name},
+            "binding": {"S": binding.model_dump_json(by_alias=True, exclude_none=True)}}
+    kind = "rolebinding" if namespace else "clusterrolebinding"
+    check_item_size(item, f'{kind} "{name}"')
+    return item
+
+
 class DynamoTokenStore:
     def __init__(self, client: Any, table: str):
         self.client = client
@@ -34,13 +58,7 @@ class DynamoTokenStore:
 
     @translated
     def put_token(self, record: TokenRecord) -> None:
-        item = {**_token_key(record.id), "digest": {"S": record.digest},
-                "subject": {"S": record.subject}, "created": {"S": record.created.isoformat()},
-                "GSI1PK": {"S": f"TOKENS#{record.scope or CLUSTER_SCOPE}"},
-                "GSI1SK": {"S": f"{record.subject}#{record.id}"}}
-        if record.expires is not None:
-            item["expires"] = {"S": record.expires.isoformat()}
-        self.client.put_item(TableName=self.table, Item=item,
+        self.client.put_item(TableName=self.table, Item=token_item(record),
                              ConditionExpression="attribute_not_exists(PK)")
 
     @translated
@@ -78,12 +96,10 @@ class DynamoBindingStore:
     @translated
     def create_binding(self, namespace: Optional[str], binding: RoleBinding) -> None:
         name = binding.metadata.name or ""
+        item = binding_item(namespace, binding)
         try:
-            self.client.put_item(
-                TableName=self.table,
-                Item={"PK": {"S": _binding_pk(namespace)}, "SK": {"S": name},
-                      "binding": {"S": binding.model_dump_json(by_alias=True, exclude_none=True)}},
-                ConditionExpression="attribute_not_exists(PK)")
+            self.client.put_item(TableName=self.table, Item=item,
+                                 ConditionExpression="attribute_not_exists(PK)")
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 resource = ROLEBINDINGS if namespace else CLUSTERROLEBINDINGS

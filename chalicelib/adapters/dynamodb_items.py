@@ -24,8 +24,7 @@ from ..domain.records import StreamRecord, TagRecord
 from ..resources.image import Image
 from ..resources.stream import TagEvent, TagEventCondition, TagReference
 from ..services.ports import ChangeSet, stream_key
-
-Item = dict[str, dict[str, Any]]
+from .item_size import MAX_ITEM_BYTES, Item, check_item_size, item_size  # noqa: F401
 
 STREAM_PARTITION_PREFIX = "IS#"
 STREAM_SK = "#"
@@ -45,7 +44,6 @@ CLUSTER_INDEX = "Cluster"
 CLUSTER_SHARDS = 8
 MAX_TRANSACTION_ITEMS = 100
 MAX_TRANSACTION_BYTES = 4 * 1024 * 1024
-MAX_ITEM_BYTES = 350 * 1024  # DynamoDB refuses items over 400 KB; the rest is margin
 
 
 def stream_pk(namespace: str, name: str) -> str:
@@ -262,22 +260,6 @@ def decode_image(item: Item) -> Image:
 
 # -- size
 
-def item_size(item: Item) -> int:
-    """The item's size by DynamoDB's sizing rules, rounded up (numbers count a byte a digit)."""
-    return sum(len(name.encode()) + _value_size(value) for name, value in item.items())
-
-
-def _value_size(value: dict[str, Any]) -> int:
-    kind, data = next(iter(value.items()))
-    if kind == "S":
-        return len(data.encode())
-    if kind == "N":
-        return len(data) + 1
-    if kind == "M":
-        return 3 + sum(len(k.encode()) + _value_size(v) + 1 for k, v in data.items())
-    return 1  # BOOL
-
-
 def describe(item: Item) -> str:
     """What an item holds, for error messages."""
     pk, sk = item["PK"]["S"], item["SK"]["S"]
@@ -295,11 +277,7 @@ def describe(item: Item) -> str:
 
 def check_size(item: Item) -> int:
     """The item's size; TooLarge if DynamoDB could refuse it."""
-    size = item_size(item)
-    if size > MAX_ITEM_BYTES:
-        raise TooLarge(f"{describe(item)} would be stored as {size} bytes; an item may be at "
-                       f"most {MAX_ITEM_BYTES} bytes")
-    return size
+    return check_item_size(item, describe(item))
 
 
 # -- the writes of one commit

@@ -11,6 +11,7 @@ from ..domain.errors import AlreadyExists
 from ..resources.triggers import ImageStreamTriggerSpec
 from ..services.triggers import TRIGGERS, TriggerRecord, endpoint_taken
 from .dynamodb_errors import translated
+from .item_size import check_item_size
 
 
 def _trigger_key(namespace: str, stream: str, name: str) -> dict[str, Any]:
@@ -21,14 +22,17 @@ def _endpoint_key(record: TriggerRecord) -> dict[str, Any]:
     return {"PK": {"S": f"TRGEP#{record.endpoint_key}"}, "SK": {"S": "#"}}
 
 
-def _encode(record: TriggerRecord) -> dict[str, Any]:
-    return {**_trigger_key(record.namespace, record.stream, record.name),
+def trigger_item(record: TriggerRecord) -> dict[str, Any]:
+    """A trigger as its item, sized (TooLarge) before it is written."""
+    item = {**_trigger_key(record.namespace, record.stream, record.name),
             "namespace": {"S": record.namespace}, "stream": {"S": record.stream},
             "name": {"S": record.name}, "uid": {"S": record.uid},
             "created": {"S": record.created.isoformat()},
             "spec": {"S": json.dumps(record.spec.to_json())},
             "subscriptionArn": {"S": record.subscription_arn},
             "pending": {"BOOL": record.pending_confirmation}}
+    check_item_size(item, f'imagestreamtrigger "{record.name}"')
+    return item
 
 
 def _decode(item: dict[str, Any]) -> TriggerRecord:
@@ -52,7 +56,7 @@ class DynamoTriggerStore:
         new = "attribute_not_exists(PK)"
         try:
             self.client.transact_write_items(TransactItems=[
-                {"Put": {"TableName": self.table, "Item": _encode(record),
+                {"Put": {"TableName": self.table, "Item": trigger_item(record),
                          "ConditionExpression": new}},
                 {"Put": {"TableName": self.table, "Item": claim, "ConditionExpression": new}},
             ])
@@ -72,7 +76,7 @@ class DynamoTriggerStore:
 
     @translated
     def set_subscription(self, record: TriggerRecord) -> None:
-        self.client.put_item(TableName=self.table, Item=_encode(record))
+        self.client.put_item(TableName=self.table, Item=trigger_item(record))
 
     @translated
     def get_trigger(self, namespace: str, stream: str, name: str) -> Optional[TriggerRecord]:

@@ -7,6 +7,8 @@ from typing import Optional
 from ..domain.errors import AlreadyExists
 from ..resources.rbac import RoleBinding
 from ..services.access import CLUSTERROLEBINDINGS, ROLEBINDINGS, TokenRecord
+# The DynamoDB adapters' encoders size each item: what the table would refuse, so is it here.
+from .dynamodb_access import binding_item, token_item
 
 
 class MemoryTokenStore:
@@ -15,6 +17,7 @@ class MemoryTokenStore:
         self._tokens: dict[str, TokenRecord] = {}
 
     def put_token(self, record: TokenRecord) -> None:
+        token_item(record)
         with self._lock:
             self._tokens[record.id] = record
 
@@ -39,6 +42,7 @@ class MemoryBindingStore:
 
     def create_binding(self, namespace: Optional[str], binding: RoleBinding) -> None:
         key = (namespace, binding.metadata.name or "")
+        binding_item(namespace, binding)
         with self._lock:
             if key in self._bindings:
                 raise AlreadyExists.of(ROLEBINDINGS if namespace else CLUSTERROLEBINDINGS, key[1])

@@ -13,6 +13,7 @@ from ..resources.image import Image
 from ..services.ports import (ChangeSet, DueEntry, DueRepository, DueTag, ImageRef, Page,
                               stream_key)
 from ..services.stream_write import STREAMS
+from . import dynamodb_items as items
 
 
 @dataclass
@@ -99,6 +100,9 @@ class MemoryStore:
             return found[:limit]
 
     def commit(self, changes: ChangeSet) -> None:
+        # The DynamoDB store's limits, before anything is written (TooLarge): an item over
+        # its size, a change of over 100 writes or 4 MB. Both stores refuse the same changes.
+        items.plan_commit(changes)
         record = changes.stream
         key = (record.namespace, record.name)
         with self._lock:
@@ -175,6 +179,7 @@ class MemoryStore:
             del self._streams[(namespace, name)]
 
     def put_image(self, image: Image) -> bool:
+        items.check_size(items.encode_image(image))
         with self._lock:
             digest = image.metadata.name or ""
             if digest in self._images:

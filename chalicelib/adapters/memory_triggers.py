@@ -6,6 +6,8 @@ from typing import Optional
 
 from ..domain.errors import AlreadyExists
 from ..services.triggers import TRIGGERS, TriggerRecord, endpoint_taken
+# The DynamoDB adapter's encoder sizes each item: what the table would refuse, so is it here.
+from .dynamodb_triggers import trigger_item
 
 
 class MemoryTriggerStore:
@@ -16,6 +18,7 @@ class MemoryTriggerStore:
 
     def add_trigger(self, record: TriggerRecord) -> None:
         key = (record.namespace, record.stream, record.name)
+        trigger_item(record)
         with self._lock:
             if key in self._triggers:
                 raise AlreadyExists.of(TRIGGERS, record.name)
@@ -25,6 +28,7 @@ class MemoryTriggerStore:
             self._triggers[key] = self._endpoints[record.endpoint_key] = record
 
     def set_subscription(self, record: TriggerRecord) -> None:
+        trigger_item(record)
         with self._lock:
             self._triggers[(record.namespace, record.stream, record.name)] = record
             self._endpoints[record.endpoint_key] = record

@@ -16,6 +16,9 @@ _ARN = {
     "https": re.compile(r"https://[^\s/$.?#][^\s]{0,2000}"),
 }
 _NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+# SNS refuses a filter policy whose values combine in more than 150 ways (each key's values
+# multiplied); namespace and imageStream have one value each, so tags times types.
+MAX_FILTER_COMBINATIONS = 150
 
 
 def validate_trigger_name(name: str) -> list[FieldError]:
@@ -34,6 +37,12 @@ def validate_trigger_spec(spec: ImageStreamTriggerSpec) -> list[FieldError]:
     for index, kind in enumerate(spec.types or []):
         if kind not in CHANGE_TYPES:
             errors.append(not_supported(f"spec.types[{index}]", kind, CHANGE_TYPES))
+    # A key left out of the policy (no tags, no types) matches any value: one way.
+    combinations = max(len(set(spec.tags or [])), 1) * max(len(set(spec.types or [])), 1)
+    if combinations > MAX_FILTER_COMBINATIONS:
+        errors.append(FieldError(
+            "spec.tags", f"Too many: {combinations}: the tags times the types may be at most "
+            f"{MAX_FILTER_COMBINATIONS} (an SNS filter policy's limit)", "FieldValueTooMany"))
     endpoint = spec.endpoint
     if endpoint.protocol not in PROTOCOLS:
         errors.append(not_supported("spec.endpoint.protocol", endpoint.protocol, PROTOCOLS))
