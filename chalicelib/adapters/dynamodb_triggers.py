@@ -72,7 +72,7 @@ class DynamoTriggerStore:
                 raise
             owner = self.get_trigger(holder["namespace"]["S"], holder["stream"]["S"],
                                      holder["name"]["S"])
-            raise endpoint_taken(owner or record) from exc
+            raise endpoint_taken(record, owner) from exc
 
     @translated
     def set_subscription(self, record: TriggerRecord) -> None:

@@ -24,7 +24,7 @@ class MemoryTriggerStore:
                 raise AlreadyExists.of(TRIGGERS, record.name)
             holder = self._endpoints.get(record.endpoint_key)
             if holder is not None:
-                raise endpoint_taken(holder)
+                raise endpoint_taken(record, holder)
             self._triggers[key] = self._endpoints[record.endpoint_key] = record
 
     def set_subscription(self, record: TriggerRecord) -> None:

@@ -35,11 +35,19 @@ class TriggerRecord:
         return f"{self.spec.endpoint.protocol}:{self.spec.endpoint.endpoint}"
 
 
-def endpoint_taken(holder: TriggerRecord) -> Conflict:
-    """SNS keeps one subscription per endpoint and topic, so one trigger per endpoint."""
-    return Conflict(f"endpoint {holder.spec.endpoint.endpoint} already receives the changes of "
-                    f"trigger {holder.name} of image stream {holder.namespace}/{holder.stream}; "
-                    "use one endpoint per trigger", kind="imagestreamtriggers", name=holder.name)
+def endpoint_taken(claimant: TriggerRecord, holder: Optional[TriggerRecord]) -> Conflict:
+    """SNS keeps one subscription per endpoint and topic, so one trigger per endpoint: the
+    first to claim it holds it until that trigger is deleted. The answer names the holder
+    only when it is in the claimant's own namespace; of another namespace's trigger it says
+    nothing, not even that one exists there."""
+    endpoint = claimant.spec.endpoint.endpoint
+    if holder is not None and holder.namespace == claimant.namespace:
+        message = (f"endpoint {endpoint} already receives the changes of trigger "
+                   f"{holder.name} of image stream {holder.stream}; use one endpoint per "
+                   "trigger")
+    else:
+        message = f"endpoint {endpoint} is taken; use one endpoint per trigger"
+    return Conflict(message, kind="imagestreamtriggers", name=claimant.name)
 
 
 class TriggerStore(Protocol):
