@@ -133,6 +133,10 @@ class _Token:
 
 # Sends a GET (url, headers) through the transport with the caller's insecure flag.
 TokenGet = Callable[[str, Mapping[str, str]], Reply]
+# A token for (registry, service, scope) signed by this process, or None: the service's own
+# registry, whose token key it holds, is read without asking its token endpoint (the API
+# itself, which imports need not be allowed to reach).
+OwnTokens = Callable[[str, str, str], Optional[str]]
 
 
 class Authenticator:
@@ -143,8 +147,9 @@ class Authenticator:
     and per credentials, so two namespaces with different secrets never share one.
     """
 
-    def __init__(self, credentials: CredentialSource):
+    def __init__(self, credentials: CredentialSource, own_tokens: Optional[OwnTokens] = None):
         self._credentials = credentials
+        self._own_tokens = own_tokens
         self._lock = threading.Lock()
         self._challenges: dict[str, Challenge] = {}
         self._tokens: dict[tuple[str, str, str, str], _Token] = {}
@@ -190,7 +195,9 @@ class Authenticator:
             cached = self._tokens.get(key)
         if cached and cached.expires > now and proactive:
             return {"Authorization": f"Bearer {cached.value}"}
-        token = self._fetch(registry, realm, service, scope, credentials, get)
+        own = self._own_tokens(registry, service, scope) if self._own_tokens else None
+        token = (_Token(own, now + DEFAULT_TOKEN_LIFETIME) if own is not None
+                 else self._fetch(registry, realm, service, scope, credentials, get))
         with self._lock:
             self._tokens[key] = token
         return {"Authorization": f"Bearer {token.value}"}

@@ -17,7 +17,7 @@ import requests
 
 from ..domain.reference import DIGEST_RE, DockerImageReference, parse_reference
 from ..resources.image import Image
-from .auth import Authenticator, CredentialSource, anonymous
+from .auth import Authenticator, CredentialSource, OwnTokens, anonymous
 from .errors import ConnectionFailed, UnexpectedResponse, UnsupportedManifest
 from .manifests import (ACCEPT, Descriptor, Manifest, ManifestList, Platform, choose_platform,
                         image_from_list, image_from_manifest, parse_manifest, sha256_digest,
@@ -92,12 +92,14 @@ class RegistryClient:
     def __init__(self, *, credentials: CredentialSource = anonymous,
                  policy: Optional[AddressPolicy] = None, settings: Optional[ClientSettings] = None,
                  session: Optional[requests.Session] = None,
-                 counter: Optional[RequestCounter] = None):
-        """`policy` defaults to refusing every non-public address; `counter` may be shared."""
+                 counter: Optional[RequestCounter] = None,
+                 own_tokens: Optional[OwnTokens] = None):
+        """`policy` defaults to refusing every non-public address; `counter` may be shared;
+        `own_tokens` signs the tokens of the service's own registry (auth.OwnTokens)."""
         self.settings = settings or ClientSettings()
         self.counter = counter or RequestCounter()
         self._transport = Transport(policy or AddressPolicy(), self.settings, self.counter, session)
-        self._auth = Authenticator(credentials)
+        self._auth = Authenticator(credentials, own_tokens)
         self._lock = threading.Lock()
         self._insecure_schemes: dict[str, str] = {}
 

@@ -17,6 +17,7 @@ from ..domain.imports import (ImportContext, ImportOutcome, ImportSource, Reposi
                               RepositorySource, pull_spec)
 from ..registry import (AddressPolicy, CredentialSource, ImportedImage, Platform, RegistryClient,
                         RequestCounter, locate)
+from ..registry.auth import OwnTokens
 from ..resources.image import Image, ImageManifest
 from ..resources.meta import now as utc_now
 from .import_pool import ImportJob, ImportPool, JobResult
@@ -39,9 +40,12 @@ class RegistryImports:
 
     def __init__(self, store: StreamStore, settings: ImportSettings,
                  counter: Optional[RequestCounter] = None,
-                 clock: Callable[[], datetime] = utc_now):
+                 clock: Callable[[], datetime] = utc_now,
+                 own_tokens: Optional[OwnTokens] = None):
+        """`own_tokens`: the integrated registry's tokens, signed here (auth.OwnTokens)."""
         self.store = store
         self.settings = settings
+        self.own_tokens = own_tokens
         self.counter = counter or RequestCounter()
         self.clock = clock
         self.policy = AddressPolicy.from_config(settings.allow_list)
@@ -56,7 +60,8 @@ class RegistryImports:
             if key not in self._clients:
                 self._clients[key] = RegistryClient(credentials=credentials, policy=self.policy,
                                                     settings=self._client_settings,
-                                                    counter=self.counter)
+                                                    counter=self.counter,
+                                                    own_tokens=self.own_tokens)
             return self._clients[key]
 
     def check(self, client: RegistryClient, source: ImportSource,
@@ -157,7 +162,8 @@ class Importer:
         return RegistryClient(credentials=self.secrets.credentials(namespace),
                               policy=self.registries.policy,
                               settings=self.settings.client_settings(),
-                              counter=self.registries.counter)
+                              counter=self.registries.counter,
+                              own_tokens=self.registries.own_tokens)
 
     def run(self, namespace: str, sources: Collection[ImportSource], *,
             persist: bool = True) -> dict[ImportSource, ImportOutcome]:
