@@ -17,6 +17,8 @@ that matter to a service under concurrent requests; this server puts them right:
   with the same ClientRequestToken, and DynamoDB answers a repeat of a successful one within
   ten minutes with success without applying it again. moto ignores the token, so the repeat
   failed its condition and the service reported a conflict for a write that happened.
+- SNS delivery per subscription: a deleted queue loses its own messages only, and every
+  PublishBatch entry is answered as published or failed (local/moto_sns.py).
 """
 from __future__ import annotations
 
@@ -33,7 +35,7 @@ from typing import Any, Callable, Iterable, Optional
 from moto.server import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import run_simple
 
-from . import moto_dynamodb
+from . import moto_dynamodb, moto_sns
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 # X-Amz-Target of DynamoDB (DynamoDB_20120810.*) and DynamoDB Streams
@@ -130,6 +132,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     signal.signal(signal.SIGINT, _exit)
     signal.signal(signal.SIGTERM, _exit)
     moto_dynamodb.install()
+    moto_sns.install()
     run_simple(args.host, args.port, atomic_dynamodb(DomainDispatcherApplication(
         create_backend_app)), threaded=True)
 

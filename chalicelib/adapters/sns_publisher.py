@@ -66,6 +66,15 @@ class SnsPublisher:
                 for failure in reply.get("Failed", []):
                     logger.warning("message %s not published: %s %s", failure["Id"],
                                    failure.get("Code"), failure.get("Message"))
+                # Only an entry SNS names as Successful was published: one in neither list
+                # (an emulator's dropped entry, a truncated reply) is retried as failed.
+                answered = failed_ids | {s["Id"] for s in reply.get("Successful", [])}
+                unanswered = set(pending) - answered
+                if unanswered:
+                    logger.warning("PublishBatch answered neither success nor failure for "
+                                   "messages %s; they count as not published",
+                                   ", ".join(sorted(unanswered, key=int)))
+                failed_ids |= unanswered
             pending = {i: e for i, e in pending.items() if i in failed_ids}
             if not pending:
                 break
