@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # each service is imported when first built: a route loads wh
     from .services.notifications import Publisher, PublishLedger
     from .services.ports import ChangeLog, StreamStore
     from .services.pushes import PushService
+    from .services.registry_tokens import RegistryTokens
     from .services.registry_webhook import RegistryNotifications
     from .services.scheduler import Scheduler
     from .services.secrets import SecretService, SecretStore
@@ -91,7 +92,9 @@ class Services:
     def registries(self) -> RegistryImports:
         """Registry clients and their request counter, shared by everything that imports."""
         from .services.imports import RegistryImports
-        return RegistryImports(self.store, self.import_settings)
+        tokens = self.registry_tokens
+        return RegistryImports(self.store, self.import_settings,
+                               own_tokens=tokens.own_read_token if tokens else None)
 
     @cached_property
     def importer(self) -> Importer:
@@ -115,6 +118,18 @@ class Services:
         from .services.access import AccessService
         return AccessService(self.token_store or MemoryTokenStore(),
                              self.binding_store or MemoryBindingStore())
+
+    @cached_property
+    def registry_tokens(self) -> Optional[RegistryTokens]:
+        """Tokens for the integrated registry, signed with the key REGISTRY_TOKEN_KEY_FILE
+        names (`make run` sets it); None without one: in AWS, ECR authenticates with IAM."""
+        key_file = os.environ.get("REGISTRY_TOKEN_KEY_FILE", "")
+        if not key_file or not self.registry:
+            return None
+        from pathlib import Path
+        from .adapters.registry_token_key import PemSigningKey
+        from .services.registry_tokens import RegistryTokens
+        return RegistryTokens(self.access, PemSigningKey(Path(key_file)), self.registry)
 
     @cached_property
     def pushes(self) -> PushService:

@@ -21,7 +21,8 @@ imagestreams is running ({state}). Ctrl-C stops it.
   API        {group}   (plain HTTP: curl, isctl)
   API, TLS   {settings.tls_api_url}   (HTTPS for kubectl; CA {details['tls_ca']})
   kubeconfig {details['kubeconfig']}   (kubectl as the cluster-admin)
-  registry   {settings.registry}   (a push to <namespace>/<stream>:<tag> maps into that stream)
+  registry   {settings.registry}   (a push to <namespace>/<stream>:<tag> maps into that stream;
+             skopeo login --tls-verify=false -u anything -p $TOKEN {settings.registry})
   AWS        {settings.aws_url}   (emulator, region {settings.region})
   table      {details['table_name']}
   topic      {details['topic_arn']}

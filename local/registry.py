@@ -3,9 +3,14 @@
 Debian's `docker-registry` (CNCF distribution), storing images under the state directory.
 Its notifications go to the app's webhook route with the shared secret the app is given
 as REGISTRY_WEBHOOK_SECRET, as a registry in front of the deployed service would send them.
+
+It authenticates as OpenShift's integrated registry does, with the service's own tokens:
+its token realm is the app's token endpoint, whose tokens it trusts by the certificate of
+the key the app signs them with (REGISTRY_TOKEN_KEY_FILE, made anew at every start).
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 import shutil
@@ -13,12 +18,23 @@ import subprocess
 from pathlib import Path
 
 import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
+from chalicelib.services.registry_tokens import ISSUER, SERVICE
+
+from .files import PUBLIC, write_file
 from .processes import Child, spawn, wait_for_port
 from .settings import ROOT, Settings
 
 BINARY, PACKAGE = "docker-registry", "docker-registry"
 WEBHOOK = "/webhooks/registry"
+TOKEN_REALM = "/registry/token"
+# The certificate only carries the key to the registry, which checks its dates: it outlives
+# any run; a new key is made at every start.
+TOKEN_CERTIFICATE_LIFETIME = dt.timedelta(days=365)
 
 
 def ensure_installed() -> str:
@@ -39,15 +55,43 @@ def ensure_installed() -> str:
     return shutil.which(BINARY) or BINARY
 
 
+def token_key_file(settings: Settings) -> Path:
+    """The app's REGISTRY_TOKEN_KEY_FILE: the signing key and its certificate, as PEM."""
+    return settings.state_dir / "registry" / "token-signing.pem"
+
+
+def write_token_key(key_file: Path, now: dt.datetime) -> Path:
+    """A new signing key for the registry's tokens, with its self-signed certificate, into
+    `key_file` (the user's alone) and the certificate alone beside it, for the registry
+    to trust; returns the certificate's path."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "imagestreams registry tokens")])
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - dt.timedelta(hours=1))
+                   .not_valid_after(now + TOKEN_CERTIFICATE_LIFETIME)
+                   .sign(key, hashes.SHA256()))
+    certificate_pem = certificate.public_bytes(serialization.Encoding.PEM)
+    write_file(key_file, key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()) + certificate_pem)
+    certificate_file = key_file.with_suffix(".crt")
+    write_file(certificate_file, certificate_pem, PUBLIC)
+    return certificate_file
+
+
 def configure(settings: Settings, webhook_secret: str) -> Path:
     directory = settings.state_dir / "registry"
     directory.mkdir(parents=True, exist_ok=True)
+    certificate = write_token_key(token_key_file(settings), dt.datetime.now(dt.timezone.utc))
     config = {
         "version": 0.1,
         "log": {"level": "info", "accesslog": {"disabled": True}},
         "storage": {"filesystem": {"rootdirectory": str(directory / "storage")},
                     "delete": {"enabled": True}},
         "http": {"addr": settings.registry, "secret": secrets.token_hex(16)},
+        "auth": {"token": {"realm": settings.api_url + TOKEN_REALM, "service": SERVICE,
+                           "issuer": ISSUER, "rootcertbundle": str(certificate)}},
         "notifications": {"endpoints": [{
             "name": "imagestreams",
             "url": settings.api_url + WEBHOOK,

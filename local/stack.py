@@ -30,7 +30,7 @@ from .files import write_file
 from .kubeconfig import write_kubeconfig
 from .processes import Child, port_in_use, spawn, stop, wait_for_port
 from .pump import skip_to_end
-from .registry import ensure_installed, start_registry
+from .registry import ensure_installed, start_registry, token_key_file
 from .settings import HOST, ROOT, Settings
 from .stream_reader import StreamReader
 
@@ -106,6 +106,8 @@ def app_environment(settings: Settings, resources: emulator.Resources,
             "TOPIC_FIFO": "false", "INTEGRATED_REGISTRY": settings.registry,
             "REGISTRY_WEBHOOK_SECRET_ARN": webhook_secret_arn,
             "INTEGRATED_REGISTRY_INSECURE": "true",  # the local registry serves plain HTTP
+            # The registry's tokens are signed with it (written when the registry starts).
+            "REGISTRY_TOKEN_KEY_FILE": str(token_key_file(settings)),
             # Imports may read from the local registry, a loopback address refused otherwise.
             "IMPORT_ALLOW_LIST": settings.registry}
 

@@ -22,8 +22,10 @@ from ..resources.stream import (ImageStream, ImageStreamImage, ImageStreamList,
                                 ImageStreamMapping, ImageStreamTag, ImageStreamTagList)
 from ..resources.triggers import ImageStreamTrigger, ImageStreamTriggerList
 
-# Keys of what is no resource: open documents, the registry's webhook, unknown paths.
+# Keys of what is no resource: open documents, the registry's webhook, unknown paths, and
+# the registry's token endpoint.
 DISCOVERY, WEBHOOKS, UNKNOWN = "discovery", "webhooks", "unknown"
+REGISTRY_TOKENS = "registry-tokens"
 
 
 @dataclass(frozen=True)

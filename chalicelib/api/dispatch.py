@@ -42,7 +42,10 @@ def respond(request: Any) -> Response:
     # `web:latest` as `web%3Alatest` (encodeURIComponent does), and Kubernetes decodes it.
     path = {key: unquote(value) for key, value in (request.uri_params or {}).items()}
     call = Call(method=request.method, path=path,
-                query=dict(request.query_params or {}), headers=dict(request.headers or {}),
+                query=dict(request.query_params or {}),
+                query_all={key: request.query_params.getlist(key)
+                           for key in (request.query_params or {})},
+                headers=dict(request.headers or {}),
                 body=request.raw_body)
     current_pull_check.set(None)  # a warm Lambda must not carry the last caller's rights
     try:

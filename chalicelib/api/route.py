@@ -16,7 +16,9 @@ class Call:
 
     method: str
     path: dict[str, str]
-    query: dict[str, str] = field(default_factory=dict)
+    query: dict[str, str] = field(default_factory=dict)  # a repeated parameter's last value
+    # Every value of each parameter, for those that repeat (a registry token's `scope`).
+    query_all: dict[str, list[str]] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     body: Optional[bytes] = None
     subject: str = ""  # who the request acts for, once authenticated

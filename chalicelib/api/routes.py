@@ -13,9 +13,10 @@ from typing import Any, Callable
 from . import access_handlers as a
 from . import discovery
 from . import handlers as h
-from .catalogue import DISCOVERY, UNKNOWN, WEBHOOKS
+from .catalogue import DISCOVERY, REGISTRY_TOKENS, UNKNOWN, WEBHOOKS
 from .openapi_paths import V2_PROTOBUF_ACCEPTED, group_version_paths
 from .push_handlers import receive_registry_events
+from .registry_token_handlers import issue_registry_token
 from .route import Call, Handler, Reply, Route, RouteTable
 from .watch import watch_stream_tags, watch_streams
 
@@ -169,6 +170,8 @@ ROUTES: dict[str, dict[str, Route]] = {
         lambda services, call: a.review_own_access(services, call, _open_paths()))},
     # Authenticated by the registry's shared secret, not a user's token.
     "/webhooks/registry": {"POST": Route(None, WEBHOOKS, receive_registry_events)},
+    # The integrated registry's token endpoint: it authenticates the caller's token itself.
+    "/registry/token": {"GET": Route(None, REGISTRY_TOKENS, issue_registry_token)},
     GROUP + "/images": {"GET": Route("list", "images", h.list_images)},
     # Every namespace's, for callers with a cluster role (kubectl get -A).
     GROUP + "/imagestreams": {"GET": Route("list", "imagestreams", h.list_streams,

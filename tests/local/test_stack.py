@@ -44,7 +44,11 @@ def test_the_stack_serves_publishes_stops_cleanly_and_keeps_its_state(start_stac
     assert {tag["tag"] for tag in described["status"]["tags"]} == {"3.5", "latest"}
     assert described["status"]["dockerImageRepository"] == \
         f"{stack.endpoint['registry']}/default/python"
-    assert requests.get(f"http://{stack.endpoint['registry']}/v2/", timeout=10).ok
+    # The registry takes the service's tokens: without one it answers 401, naming the realm.
+    challenge = requests.get(f"http://{stack.endpoint['registry']}/v2/", timeout=10)
+    assert challenge.status_code == 401
+    assert f'realm="{stack.endpoint["api"]}/registry/token"' in \
+        challenge.headers["WWW-Authenticate"]
 
     # The same API over HTTPS (for kubectl), trusted through the CA the stack made.
     tls_api = stack.api.replace(stack.endpoint["api"], stack.endpoint["tls_api"])
@@ -60,12 +64,13 @@ def test_the_stack_serves_publishes_stops_cleanly_and_keeps_its_state(start_stac
         assert (state / private).stat().st_mode & 0o777 == 0o600, private
     ca = (state / "tls" / "ca.crt").read_bytes()
 
-    # A push to the local registry reaches the service as a mapping (its notification).
+    # A push to the local registry (with the admin's token) reaches the service as a
+    # mapping (its notification).
     layout = OciLayout(tmp_path / "layout")
     pushed = layout.image([{"app": b"pushed"}])
     layout.tag("v1", pushed)
     subprocess.run(["skopeo", "--insecure-policy", "copy", "--quiet", "--dest-tls-verify=false",
-                    f"oci:{layout.path}:v1",
+                    f"--dest-creds=anything:{stack.endpoint['token']}", f"oci:{layout.path}:v1",
                     f"docker://{stack.endpoint['registry']}/default/python:pushed"],
                    check=True, capture_output=True, timeout=120)
     wait_for(lambda: stack.http.get(f"{stack.api}/imagestreamtags/python:pushed", timeout=30)
