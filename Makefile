@@ -34,6 +34,10 @@ WHEELHOUSE := build/wheelhouse-py$(LAMBDA_PYTHON)-$(LAMBDA_MACHINE)
 # Lambda's Python 3.12+ runtimes run Amazon Linux 2023 (glibc 2.34); pip takes each
 # --platform literally, so every manylinux tag up to that glibc is listed.
 LAMBDA_PLATFORMS := manylinux2014_$(LAMBDA_MACHINE) $(foreach minor,$(shell seq 17 34),manylinux_2_$(minor)_$(LAMBDA_MACHINE))
+# checkov, which make lint runs on the template, in a venv of its own: its pins clash with
+# requirements-dev.txt's (requirements-checkov.txt says which).
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 # The package is built from the wheelhouse alone: the zip holds exactly the pinned versions.
 CHALICE_PACKAGE = AWS_DEFAULT_REGION=us-east-1 PIP_NO_INDEX=1 PIP_FIND_LINKS=$(CURDIR)/$(WHEELHOUSE) \
 	$(PACKAGE_VENV)/bin/chalice package --stage $(STAGE) --merge-template build/merge-template.json
@@ -117,10 +121,19 @@ package-check: package
 	cmp $(PACKAGE)/deployment.zip build/package-check/deployment.zip
 	cmp $(PACKAGE)/sam.json build/package-check/sam.json
 
-# cfn-lint on the packaged template and on its SAM expansion; any finding fails.
-lint: package
+$(CHECKOV_STAMP): requirements-checkov.txt
+	rm -rf $(CHECKOV_VENV)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet --no-deps -r requirements-checkov.txt
+	touch $@
+
+# cfn-lint on the packaged template and on its SAM expansion; any finding fails. Then
+# checkov on the expansion: any finding not accepted in infra/checkov-skips.yaml fails.
+lint: package $(CHECKOV_STAMP)
 	$(BIN)/python -m infra.sam_translate $(PACKAGE)/sam.json build/lint/cloudformation.json
 	$(BIN)/cfn-lint $(PACKAGE)/sam.json build/lint/cloudformation.json
+	$(BIN)/python -m infra.checkov_scan build/lint/cloudformation.json $(CHECKOV_VENV)/bin/checkov
 
 # The template deployed is the SAM template expanded here (infra/sam_translate.py), the one
 # make lint checks and the AWS emulator can deploy (it has no SAM transform). Then the first
@@ -158,4 +171,4 @@ bench: system venv
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) $(PACKAGE_VENV) build .pytest_cache .chalice/deployments
+	rm -rf $(VENV) $(PACKAGE_VENV) $(CHECKOV_VENV) build .pytest_cache .chalice/deployments
