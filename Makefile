@@ -152,14 +152,16 @@ deploy: venv package
 		$(BIN)/python -m chalicelib.bootstrap --table "$$table" --once
 	@echo "API: $$($(call STACK_OUTPUT,EndpointURL))"
 
-# The table outlives the stack (DeletionPolicy Retain): its name is printed to keep.
+# The table outlives the stack (DeletionPolicy RetainExceptOnCreate, deletion protection):
+# its name is printed to keep.
 destroy: venv
 	table=$$($(call STACK_OUTPUT,TableName)) && \
 	$(AWS_CLI) cloudformation delete-stack --stack-name $(STACK) && \
 	$(AWS_CLI) cloudformation wait stack-delete-complete --stack-name $(STACK) && \
-	echo "Deleted stack $(STACK). Kept: table $$table (delete it with: aws dynamodb" \
-		"delete-table --table-name $$table), secrets named $(STACK)/..., and the code in" \
-		"your artifact bucket."
+	echo "Deleted stack $(STACK). Kept: table $$table (to delete it: aws dynamodb" \
+		"update-table --table-name $$table --no-deletion-protection-enabled, then aws" \
+		"dynamodb delete-table --table-name $$table), secrets named $(STACK)/..., and the" \
+		"code in your artifact bucket."
 
 run: system venv
 	API_PORT=$(API_PORT) API_TLS_PORT=$(API_TLS_PORT) AWS_PORT=$(AWS_PORT) \
