@@ -109,7 +109,11 @@ class Services:
     @cached_property
     def scheduler(self) -> Scheduler:
         from .services.scheduler import Scheduler
-        return Scheduler(self.store, self.registries, self.secrets)
+        # Another namespace's stream in the integrated registry is re-imported only while
+        # whoever set the source may pull from that namespace.
+        return Scheduler(self.store, self.registries, self.secrets, registry=self.registry,
+                         may_pull=lambda subject, namespace: self.access.may_pull_from(
+                             subject, namespace))
 
     @cached_property
     def access(self) -> AccessService:

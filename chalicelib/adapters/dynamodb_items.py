@@ -157,6 +157,8 @@ def encode_stream(record: StreamRecord) -> Item:
         "labels": _strings(record.labels), "annotations": _strings(record.annotations),
         "lookupLocal": {"BOOL": record.lookup_local},
         "dockerImageRepository": {"S": record.docker_image_repository},
+        **({"repositoryAuthor": {"S": record.repository_author}}
+           if record.repository_author else {}),
     }
 
 
@@ -168,6 +170,7 @@ def decode_stream(item: Item) -> StreamRecord:
         labels=_from_strings(item["labels"]), annotations=_from_strings(item["annotations"]),
         lookup_local=item["lookupLocal"]["BOOL"],
         docker_image_repository=item["dockerImageRepository"]["S"],
+        repository_author=item.get("repositoryAuthor", {}).get("S", ""),
     )
 
 
@@ -203,6 +206,8 @@ def encode_tag(pk: str, uid: str, tag: TagRecord) -> Item:
         item["DueAt"] = {"S": due_at(tag.due)}
     if tag.import_digest:
         item["importDigest"] = {"S": tag.import_digest}
+    if tag.author:
+        item["author"] = {"S": tag.author}
     return item
 
 
@@ -219,7 +224,8 @@ def decode_tag(item: Item) -> TagRecord:
     due = datetime.fromisoformat(item["DueAt"]["S"]) if "DueAt" in item else None
     return TagRecord(name=item["tag"]["S"], incarnation=item["incarnation"]["S"], spec=spec,
                      head=head, head_seq=int(item["headSeq"]["N"]), conditions=conditions,
-                     due=due, import_digest=item.get("importDigest", {}).get("S", ""))
+                     due=due, import_digest=item.get("importDigest", {}).get("S", ""),
+                     author=item.get("author", {}).get("S", ""))
 
 
 def encode_event(pk: str, uid: str, tag: str, incarnation: str, seq: int,

@@ -7,7 +7,7 @@ from typing import Any, Optional
 from chalice import AuthResponse
 
 from ..domain.errors import ApiError, Forbidden, Unauthorized
-from ..services.access import ANONYMOUS, current_pull_check
+from ..services.access import ANONYMOUS, PullRights, current_pull_check
 from ..wiring import Services
 from .catalogue import CATALOGUE
 from .route import Call, Route
@@ -59,5 +59,6 @@ def authorize(services: Services, route: Route, call: Call, context: dict[str, A
     if not CATALOGUE[route.resource].about_the_caller:
         services.access.authorize(subject, call.path.get("namespace"), route.resource,
                                   route.verb)
-    current_pull_check.set(lambda namespace: services.access.may_pull_from(subject, namespace))
+    current_pull_check.set(PullRights(
+        subject, lambda namespace: services.access.may_pull_from(subject, namespace)))
     return subject

@@ -6,23 +6,33 @@ from dataclasses import dataclass
 from typing import Iterable, Optional
 
 CLUSTER_ROLES = ("cluster-admin", "cluster-reader")
-NAMESPACE_ROLES = ("admin", "edit", "view", "system:image-puller")
+# The pusher role is OpenShift's system:image-pusher (its system:image-builder and
+# registry-editor hold the same): pull, and push, which is creating ImageStreamMappings.
+IMAGE_PUSHER = "system:image-pusher"
+IMAGE_PULLER = "system:image-puller"
+NAMESPACE_ROLES = ("admin", "edit", "view", IMAGE_PULLER, IMAGE_PUSHER)
 ROLES = CLUSTER_ROLES + NAMESPACE_ROLES
 READ = frozenset({"get", "list", "watch"})
 WRITE = frozenset({"create", "update", "patch", "delete"})
 ALL = READ | WRITE
 STREAM_CONTENT = ("imagestreams", "imagestreamtags", "imagestreamimages")
-EDITED = ("imagestreams", "imagestreamtags", "imagestreamimports", "imagestreammappings",
-          "imagestreams/triggers")
-ADMINISTERED = EDITED + ("imagestreamimages", "rolebindings", "secrets", "tokens")
+EDITED = ("imagestreams", "imagestreamtags", "imagestreamimports", "imagestreams/triggers")
+# A mapping records an image by digest, with whatever metadata the image already has: the
+# registry's privilege (a push), not edit's, or a digest seen elsewhere would show another
+# namespace's image config. admin holds it; the registry webhook and the ECR push functions
+# act as the registry itself.
+ADMINISTERED = EDITED + ("imagestreammappings", "imagestreamimages", "rolebindings", "secrets",
+                         "tokens")
+PULL = {"imagestreamtags": frozenset({"get"}), "imagestreamimages": frozenset({"get"})}
+PUSH = {"imagestreammappings": frozenset({"create"})}
 
 # resource: verbs, per namespace role. Cluster-scoped resources need a cluster role.
 RULES: dict[str, dict[str, frozenset[str]]] = {
     "admin": {resource: ALL for resource in ADMINISTERED},
     "edit": {**{resource: ALL for resource in EDITED}, "imagestreamimages": READ},
     "view": {**{resource: READ for resource in STREAM_CONTENT}, "imagestreams/triggers": READ},
-    "system:image-puller": {"imagestreamtags": frozenset({"get"}),
-                            "imagestreamimages": frozenset({"get"})},
+    IMAGE_PULLER: PULL,
+    IMAGE_PUSHER: {**PULL, **PUSH},
 }
 SERVICE_ACCOUNT = re.compile(r"system:serviceaccount:([a-z0-9]([-a-z0-9]*[a-z0-9])?):"
                              r"([a-z0-9]([-a-z0-9]*[a-z0-9])?)")
@@ -91,5 +101,12 @@ def allowed(bindings: Iterable[Binding], namespace: Optional[str], resource: str
 
 
 def may_pull_from(bindings: Iterable[Binding], namespace: str) -> bool:
-    """Tagging from another namespace's stream needs at least image-puller there."""
+    """Pulling a namespace's images (tagging or importing from its streams, a registry
+    pull) needs at least system:image-puller there."""
     return allowed(bindings, namespace, "imagestreamimages", "get")
+
+
+def may_push_to(bindings: Iterable[Binding], namespace: str) -> bool:
+    """Pushing to a namespace's streams (an ImageStreamMapping, a registry push) needs
+    system:image-pusher there, or admin."""
+    return allowed(bindings, namespace, "imagestreammappings", "create")

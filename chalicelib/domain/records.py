@@ -20,6 +20,9 @@ class StreamRecord:
     annotations: dict[str, str] = field(default_factory=dict)
     lookup_local: bool = False
     docker_image_repository: str = ""  # spec.dockerImageRepository (legacy)
+    # Who last set docker_image_repository ("" if not recorded): its scheduled import acts
+    # for them (domain/sources.py). Kept by the service, never taken from a request body.
+    repository_author: str = ""
 
     def bumped(self, *, spec_changed: bool = False) -> "StreamRecord":
         return replace(self, version=self.version + 1,
@@ -40,6 +43,9 @@ class TagRecord:
     # The manifest digest the registry named when the head was imported (a manifest list's
     # own digest in Legacy mode), so a re-import that finds it unchanged fetches nothing.
     import_digest: str = ""
+    # Who last set the spec tag's source ("" if not recorded, or set by the service itself):
+    # its scheduled import acts for them (domain/sources.py). Never taken from a body.
+    author: str = ""
 
 
 @dataclass(frozen=True)

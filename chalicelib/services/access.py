@@ -11,11 +11,14 @@ from typing import Callable, Optional, Protocol
 
 from ..domain.errors import FieldError, FieldErrors, Forbidden, NotFound, Unauthorized
 from ..domain.rbac import (NAMESPACE_ROLES, ROLES, Binding, allowed, group_error, groups_of,
-                           may_pull_from, service_account_namespace, subject_error)
+                           may_pull_from, may_push_to, service_account_namespace,
+                           subject_error)
+from ..domain.sources import integrated_namespace, read_namespace
 from ..domain.validation import invalid, not_supported, required, validate_namespace
 from ..resources.meta import ObjectMeta, now as utc_now
 from ..resources.rbac import (AccessToken, AccessTokenSpec, AccessTokenStatus, RoleBinding,
                               Subject)
+from ..resources.stream import TagReference
 
 TOKEN_PREFIX = "isk_"
 # Kubernetes' longest object name; DynamoDB refuses a sort key (the binding's name) over
@@ -67,10 +70,28 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-# What the current request may pull from: a namespace -> allowed check set by the API layer,
-# so a service can refuse a cross-namespace tag source without knowing who asks.
-current_pull_check: ContextVar[Optional[Callable[[str], bool]]] = ContextVar(
+@dataclass(frozen=True)
+class PullRights:
+    """Who the current request acts for, and whether they may pull from a namespace."""
+
+    subject: str
+    may_pull_from: Callable[[str], bool]
+
+    def __call__(self, namespace: str) -> bool:
+        return self.may_pull_from(namespace)
+
+
+# The current request's pull rights, set by the API layer, so a service can refuse a
+# cross-namespace source without knowing who asks, and record who set a source. None: an
+# internal call (the registry webhook, ECR pushes, the schedule), which checks nothing.
+current_pull_check: ContextVar[Optional[PullRights]] = ContextVar(
     "current_pull_check", default=None)
+
+
+def requesting_subject() -> str:
+    """The subject the current request acts for; "" for an internal call."""
+    rights = current_pull_check.get()
+    return rights.subject if rights is not None else ""
 
 
 def check_source_access(namespace: str, field: str) -> None:
@@ -79,6 +100,23 @@ def check_source_access(namespace: str, field: str) -> None:
     if check is not None and not check(namespace):
         raise Forbidden(f'{field}: Forbidden: you may not pull images from namespace '
                         f'"{namespace}"')
+
+
+def check_spec_source(ref: TagReference, namespace: str, registry: str, field: str) -> None:
+    """Forbidden unless the current subject may pull from the other namespace a spec tag
+    of `namespace` reads (an ImageStreamTag, ImageStreamImage or integrated-registry
+    DockerImage source); `field` is the spec tag's."""
+    source = read_namespace(ref, namespace, registry)
+    if source is not None:
+        check_source_access(source, f"{field}.from")
+
+
+def check_import_source(reference: str, namespace: str, registry: str, field: str) -> None:
+    """Forbidden unless the current subject may pull from the other namespace whose stream
+    an import of `reference` into `namespace` reads in the integrated registry."""
+    source = integrated_namespace(reference, registry)
+    if source is not None and source != namespace:
+        check_source_access(source, field)
 
 
 class AccessService:
@@ -134,7 +172,12 @@ class AccessService:
         return allowed(self.bindings_of(subject, namespace), namespace, resource, verb)
 
     def may_pull_from(self, subject: str, namespace: str) -> bool:
+        """Whether the subject may pull the namespace's images (system:image-puller)."""
         return may_pull_from(self.bindings_of(subject, namespace), namespace)
+
+    def may_push_to(self, subject: str, namespace: str) -> bool:
+        """Whether the subject may push to the namespace's streams (system:image-pusher)."""
+        return may_push_to(self.bindings_of(subject, namespace), namespace)
 
     # -- tokens
 

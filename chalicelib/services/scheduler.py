@@ -27,6 +27,7 @@ from ..domain.imports import (ImportContext, ImportOutcome, ImportSource,
                               repository_source, source_of)
 from ..domain.records import TagRecord
 from ..domain.reference import parse_reference
+from ..domain.sources import FORBIDDEN, scheduled_import_refusal
 from ..registry import Credentials, RegistryClient, locate
 from ..registry.auth import normalize_registry
 from ..resources.meta import now as utc_now
@@ -92,12 +93,18 @@ class CycleReport:
 
 class Scheduler:
     def __init__(self, store: StreamStore, registries: RegistryImports, secrets: SecretService,
-                 clock: Callable[[], datetime] = utc_now, max_tags: int = MAX_TAGS_PER_RUN):
+                 clock: Callable[[], datetime] = utc_now, max_tags: int = MAX_TAGS_PER_RUN,
+                 registry: str = "", may_pull: Optional[Callable[[str, str], bool]] = None):
+        """`registry` is the integrated registry (INTEGRATED_REGISTRY); a source in another
+        namespace's stream there is imported only while `may_pull(author, namespace)`, the
+        access decision, allows whoever set it (none given: never)."""
         self.store = store
         self.registries = registries
         self.secrets = secrets
         self.clock = clock
         self.max_tags = max_tags
+        self.registry = registry
+        self.may_pull = may_pull or (lambda subject, namespace: False)
 
     @property
     def settings(self) -> ImportSettings:
@@ -113,9 +120,10 @@ class Scheduler:
         report = CycleReport(due=len(due))
         requests_before = self.registries.counter.total
         books: dict[str, NamespaceCredentials] = {}  # each namespace's secrets read once a run
-        groups = self._groups([d for d in due if isinstance(d, DueTag)], books)
+        permitted, refused = self._permitted([d for d in due if isinstance(d, DueTag)])
+        groups = self._groups(permitted, books)
         repositories = self._repositories([d for d in due if isinstance(d, DueRepository)],
-                                          books)
+                                          books, report)
         report.sources = len(groups) + len(repositories)
         jobs = _interleaved([self._job(key, group) for key, group in groups.items()])
         jobs += [ImportJob(key, r.source, r.client) for key, r in repositories.items()]
@@ -137,10 +145,33 @@ class Scheduler:
                 self._apply(groups[result.key].tags, result, report)
             return []
 
+        for outcome, items in refused.items():  # nothing to fetch: written at once
+            self._apply(items, JobResult(key=outcome, outcome=outcome), report)
         pool.run(jobs, on_result, stop_at=stop_at, give_up_at=give_up_at)
         report.requests = self.registries.counter.total - requests_before
         log.info("scheduled import run: %s", report)
         return report
+
+    def _permitted(self, due: list[DueTag]
+                   ) -> tuple[list[DueTag], dict[ImportOutcome, list[DueTag]]]:
+        """The due tags whose author may still read their source, and the refused ones by
+        the failure each gets: its condition says why, the tag keeps its image and stays
+        scheduled, and it imports again once its author may (domain/sources.py)."""
+        permitted: list[DueTag] = []
+        refused: dict[ImportOutcome, list[DueTag]] = defaultdict(list)
+        for item in due:
+            spec = item.tag.spec
+            reason = (self._refusal(spec.from_.name, item.stream.namespace, item.tag.author)
+                      if spec is not None and spec.from_ is not None else None)
+            if reason is None:
+                permitted.append(item)
+            else:
+                refused[ImportOutcome.failed(FORBIDDEN, reason)].append(item)
+        return permitted, refused
+
+    def _refusal(self, reference: str, namespace: str, author: str) -> Optional[str]:
+        return scheduled_import_refusal(reference, namespace, author, self.registry,
+                                        self.may_pull)
 
     def _groups(self, due: list[DueTag], books: dict[str, NamespaceCredentials]
                 ) -> dict[GroupKey, _Group]:
@@ -188,10 +219,11 @@ class Scheduler:
 
     # -- streams' repositories
 
-    def _repositories(self, due: list[DueRepository], books: dict[str, NamespaceCredentials]
-                      ) -> dict[_Stream, _Repository]:
+    def _repositories(self, due: list[DueRepository], books: dict[str, NamespaceCredentials],
+                      report: CycleReport) -> dict[_Stream, _Repository]:
         """The due repository entries to import; an entry whose stream no longer has a
-        repository leaves the schedule."""
+        repository leaves the schedule, and one whose author may no longer read it is
+        written as refused (domain/sources.py)."""
         found: dict[_Stream, _Repository] = {}
         for item in due:
             stream = item.stream
@@ -200,7 +232,14 @@ class Scheduler:
                 self._reschedule_repository(item, None)
                 continue
             client = self._client(*self._asker(stream.namespace, source.reference, books))
-            found[_Stream(stream.namespace, stream.name)] = _Repository(item, source, client)
+            repository = _Repository(item, source, client)
+            reason = self._refusal(source.reference, stream.namespace, stream.repository_author)
+            if reason is not None:  # nothing to list: the check is recorded at once
+                repository.listing = RepositoryListing(failure=ImportOutcome.failed(
+                    FORBIDDEN, reason))
+                self._write_repository(repository, report)
+                continue
+            found[_Stream(stream.namespace, stream.name)] = repository
         return found
 
     def _listed(self, key: _Stream, repository: _Repository, result: JobResult,

@@ -25,6 +25,7 @@ from ..resources.imports import (ImageImportSpec, ImageImportStatus, ImageStream
 from ..resources.meta import format_time, now as utc_now
 from ..resources.stream import TagEvent, TagReference
 from . import views
+from .access import check_import_source
 from .ports import StreamStore
 from .stream_write import StreamWrite, write_stream
 
@@ -73,6 +74,7 @@ class StreamImportService:
     def create(self, namespace: str, body: ImageStreamImport) -> ImageStreamImport:
         name = body.metadata.name or ""
         self._validate(namespace, name, body)
+        self._check_sources(namespace, body)
         stream = self.store.get_stream(namespace, name)
         annotations = stream.annotations if stream else {}
         images = [_wanted(spec.from_.name, spec.to.name if spec.to else None, spec,
@@ -129,7 +131,19 @@ class StreamImportService:
         imports = self.importer.context(namespace)
         imports.outcomes.update(outcomes)
         record = StreamRecord(namespace=namespace, name=name, uid=str(uuid.uuid4()), created=now)
-        write_stream(self.store, namespace, name, now, None, plan, create=record, imports=imports)
+        write_stream(self.store, namespace, name, now, None, plan, create=record, imports=imports,
+                     registry=self.registry)
+
+    def _check_sources(self, namespace: str, body: ImageStreamImport) -> None:
+        """An image or repository of another namespace's stream in the integrated registry
+        needs the pull right there, as its ImageStreamTag would, before anything is
+        fetched: a dry run would show it as well as an import."""
+        for index, spec in enumerate(body.spec.images or []):
+            check_import_source(spec.from_.name, namespace, self.registry,
+                                f"spec.images[{index}].from")
+        if body.spec.repository is not None:
+            check_import_source(body.spec.repository.from_.name, namespace, self.registry,
+                                "spec.repository.from")
 
     def _validate(self, namespace: str, name: str, body: ImageStreamImport) -> None:
         errors = FieldErrors()

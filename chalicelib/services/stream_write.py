@@ -18,7 +18,7 @@ from ..domain.imports import (ImportContext, ImportOutcome, after_import, import
 from ..domain.records import HistoryWrite, StreamRecord, TagRecord
 from ..domain.validation import not_found
 from ..resources.stream import TagEvent, TagReference
-from .access import check_source_access
+from .access import check_spec_source, requesting_subject
 from .ports import ChangeSet, ImageRef, StreamStore
 from .views import repository_of
 
@@ -40,7 +40,8 @@ class StreamWrite:
         self.stream = stream
         self.original = stream
         self.imports = imports or ImportContext()
-        self.registry = registry  # the integrated registry, for pull-through pull specs
+        # The integrated registry: pull-through pull specs, and its sources' namespaces.
+        self.registry = registry
         self.now = now
         self.expected_version = expected_version
         self.spec_changed = False
@@ -96,13 +97,12 @@ class StreamWrite:
             if error:
                 errors.add(error.field, error.message)
         errors.raise_if_any(resource, name or self.name)
-        if ref.from_ is not None and ref.from_.kind != "DockerImage":
-            source_namespace = rules.source_namespace(ref, self.namespace)
-            if source_namespace != self.namespace:
-                check_source_access(source_namespace, f"{field}.from")
+        check_spec_source(ref, self.namespace, self.registry, field)
         self._relink(ref.name, rules.tracked_tag(old_spec, self.namespace, self.name), followed)
         record = current or TagRecord(name=ref.name, incarnation=new_incarnation())
-        self._put(replace(record, spec=ref, conditions=(), due=None, import_digest=""))
+        # Whoever sets the source is its author: a scheduled import acts for them.
+        self._put(replace(record, spec=ref, conditions=(), due=None, import_digest="",
+                          author=requesting_subject()))
         source = source_of(ref, self.stream.annotations)
         if source is not None:
             outcome = self.imports.outcomes.get(source)
@@ -200,6 +200,11 @@ class StreamWrite:
 
     def changeset(self) -> ChangeSet:
         stream = self.stream
+        if stream.docker_image_repository and (
+                self.expected_version is None
+                or stream.docker_image_repository != self.original.docker_image_repository):
+            # Whoever sets the repository is its author: its scheduled import acts for them.
+            stream = replace(stream, repository_author=requesting_subject())
         if self.expected_version is not None:
             stream = stream.bumped(spec_changed=self.spec_changed)
         puts = [self._tags[name] for name in sorted(self._dirty) if self._tags.get(name)]

@@ -19,6 +19,7 @@ from ..resources.meta import now as utc_now
 from ..resources.parse import parse_model
 from ..resources.stream import ImageStream, ImageStreamList, TagReference
 from . import views
+from .access import check_import_source
 from .patching import MERGE_PATCH, apply_patch
 from .ports import Importer, StreamStore
 from .stream_imports import import_repository
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 # The lists a strategic merge patch merges by key, as OpenShift's types declare them.
 STREAM_MERGE_KEYS = {"spec.tags": "name", "status.tags": "tag"}
+REPOSITORY_FIELD = "spec.dockerImageRepository"
 
 
 class Repositories(Protocol):
@@ -129,6 +131,8 @@ class StreamService:
 
         imports = self._imports(namespace)
         if record.docker_image_repository:
+            check_import_source(record.docker_image_repository, namespace, self.registry,
+                                REPOSITORY_FIELD)
             self._schedule_repository(namespace, name, imports)
 
         def plan(write: StreamWrite) -> None:
@@ -163,6 +167,9 @@ class StreamService:
             if (write.stream.lookup_local, write.stream.docker_image_repository) != (
                     stream.lookup_local, stream.docker_image_repository):
                 write.spec_changed = True
+            if write.stream.docker_image_repository != stream.docker_image_repository:
+                check_import_source(write.stream.docker_image_repository, namespace,
+                                    self.registry, REPOSITORY_FIELD)
             wanted = {ref.name: ref for ref in body.spec.tags or []}
             snapshot = self.store.load_stream(namespace, name)
             current = [t.name for t in snapshot.tags.values() if t.spec] if snapshot else []

@@ -23,6 +23,7 @@ from tests.support.auth import grant
 
 NS, OTHER = "shop", "other"
 DIGEST = "sha256:" + "a" * 64
+DIGEST_B, DIGEST_C = "sha256:" + "b" * 64, "sha256:" + "c" * 64
 ALL = {"get", "list", "create", "update", "patch", "delete"}
 READ = {"get", "list"}
 
@@ -31,12 +32,15 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "admin": {r: ALL for r in ("imagestreams", "imagestreamtags", "imagestreamimports",
                                "imagestreammappings", "imagestreams/triggers",
                                "imagestreamimages", "rolebindings", "secrets", "tokens")},
+    # Not mappings: recording an image by digest is the registry's (a push), not edit's.
     "edit": {**{r: ALL for r in ("imagestreams", "imagestreamtags", "imagestreamimports",
-                                 "imagestreammappings", "imagestreams/triggers")},
+                                 "imagestreams/triggers")},
              "imagestreamimages": READ},
     "view": {"imagestreams": READ, "imagestreamtags": READ, "imagestreamimages": READ,
              "imagestreams/triggers": READ},
     "system:image-puller": {"imagestreamtags": {"get"}, "imagestreamimages": {"get"}},
+    "system:image-pusher": {"imagestreamtags": {"get"}, "imagestreamimages": {"get"},
+                            "imagestreammappings": {"create"}},
 }
 NAMESPACED_ROLES = list(EXPECTED)
 CLUSTER_READ_DENIED = {"secrets", "tokens"}
@@ -200,3 +204,96 @@ def test_cross_namespace_sources_need_image_puller_there(world):
     if services.store.get_stream(OTHER, "base") is None:  # the module's world is shared
         services.streams.create(OTHER, ImageStream.model_validate({"metadata": {"name": "base"}}))
     assert client.http.put(path, headers=editor, body=body).status_code == 201
+
+
+def test_cross_namespace_image_sources_need_image_puller_there(world):
+    """An ImageStreamImage source is checked as an ImageStreamTag source is: the same 403
+    for an image that exists and one that does not, until the right is granted."""
+    client, tokens, services = world
+    if services.store.get_stream(OTHER, "images") is None:  # the module's world is shared
+        services.streams.create(OTHER, ImageStream.model_validate({"metadata": {"name": "images"}}))
+        services.tags.map(OTHER, ImageStreamMapping.model_validate({
+            "metadata": {"name": "images"}, "tag": "1", "image": {"metadata": {"name": DIGEST_B}}}))
+    viewer = grant(services, "u-edit-images", "edit", NS)
+    headers = {"authorization": f"Bearer {viewer}", "content-type": "application/json"}
+    path = f"/apis/image.openshift.io/v1/namespaces/{NS}/imagestreamtags/web:from-image"
+
+    def put(name: str) -> tuple[int, dict]:
+        reply = client.http.put(path, headers=headers, body=json.dumps({
+            "kind": "ImageStreamTag", "tag": {"from": {
+                "kind": "ImageStreamImage", "namespace": OTHER, "name": name}}}))
+        return reply.status_code, json.loads(reply.body)
+
+    exists, missing = put(f"images@{DIGEST_B}"), put(f"images@sha256:{'c' * 64}")
+    assert exists == missing and exists[0] == 403, (exists, missing)
+    assert "tag.from: Forbidden" in exists[1]["message"]
+    grant(services, "u-edit-images", "system:image-puller", OTHER)
+    code, tagged = put(f"images@{DIGEST_B[:15]}")
+    assert code == 201, tagged
+    assert tagged["image"]["metadata"]["name"] == DIGEST_B
+
+
+def test_mappings_are_the_pushers_right_not_edits(world):
+    """A mapping naming a digest recorded elsewhere would show that image's metadata: edit
+    may not create one, system:image-pusher and admin may (both directions)."""
+    client, tokens, services = world
+    if services.store.get_stream(OTHER, "secret") is None:
+        services.streams.create(OTHER, ImageStream.model_validate({"metadata": {"name": "secret"}}))
+        services.tags.map(OTHER, ImageStreamMapping.model_validate({
+            "metadata": {"name": "secret"}, "tag": "1", "image": {
+                "metadata": {"name": DIGEST_C},
+                "dockerImageMetadata": {"Config": {"Env": ["DB_PASSWORD=planted"]}}}}))
+    path = f"/apis/image.openshift.io/v1/namespaces/{NS}/imagestreammappings"
+    body = json.dumps({"kind": "ImageStreamMapping", "metadata": {"name": "web"},
+                       "tag": "stolen", "image": {"metadata": {"name": DIGEST_C}}})
+    for caller in ("edit", "view", "system:image-puller", "other-system:image-pusher",
+                   "other-admin"):
+        reply = client.http.post(path, body=body, headers={
+            "authorization": f"Bearer {tokens[caller]}", "content-type": "application/json"})
+        assert reply.status_code == 403, (caller, reply.body)
+        assert b"imagestreammappings" in reply.body
+    assert services.store.get_tag(NS, "web", "stolen") is None
+    for caller in ("system:image-pusher", "admin", "cluster-admin"):
+        reply = client.http.post(path, body=body, headers={
+            "authorization": f"Bearer {tokens[caller]}", "content-type": "application/json"})
+        assert reply.status_code == 201, (caller, reply.body)
+    assert services.access.may_push_to("u-system-image-pusher", NS)
+    assert not services.access.may_push_to("u-edit", NS)
+    assert not services.access.may_push_to("u-system-image-pusher", OTHER)
+
+
+def test_a_taken_endpoint_says_nothing_of_another_namespaces_trigger(world):
+    """SNS keeps one subscription per endpoint: the first trigger holds it until deleted.
+    A 409 names the holder only when it is in the caller's own namespace."""
+    client, tokens, services = world
+    endpoint = "arn:aws:sqs:us-east-1:123456789012:deploys"
+    triggers = "/apis/image.openshift.io/v1/namespaces/{}/imagestreams/{}/triggers"
+
+    def post(caller: str, namespace: str, stream: str, name: str) -> tuple[int, dict]:
+        reply = client.http.post(triggers.format(namespace, stream), headers={
+            "authorization": f"Bearer {tokens[caller]}", "content-type": "application/json"},
+            body=json.dumps({"kind": "ImageStreamTrigger", "metadata": {"name": name},
+                             "spec": {"endpoint": {"protocol": "sqs", "endpoint": endpoint}}}))
+        return reply.status_code, json.loads(reply.body)
+
+    if services.store.get_stream(OTHER, "hidden-stream") is None:
+        services.streams.create(OTHER, ImageStream.model_validate(
+            {"metadata": {"name": "hidden-stream"}}))
+    assert post("other-admin", OTHER, "hidden-stream", "hidden-trigger")[0] == 201
+    for caller in ("edit", "admin", "cluster-admin"):
+        code, reply = post(caller, NS, "web", "mine")
+        assert code == 409 and reply["reason"] == "Conflict", (caller, reply)
+        assert "is taken" in reply["message"]
+        text = json.dumps(reply)
+        assert not any(word in text for word in (OTHER, "hidden-stream", "hidden-trigger"))
+        assert reply["details"]["name"] == "mine"
+    # Within one namespace the holder is named, so its owners can free the endpoint.
+    code, reply = post("other-edit", OTHER, "hidden-stream", "second")
+    assert code == 409 and "trigger hidden-trigger of image stream hidden-stream" in \
+        reply["message"], reply
+    deleted = client.http.delete(triggers.format(OTHER, "hidden-stream") + "/hidden-trigger",
+                                 headers={"authorization": f"Bearer {tokens['other-edit']}"})
+    assert deleted.status_code == 200
+    assert post("edit", NS, "web", "mine")[0] == 201
+    client.http.delete(triggers.format(NS, "web") + "/mine",
+                       headers={"authorization": f"Bearer {tokens['edit']}"})
