@@ -7,7 +7,7 @@ from typing import Any, Optional
 
 from botocore.exceptions import ClientError
 
-from ..domain.errors import AlreadyExists
+from ..domain.errors import AlreadyExists, NotFound
 from ..resources.triggers import ImageStreamTriggerSpec
 from ..services.triggers import TRIGGERS, TriggerRecord, endpoint_taken
 from .dynamodb_errors import translated
@@ -31,6 +31,8 @@ def trigger_item(record: TriggerRecord) -> dict[str, Any]:
             "spec": {"S": json.dumps(record.spec.to_json())},
             "subscriptionArn": {"S": record.subscription_arn},
             "pending": {"BOOL": record.pending_confirmation}}
+    if record.stream_uid:
+        item["streamUid"] = {"S": record.stream_uid}
     check_item_size(item, f'imagestreamtrigger "{record.name}"')
     return item
 
@@ -40,7 +42,8 @@ def _decode(item: dict[str, Any]) -> TriggerRecord:
         namespace=item["namespace"]["S"], stream=item["stream"]["S"], name=item["name"]["S"],
         uid=item["uid"]["S"], created=datetime.fromisoformat(item["created"]["S"]),
         spec=ImageStreamTriggerSpec.model_validate(json.loads(item["spec"]["S"])),
-        subscription_arn=item["subscriptionArn"]["S"], pending_confirmation=item["pending"]["BOOL"])
+        subscription_arn=item["subscriptionArn"]["S"], pending_confirmation=item["pending"]["BOOL"],
+        stream_uid=item.get("streamUid", {}).get("S", ""))
 
 
 class DynamoTriggerStore:
@@ -76,7 +79,17 @@ class DynamoTriggerStore:
 
     @translated
     def set_subscription(self, record: TriggerRecord) -> None:
-        self.client.put_item(TableName=self.table, Item=trigger_item(record))
+        # Only over the trigger itself: one removed meanwhile (its stream was deleted) is not
+        # written back with a subscription nobody would remove.
+        try:
+            self.client.put_item(TableName=self.table, Item=trigger_item(record),
+                                 ConditionExpression="#uid = :uid",
+                                 ExpressionAttributeNames={"#uid": "uid"},
+                                 ExpressionAttributeValues={":uid": {"S": record.uid}})
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise NotFound.of(TRIGGERS, record.name) from exc
+            raise
 
     @translated
     def get_trigger(self, namespace: str, stream: str, name: str) -> Optional[TriggerRecord]:

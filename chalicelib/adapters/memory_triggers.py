@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 from typing import Optional
 
-from ..domain.errors import AlreadyExists
+from ..domain.errors import AlreadyExists, NotFound
 from ..services.triggers import TRIGGERS, TriggerRecord, endpoint_taken
 # The DynamoDB adapter's encoder sizes each item: what the table would refuse, so is it here.
 from .dynamodb_triggers import trigger_item
@@ -29,8 +29,12 @@ class MemoryTriggerStore:
 
     def set_subscription(self, record: TriggerRecord) -> None:
         trigger_item(record)
+        key = (record.namespace, record.stream, record.name)
         with self._lock:
-            self._triggers[(record.namespace, record.stream, record.name)] = record
+            stored = self._triggers.get(key)
+            if stored is None or stored.uid != record.uid:
+                raise NotFound.of(TRIGGERS, record.name)
+            self._triggers[key] = record
             self._endpoints[record.endpoint_key] = record
 
     def get_trigger(self, namespace: str, stream: str, name: str) -> Optional[TriggerRecord]:

@@ -57,5 +57,7 @@ def tag_write(record: dict[str, Any]) -> Optional[TagWrite]:
         # A tag deleted and created again in one write: the old incarnation's head is gone.
         if change["OldImage"]["incarnation"]["S"] != change["NewImage"]["incarnation"]["S"]:
             old = None
+    image = change.get("NewImage") or change.get("OldImage") or {}
     return TagWrite(namespace=namespace, stream=stream, tag=sk[2:], old=old, new=new,
-                    event_id=record.get("eventID", ""), time=_record_time(record))
+                    event_id=record.get("eventID", ""), time=_record_time(record),
+                    stream_uid=image.get("uid", {}).get("S", ""))

@@ -1,9 +1,10 @@
 """One function per resource and verb: parse the call, run the use case, shape the reply."""
 from __future__ import annotations
 
+import logging
 from typing import Any, Optional
 
-from ..domain.errors import BadRequest, NotFound
+from ..domain.errors import ApiError, BadRequest, NotFound
 from ..resources.imports import ImageStreamImport
 from ..resources.secrets import Secret
 from ..resources.stream import ImageStream, ImageStreamMapping, ImageStreamTag
@@ -17,6 +18,7 @@ from .responses import MAX_RESPONSE_BYTES, fit_stream
 from .route import Call, Reply
 from .status import success_status
 
+log = logging.getLogger(__name__)
 STREAMS = CATALOGUE["imagestreams"].qualified
 ISTAGS = CATALOGUE["imagestreamtags"].qualified
 MAPPINGS = CATALOGUE["imagestreammappings"].qualified
@@ -113,8 +115,26 @@ def patch_stream(services: Services, call: Call) -> Reply:
 
 
 def delete_stream(services: Services, call: Call) -> Reply:
-    services.streams.delete(call.namespace, call.name, _precondition(call))
+    """The stream, then its triggers and their subscriptions. A delete of a stream that is
+    gone removes what an earlier delete of it left (its removal stopped half-way)."""
+    try:
+        services.streams.delete(call.namespace, call.name, _precondition(call))
+    except NotFound:
+        _remove_triggers(services, call)
+        raise
+    _remove_triggers(services, call)
     return 200, success_status("imagestreams", call.name)
+
+
+def _remove_triggers(services: Services, call: Call) -> None:
+    # The stream is deleted whatever happens here: what is left belongs to no living stream,
+    # so it matches no message of a stream created again under the name, and the next
+    # delete of the name, or create, list or get of its triggers, removes it.
+    try:
+        services.triggers.remove_orphans(call.namespace, call.name)
+    except ApiError as error:
+        log.warning("removing the triggers of deleted stream %s/%s stopped: %s",
+                    call.namespace, call.name, error.message)
 
 
 # -- imagestreamtags

@@ -24,6 +24,7 @@ class TagWrite:
     new: Optional[Head]
     event_id: str  # stable across redeliveries of the same write
     time: str  # when the write happened, RFC 3339
+    stream_uid: str = ""  # the uid of the stream whose tag it is (each of its items has it)
 
 
 def change_type(write: TagWrite) -> Optional[str]:

@@ -52,9 +52,14 @@ def validate_trigger_spec(spec: ImageStreamTriggerSpec) -> list[FieldError]:
     return errors
 
 
-def filter_policy(namespace: str, stream: str, spec: ImageStreamTriggerSpec) -> dict:
-    """Always scoped to the trigger's own namespace and stream: no trigger sees another's."""
+def filter_policy(namespace: str, stream: str, spec: ImageStreamTriggerSpec,
+                  stream_uid: str = "") -> dict:
+    """Always scoped to the trigger's own namespace and stream: no trigger sees another's.
+    With the stream's uid (every trigger made since triggers name it), to the stream's
+    present life too: one created again under the name is another stream to SNS."""
     policy: dict = {"namespace": [namespace], "imageStream": [stream]}
+    if stream_uid:
+        policy["imageStreamUid"] = [stream_uid]
     if spec.tags:
         policy["tag"] = sorted(set(spec.tags))
     if spec.types:

@@ -23,6 +23,10 @@ class ImageStreamTagEvent(Model):
     type: ChangeType
     namespace: str
     image_stream: str = Field(alias="imageStream")
+    # Which life of the stream moved: an attribute for filter policies, not in the body. A
+    # trigger's policy names its stream's uid, so a stream deleted and created again under
+    # the same name never sends its moves to the old stream's subscribers.
+    image_stream_uid: str = Field(default="", alias="imageStreamUid", exclude=True)
     tag: str
     image: str
     docker_image_reference: str = Field(alias="dockerImageReference")
@@ -37,5 +41,8 @@ class ImageStreamTagEvent(Model):
 
     def attributes(self) -> dict[str, str]:
         """What SNS filter policies match on."""
-        return {"namespace": self.namespace, "imageStream": self.image_stream,
-                "tag": self.tag, "type": self.type}
+        attributes = {"namespace": self.namespace, "imageStream": self.image_stream,
+                      "tag": self.tag, "type": self.type}
+        if self.image_stream_uid:
+            attributes["imageStreamUid"] = self.image_stream_uid
+        return attributes

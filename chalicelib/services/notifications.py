@@ -57,6 +57,7 @@ def tag_event(write: TagWrite) -> ImageStreamTagEvent | None:
                 if write.old is not None else None)
     return ImageStreamTagEvent(
         type=kind, namespace=write.namespace, image_stream=write.stream, tag=write.tag,
+        image_stream_uid=write.stream_uid,
         image=current.image if current else "",
         docker_image_reference=current.docker_image_reference if current else "",
         previous=previous,

@@ -1,12 +1,21 @@
-"""Triggers: subscribing endpoints to one stream's tag changes through SNS filter policies."""
+"""Triggers: subscribing endpoints to one stream's tag changes through SNS filter policies.
+
+A trigger belongs to one life of its stream: it records the stream's uid, and its filter
+policy names it. Deleting the stream deletes its triggers and their subscriptions; should
+that stop half-way, what is left belongs to no living stream (an orphan): it is never
+shown, never matches the moves of a stream created again under the name, and is removed
+by the next delete of the name, or by the next create, list or get of its triggers.
+"""
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable, Optional, Protocol
 
-from ..domain.errors import AlreadyExists, Conflict, FieldErrors, NotFound
+from ..domain.errors import AlreadyExists, ApiError, Conflict, FieldErrors, NotFound
+from ..domain.records import StreamRecord
 from ..domain.triggers import filter_policy, validate_trigger_name, validate_trigger_spec
 from ..domain.validation import names_valid
 from ..resources.meta import ObjectMeta, now as utc_now
@@ -17,6 +26,7 @@ from .ports import StreamStore
 from .stream_write import STREAMS
 
 TRIGGERS = "imagestreamtriggers.image.openshift.io"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -29,10 +39,17 @@ class TriggerRecord:
     spec: ImageStreamTriggerSpec
     subscription_arn: str = ""
     pending_confirmation: bool = False
+    # The uid of the stream it was made for; "" for triggers made before triggers named it,
+    # which count as the present stream's while it exists.
+    stream_uid: str = ""
 
     @property
     def endpoint_key(self) -> str:
         return f"{self.spec.endpoint.protocol}:{self.spec.endpoint.endpoint}"
+
+    def belongs_to(self, stream: Optional[StreamRecord]) -> bool:
+        """Whether this trigger is `stream`'s (None: no stream of its name exists)."""
+        return stream is not None and self.stream_uid in ("", stream.uid)
 
 
 def endpoint_taken(claimant: TriggerRecord, holder: Optional[TriggerRecord]) -> Conflict:
@@ -54,7 +71,8 @@ class TriggerStore(Protocol):
     def add_trigger(self, record: TriggerRecord) -> None:
         """Store a new trigger; AlreadyExists for its name, Conflict if its endpoint is taken."""
 
-    def set_subscription(self, record: TriggerRecord) -> None: ...
+    def set_subscription(self, record: TriggerRecord) -> None:
+        """Record the trigger's subscription; NotFound if the trigger (this uid) is gone."""
 
     def get_trigger(self, namespace: str, stream: str, name: str) -> Optional[TriggerRecord]: ...
 
@@ -84,9 +102,11 @@ class TriggerService:
         errors.extend(validate_trigger_name(name))
         errors.extend(validate_trigger_spec(body.spec))
         errors.raise_if_any(TRIGGERS, name)
-        self._stream_must_exist(namespace, stream)
+        current = self._stream_must_exist(namespace, stream)
+        # A trigger of this name left by an earlier life of the stream would hold the name.
+        self.remove_orphans(namespace, stream)
         record = TriggerRecord(namespace, stream, name, str(uuid.uuid4()), self.clock(),
-                               body.spec)
+                               body.spec, stream_uid=current.uid)
         try:
             self.triggers.add_trigger(record)  # claims the name and the endpoint first
         except AlreadyExists:
@@ -97,7 +117,7 @@ class TriggerService:
         try:
             arn, pending = self.subscriptions().subscribe(
                 body.spec.endpoint.protocol, body.spec.endpoint.endpoint,
-                filter_policy(namespace, stream, body.spec))
+                filter_policy(namespace, stream, body.spec, record.stream_uid))
         except Exception:
             self.triggers.remove_trigger(record)
             raise
@@ -115,7 +135,8 @@ class TriggerService:
         """The stored trigger of this name and spec if a create of it stopped before its
         subscription was stored (the trigger store was unreachable)."""
         stored = self.triggers.get_trigger(record.namespace, record.stream, record.name)
-        if stored is None or stored.subscription_arn or stored.spec != record.spec:
+        if (stored is None or stored.subscription_arn or stored.spec != record.spec
+                or stored.stream_uid != record.stream_uid):
             return None
         return stored
 
@@ -123,9 +144,16 @@ class TriggerService:
         return self._view(self._existing(namespace, stream, name))
 
     def list(self, namespace: str, stream: str) -> ImageStreamTriggerList:
-        self._stream_must_exist(namespace, stream)
-        return ImageStreamTriggerList(items=[self._view(r) for r in
-                                             self.triggers.list_triggers(namespace, stream)])
+        valid = names_valid(namespace, stream)
+        records = self.triggers.list_triggers(namespace, stream) if valid else []
+        # Read after the list, as remove_orphans reads them.
+        current = self.streams.get_stream(namespace, stream) if valid else None
+        if any(not record.belongs_to(current) for record in records):
+            self._tidy(namespace, stream)
+        if current is None:
+            raise NotFound.of(STREAMS, stream)
+        return ImageStreamTriggerList(items=[self._view(r) for r in records
+                                             if r.belongs_to(current)])
 
     def delete(self, namespace: str, stream: str, name: str) -> None:
         record = self._existing(namespace, stream, name)
@@ -133,16 +161,53 @@ class TriggerService:
             self.subscriptions().unsubscribe(record.subscription_arn)
         self.triggers.remove_trigger(record)
 
+    def remove_orphans(self, namespace: str, stream: str) -> int:
+        """Unsubscribe and delete the triggers of `stream`'s name that belong to no living
+        stream: all of them once the stream is deleted. Idempotent: run again after a
+        failure (the stream's delete retried, a later create or list), it finishes the job.
+        Returns how many it removed.
+
+        The triggers are listed before the stream is read: a trigger listed was made for a
+        stream that existed before the read, so a stream read as absent, or with another
+        uid, is gone for good and the trigger is an orphan; a trigger made for a stream
+        created after the read is not in the list."""
+        if not names_valid(namespace, stream):
+            return 0
+        records = self.triggers.list_triggers(namespace, stream)
+        if not records:
+            return 0
+        current = self.streams.get_stream(namespace, stream)
+        orphans = [record for record in records if not record.belongs_to(current)]
+        for record in orphans:
+            if record.subscription_arn:
+                self.subscriptions().unsubscribe(record.subscription_arn)  # gone already: fine
+            self.triggers.remove_trigger(record)
+        return len(orphans)
+
+    def _tidy(self, namespace: str, stream: str) -> None:
+        """remove_orphans for a read: a failure leaves them for later, the read answers."""
+        try:
+            self.remove_orphans(namespace, stream)
+        except ApiError as error:
+            log.warning("removing the triggers of a deleted stream %s/%s failed: %s",
+                        namespace, stream, error.message)
+
     def _existing(self, namespace: str, stream: str, name: str) -> TriggerRecord:
         valid = names_valid(namespace, stream) and not validate_trigger_name(name)
         record = self.triggers.get_trigger(namespace, stream, name) if valid else None
         if record is None:
             raise NotFound.of(TRIGGERS, name)
+        if not record.belongs_to(self.streams.get_stream(namespace, stream)):
+            self._tidy(namespace, stream)
+            raise NotFound.of(TRIGGERS, name)
         return record
 
-    def _stream_must_exist(self, namespace: str, stream: str) -> None:
-        if not names_valid(namespace, stream) or self.streams.get_stream(namespace, stream) is None:
+    def _stream_must_exist(self, namespace: str, stream: str) -> StreamRecord:
+        current = self.streams.get_stream(namespace, stream) if names_valid(
+            namespace, stream) else None
+        if current is None:
             raise NotFound.of(STREAMS, stream)
+        return current
 
     @staticmethod
     def _view(record: TriggerRecord) -> ImageStreamTrigger:
@@ -154,6 +219,7 @@ class TriggerService:
             status=ImageStreamTriggerStatus(
                 subscription_arn=record.subscription_arn,
                 pending_confirmation=record.pending_confirmation,
-                filter_policy=filter_policy(record.namespace, record.stream, record.spec)),
+                filter_policy=filter_policy(record.namespace, record.stream, record.spec,
+                                            record.stream_uid)),
         )
 

@@ -80,15 +80,18 @@ def test_triggers_end_to_end_on_moto(isctl: Isctl, queue):
               {"apiVersion": "image.openshift.io/v1", "kind": "ImageStreamTrigger",
                "metadata": {"name": "demo"},
                "spec": {"endpoint": {"protocol": "sqs", "endpoint": arn}}})
-    SnsPublisher(sns, topic, backoff=0).publish([_tag_event()])
+    # The table's stream gives each move its stream's uid, which triggers filter on.
+    uid = isctl.api("GET", "/namespaces/default/imagestreams/web")["metadata"]["uid"]
+    SnsPublisher(sns, topic, backoff=0).publish([_tag_event(uid)])
     out = isctl.ok("events", "--queue", url, "--region", REGION, "--count", "1",
                    "--timeout", "5")
     assert "Created  default/web:latest  quay.io/shop/web:1" in out
 
 
-def _tag_event():
+def _tag_event(stream_uid: str = ""):
     from chalicelib.resources.events import ImageStreamTagEvent
     return ImageStreamTagEvent(type="Created", namespace="default", image_stream="web",
+                               image_stream_uid=stream_uid,
                                tag="latest", image="", docker_image_reference="quay.io/shop/web:1",
                                previous=None, generation=1, time="2026-01-10T12:00:00Z",
                                event_id="e1")

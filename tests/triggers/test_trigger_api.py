@@ -33,8 +33,10 @@ def test_create_list_get_delete(cloud):
                              trigger("deploy", queue, tags=["latest", "stable"]))
         assert code == 201, created
         assert created["kind"] == "ImageStreamTrigger"
+        stream_uid = call(client, "GET", f"{V1}/shop/imagestreams/web")[1]["metadata"]["uid"]
         assert created["status"]["filterPolicy"] == {
-            "namespace": ["shop"], "imageStream": ["web"], "tag": ["latest", "stable"]}
+            "namespace": ["shop"], "imageStream": ["web"], "imageStreamUid": [stream_uid],
+            "tag": ["latest", "stable"]}
         arn = created["status"]["subscriptionArn"]
         attributes = cloud.sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
         assert json.loads(attributes["FilterPolicy"]) == created["status"]["filterPolicy"]
