@@ -38,12 +38,8 @@ from .stream_reader import StreamReader
 AWS_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN",
                  "AWS_SECURITY_TOKEN", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
 
-# `chalice` on this venv. Its local server listens with Python's default backlog of 5, so
-# a burst of new connections (a dozen clients starting together) was reset; API Gateway
-# takes them all.
-CHALICE = ("import sys, chalice.local;"
-           " chalice.local.ThreadedHTTPServer.request_queue_size = 128;"
-           " from chalice.cli import main; sys.exit(main())")
+# `chalice local`, answering as the deployed API Gateway does (local/app_server.py).
+CHALICE = ["-m", "local.app_server"]
 
 
 class Stop(Exception):
@@ -117,7 +113,7 @@ def start_app(settings: Settings, env: dict[str, str], log: Optional[Path] = Non
 
     `env` is app_environment()'s; the app's output goes to `log`, or to the terminal.
     """
-    app = spawn("app", [sys.executable, "-c", CHALICE, "local", "--host", HOST, "--port",
+    app = spawn("app", [sys.executable, *CHALICE, "local", "--host", HOST, "--port",
                         str(settings.api_port), "--no-autoreload"], env, ROOT, log=log)
     try:
         wait_for_port(app, settings.api_port)

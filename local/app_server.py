@@ -1,0 +1,100 @@
+"""`chalice local` as `make run` serves the API, answering as the deployed API Gateway does.
+
+    python -m local.app_server local --host 127.0.0.1 --port 8000 --no-autoreload
+
+Otherwise this is `chalice local`. Three of its ways are put right:
+
+- A path no route matches (deeper than the catch-all routes) was answered 403 with a body
+  that repeats the request's Authorization header, the caller's token. Deployed, API
+  Gateway answers it with its MISSING_AUTHENTICATION_TOKEN gateway response (a 404
+  Status, infra/gateway_responses.json); so does this server now, from the same template.
+- Its access log wrote each request line as sent, query string and all, and a token sent
+  as `?access_token=...` (refused: tokens go in the Authorization header only) landed in
+  the log. The log now keeps the values of the query parameters the API knows; any other's
+  value is replaced. The same holds for the lines of malformed requests.
+- Its listen backlog was Python's default of 5, so a burst of new connections (a dozen
+  clients starting together) was reset; API Gateway takes them all.
+"""
+from __future__ import annotations
+
+import re
+import sys
+from typing import Any, Optional
+from urllib.parse import parse_qsl, quote
+
+import chalice.local
+from chalice.local import ForbiddenError, LocalGateway, LocalGatewayException
+
+from infra.template import gateway_responses
+
+BACKLOG = 128
+# The API's query parameters (Kubernetes list, watch, write and delete options) whose values
+# are worth a log line and never a secret.
+LOGGED_PARAMETERS = frozenset({
+    "limit", "continue", "labelSelector", "fieldSelector", "watch", "resourceVersion",
+    "resourceVersionMatch", "allowWatchBookmarks", "timeoutSeconds", "sendInitialEvents",
+    "pretty", "dryRun", "fieldManager", "fieldValidation", "force", "propagationPolicy",
+    "gracePeriodSeconds", "orphanDependents", "includeUninitialized"})
+REDACTED = "REDACTED"
+# A request target in a log line: a path, a '?', and the query up to a space or a quote.
+_TARGET = re.compile(r"(?P<path>/[^\s?\"']*)\?(?P<query>[^\s\"']*)")
+_UNMATCHED_ROUTE = "UnauthorizedException"  # chalice's x-amzn-ErrorType for no route
+
+
+def redacted_query(query: str) -> str:
+    """`query` with the value of every parameter but LOGGED_PARAMETERS replaced."""
+    pairs = parse_qsl(query, keep_blank_values=True)
+    return "&".join(f"{quote(name, safe='')}="
+                    f"{quote(value, safe='') if name in LOGGED_PARAMETERS else REDACTED}"
+                    for name, value in pairs) if pairs else REDACTED
+
+
+def redacted(line: str) -> str:
+    """A log line with each request target's query values redacted."""
+    return _TARGET.sub(lambda m: f"{m['path']}?{redacted_query(m['query'])}", line)
+
+
+class GatewayResponse(LocalGatewayException):
+    """One of API Gateway's own answers, as infra/gateway_responses.json makes it."""
+
+    def __init__(self, kind: str, request_id: str):
+        response = gateway_responses()[kind]
+        self.CODE = int(response["StatusCode"])  # the handler reads it off the instance
+        super().__init__({"Content-Type": "application/json", "x-amzn-RequestId": request_id,
+                          "x-amzn-ErrorType": kind},
+                         response["ResponseTemplates"]["application/json"].encode())
+
+
+_CHALICE_HANDLE_REQUEST = LocalGateway.handle_request
+
+
+def _handle_request(self: LocalGateway, method: str, path: str, headers: dict[str, Any],
+                    body: Optional[bytes]) -> Any:
+    try:
+        return _CHALICE_HANDLE_REQUEST(self, method, path, headers, body)
+    except ForbiddenError as error:
+        if error.headers.get("x-amzn-ErrorType") != _UNMATCHED_ROUTE:
+            raise
+        raise GatewayResponse("MISSING_AUTHENTICATION_TOKEN",
+                              error.headers.get("x-amzn-RequestId", "")) from None
+
+
+def _log_message(self: chalice.local.ChaliceRequestHandler, format: str, *args: Any) -> None:
+    sys.stderr.write("%s - - [%s] %s\n" % (self.address_string(), self.log_date_time_string(),
+                                           redacted(format % args)))
+
+
+def install() -> None:
+    chalice.local.ThreadedHTTPServer.request_queue_size = BACKLOG
+    LocalGateway.handle_request = _handle_request  # type: ignore[method-assign]
+    chalice.local.ChaliceRequestHandler.log_message = _log_message  # type: ignore[method-assign]
+
+
+def main() -> int:
+    install()
+    from chalice.cli import main as chalice_main
+    return chalice_main()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
