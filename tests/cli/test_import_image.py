@@ -124,8 +124,26 @@ def test_plain_http_needs_insecure(isctl: Isctl, source: Source):
                    "--confirm")
     assert result.code == 0
     assert result.out.startswith("imagestream.image.openshift.io/python imported with errors\n\n")
-    assert result.err.startswith(f"error: tag 3.12 failed: TLS with {source.host} failed: ")
+    assert result.err == (f"error: tag 3.12 failed: TLS with {source.host} failed: "
+                          "WRONG_VERSION_NUMBER\n"
+                          f"hint: {source.host} seems to serve plain HTTP, not HTTPS: pass "
+                          "--insecure to import from it over HTTP\n")
     assert history(isctl, "python") == {"3.12": []}
+
+
+def test_a_tag_from_a_plain_http_registry_hints_at_insecure(isctl: Isctl, source: Source):
+    isctl.ok("create", "-f", "-", stdin='{"apiVersion": "image.openshift.io/v1", '
+                                         '"kind": "ImageStream", "metadata": {"name": "python"}}')
+    origin = f"{source.host}/cli/python:3.12"
+    result = isctl("tag", origin, "python:3.12")
+    assert (result.code, result.out) == (0, f"Tag python:3.12 set to {origin}.\n")
+    assert result.err == (f"warning: the import of tag 3.12 failed: TLS with {source.host} "
+                          "failed: WRONG_VERSION_NUMBER\n"
+                          f"hint: {source.host} seems to serve plain HTTP, not HTTPS: pass "
+                          "--insecure to import from it over HTTP\n")
+    result = isctl("tag", "--insecure", origin, "python:3.12")
+    assert (result.code, result.err) == (0, "")
+    assert history(isctl, "python") == {"3.12": [source.python["3.12"].digest]}
 
 
 def test_reimport_follows_the_spec_tag(isctl: Isctl, source: Source, sent: list[dict]):
@@ -271,13 +289,19 @@ def test_a_repository_tag_that_fails_is_reported_as_oc_reports_it(isctl: Isctl,
 def test_a_repository_that_cannot_be_listed(isctl: Isctl, source: Source, sent: list[dict]):
     absent = f"{source.host}/cli/absent"
     result = isctl("import-image", "app", "--from", absent, "--all", "--confirm", "--insecure")
-    assert result.code == 0
-    assert result.out == "imagestream.image.openshift.io/app imported with errors\n\n\n"
+    # nothing was imported and no stream made: no "imported with errors" for it, exit 1
+    assert (result.code, result.out) == (1, "")
     assert result.err == (f"error: repository {absent} failed: tags of {absent} not found on "
                           f"{source.host.rsplit(':', 1)[0]} (NAME_UNKNOWN)\n")
     [listing] = sent
     assert listing["spec"]["import"] is False
     assert isctl("get", "is", "app").code == 1  # nothing was created
+    # a stream that exists did import (nothing): that is "imported with errors", as oc says
+    isctl.ok("create", "-f", "-", stdin='{"apiVersion": "image.openshift.io/v1", '
+                                         '"kind": "ImageStream", "metadata": {"name": "app"}}')
+    result = isctl("import-image", "app", "--from", absent, "--all", "--confirm", "--insecure")
+    assert (result.code, result.out.split("\n")[0]) == (
+        0, "imagestream.image.openshift.io/app imported with errors")
 
 
 def test_argument_errors(isctl: Isctl, sent: list[dict]):

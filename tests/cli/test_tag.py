@@ -112,16 +112,10 @@ def test_delete(python: Isctl):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--alias", "-d", "python:3.5"], "--alias and --delete may not be both specified"),
-    (["-d", "--source=docker", "python:3.5"], "cannot specify a source kind when deleting"),
-    (["-d", "--scheduled", "python:3.5"],
-     "cannot set flags for importing images when deleting a tag"),
     (["python:3.5", "python:x", "--scheduled"],
      "only container images can have importing flags set"),
     (["python:3.5", "python:x", "--insecure"],
      "only container images can have importing flags set"),
-    (["--alias", "--source=docker", "python:3.5", "python:x", "--scheduled"],
-     "cannot set a container image tag as an alias and also set import flags"),
     (["--alias", "python:3.5", "other:x"], "cannot set alias across different Image Streams"),
     (["--alias", "python:3.5", "prod/python:x"],
      "cannot set alias across different Image Streams"),
@@ -129,7 +123,6 @@ def test_delete(python: Isctl):
     (["python:nothing", "python:x"],
      '"python:nothing" is not currently pointing to an image, cannot use it as the source '
      "of a tag"),
-    (["python:3.5"], "at least a destination is required"),
     (["Python:3.5", "python:x"], "invalid SOURCE: repository name must be lowercase"),
     (["--source=istag", "quay.io/a/b:1", "python:x"],
      "server in SOURCE is only allowed when providing a container image"),
@@ -137,10 +130,6 @@ def test_delete(python: Isctl):
      "--source=ImageStreamImage requires a valid <name>@<id> in SOURCE"),
     (["--source=istag", "python", "python:x"],
      "--source=ImageStreamTag requires a valid <name>:<tag> in SOURCE"),
-    (["docker.io/python:3", "python:x", "--reference-policy", "remote"],
-     "reference policy must be set to 'source' or 'local'"),
-    (["docker.io/python:3", "python:x", "--import-mode", "All"],
-     "valid ImportMode values are Legacy or PreserveOriginal"),
 ])
 def test_errors(python: Isctl, args: list[str], message: str):
     result = python("tag", *args)
@@ -154,14 +143,33 @@ def test_missing_source_stream_is_the_servers_not_found(python: Isctl):
                           '"ghost" not found\n')
 
 
-def test_usage_errors_exit_2(python: Isctl):
-    result = python("tag")
-    assert result.code == 2
-    assert "you must specify a source and at least one destination" in result.err
-    result = python("tag", "--source=tarball", "x", "python:y")
-    assert result.code == 2
-    assert ('invalid source "tarball"; valid values are docker, dockerimage, '
-            "imagestreamimage, imagestreamtag, isimage, istag") in result.err
+@pytest.mark.parametrize("args, message", [
+    ([], "you must specify a source and at least one destination or one or more tags to "
+         "delete"),
+    (["python:3.5"], "at least a destination is required"),
+    (["-d"], "at least a destination is required"),
+    (["--source=tarball", "x", "python:y"], 'invalid source "tarball"; valid values are '
+     "docker, dockerimage, imagestreamimage, imagestreamtag, isimage, istag"),
+    (["--alias", "-d", "python:3.5"], "--alias and --delete may not be both specified"),
+    (["-d", "--source=docker", "python:3.5"], "cannot specify a source kind when deleting"),
+    (["-d", "--scheduled", "python:3.5"],
+     "cannot set flags for importing images when deleting a tag"),
+    (["--alias", "--source=docker", "python:3.5", "python:x", "--scheduled"],
+     "cannot set a container image tag as an alias and also set import flags"),
+    (["docker.io/python:3", "python:x", "--reference-policy", "remote"],
+     "reference policy must be set to 'source' or 'local'"),
+    (["docker.io/python:3", "python:x", "--import-mode", "All"],
+     "valid ImportMode values are Legacy or PreserveOriginal"),
+    (["python:3.5", "python:x", "--no-such-flag"], "unknown flag: --no-such-flag"),
+])
+def test_usage_errors_exit_2(python: Isctl, args: list[str], message: str):
+    """Arguments missing, flags, their values and flags that cannot go together: oc's
+    words, where to find help, exit 2, and nothing asked of the server."""
+    before = len(python.adapter.requests)
+    result = python("tag", *args)
+    assert (result.code, result.err, result.out) == (
+        2, f"error: {message}\nSee 'isctl tag -h' for help and examples\n", "")
+    assert len(python.adapter.requests) == before
 
 
 def test_server_validation_is_reported_as_kubectl_does(python: Isctl):

@@ -1,8 +1,10 @@
 """The `isctl` command: oc's global flags, the subcommands, and exit codes.
 
 Exit codes: 0 success, 1 an error (the server's Status message, or a client-side check),
-2 a usage error. `main()` takes the HTTP session and environment as parameters so tests
-run the real command line against the app in process.
+2 a usage error: an argument missing or one too many, an unknown flag, a flag's value, or
+flags that cannot go together, printed as oc prints them. `main()` takes the HTTP session
+and environment as parameters so tests run the real command line against the app in
+process.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import click
 import requests
 
 from . import __version__
+from .commands.completion import completion
 from .commands.describe import describe
 from .commands.events import events
 from .commands.get import get
@@ -24,10 +27,18 @@ from .commands.login import config_group, login, project
 from .commands.objects import apply, create, delete
 from .commands.tag import tag
 from .errors import ApiError, CliError, error_message
+from .helptext import group
 from .runtime import Runtime, connection_options
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@group("isctl", context_settings={"help_option_names": ["-h", "--help"]}, examples="""
+    # Log in to the local stack (make run) and list its image streams
+    isctl login
+    isctl get is
+
+    # Tag an image stream tag into another tag, as in the reference chapter
+    isctl tag python:3.5 python:latest
+    """)
 @click.version_option(__version__, prog_name="isctl")
 @connection_options
 def cli() -> None:
@@ -35,8 +46,18 @@ def cli() -> None:
 
 
 for _command in (login, project, config_group, get, describe, tag, import_image, create,
-                 apply, delete, history, rollback, events):
+                 apply, delete, history, rollback, events, completion):
     cli.add_command(_command)
+
+
+def _usage_error(error: click.exceptions.UsageError) -> None:
+    """oc's words for a usage error: the message, then where the help is."""
+    message = error.format_message()
+    if isinstance(error, click.exceptions.NoSuchOption):
+        message = f"unknown flag: {error.option_name}"  # cobra's words, as oc prints them
+    click.echo(f"error: {message}", err=True)
+    if error.ctx is not None:
+        click.echo(f"See '{error.ctx.command_path} -h' for help and examples", err=True)
 
 
 def main(argv: Optional[Sequence[str]] = None, *, session: Optional[requests.Session] = None,
@@ -55,7 +76,7 @@ def main(argv: Optional[Sequence[str]] = None, *, session: Optional[requests.Ses
         result = cli.main(args=list(argv) if argv is not None else None, prog_name="isctl",
                           obj=rt, standalone_mode=False)
     except click.exceptions.UsageError as exc:
-        exc.show()
+        _usage_error(exc)
         return 2
     except click.ClickException as exc:
         exc.show()

@@ -1,6 +1,7 @@
 """Errors isctl reports, and how kubectl words them."""
 from __future__ import annotations
 
+import re
 from typing import Any, Optional
 
 # Status details name resources ("imagestreamtags"); kubectl's Invalid message names the Kind.
@@ -87,8 +88,7 @@ def _status_message(error: ApiError) -> str:
         head = "The request is invalid"
         if kind or details.get("name"):
             head = f'The {kind} "{details.get("name") or ""}" is invalid'
-        causes = [f"{c.get('field')}: {c.get('message')}" if c.get("field") else c.get("message")
-                  for c in details.get("causes") or []]
+        causes = _distinct_causes(details.get("causes") or [])
         if not causes:
             return head
         if len(causes) == 1:
@@ -99,3 +99,33 @@ def _status_message(error: ApiError) -> str:
     if error.reason:
         return f"Error from server ({error.reason}): {error.message}"
     return f"Error from server: {error.message}"
+
+
+def _distinct_causes(causes: list[dict]) -> list[str]:
+    """Each cause as `field: message`. An ImageStreamTag's name carries its tag, and the
+    server checks the tag as `metadata.name` and again as `tag.name`: one mistake, printed
+    once (the `tag.name` cause that repeats `metadata.name`'s message is left out)."""
+    names = {str(c.get("message")) for c in causes if c.get("field") == "metadata.name"}
+    lines = []
+    for cause in causes:
+        message = str(cause.get("message") or "")
+        if cause.get("field") == "tag.name" and message in names:
+            continue
+        lines.append(f"{cause.get('field')}: {message}" if cause.get("field") else message)
+    return lines
+
+
+# What OpenSSL says when the other end answers a TLS hello in plain HTTP.
+_PLAIN_HTTP = re.compile(r"WRONG_VERSION_NUMBER|RECORD_LAYER_FAILURE|record layer failure|"
+                         r"packet length too long", re.IGNORECASE)
+_TLS_FAILURE = re.compile(r"TLS with (?P<host>\S+) failed: (?P<detail>.*)", re.DOTALL)
+
+
+def insecure_hint(message: str) -> Optional[str]:
+    """A hint to pass --insecure when an import failed because the registry speaks plain
+    HTTP (the server reports `TLS with HOST failed: ... WRONG_VERSION_NUMBER ...`)."""
+    match = _TLS_FAILURE.search(message or "")
+    if not match or not _PLAIN_HTTP.search(match["detail"]):
+        return None
+    return (f"hint: {match['host']} seems to serve plain HTTP, not HTTPS: pass --insecure to "
+            "import from it over HTTP")

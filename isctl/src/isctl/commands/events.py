@@ -14,6 +14,7 @@ import click
 
 from ..config import find_local_endpoint, read_local_endpoint
 from ..errors import CliError
+from ..helptext import command
 from ..runtime import Runtime, echo, runtime
 
 
@@ -39,7 +40,35 @@ def _client(rt: Runtime, region: Optional[str], endpoint_url: Optional[str], loc
         options.update(endpoint_url=local["aws_endpoint"],
                        aws_access_key_id=rt.env.get("AWS_ACCESS_KEY_ID") or "local",
                        aws_secret_access_key=rt.env.get("AWS_SECRET_ACCESS_KEY") or "local")
+    if "aws_access_key_id" not in options:
+        _check_credentials(boto3.session.Session(region_name=options["region_name"]))
     return boto3.client("sqs", **options)
+
+
+def _check_credentials(session: Any) -> None:
+    """Fail before the first call, naming what is missing, rather than with botocore's
+    NoCredentialsError from inside the loop."""
+    try:
+        found = session.get_credentials()
+    except Exception as exc:  # a broken profile or credentials file: botocore says which
+        raise CliError(f"cannot read AWS credentials to read the queue: {exc}") from exc
+    if found is None:
+        raise CliError("no AWS credentials to read the queue: set AWS_ACCESS_KEY_ID and "
+                       "AWS_SECRET_ACCESS_KEY, or AWS_PROFILE")
+
+
+def _receive(sqs: Any, queue_url: str, wait: int) -> dict:
+    """One long poll; AWS errors become isctl's (exit 1, no traceback)."""
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:  # a client given by the caller, without botocore around
+        return sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
+                                   WaitTimeSeconds=wait)
+    try:
+        return sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
+                                   WaitTimeSeconds=wait)
+    except (BotoCoreError, ClientError) as exc:
+        raise CliError(f"cannot read the queue {queue_url}: {exc}") from exc
 
 
 def decode(body: str) -> Optional[dict]:
@@ -61,7 +90,14 @@ def line(event: dict) -> str:
     return text + (f"  (was {previous})" if previous else "")
 
 
-@click.command("events")
+@command("events", examples="""
+    # Print the tag changes arriving on the local stack's demo queue, five of them
+    isctl events --count 5
+
+    # Follow a trigger's own queue for a minute, as JSON
+    isctl events --queue https://sqs.us-east-1.amazonaws.com/123456789012/tags \\
+        --timeout 60 -o json
+    """)
 @click.option("--queue", "queue_url", help="SQS queue URL (default: the local demo queue).")
 @click.option("--region", help="AWS region of the queue.")
 @click.option("--endpoint-url", help="SQS endpoint (default: the local stack's emulator).")
@@ -88,8 +124,7 @@ def events(queue_url: Optional[str], region: Optional[str], endpoint_url: Option
             if remaining is not None and remaining <= 0:
                 break
             wait = 20 if remaining is None else max(0, min(20, int(remaining)))
-            reply = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
-                                        WaitTimeSeconds=wait)
+            reply = _receive(sqs, queue_url, wait)
             for message in reply.get("Messages", []):
                 event = decode(message.get("Body", ""))
                 if event is not None and (count is None or seen < count):

@@ -8,6 +8,7 @@ import click
 
 from .. import printers, tagorder
 from ..errors import CliError
+from ..helptext import command
 from ..http import Client, ns_path
 from ..humanize import ago
 from ..references import split_stream_tag
@@ -43,7 +44,13 @@ def _short(image: str, wide: bool) -> str:
     return image if wide or not digest else f"{algorithm}:{digest[:12]}"
 
 
-@click.command("history")
+@command("history", examples="""
+    # The images python:latest pointed at, newest first
+    isctl history python:latest
+
+    # With full digests
+    isctl history istag/python:latest -o wide
+    """)
 @click.argument("name")
 @click.option("-o", "--output", type=click.Choice(("wide", "json", "yaml")))
 @connection_options
@@ -90,7 +97,16 @@ def _label(stream: str, event: dict) -> str:
         "dockerImageReference", "")
 
 
-@click.command("rollback")
+@command("rollback", examples="""
+    # Point python:latest back at the image it pointed at before
+    isctl rollback python:latest
+
+    # Go two images back
+    isctl rollback python:latest --steps 2
+
+    # Go back to an image of the tag's history, by a unique prefix of its digest
+    isctl rollback python:latest --to sha256:49c18358df82
+    """)
 @click.argument("name")
 @click.option("--to", help="The image (digest or unique prefix) to go back to.")
 @click.option("--steps", type=int, help="How many entries back in the history (default 1).")

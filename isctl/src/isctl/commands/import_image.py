@@ -12,6 +12,7 @@ import click
 
 from .. import tagorder
 from ..errors import ApiError, CliError
+from ..helptext import command
 from ..http import Client, ns_path
 from ..references import ReferenceError, parse_reference
 from ..runtime import connection_options, echo, runtime
@@ -125,7 +126,25 @@ def _single_tag(stream: dict, tag: str, source: Optional[str]) -> tuple[str, str
     return (final if multiple else tag), origin.get("name", "")
 
 
-@click.command("import-image")
+@command("import-image", examples="""
+    # Import tag latest into a new image stream
+    isctl import-image mystream --from=registry.io/repo/image:latest --confirm
+
+    # Update imported data for tag latest in an already existing image stream
+    isctl import-image mystream
+
+    # Update imported data for tag stable in an already existing image stream
+    isctl import-image mystream:stable
+
+    # Update imported data for all tags in an existing image stream
+    isctl import-image mystream --all
+
+    # Import all tags into a new image stream
+    isctl import-image mystream --from=registry.io/repo/image --all --confirm
+
+    # Import from a registry served over plain HTTP (the local stack's, for one)
+    isctl import-image app:1 --from=127.0.0.1:5050/team/app:1 --confirm --insecure
+    """)
 @click.argument("target")
 @click.option("--from", "source", help="The container image repository to import from.")
 @click.option("--confirm", is_flag=True, help="Allow creating the stream or changing its source.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Optional
 
 from ..describe import describe_image, describe_stream
-from ..errors import ApiError, CliError
+from ..errors import ApiError, CliError, insecure_hint
 from ..http import ns_path
 from ..progress import Progress
 from ..runtime import Runtime, echo
@@ -64,8 +64,11 @@ def run_import(rt: Runtime, importer: Importer, target: str, tag: str, source: O
         additional = list(found.get("additionalTags") or [])
         outcome = found.get("status") or {}
         if outcome.get("status") == "Failure":
-            echo(f"error: repository {repository} failed: {outcome.get('message', '')}",
-                 err=True)
+            hints = Hints()
+            hints.error(f"error: repository {repository} failed: {outcome.get('message', '')}")
+            if existing is None:
+                # Nothing was imported and no stream made: saying "imported" would be untrue.
+                return 1
         if not importer.dry_run and outcome.get("status") != "Failure":
             _set_repository(client, namespace, name, existing, repository)
     results = _import_each(importer, stream, tags, rt) if all_tags else [
@@ -74,6 +77,21 @@ def run_import(rt: Runtime, importer: Importer, target: str, tag: str, source: O
         results.insert(0, {"status": {"repository": {"status": found["status"]}}})
     _print(importer, results, tags, additional, rt, from_repository=bool(repository))
     return 0
+
+
+class Hints:
+    """Error lines, each followed once by the hint its cause calls for (--insecure for a
+    registry that answered in plain HTTP)."""
+
+    def __init__(self) -> None:
+        self.given: set[str] = set()
+
+    def error(self, line: str) -> None:
+        echo(line, err=True)
+        hint = insecure_hint(line)
+        if hint and hint not in self.given:
+            self.given.add(hint)
+            echo(hint, err=True)
 
 
 def _set_repository(client, namespace: str, name: str, existing: Optional[dict],
@@ -129,6 +147,7 @@ def _print(importer: Importer, results: list[dict], tags: dict[str, str],
         message += " (dry run)"
     message += "\n\n"
     stream: Optional[dict] = None
+    hints = Hints()
     for result in results:
         stream = (result.get("status") or {}).get("import") or stream
     if stream:
@@ -145,7 +164,7 @@ def _print(importer: Importer, results: list[dict], tags: dict[str, str],
                 message += describe_image(image["image"], f"{name}:{tag}", now) + "\n"
             else:
                 reason = (image.get("status") or {}).get("message", "")
-                echo(f"error: {failed} {tag} failed: {reason}", err=True)
+                hints.error(f"error: {failed} {tag} failed: {reason}")
     if additional:
         message += (f"\ninfo: The remote repository contained {len(additional)} additional "
                     f"tags which were not imported: {', '.join(additional)}\n")

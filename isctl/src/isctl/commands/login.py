@@ -10,12 +10,23 @@ from ..config import (
     ConfigFile, Context, config_path, context_name, find_local_endpoint, read_local_endpoint,
 )
 from ..errors import ApiError, CliError
+from ..helptext import command, group
 from ..http import GROUP, Client, ns_path
 from ..runtime import echo, runtime
 from ..tabwriter import table
 
 
-@click.command("login")
+@command("login", examples="""
+    # Log in to the local stack started by `make run` (its .local/endpoint.json)
+    isctl login
+
+    # Log in to a deployed service with a token, and work in the namespace "team"
+    isctl login --server https://abc123.execute-api.us-east-1.amazonaws.com/api \\
+        --token "$TOKEN" -n team
+
+    # Log in under a context name of your own
+    isctl login --server http://127.0.0.1:8000 --token "$TOKEN" --context local
+    """)
 @click.argument("server_arg", metavar="[SERVER]", required=False)
 @click.option("-s", "--server", help="The service's API address.")
 @click.option("--token", help="Bearer token; empty for a service without authentication.")
@@ -88,7 +99,13 @@ def _check(client: Client, namespace: str) -> None:
         raise
 
 
-@click.command("project")
+@command("project", examples="""
+    # Show the namespace in use
+    isctl project
+
+    # Switch to the namespace "team"
+    isctl project team
+    """)
 @click.argument("namespace", required=False)
 @click.option("--config", "config_file", help="Path to the config file.")
 def project(namespace: Optional[str], config_file: Optional[str]) -> int:
@@ -107,14 +124,21 @@ def project(namespace: Optional[str], config_file: Optional[str]) -> int:
     return 0
 
 
-@click.group("config")
+@group("config", examples="""
+    # List the contexts isctl login has written
+    isctl config get-contexts
+    """)
 def config_group() -> None:
     """Contexts of the config file."""
 
 
-@config_group.command("get-contexts")
+@config_group.command("get-contexts", examples="""
+    # List every context, the current one marked with *
+    isctl config get-contexts
+    """)
 @click.option("--config", "config_file", help="Path to the config file.")
 def get_contexts(config_file: Optional[str]) -> int:
+    """List the contexts of the config file."""
     rt = runtime()
     config = ConfigFile.load(config_path(rt.env, config_file or rt.flags.config))
     rows = [["CURRENT", "NAME", "SERVER", "NAMESPACE"]]
@@ -124,10 +148,14 @@ def get_contexts(config_file: Optional[str]) -> int:
     return 0
 
 
-@config_group.command("use-context")
+@config_group.command("use-context", examples="""
+    # Use the context "127.0.0.1:8000" from now on
+    isctl config use-context 127.0.0.1:8000
+    """)
 @click.argument("name")
 @click.option("--config", "config_file", help="Path to the config file.")
 def use_context(name: str, config_file: Optional[str]) -> int:
+    """Make a context the current one."""
     rt = runtime()
     config = ConfigFile.load(config_path(rt.env, config_file or rt.flags.config))
     if name not in config.contexts:
@@ -138,9 +166,13 @@ def use_context(name: str, config_file: Optional[str]) -> int:
     return 0
 
 
-@config_group.command("current-context")
+@config_group.command("current-context", examples="""
+    # Print the current context's name
+    isctl config current-context
+    """)
 @click.option("--config", "config_file", help="Path to the config file.")
 def current_context(config_file: Optional[str]) -> int:
+    """Print the current context's name."""
     rt = runtime()
     config = ConfigFile.load(config_path(rt.env, config_file or rt.flags.config))
     if not config.current:

@@ -1,13 +1,15 @@
 """`isctl tag`: every form of `oc tag`, with its checks and messages in its order."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 import click
 
 from .. import tagorder
-from ..errors import ApiError, CliError
+from ..errors import ApiError, CliError, insecure_hint
+from ..helptext import command
 from ..http import Client, ns_path
 from ..references import ImageReference, ReferenceError, parse_reference, split_namespaced
 from ..runtime import connection_options, echo, runtime
@@ -18,6 +20,8 @@ SOURCE_KINDS = {"docker": DOCKER, "dockerimage": DOCKER,
                 "imagestreamimage": ISI, "imagestreamimages": ISI, "isimage": ISI}
 VALID_SOURCES = "docker, dockerimage, imagestreamimage, imagestreamtag, isimage, istag"
 IMPORT_MODES = ("Legacy", "PreserveOriginal")
+# The part after `@` of an image stream image: a digest or a unique prefix of its hex part.
+DIGEST_PREFIX = re.compile(r"^(?:[A-Za-z][A-Za-z0-9]*:)?[0-9a-fA-F]{1,}$")
 
 
 @dataclass
@@ -26,7 +30,31 @@ class Source:
     ref: ImageReference
 
 
-@click.command("tag")
+@command("tag", examples="""
+    # Tag the current image of the image stream tag 'python:3.5' as 'python:latest'
+    isctl tag python:3.5 python:latest
+
+    # Tag the current image of 'openshift/ruby:2.0' into another namespace's stream
+    isctl tag openshift/ruby:2.0 yourproject/ruby:tip
+
+    # Tag a specific image (a unique prefix of its digest is enough)
+    isctl tag python@sha256:49c18358df82 python:stable
+
+    # Make 'python:latest' track 'python:3.6': it moves whenever 3.6 moves
+    isctl tag --alias python:3.6 python:latest
+
+    # Tag an external container image, and import it again every 15 minutes
+    isctl tag docker.io/python:3.6.0 python:3.6 --scheduled
+
+    # Tag an image from a registry served over plain HTTP
+    isctl tag --insecure 127.0.0.1:5050/team/app:1 app:1
+
+    # Record an external pull spec without importing it
+    isctl tag --reference --source=docker quay.io/team/app:2 app:2
+
+    # Remove the specified spec tags from an image stream
+    isctl tag -d python:3.5 python:2.7
+    """)
 @click.argument("args", nargs=-1)
 @click.option("--source", "source_kind", help="Source type: imagestreamtag (istag), "
               "imagestreamimage (isimage) or docker.")
@@ -42,10 +70,19 @@ class Source:
 def tag(args: tuple[str, ...], source_kind: Optional[str], delete: bool, alias: bool,
         reference: bool, scheduled: bool, insecure: bool, reference_policy: str,
         import_mode: Optional[str]) -> int:
-    """Tag existing images into image streams: tag SOURCE DEST [DEST...], or tag -d DEST..."""
+    """Tag existing images into image streams: tag SOURCE DEST [DEST...], or tag -d DEST...
+
+    The source is an image stream tag (stream:tag, resolved to its current image unless
+    --alias), an image stream image (stream@digest) or a container image pull spec; a
+    destination in another namespace is written namespace/stream:tag.
+    """
     if not args and not delete:
         raise click.UsageError("you must specify a source and at least one destination or "
                                "one or more tags to delete")
+    _check_flags(source_kind, delete=delete, alias=alias, scheduled=scheduled,
+                 insecure=insecure, reference_policy=reference_policy, import_mode=import_mode)
+    if len(args) < (1 if delete else 2):
+        raise click.UsageError("at least a destination is required")
     rt = runtime()
     namespace, client = rt.namespace, rt.client()
     source = None
@@ -58,9 +95,8 @@ def tag(args: tuple[str, ...], source_kind: Optional[str], delete: bool, alias: 
             destinations.append(split_namespaced(arg, namespace))
         except ReferenceError as exc:
             raise CliError(str(exc)) from exc
-    _validate(source, source_kind, destinations, namespace, delete=delete, alias=alias,
-              scheduled=scheduled, insecure=insecure, reference_policy=reference_policy,
-              import_mode=import_mode)
+    _validate(source, destinations, namespace, alias=alias, scheduled=scheduled,
+              insecure=insecure, import_mode=import_mode)
     for dest_namespace, dest in destinations:
         if ":" not in dest:
             raise CliError(f'"{dest}" must be of the form <stream_name>:<tag>')
@@ -74,22 +110,38 @@ def tag(args: tuple[str, ...], source_kind: Optional[str], delete: bool, alias: 
         body = _istag_body(source, istag, dest_namespace, namespace, tag_name or "latest",
                            reference=reference, scheduled=scheduled, insecure=insecure,
                            policy=reference_policy, import_mode=import_mode)
-        _write(client, dest_namespace, istag, body)
+        written = _write(client, dest_namespace, istag, body)
         echo(_message(source, dest, dest_namespace, namespace, alias=alias, scheduled=scheduled))
+        if not insecure:
+            _hint_if_plain_http(written, tag_name or "latest")
     return 0
+
+
+def _check_flags(hint: Optional[str], *, delete: bool, alias: bool, scheduled: bool,
+                 insecure: bool, reference_policy: str, import_mode: Optional[str]) -> None:
+    """oc's checks of the flags alone, as usage errors, before anything is asked of the
+    server."""
+    if hint and not SOURCE_KINDS.get(hint.lower()):
+        raise click.UsageError(f'invalid source "{hint}"; valid values are {VALID_SOURCES}')
+    if delete and alias:
+        raise click.UsageError("--alias and --delete may not be both specified")
+    if reference_policy not in ("source", "local"):
+        raise click.UsageError("reference policy must be set to 'source' or 'local'")
+    if import_mode is not None and import_mode not in IMPORT_MODES:
+        raise click.UsageError("valid ImportMode values are Legacy or PreserveOriginal")
+    if delete and hint:
+        raise click.UsageError("cannot specify a source kind when deleting")
+    if delete and (scheduled or insecure):
+        raise click.UsageError("cannot set flags for importing images when deleting a tag")
+    if alias and (scheduled or insecure):
+        raise click.UsageError("cannot set a container image tag as an alias and also set "
+                               "import flags")
 
 
 def _source(client: Client, namespace: str, spec: str, hint: Optional[str],
             alias: bool) -> Source:
-    kind = ""
-    if hint:
-        kind = SOURCE_KINDS.get(hint.lower(), "")
-        if not kind:
-            raise click.UsageError(f'invalid source "{hint}"; valid values are {VALID_SOURCES}')
-    try:
-        ref = parse_reference(spec)
-    except ReferenceError as exc:
-        raise CliError(f"invalid SOURCE: {exc}") from exc
+    kind = SOURCE_KINDS.get(hint.lower(), "") if hint else ""
+    ref, digest_prefix = _parse_source(spec, kind)
     if kind in (IST, ISI):
         if ref.registry:
             raise CliError("server in SOURCE is only allowed when providing a container image")
@@ -101,14 +153,65 @@ def _source(client: Client, namespace: str, spec: str, hint: Optional[str],
             raise CliError("--source=ImageStreamImage requires a valid <name>@<id> in SOURCE")
     elif not kind:
         kind = DOCKER if ref.registry else ISI if ref.id else IST if ref.tag else DOCKER
+    if digest_prefix:
+        return Source(ISI, _full_digest(client, namespace, ref))
     if kind == IST and not alias:
         return _resolve(client, namespace, spec, ref)
     return Source(kind, ref)
 
 
+def _parse_source(spec: str, kind: str) -> tuple[ImageReference, bool]:
+    """The source reference, and whether its digest is only a prefix: `stream@sha256:49c1`
+    names an image of a stream as `describe isimage` and `rollback --to` accept it."""
+    try:
+        return parse_reference(spec), False
+    except ReferenceError as exc:
+        name, at, digest = spec.rpartition("@")
+        if not at or kind == DOCKER or not DIGEST_PREFIX.match(digest):
+            raise CliError(f"invalid SOURCE: {exc}") from exc
+        try:
+            ref = parse_reference(name)
+        except ReferenceError:
+            raise CliError(f"invalid SOURCE: {exc}") from exc
+        if ref.registry or ref.tag:
+            raise CliError(f"invalid SOURCE: {exc}") from exc
+        return ref.with_(id=digest if ":" in digest else f"sha256:{digest}"), True
+
+
+def _full_digest(client: Client, namespace: str, ref: ImageReference) -> ImageReference:
+    """The image a digest prefix names in its stream, by the server's unique-prefix lookup
+    (NotFound, or Conflict when several images match), so the tag records the full digest."""
+    found = client.get(ns_path(ref.namespace or namespace, "imagestreamimages",
+                               f"{ref.name}@{ref.id}"))
+    digest = ((found.get("image") or {}).get("metadata") or {}).get("name") or ref.id
+    return ref.with_(id=digest)
+
+
 def _resolve(client: Client, namespace: str, spec: str, ref: ImageReference) -> Source:
-    """Without --alias a tag source is copied: resolve it to its current image now."""
-    stream = client.get(ns_path(ref.namespace or namespace, "imagestreams", ref.name))
+    """Without --alias a tag source is copied: resolve it to its current image now, from the
+    ImageStreamTag (what system:image-puller may read in another namespace)."""
+    source_namespace = ref.namespace or namespace
+    try:
+        istag = client.get(ns_path(source_namespace, "imagestreamtags", f"{ref.name}:{ref.tag}"))
+    except ApiError as error:
+        if not error.is_not_found():
+            raise
+        # A tag without an image has no ImageStreamTag: its stream says what it points at.
+        return _resolve_from_stream(client, source_namespace, spec, ref, error)
+    image = ((istag.get("image") or {}).get("metadata") or {}).get("name")
+    if not image:
+        return _resolve_from_stream(client, source_namespace, spec, ref, None)
+    return Source(ISI, ref.with_(id=image, tag=""))
+
+
+def _resolve_from_stream(client: Client, namespace: str, spec: str, ref: ImageReference,
+                         missing: Optional[ApiError]) -> Source:
+    try:
+        stream = client.get(ns_path(namespace, "imagestreams", ref.name))
+    except ApiError as error:
+        if missing is not None and error.code == 403:
+            raise missing from error  # the stream is not ours to read: the tag's NotFound
+        raise
     items = (tagorder.status_tag(stream, ref.tag) or {}).get("items") or []
     if not items:
         raise CliError(f'"{spec}" is not currently pointing to an image, cannot use it as the '
@@ -123,30 +226,14 @@ def _resolve(client: Client, namespace: str, spec: str, ref: ImageReference) -> 
     return Source(ISI, ref.with_(id=event["image"], tag=""))
 
 
-def _validate(source: Optional[Source], hint: Optional[str], destinations: list, namespace: str,
-              *, delete: bool, alias: bool, scheduled: bool, insecure: bool,
-              reference_policy: str, import_mode: Optional[str]) -> None:
-    if delete and alias:
-        raise CliError("--alias and --delete may not be both specified")
-    if reference_policy not in ("source", "local"):
-        raise CliError("reference policy must be set to 'source' or 'local'")
-    if import_mode is not None and import_mode not in IMPORT_MODES:
-        raise CliError("valid ImportMode values are Legacy or PreserveOriginal")
-    if delete:
-        if hint:
-            raise CliError("cannot specify a source kind when deleting")
-        if scheduled or insecure:
-            raise CliError("cannot set flags for importing images when deleting a tag")
-    if not destinations:
-        raise CliError("at least a destination is required")
+def _validate(source: Optional[Source], destinations: list, namespace: str, *, alias: bool,
+              scheduled: bool, insecure: bool, import_mode: Optional[str]) -> None:
+    """oc's checks that need the source: what kind it turned out to be, and where it is."""
     if source is None:
         return
     if source.kind != DOCKER and (scheduled or insecure or import_mode is not None):
         raise CliError("only container images can have importing flags set")
     if alias:
-        if scheduled or insecure:
-            raise CliError("cannot set a container image tag as an alias and also set import "
-                           "flags")
         for dest_namespace, dest in destinations:
             if ":" not in dest:
                 raise CliError(f'"{dest}" must be of the form <stream_name>:<tag>')
@@ -180,14 +267,28 @@ def _istag_body(source: Source, dest: str, dest_namespace: str, namespace: str, 
             "metadata": {"name": dest, "namespace": dest_namespace}, "tag": spec}
 
 
-def _write(client: Client, namespace: str, istag: str, body: dict) -> None:
+def _write(client: Client, namespace: str, istag: str, body: dict) -> Any:
     """Create or update the tag; servers that cannot update a tag in place may create it."""
     try:
-        client.put(ns_path(namespace, "imagestreamtags", istag), body)
+        return client.put(ns_path(namespace, "imagestreamtags", istag), body)
     except ApiError as error:
         if error.code not in (403, 404, 405):
             raise
-        client.post(ns_path(namespace, "imagestreamtags"), body)
+        return client.post(ns_path(namespace, "imagestreamtags"), body)
+
+
+def _hint_if_plain_http(written: Any, tag_name: str) -> None:
+    """The server imports a container image while answering: when that import met a
+    registry speaking plain HTTP, say that --insecure is what it needs."""
+    if not isinstance(written, dict):
+        return
+    for condition in written.get("conditions") or []:
+        hint = insecure_hint(str(condition.get("message") or ""))
+        if condition.get("status") == "False" and hint:
+            echo(f"warning: the import of tag {tag_name} failed: {condition.get('message')}",
+                 err=True)
+            echo(hint, err=True)
+            return
 
 
 def _message(source: Source, dest: str, dest_namespace: str, namespace: str, *, alias: bool,
