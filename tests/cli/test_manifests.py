@@ -139,7 +139,7 @@ def test_manifest_errors(isctl: Isctl, tmp_path: Path):
     assert result.err == ('error: error validating "STDIN": error validating data: '
                           "[apiVersion not set, kind not set]\n")
     result = isctl("create", "-f", "-", stdin="apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n")
-    assert result.err == 'error: no matches for kind "Pod" in version "image.openshift.io/v1"\n'
+    assert result.err == 'error: no matches for kind "Pod" in version "v1"\n'
     result = isctl("create", "-f", "-", stdin="a: [unclosed\n")
     assert result.code == 1 and result.err.startswith("error: error parsing STDIN:")
     bad = ("apiVersion: v1\nkind: ImageStream\nmetadata:\n  name: Bad_Name\n")

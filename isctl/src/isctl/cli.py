@@ -25,7 +25,9 @@ from .commands.history import history, rollback
 from .commands.import_image import import_image
 from .commands.login import config_group, login, project
 from .commands.objects import apply, create, delete
+from .commands.policy import adm, policy
 from .commands.tag import tag
+from .commands.tokens import whoami
 from .errors import ApiError, CliError, error_message
 from .helptext import group
 from .runtime import Runtime, connection_options
@@ -45,8 +47,8 @@ def cli() -> None:
     """isctl: OpenShift image streams from the command line, the way oc does them."""
 
 
-for _command in (login, project, config_group, get, describe, tag, import_image, create,
-                 apply, delete, history, rollback, events, completion):
+for _command in (login, project, config_group, whoami, get, describe, tag, import_image,
+                 create, apply, delete, history, rollback, events, policy, adm, completion):
     cli.add_command(_command)
 
 

@@ -275,3 +275,42 @@ def _config(out: _Out, config: dict) -> None:
             out.string("Volumes", volume)
         else:
             out.write(f"\t{volume}\n")
+
+
+def _kubectl_text(text: str) -> str:
+    """kubectl's describe output: its tabwriter pads with two spaces, not tabs (and no line
+    ends in them)."""
+    return "\n".join(line.rstrip() for line in align(text, 0, 8, 2, " ").split("\n"))
+
+
+def _kubectl_mapping(label: str, items: Optional[dict]) -> str:
+    if not items:
+        return f"{label}:\t{NONE}\n"
+    lines = [f"{label}:\t{key}={items[key]}\n" if index == 0 else f"\t{key}={items[key]}\n"
+             for index, key in enumerate(sorted(items))]
+    return "".join(lines)
+
+
+def describe_secret(secret: dict[str, Any]) -> str:
+    """kubectl's describe of a Secret without its Data section: the service never answers
+    with a secret's values (nor their sizes)."""
+    meta = secret.get("metadata") or {}
+    text = (f"Name:\t{meta.get('name', '')}\nNamespace:\t{meta.get('namespace', '')}\n"
+            + _kubectl_mapping("Labels", meta.get("labels"))
+            + _kubectl_mapping("Annotations", meta.get("annotations"))
+            + f"\nType:\t{secret.get('type') or 'Opaque'}\n")
+    return _kubectl_text(text)
+
+
+def describe_binding(binding: dict[str, Any]) -> str:
+    """kubectl's describe of a RoleBinding or ClusterRoleBinding."""
+    meta = binding.get("metadata") or {}
+    ref = binding.get("roleRef") or {}
+    head = (f"Name:\t{meta.get('name', '')}\n" + _kubectl_mapping("Labels", meta.get("labels"))
+            + _kubectl_mapping("Annotations", meta.get("annotations"))
+            + f"Role:\n  Kind:\t{ref.get('kind', 'ClusterRole')}\n  Name:\t{ref.get('name', '')}\n")
+    rows = "Subjects:\n  Kind\tName\tNamespace\n  ----\t----\t---------\n"
+    for subject in binding.get("subjects") or []:
+        rows += (f"  {subject.get('kind', '')}\t{subject.get('name', '')}\t"
+                 f"{subject.get('namespace') or ''}\n")
+    return _kubectl_text(head + rows)

@@ -9,8 +9,9 @@ import yaml
 
 from . import tagorder
 from .errors import CliError
-from .humanize import ago, parse_time
-from .resources import IMAGES, STREAM_IMAGES, STREAMS, TAGS, Resource
+from .humanize import ago, parse_time, short_duration
+from .resources import (CLUSTER_ROLE_BINDINGS, IMAGES, ROLE_BINDINGS, SECRETS, STREAM_IMAGES,
+                        STREAMS, TAGS, Resource)
 from .tabwriter import table
 
 FORMATS = ("wide", "json", "yaml", "name")
@@ -74,11 +75,48 @@ def _image_row(image: dict, now: datetime, wide: bool) -> Row:
     return [image["metadata"]["name"], image.get("dockerImageReference", "")]
 
 
+def _age(obj: dict, now: datetime) -> str:
+    created = parse_time((obj.get("metadata") or {}).get("creationTimestamp"))
+    return short_duration((now - created).total_seconds()) if created else "<unknown>"
+
+
+def _secret_row(secret: dict, now: datetime, wide: bool) -> Row:
+    """kubectl's columns but DATA: the service never answers with a secret's values, nor
+    says how many there are."""
+    return [secret["metadata"]["name"], secret.get("type") or "Opaque", _age(secret, now)]
+
+
+def _subject_names(binding: dict, kind: str) -> str:
+    names = []
+    for subject in binding.get("subjects") or []:
+        if subject.get("kind") != kind:
+            continue
+        if kind == "ServiceAccount":
+            names.append(f"{subject.get('namespace') or ''}/{subject.get('name')}")
+        else:
+            names.append(str(subject.get("name")))
+    return ", ".join(names)
+
+
+def _binding_row(binding: dict, now: datetime, wide: bool) -> Row:
+    ref = binding.get("roleRef") or {}
+    row = [binding["metadata"]["name"], f"{ref.get('kind', 'ClusterRole')}/{ref.get('name')}",
+           _age(binding, now)]
+    if wide:
+        row += [_subject_names(binding, kind) for kind in ("User", "Group", "ServiceAccount")]
+    return row
+
+
 TABLES: dict[str, tuple[Row, Row, Callable[[dict, datetime, bool], Row]]] = {
     STREAMS.plural: (["NAME", "IMAGE REPOSITORY", "TAGS", "UPDATED"], [], _stream_row),
     TAGS.plural: (["NAME", "IMAGE REFERENCE", "UPDATED"], ["IMAGE NAME"], _istag_row),
     STREAM_IMAGES.plural: (["NAME", "UPDATED"], ["IMAGE REFERENCE", "IMAGE NAME"], _isimage_row),
     IMAGES.plural: (["NAME", "IMAGE REFERENCE"], [], _image_row),
+    SECRETS.plural: (["NAME", "TYPE", "AGE"], [], _secret_row),
+    ROLE_BINDINGS.plural: (["NAME", "ROLE", "AGE"], ["USERS", "GROUPS", "SERVICEACCOUNTS"],
+                           _binding_row),
+    CLUSTER_ROLE_BINDINGS.plural: (["NAME", "ROLE", "AGE"],
+                                   ["USERS", "GROUPS", "SERVICEACCOUNTS"], _binding_row),
 }
 
 

@@ -6,8 +6,16 @@ from typing import Optional
 import click
 
 from ..errors import CliError
-from ..http import Client, cluster_path, ns_path
-from ..resources import Resource, lookup
+from ..http import Client
+from ..resources import COMMON_NAMES, Resource, lookup
+
+
+def complete_types(ctx: click.Context, param: click.Parameter,
+                   incomplete: str) -> list[str]:
+    """Shell completion of the first argument of get, describe and delete: a resource type."""
+    if ctx.params.get(param.name or ""):
+        return []  # a name follows the type: the server knows those, not the shell
+    return [name for name in COMMON_NAMES if name.startswith(incomplete)]
 
 
 def targets(args: tuple[str, ...]) -> list[tuple[Resource, Optional[str]]]:
@@ -33,9 +41,7 @@ def targets(args: tuple[str, ...]) -> list[tuple[Resource, Optional[str]]]:
 
 
 def object_path(resource: Resource, namespace: str, name: str = "") -> str:
-    if resource.namespaced:
-        return ns_path(namespace, resource.plural, name)
-    return cluster_path(resource.plural, name)
+    return resource.path(namespace, name)
 
 
 def fetch(client: Client, resource: Resource, namespace: str, name: str) -> dict:

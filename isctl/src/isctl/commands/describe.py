@@ -1,20 +1,39 @@
-"""`isctl describe`: oc's describe layouts for streams, tags and images."""
+"""`isctl describe`: oc's describe layouts for streams, tags and images, and kubectl's for
+secrets and role bindings."""
 from __future__ import annotations
 
 import click
 
-from ..describe import describe_image, describe_stream
+from ..describe import describe_binding, describe_image, describe_secret, describe_stream
 from ..errors import ApiError, error_message
-from ..resources import IMAGES, STREAM_IMAGES, STREAMS, TAGS, Resource
+from ..helptext import command
+from ..resources import (CLUSTER_ROLE_BINDINGS, IMAGES, ROLE_BINDINGS, SECRETS, STREAM_IMAGES,
+                         STREAMS, TAGS, Resource)
 from ..runtime import connection_options, echo, runtime
-from .common import check_istag_name, fetch, object_path, targets
+from .common import check_istag_name, complete_types, fetch, object_path, targets
 
 
-@click.command("describe")
-@click.argument("args", nargs=-1, required=True)
+@command("describe", examples="""
+    # Describe an image stream: every tag and its history, newest first
+    isctl describe is/python
+
+    # Describe the image a tag points at
+    isctl describe istag/python:latest
+
+    # Describe an image of a stream by a unique prefix of its digest
+    isctl describe isimage python@sha256:49c18358df82
+
+    # Describe registry credentials (name and type; never their values)
+    isctl describe secret quay-pull
+
+    # Describe who holds a role in the current namespace
+    isctl describe rolebinding system:image-puller
+    """)
+@click.argument("args", nargs=-1, required=True, shell_complete=complete_types)
 @connection_options
 def describe(args: tuple[str, ...]) -> int:
-    """Show details of image streams (is/NAME), tags (istag/NAME:TAG) and images."""
+    """Show details of image streams (is/NAME), tags (istag/NAME:TAG), images, secrets
+    and role bindings."""
     rt = runtime()
     client, namespace, now = rt.client(), rt.namespace, rt.now()
     texts, failed = [], False
@@ -45,4 +64,8 @@ def _describe(client, resource: Resource, namespace: str, name: str, now) -> str
         return describe_image(image, (image.get("metadata") or {}).get("name", ""), now)
     if resource is IMAGES:
         return describe_image(fetch(client, resource, namespace, name), "", now)
+    if resource is SECRETS:
+        return describe_secret(fetch(client, resource, namespace, name))
+    if resource in (ROLE_BINDINGS, CLUSTER_ROLE_BINDINGS):
+        return describe_binding(fetch(client, resource, namespace, name))
     raise click.UsageError(f"cannot describe {resource.plural}")

@@ -7,20 +7,39 @@ import click
 
 from .. import printers
 from ..errors import ApiError, error_message
+from ..helptext import command
 from ..http import Client
 from ..resources import Resource
 from ..runtime import connection_options, echo, runtime
-from .common import fetch, no_resources, object_path, targets
+from .common import complete_types, fetch, no_resources, object_path, targets
 
 
-@click.command("get")
-@click.argument("args", nargs=-1, required=True)
+@command("get", examples="""
+    # List the image streams of the current namespace
+    isctl get is
+
+    # List every tag with the image it points at
+    isctl get istag -o wide
+
+    # Show one stream as YAML, or only the names of the tags
+    isctl get is/python -o yaml
+    isctl get istag -o name
+
+    # List streams by label
+    isctl get is -l app=web
+
+    # List registry secrets (names and types; never their values) and role bindings
+    isctl get secrets
+    isctl get rolebindings -o wide
+    """)
+@click.argument("args", nargs=-1, required=True, shell_complete=complete_types)
 @click.option("-o", "--output", type=click.Choice(printers.FORMATS),
               help="Output format: wide, json, yaml or name.")
 @click.option("-l", "--selector", help="Label selector, e.g. app=web,tier!=db.")
 @connection_options
 def get(args: tuple[str, ...], output: Optional[str], selector: Optional[str]) -> int:
-    """Display one or many image streams, tags, stream images or images."""
+    """Display one or many image streams, tags, stream images, images, secrets or role
+    bindings."""
     rt = runtime()
     client, namespace, now = rt.client(), rt.namespace, rt.now()
     pairs = targets(args)
