@@ -104,8 +104,11 @@ def app_environment(settings: Settings, resources: emulator.Resources,
             "INTEGRATED_REGISTRY_INSECURE": "true",  # the local registry serves plain HTTP
             # The registry's tokens are signed with it (written when the registry starts).
             "REGISTRY_TOKEN_KEY_FILE": str(token_key_file(settings)),
-            # Imports may read from the local registry, a loopback address refused otherwise.
-            "IMPORT_ALLOW_LIST": settings.registry}
+            # Imports may read from the local registry, a loopback address refused otherwise,
+            # and from what IMPORT_ALLOW_LIST in make run's environment adds (another
+            # registry on this machine or the LAN).
+            "IMPORT_ALLOW_LIST": ",".join(filter(None, (settings.registry,
+                                                        env.get("IMPORT_ALLOW_LIST"))))}
 
 
 def start_app(settings: Settings, env: dict[str, str], log: Optional[Path] = None) -> Child:
