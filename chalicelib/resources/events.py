@@ -34,6 +34,10 @@ class ImageStreamTagEvent(Model):
     generation: int
     time: str
     event_id: str = Field(alias="eventId")
+    # The table stream's sequence number of the write (decimal digits). A tag's writes come
+    # in order under rising numbers, so it orders two moves `time` (whole seconds) cannot;
+    # numbers of different streams (a table's stream replaced) do not compare.
+    sequence: str = ""
 
     def to_json(self) -> dict:
         # `previous` is part of the contract even when null.

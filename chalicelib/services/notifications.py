@@ -47,7 +47,9 @@ class Outcome:
     retry_from: Optional[str]  # position of the first write whose message is not out yet
 
 
-def tag_event(write: TagWrite) -> ImageStreamTagEvent | None:
+def tag_event(write: TagWrite, sequence: str = "") -> ImageStreamTagEvent | None:
+    """The message for one write, or None when it moved no tag; `sequence` is the write's
+    position in the table's stream."""
     kind = change_type(write)
     if kind is None:
         return None
@@ -64,6 +66,7 @@ def tag_event(write: TagWrite) -> ImageStreamTagEvent | None:
         generation=current.generation if current else write.old.generation,
         time=current.created if current and kind != "Deleted" else write.time,
         event_id=write.event_id,
+        sequence=sequence,
     )
 
 
@@ -78,7 +81,7 @@ def publish_tag_changes(writes: Iterable[tuple[str, TagWrite]], publisher: Publi
     positioned: list[tuple[str, ImageStreamTagEvent]] = []
     seen: set[str] = set()
     for position, write in writes:
-        message = tag_event(write)
+        message = tag_event(write, position)
         if message is not None and message.event_id not in seen:
             seen.add(message.event_id)
             positioned.append((position, message))

@@ -200,3 +200,20 @@ def test_fifo_topic_messages_carry_group_and_dedup_ids(cloud):
     assert len(captured) == 1
     assert captured[0]["MessageGroupId"] == f"{NS}/web:v1"
     assert captured[0]["MessageDeduplicationId"]
+
+
+def test_each_message_carries_its_place_in_the_table_stream(cloud):
+    """`sequence` is the stream record's sequence number: it orders a tag's moves where
+    `time` (whole seconds) cannot."""
+    create_stream(cloud, "web")
+    subscribe(cloud, "q", "web")
+    push(cloud, "web", "latest", "a")
+    push(cloud, "web", "latest", "b")
+    cloud.services.tags.delete(NS, "web:latest")
+    records = cloud.pump()
+    messages = cloud.received("q")
+    numbers = [int(m["sequence"]) for m in messages]
+    assert [m["type"] for m in messages] == ["Created", "Updated", "Deleted"]
+    assert numbers == sorted(numbers) and len(set(numbers)) == 3
+    by_event = {r["eventID"]: r["dynamodb"]["SequenceNumber"] for r in records}
+    assert all(by_event[m["eventId"]] == m["sequence"] for m in messages)
