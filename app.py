@@ -3,6 +3,7 @@ import os
 
 from chalice import Chalice, Rate, Response
 
+from chalicelib import logs
 from chalicelib.api.access import authenticate
 from chalicelib.api.dispatch import respond
 from chalicelib.api.openapi_paths import V2_PROTOBUF_ACCEPTED
@@ -13,6 +14,7 @@ from chalicelib.table_events import handle_table_records
 from chalicelib.wiring import services
 
 app = Chalice(app_name="imagestreams")
+logs.configure()  # the app's lines at the function's log level (docs/operations.md)
 # /openapi/v2 answers protobuf to kubectl: Chalice base64-encodes it for API Gateway, which
 # decodes it, when the answer's Content-Type and the request's Accept are binary types.
 app.api.binary_types += list(V2_PROTOBUF_ACCEPTED)
@@ -48,6 +50,11 @@ for _path in UNKNOWN_PATHS:
         serve)
 
 
+def _request_id(event) -> str:
+    """The invocation's request id, from the Lambda context Chalice hands with the event."""
+    return getattr(getattr(event, "context", None), "aws_request_id", "") or ""
+
+
 # Deployment replaces this placeholder with the table's stream ARN (infra/ merge template).
 TABLE_STREAM_ARN = os.environ.get(
     "TABLE_STREAM_ARN",
@@ -59,7 +66,7 @@ TABLE_STREAM_ARN = os.environ.get(
 @app.on_dynamodb_record(stream_arn=TABLE_STREAM_ARN, batch_size=1000,
                         maximum_batching_window_in_seconds=5, starting_position="TRIM_HORIZON")
 def publish_tag_changes(event):
-    return handle_table_records(event.to_dict()["Records"])
+    return handle_table_records(event.to_dict()["Records"], _request_id(event))
 
 
 # Re-import scheduled tags; the run stops before the function's timeout, leaving the rest due.
@@ -72,7 +79,7 @@ def reimport_scheduled_tags(event):
                   "detail": {"action-type": ["PUSH"], "result": ["SUCCESS"]}},
                  name="record_ecr_push")
 def record_ecr_push(event):
-    return handle_ecr_event(event.to_dict())
+    return handle_ecr_event(event.to_dict(), _request_id(event))
 
 
 # ECR events are best effort: apply every tagged push that no event delivered.

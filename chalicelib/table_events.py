@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from . import logs, metrics
 from .domain.changes import Change
 from .domain.errors import ServiceUnavailable
 from .wiring import publisher, services
@@ -12,15 +13,24 @@ from .wiring import publisher, services
 logger = logging.getLogger(__name__)
 
 
-def handle_table_records(records: list[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
+def handle_table_records(records: list[dict[str, Any]], request_id: str = ""
+                         ) -> dict[str, list[dict[str, str]]]:
     """Log every stream and tag change in `records` (raw DynamoDB stream records, in order)
-    for watches, and publish one message per tag move.
+    for watches, and publish one message per tag move. `request_id` is the Lambda context's:
+    the batch's log lines and its one metrics line carry it.
 
     Returns Lambda's partial batch response (ReportBatchItemFailures, infra/functions.json):
     when some changes could not be logged or messages published, the sequence number of the
     first record they come from, so Lambda delivers the records again from there and not the
     ones before it. A change or message that was out already is not repeated.
     """
+    with logs.request_scope(request_id), \
+            metrics.invocation("publish_tag_changes", request_id) as counted:
+        return _handle(records, counted)
+
+
+def _handle(records: list[dict[str, Any]], counted: metrics.InvocationMetrics
+            ) -> dict[str, list[dict[str, str]]]:
     # Imported here: app.py imports this module for every function, the API's too.
     from .adapters.table_stream import namespace_change, tag_write
     from .services.notifications import publish_tag_changes
@@ -30,19 +40,23 @@ def handle_table_records(records: list[dict[str, Any]]) -> dict[str, list[dict[s
         _log_changes([change for record in records
                       if (change := namespace_change(record)) is not None])
     except ServiceUnavailable as exc:
-        logger.warning("changes not logged (%s); the batch goes back to the event source",
-                       exc.message)
+        counted.add("ChangeLogFailures")
+        logs.about(logger).warning(
+            "changes not logged (%s); the batch goes back to the event source", exc.message)
         return {"batchItemFailures": [
             {"itemIdentifier": records[0]["dynamodb"]["SequenceNumber"]}]}
     writes = [(record["dynamodb"]["SequenceNumber"], write) for record in records
               if (write := tag_write(record)) is not None]
     outcome = publish_tag_changes(writes, publisher(), services().publish_ledger)
+    counted.add("TagMoves", outcome.published)
+    counted.add("PublishFailures", outcome.unpublished)
     if outcome.skipped:
-        logger.info("%d tag-change messages were published before; not sent again",
-                    outcome.skipped)
+        logs.about(logger).info("%d tag-change messages were published before; not sent again",
+                                outcome.skipped)
     if outcome.retry_from is not None:
-        logger.warning("%d messages published; records from sequence number %s go back to "
-                       "the event source", outcome.published, outcome.retry_from)
+        logs.about(logger).warning(
+            "%d messages published, %d not; records from sequence number %s go back to the "
+            "event source", outcome.published, outcome.unpublished, outcome.retry_from)
     failures = ([{"itemIdentifier": outcome.retry_from}] if outcome.retry_from is not None
                 else [])
     return {"batchItemFailures": failures}

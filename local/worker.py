@@ -29,6 +29,8 @@ from typing import Any
 import boto3
 from chalice.local import LambdaContext
 
+from chalicelib.logs import ReadableFormatter
+
 from .pump import StreamPump, load_position
 from .stream_reader import StreamReader
 
@@ -96,7 +98,10 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> int:
     args = _arguments(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(name)s: %(message)s")
+    # The app's lines with the fields of the write they are about (chalicelib/logs.py).
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(ReadableFormatter("%(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     logging.getLogger("botocore").setLevel(logging.WARNING)
     import app as app_module  # the deployed code, with the environment local.stack gave
 

@@ -16,6 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ..domain.errors import ConcurrentUpdate
 from ..domain.records import StreamRecord, StreamSnapshot, TagRecord
+from ..logs import about
 from ..resources.image import Image
 from ..resources.stream import TagEvent
 from ..services.ports import ChangeSet, DueEntry, ImageRef, Page
@@ -186,7 +187,8 @@ class DynamoStore:
             # The change is committed; what is left is unreachable history (keyed by a dead
             # incarnation) or image counts that stay too high. Failing now would only make
             # the caller retry a change that happened.
-            log.warning("cleanup after a commit to %s did not finish", pk, exc_info=True)
+            about(log, record.namespace, record.name).warning(
+                "cleanup after a commit to %s did not finish", pk, exc_info=True)
 
     @translated
     def delete_stream(self, namespace: str, name: str, expected_version: int) -> None:
@@ -205,8 +207,8 @@ class DynamoStore:
             self._clear(pk)
         except (ClientError, BotoCoreError):
             # The stream is gone; creating it again clears what is left.
-            log.warning("clearing the partition of deleted stream %s did not finish", pk,
-                        exc_info=True)
+            about(log, namespace, name).warning(
+                "clearing the partition of deleted stream %s did not finish", pk, exc_info=True)
 
     @translated
     def put_image(self, image: Image) -> bool:

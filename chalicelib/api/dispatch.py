@@ -4,12 +4,13 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import replace
-from typing import Any
+from typing import Any, Optional
 from urllib.parse import unquote
 
 from chalice import Response
 
-from ..domain.errors import ApiError, MethodNotAllowed
+from .. import logs, metrics
+from ..domain.errors import ApiError, Forbidden, MethodNotAllowed, Unauthorized
 from ..services.access import current_pull_check
 from ..wiring import services
 from .access import authorize
@@ -23,6 +24,10 @@ from .watch import watch_route
 logger = logging.getLogger(__name__)
 JSON_HEADERS = {"Content-Type": "application/json"}
 RETRY_AFTER_SECONDS = 1  # a 429 or 503 is a busy stream or table, or an outage: retry soon
+# The writes each get a log line of their own (who, what, the answer): those of streams' data.
+STREAM_WRITES = {"imagestreams", "imagestreamtags", "imagestreammappings", "imagestreamimports"}
+WRITE_VERBS = {"create", "update", "patch", "delete"}
+DENIALS = {Unauthorized: "Unauthenticated", Forbidden: "AuthorizationDenied"}
 
 
 def _route(template: str, method: str) -> Route:
@@ -36,8 +41,23 @@ def _route(template: str, method: str) -> Route:
     return route
 
 
+def request_ids(request: Any) -> tuple[str, str]:
+    """The Lambda invocation's request id and API Gateway's, from the request's contexts
+    (either may be missing: `chalice local` has no API Gateway id, a bench no context)."""
+    lambda_context = getattr(request, "lambda_context", None)
+    return (getattr(lambda_context, "aws_request_id", "") or "",
+            (request.context or {}).get("requestId") or "")
+
+
 def respond(request: Any) -> Response:
     """Serve a Chalice request; every failure becomes a Kubernetes Status."""
+    request_id, api_request_id = request_ids(request)
+    with logs.request_scope(request_id, api_request_id), \
+            metrics.invocation("app", request_id) as counted:
+        return _respond(request, counted)
+
+
+def _respond(request: Any, counted: metrics.InvocationMetrics) -> Response:
     # API Gateway hands path parameters over percent-encoded as sent; a client may encode
     # `web:latest` as `web%3Alatest` (encodeURIComponent does), and Kubernetes decodes it.
     path = {key: unquote(value) for key, value in (request.uri_params or {}).items()}
@@ -48,22 +68,32 @@ def respond(request: Any) -> Response:
                 headers=dict(request.headers or {}),
                 body=request.raw_body)
     current_pull_check.set(None)  # a warm Lambda must not carry the last caller's rights
+    route = None
     try:
         route = watch_route(_route(request.context.get("resourcePath", ""), request.method),
                             call)
         current = services()
-        call = replace(call, subject=authorize(current, route, call, request.context))
+        try:
+            call = replace(call, subject=authorize(current, route, call, request.context))
+        except (Unauthorized, Forbidden) as denial:
+            counted.add(DENIALS[type(denial)])
+            raise
         code, body = route.handler(current, call)
         if code == 200:
             body = shaped(route, call, body)
     except ApiError as error:
         code, body = error.code, error_status(error).to_json()
     except Exception:  # an unexpected failure must still answer with a Status, never a trace
-        logger.exception("unhandled error serving %s %s", request.method,
-                         request.context.get("resourcePath"))
+        logs.about(logger, *_write_target(route, call, None)).exception(
+            "unhandled error serving %s %s", request.method, request.context.get("resourcePath"))
         code, body = 500, {"kind": "Status", "apiVersion": "v1", "metadata": {},
                            "status": "Failure", "reason": "InternalError", "code": 500,
                            "message": "an internal error occurred; it has been logged"}
+    if route is not None and route.resource in STREAM_WRITES and route.verb in WRITE_VERBS:
+        logs.about(logger, *_write_target(route, call, body)).info(
+            "%s %s by %s: %d", route.verb, route.resource, call.subject or "-", code,
+            extra={"subject": call.subject, "verb": route.verb, "resource": route.resource,
+                   "status": code})
     if isinstance(body, bytes):  # /openapi/v2 in protobuf, the one answer that is not JSON
         return Response(body=body, status_code=code,
                         headers={"Content-Type": V2_PROTOBUF})
@@ -78,3 +108,28 @@ def respond(request: Any) -> Response:
     # Compact, as fit_stream measures it: a stream trimmed to fit must still fit when sent.
     return Response(body=json.dumps(body, separators=(",", ":")), status_code=code,
                     headers=headers)
+
+
+def _write_target(route: Any, call: Call, reply: Any) -> tuple[str, str, str]:
+    """The namespace, stream and tag a request writes, as far as its path, its answer or
+    its body name them (a POST to a collection names the object in the body)."""
+    name = call.name or _metadata_name(reply) or _metadata_name(_json_object(call.body))
+    stream, _, tag = name.partition(":")
+    stream = stream.partition("@")[0]
+    if route is not None and route.resource == "imagestreammappings":
+        tag = str(_json_object(call.body).get("tag") or "")
+    return call.namespace, stream, tag
+
+
+def _metadata_name(body: Any) -> str:
+    metadata = body.get("metadata") if isinstance(body, dict) else None
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    return name if isinstance(name, str) else ""
+
+
+def _json_object(raw: Optional[bytes]) -> dict[str, Any]:
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError:
+        return {}  # not JSON (YAML, say): the line names what the path and answer do
+    return body if isinstance(body, dict) else {}

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from typing import Collection, Iterable, Optional, Protocol, Sequence
 
 from ..domain.errors import ServiceUnavailable
+from ..logs import about
 from ..domain.tag_changes import TagWrite, change_type
 from ..resources.events import ImagePointer, ImageStreamTagEvent
 
 logger = logging.getLogger(__name__)
+UNPUBLISHED_LINES = 10  # messages a failed publish names one line each; the rest are counted
 
 
 class PublishFailed(ServiceUnavailable):
@@ -45,6 +47,7 @@ class Outcome:
     published: int  # messages this call sent
     skipped: int  # messages already out: in the ledger, or repeated within the batch
     retry_from: Optional[str]  # position of the first write whose message is not out yet
+    unpublished: int = 0  # messages this call could not send
 
 
 def tag_event(write: TagWrite, sequence: str = "") -> ImageStreamTagEvent | None:
@@ -93,16 +96,23 @@ def publish_tag_changes(writes: Iterable[tuple[str, TagWrite]], publisher: Publi
             publisher.publish([m for _, m in pending])
         sent = [m.event_id for _, m in pending]
     except PublishFailed as failure:
-        logger.warning("%s", failure)
+        about(logger).warning("%s", failure)
         sent = [m.event_id for _, m in pending if m.event_id in failure.sent]
+        unsent = [m for _, m in pending if m.event_id not in failure.sent]
+        for message in unsent[:UNPUBLISHED_LINES]:
+            about(logger, message.namespace, message.image_stream, message.tag).warning(
+                "tag change %s of %s/%s:%s not published; it is sent again with its record",
+                message.event_id, message.namespace, message.image_stream, message.tag,
+                extra={"eventId": message.event_id})
     if sent:
         try:
             ledger.record(sent)
         except ServiceUnavailable as exc:
             # The messages are out: failing the batch would surely send them again, while a
             # missing ledger entry repeats them only if the same records come back.
-            logger.warning("%d published messages not recorded in the ledger: %s",
-                           len(sent), exc)
+            about(logger).warning("%d published messages not recorded in the ledger: %s",
+                                  len(sent), exc)
     sent_ids = set(sent)
     retry_from = next((p for p, m in pending if m.event_id not in sent_ids), None)
-    return Outcome(published=len(sent), skipped=skipped, retry_from=retry_from)
+    return Outcome(published=len(sent), skipped=skipped, retry_from=retry_from,
+                   unpublished=len(pending) - len(sent))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from ..domain.errors import AlreadyExists
+from ..logs import about
 from ..resources.image import Image
 from ..resources.meta import ObjectMeta
 from ..resources.stream import ImageStream, ImageStreamMapping
@@ -15,6 +16,10 @@ from .stream_tags import StreamTagService
 from .streams import StreamService
 
 logger = logging.getLogger(__name__)
+# What each outcome of a push means, for its log line.
+OUTCOMES = {"moved": "the tag moved to it",
+            "unchanged": "the tag shows it already (a repeated event)",
+            "recorded": "older than the registry's tag: image recorded, tag left alone"}
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,14 @@ class PushService:
         moved back) or "moved". A push to a stream that does not exist yet creates it, as
         OpenShift's registry does.
         """
+        outcome = self._apply(push, still_current)
+        about(logger, push.namespace, push.stream, push.tag).info(
+            "push of %s to %s/%s:%s: %s", push.image.metadata.name, push.namespace,
+            push.stream, push.tag, OUTCOMES[outcome],
+            extra={"digest": push.image.metadata.name, "outcome": outcome})
+        return outcome
+
+    def _apply(self, push: Push, still_current: Optional[Callable[[], bool]]) -> str:
         digest = push.image.metadata.name or ""
         for child in push.children:
             self.store.put_image(child)
@@ -49,8 +62,7 @@ class PushService:
             return "unchanged"
         if still_current is not None and not still_current():
             self.store.put_image(push.image)
-            logger.info("push of %s to %s/%s:%s is older than the registry's tag; image "
-                        "recorded, tag left alone", digest, push.namespace, push.stream, push.tag)
+            # The line apply() writes says so: "recorded", the tag left alone.
             return "recorded"
         self._ensure_stream(push.namespace, push.stream)
         self.tags.map(push.namespace, ImageStreamMapping(

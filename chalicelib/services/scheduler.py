@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from itertools import chain, zip_longest
 from datetime import datetime, timedelta
 from typing import Callable, Optional
@@ -28,6 +28,7 @@ from ..domain.imports import (ImportContext, ImportOutcome, ImportSource,
 from ..domain.records import TagRecord
 from ..domain.reference import parse_reference
 from ..domain.sources import FORBIDDEN, scheduled_import_refusal
+from ..logs import about
 from ..registry import Credentials, RegistryClient, locate
 from ..registry.auth import normalize_registry
 from ..resources.meta import now as utc_now
@@ -89,6 +90,11 @@ class CycleReport:
     deferred: int = 0  # tags (and repositories) left due for the next run
     requests: int = 0  # registry requests of this run
     repositories: int = 0  # streams' repositories imported
+    imported: int = 0  # tags whose import succeeded (whether or not it changed them)
+    failed: int = 0  # tags whose import failed
+    # Whether the run ended with work it had no time for (not a registry asking to wait):
+    # what the scheduled-cycle alarm watches (docs/operations.md).
+    stopped_for_time: bool = False
 
 
 class Scheduler:
@@ -137,6 +143,8 @@ class Scheduler:
                           imports_per_minute=self.settings.imports_per_minute)
 
         def on_result(result: JobResult) -> list[ImportJob]:
+            if result.outcome is None and result.held is None:
+                report.stopped_for_time = True
             if isinstance(result.key, _Stream):
                 return self._listed(result.key, repositories[result.key], result, report)
             if isinstance(result.key, _RepositoryTag):
@@ -149,7 +157,7 @@ class Scheduler:
             self._apply(items, JobResult(key=outcome, outcome=outcome), report)
         pool.run(jobs, on_result, stop_at=stop_at, give_up_at=give_up_at)
         report.requests = self.registries.counter.total - requests_before
-        log.info("scheduled import run: %s", report)
+        about(log).info("scheduled import run: %s", report, extra={"report": asdict(report)})
         return report
 
     def _permitted(self, due: list[DueTag]
@@ -267,6 +275,7 @@ class Scheduler:
         else:
             assert isinstance(result.key, _RepositoryTag)
             repository.outcomes[repository.source.tag(result.key.tag)] = result.outcome
+            _tally(report, result.outcome, 1)
         repository.pending -= 1
         if not repository.pending:
             self._write_repository(repository, report)
@@ -296,9 +305,9 @@ class Scheduler:
         except NotFound:
             return  # the stream went away meanwhile; its entry goes when it is next due
         except ApiError as error:  # the entry stays due and is tried again next run
-            log.warning("writing the import of %s to %s/%s failed: %s",
-                        repository.source.reference, stream.namespace, stream.name,
-                        error.message)
+            about(log, stream.namespace, stream.name).warning(
+                "writing the import of %s to %s/%s failed: %s", repository.source.reference,
+                stream.namespace, stream.name, error.message)
             return
         if not (applied[0] and repository.complete):
             report.deferred += 1
@@ -311,6 +320,7 @@ class Scheduler:
             report.deferred += len(tags)
             return
         outcome, now = result.outcome, self.clock()
+        _tally(report, outcome, len(tags))
         writes: dict[tuple[str, str], list[TagRecord]] = defaultdict(list)
         for item in tags:
             if self._changes(item.tag, outcome, now):
@@ -349,7 +359,8 @@ class Scheduler:
         except NotFound:
             return 0  # the stream went away meanwhile
         except ApiError as error:  # the tags stay due and are tried again next run
-            log.warning("writing imports to %s/%s failed: %s", namespace, name, error.message)
+            about(log, namespace, name, ",".join(tag.name for tag in tags)).warning(
+                "writing imports to %s/%s failed: %s", namespace, name, error.message)
             return 0
         return len(tags)
 
@@ -357,8 +368,9 @@ class Scheduler:
         try:
             moved = self.store.reschedule(item.stream.namespace, item.stream.name, item.tag, due)
         except ApiError as error:
-            log.warning("rescheduling %s/%s:%s failed: %s", item.stream.namespace,
-                        item.stream.name, item.tag.name, error.message)
+            about(log, item.stream.namespace, item.stream.name, item.tag.name).warning(
+                "rescheduling %s/%s:%s failed: %s", item.stream.namespace, item.stream.name,
+                item.tag.name, error.message)
             return 0
         return int(moved)
 
@@ -367,8 +379,16 @@ class Scheduler:
         try:
             self.store.reschedule_repository(stream.namespace, stream.name, item.due, due)
         except ApiError as error:  # it stays due, and is checked again next run
-            log.warning("rescheduling the repository of %s/%s failed: %s", stream.namespace,
-                        stream.name, error.message)
+            about(log, stream.namespace, stream.name).warning(
+                "rescheduling the repository of %s/%s failed: %s", stream.namespace,
+                stream.name, error.message)
+
+
+def _tally(report: CycleReport, outcome: ImportOutcome, tags: int) -> None:
+    if outcome.succeeded:
+        report.imported += tags
+    else:
+        report.failed += tags
 
 
 def _interleaved(jobs: list[ImportJob]) -> list[ImportJob]:

@@ -19,6 +19,7 @@ from ..domain.imports import (REPOSITORY_CHECK, ImportOutcome, ImportSource, Rep
 from ..domain.records import StreamRecord
 from ..domain.validation import (not_supported, required, validate_namespace,
                                  validate_stream_name, validate_tag_name, validate_tag_reference)
+from ..logs import about
 from ..resources.imports import (ImageImportSpec, ImageImportStatus, ImageStreamImport,
                                  ImageStreamImportStatus, ImportResult, RepositoryImportSpec,
                                  RepositoryImportStatus)
@@ -230,8 +231,9 @@ def import_repository(write: StreamWrite) -> bool:
         write.imports.missing.update(missing)
         return False
     if listing.failure is not None:
-        log.warning("importing %s into %s/%s: %s: %s", repository.reference, write.namespace,
-                    write.name, listing.failure.reason, listing.failure.message)
+        about(log, write.namespace, write.name).warning(
+            "importing %s into %s/%s: %s: %s", repository.reference, write.namespace,
+            write.name, listing.failure.reason, listing.failure.message)
     generation = write.next_generation if write.spec_changed else write.stream.generation
     for tag, source in sources.items():
         current = write.tag(tag)

@@ -15,6 +15,7 @@ from ..domain.imports import ImportContext, repository_errors
 from ..domain.records import StreamRecord
 from ..domain.validation import (MAX_NAME_LENGTH, names_valid, validate_image_stream,
                                  validate_namespace, validate_stream_name)
+from ..logs import about
 from ..resources.meta import now as utc_now
 from ..resources.parse import parse_model
 from ..resources.stream import ImageStream, ImageStreamList, TagReference
@@ -224,8 +225,9 @@ class StreamService:
         try:
             self._schedule_repository(namespace, name, imports)
         except ApiError as error:
-            log.warning("keeping the repository of %s/%s scheduled failed: %s", namespace,
-                        name, error.message)
+            about(log, namespace, name).warning(
+                "keeping the repository of %s/%s scheduled failed: %s", namespace, name,
+                error.message)
 
     def _validate(self, namespace: str, body: ImageStream) -> None:
         errors = FieldErrors()
