@@ -4,7 +4,9 @@ infra/ holds it in pieces: `table.json` (the table, also read by the tests and t
 stack), `service.json` (topic, dead-letter queue, parameters, environment of every
 function), `functions.json` (settings per Chalice handler, keyed by handler name) and
 `gateway_responses.json` (API Gateway's own errors as Kubernetes Status bodies),
-`api.json` (the REST API stage's throttling).
+`api.json` (the REST API stage's throttling) and
+`observability.json` (log level and alarm parameters, the API's access logs, X-Ray and
+API Gateway's logging role); `alarms.py` makes the alarms for what the merge holds.
 
 Chalice's merge adds to resources by logical id: merging settings for a function the app
 does not declare would leave a resource with no Type. So per-function settings are added
@@ -19,11 +21,28 @@ import sys
 from pathlib import Path
 from typing import Any, Iterable
 
+from infra.alarms import alarms
+
 INFRA = Path(__file__).resolve().parent
 API_HANDLER = "app"  # the name Chalice gives the function serving every route
 AUTHORIZERS = {"token_authorizer"}  # app.py's authorizers, by Chalice handler name
 STATUS_BODY = ('{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
                '"reason":"%s","message":%s,"code":%d}')
+# The API's access log: one JSON object a request. API Gateway's variables hold no header,
+# so no Authorization header or token can reach it. `functionRequestId` is the Lambda
+# invocation's request id, the `requestId` of the API function's log lines.
+ACCESS_LOG_FIELDS = {
+    "requestId": "$context.requestId", "extendedRequestId": "$context.extendedRequestId",
+    "functionRequestId": "$context.integration.requestId",
+    "xrayTraceId": "$context.xrayTraceId", "requestTime": "$context.requestTimeEpoch",
+    "sourceIp": "$context.identity.sourceIp", "userAgent": "$context.identity.userAgent",
+    "caller": "$context.authorizer.principalId", "httpMethod": "$context.httpMethod",
+    "resourcePath": "$context.resourcePath", "path": "$context.path",
+    "protocol": "$context.protocol", "status": "$context.status",
+    "responseLength": "$context.responseLength", "responseLatency": "$context.responseLatency",
+    "integrationLatency": "$context.integration.latency",
+    "integrationStatus": "$context.integration.status",
+    "errorType": "$context.error.responseType", "authorizerError": "$context.authorizer.error"}
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -64,9 +83,34 @@ def _function_settings(handler: str, settings: dict[str, Any]) -> dict[str, Any]
     log_group = {"Type": "AWS::Logs::LogGroup", "Properties": {
         "LogGroupName": {"Fn::Sub": f"/aws/lambda/${{AWS::StackName}}/{handler}"},
         "RetentionInDays": {"Ref": "LogRetentionDays"}}}
-    properties = {"LoggingConfig": {"LogGroup": {"Ref": f"{logical_id}Logs"}},
-                  **settings.get("Properties", {})}
+    # JSON lines at the LogLevel parameter's level (chalicelib/logs.py); Lambda's own lines
+    # (START, END, REPORT) only from WARN: its metrics say the same for less.
+    logging_config = {"LogGroup": {"Ref": f"{logical_id}Logs"}, "LogFormat": "JSON",
+                      "ApplicationLogLevel": {"Ref": "LogLevel"}, "SystemLogLevel": "WARN"}
+    properties = {"LoggingConfig": logging_config, **settings.get("Properties", {})}
     return {f"{logical_id}Logs": log_group, logical_id: {"Properties": properties}}
+
+
+def api_observability() -> dict[str, Any]:
+    """The API stage's X-Ray tracing and access log. The API is named after the stack, as
+    API Gateway's metrics name it (the 5XX alarm's ApiName); and it is made once the
+    account's logging role is set, which the access log needs."""
+    return {"DependsOn": "ApiGatewayAccount", "Properties": {
+        "Name": {"Ref": "AWS::StackName"}, "TracingEnabled": True,
+        "AccessLogSetting": {"DestinationArn": {"Fn::GetAtt": ["ApiAccessLogs", "Arn"]},
+                             "Format": json.dumps(ACCESS_LOG_FIELDS, separators=(",", ":"))}}}
+
+
+def _merge_observability(template: dict[str, Any], api: bool) -> None:
+    """observability.json's parameters, conditions and environment; its resources (the
+    API's access log and logging role) only with the API."""
+    extra = _load("observability.json")
+    template["Parameters"].update(extra["Parameters"])
+    template["Conditions"].update(extra["Conditions"])
+    template["Globals"]["Function"]["Environment"]["Variables"].update(
+        extra["Globals"]["Function"]["Environment"]["Variables"])
+    if api:
+        template["Resources"].update(extra["Resources"])
 
 
 def _authorizer_cache(authorizers: Iterable[str]) -> dict[str, Any]:
@@ -109,9 +153,11 @@ def merge_template(handlers: Iterable[str]) -> dict[str, Any]:
     resources = template["Resources"]
     resources.update(_load("table.json")["Resources"])
     declared = set(handlers)
+    functions = []
     for handler, settings in _load("functions.json").items():
         if handler in declared:
             resources.update(_function_settings(handler, settings))
+            functions.append(settings["LogicalId"])
     if any("DeadLetterConfig" in source.get("Properties", {})
            for handler, settings in _load("functions.json").items() if handler in declared
            for source in settings.get("Properties", {}).get("Events", {}).values()):
@@ -120,6 +166,11 @@ def merge_template(handlers: Iterable[str]) -> dict[str, Any]:
              if handler in declared})
     if API_HANDLER in declared:
         resources["RestAPI"] = _api_settings(declared)
+        api = api_observability()
+        resources["RestAPI"]["DependsOn"] = api["DependsOn"]
+        resources["RestAPI"]["Properties"].update(api["Properties"])
+    _merge_observability(template, API_HANDLER in declared)
+    resources.update(alarms(resources, functions, API_HANDLER in declared))
     return template
 
 

@@ -51,7 +51,11 @@ NOT_EMULATED = {
         "methods and its Deployment would fail the stack",
     "AWS::ApiGateway::Deployment": "needs the REST API's methods (AWS::ApiGateway::RestApi)",
     "AWS::SQS::QueuePolicy": "moto has no CloudFormation model for it",
-    "AWS::ApiGateway::Stage": "moto has no CloudFormation model for it",
+    "AWS::ApiGateway::Stage": "moto has no CloudFormation model for it (so neither its "
+        "X-Ray tracing nor its access log setting is checked on the emulator)",
+    "AWS::ApiGateway::Account": "moto has no CloudFormation model for it",
+    "AWS::CloudWatch::Alarm": "moto's CloudWatch has no CloudFormation model for alarms "
+        "(tests/observability/test_template.py checks them in the template)",
 }
 
 # Types moto creates but cannot update (no update_from_cloudformation_json): a stack update
@@ -72,6 +76,8 @@ SETTINGS_NOT_APPLIED = {
         "template's), so DescribeTable shows no SSEDescription",
     ("AWS::Lambda::Function", "LoggingConfig"):
         "moto's LambdaFunction keeps no logging configuration",
+    ("AWS::Lambda::Function", "TracingConfig"):
+        "moto's LambdaFunction.create_from_cloudformation_json leaves it PassThrough",
     ("AWS::Lambda::Function", "Architectures"):
         "moto's LambdaFunction.create_from_cloudformation_json passes no Architectures on "
         "(GetFunctionConfiguration answers x86_64)",
@@ -167,7 +173,6 @@ def _keeping_retained_resources(delete: Any) -> Any:
                 resource["DeletionPolicy"] = "Retain"
         delete(resources)
     return delete_keeping
-
 
 
 def _with_outputs(execute: Any) -> Any:

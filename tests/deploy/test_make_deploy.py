@@ -293,6 +293,8 @@ def test_what_the_emulator_does_not_apply_is_in_the_template(deployment: Deploym
         configuration = deployment.client("lambda").get_function_configuration(
             FunctionName=deployment.physical_ids[logical_id])
         assert "LoggingConfig" not in configuration, still.format("LoggingConfig")
+        assert configuration["TracingConfig"] == {"Mode": "PassThrough"}, \
+            still.format("TracingConfig")
         assert configuration["Architectures"] == ["x86_64"], still.format("Architectures")
         assert deployment.properties(logical_id)["Architectures"] == ["arm64"], logical_id
 

@@ -218,7 +218,7 @@ def _ecr(call: RecordedCall, arns: _Arns, keys: KeySchemas) -> list[Authorizatio
     raise _not_modelled(call)
 
 
-# -- SNS, SQS, Secrets Manager, CloudWatch Logs ---------------------------------------------
+# -- SNS, SQS, Secrets Manager, CloudWatch Logs, X-Ray ---------------------------------------------
 
 def _topic_key(topic: str, arns: _Arns, keys: KeySchemas) -> list[Authorization]:
     """A publish to a topic encrypted with a KMS key also uses that key, with the
@@ -291,6 +291,13 @@ def _logs(call: RecordedCall, arns: _Arns, keys: KeySchemas) -> list[Authorizati
     raise _not_modelled(call)
 
 
+def _xray(call: RecordedCall, arns: _Arns, keys: KeySchemas) -> list[Authorization]:
+    """X-Ray's actions have no resource-level permission: they are authorized on `*`."""
+    if call.operation in ("PutTraceSegments", "PutTelemetryRecords"):
+        return [Authorization(f"xray:{call.operation}", "*")]
+    raise _not_modelled(call)
+
+
 _SERVICES: dict[str, Callable[[RecordedCall, _Arns, KeySchemas], list[Authorization]]] = {
     "dynamodb": _dynamodb, "dynamodbstreams": _dynamodb_streams, "ecr": _ecr, "sns": _sns,
-    "sqs": _sqs, "secretsmanager": _secretsmanager, "logs": _logs}
+    "sqs": _sqs, "secretsmanager": _secretsmanager, "logs": _logs, "xray": _xray}

@@ -111,6 +111,12 @@ def log_groups(facts: StackFacts) -> dict[str, str]:
         "LogGroupName"], facts) for function in functions()}
 
 
+def traced(function: str) -> bool:
+    """Whether X-Ray active tracing is on for the function in some stage (Chalice's `xray`):
+    its role then sends the trace segments Lambda records."""
+    return any(_lookup(function, stage, "xray") for stage in stages())
+
+
 def lambda_timeout(function: str, stage: str = "dev") -> int:
     """The function's timeout in seconds (Chalice's default: 60)."""
     return int(_lookup(function, stage, "lambda_timeout") or 60)

@@ -13,7 +13,7 @@ each AWS call recorded under the function that made it.
 Each function sees the environment the template gives it (tests/iam/deployment.py); the
 one addition is IMPORT_ALLOW_LIST, since the test registry listens on loopback. Calls the
 Lambda service makes with a function's role (log delivery, the stream reads, the failure
-destination) are added as such (`lambda_service_calls`).
+destination, trace segments) are added as such (`lambda_service_calls`).
 """
 from __future__ import annotations
 
@@ -556,12 +556,18 @@ def lambda_service_calls(facts: StackFacts) -> list[RecordedCall]:
       "Execution role permissions" for DynamoDB: DescribeStream, GetRecords,
       GetShardIterator and ListStreams; the first three are recorded as it reads);
     - a batch that keeps failing goes to the on-failure destination, the dead-letter queue
-      (sqs:SendMessage, by the event source mapping with the function's role)."""
+      (sqs:SendMessage, by the event source mapping with the function's role);
+    - with active tracing (.chalice/config.json `xray`), the runtime sends the segments it
+      records of each invocation to X-Ray (PutTraceSegments, PutTelemetryRecords: the
+      Lambda Developer Guide, "Using AWS Lambda with AWS X-Ray", execution role)."""
     calls = []
     for function, group in deployment.log_groups(facts).items():
         stream = {"logGroupName": group, "logStreamName": "2026/11/16/[$LATEST]0123456789abcdef"}
         calls += [RecordedCall(function, "logs", op, stream, REGION, made_by="the runtime")
                   for op in ("CreateLogStream", "PutLogEvents")]
+        if deployment.traced(function):
+            calls += [RecordedCall(function, "xray", op, {}, REGION, made_by="the runtime")
+                      for op in ("PutTraceSegments", "PutTelemetryRecords")]
     calls.append(RecordedCall(PUBLISHER, "dynamodbstreams", "ListStreams",
                               {"TableName": facts.ref("ImageStreamsTable")}, REGION,
                               made_by=EVENT_SOURCE))
