@@ -15,7 +15,7 @@ from ..services.access import current_pull_check
 from ..wiring import services
 from .access import authorize
 from .openapi_paths import V2_PROTOBUF
-from .route import Call, Route, WatchEvents
+from .route import Call, RawBody, Route, WatchEvents
 from .routes import NOT_FOUND, ROUTES
 from .shaping import shaped
 from .status import error_status
@@ -66,7 +66,7 @@ def _respond(request: Any, counted: metrics.InvocationMetrics) -> Response:
                 query_all={key: request.query_params.getlist(key)
                            for key in (request.query_params or {})},
                 headers=dict(request.headers or {}),
-                body=request.raw_body)
+                body=request.raw_body, request_path=(request.context or {}).get("path", ""))
     current_pull_check.set(None)  # a warm Lambda must not carry the last caller's rights
     route = None
     try:
@@ -97,6 +97,8 @@ def _respond(request: Any, counted: metrics.InvocationMetrics) -> Response:
     if isinstance(body, bytes):  # /openapi/v2 in protobuf, the one answer that is not JSON
         return Response(body=body, status_code=code,
                         headers={"Content-Type": V2_PROTOBUF})
+    if isinstance(body, RawBody):  # the console's page and assets
+        return Response(body=body.body, status_code=code, headers=body.headers)
     if isinstance(body, WatchEvents):
         return Response(body="".join(json.dumps(event, separators=(",", ":")) + "\n"
                                      for event in body.events),

@@ -22,6 +22,8 @@ class Call:
     headers: dict[str, str] = field(default_factory=dict)
     body: Optional[bytes] = None
     subject: str = ""  # who the request acts for, once authenticated
+    # The path as the client sent it, stage prefix included: where the console's page is.
+    request_path: str = ""
 
     @property
     def namespace(self) -> str:
@@ -48,6 +50,15 @@ class Route:
     resource: str  # a key of api/catalogue.py's CATALOGUE, or one of its non-resources
     handler: Handler
     watch: Optional[Handler] = None  # a list's `?watch=true`, checked as the verb watch
+
+
+@dataclass(frozen=True)
+class RawBody:
+    """An answer that is no JSON (the console's page and assets): sent as it is, with its
+    own Content-Type and headers."""
+
+    body: str
+    headers: dict[str, str]
 
 
 RouteTable = dict[str, dict[str, Route]]  # path template: method: route

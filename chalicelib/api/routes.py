@@ -10,6 +10,7 @@ import re
 from functools import cache
 from typing import Any, Callable
 
+from .. import console
 from . import access_handlers as a
 from . import discovery
 from . import handlers as h
@@ -90,6 +91,10 @@ ROUTES: dict[str, dict[str, Route]] = {
     "/openapi/v2": _open(_get_swagger_v2),
     "/openapi/v3": _open(lambda _services, _call: (200, _openapi_index())),
     "/openapi/v3/imagestreams.json": _open(lambda _services, _call: (200, _openapi())),
+    # The web console (chalicelib/console): a static page and its assets; its data comes
+    # from the routes below with the signed-in user's token.
+    console.PAGE_PATH: _open(console.get_page),
+    console.PAGE_PATH + "/assets/{name}": _open(console.get_asset),
     NAMESPACED + "/imagestreams": {
         "GET": Route("list", "imagestreams", h.list_streams, watch=watch_streams),
         "POST": Route("create", "imagestreams", h.create_stream),
