@@ -38,6 +38,7 @@ from chalice.test import Client
 from moto import mock_aws
 
 import app as app_module
+from chalicelib import console
 from chalicelib.adapters import dynamodb_items as items
 from chalicelib.adapters.dynamodb_store import DynamoStore
 from chalicelib.api.catalogue import DISCOVERY
@@ -312,6 +313,7 @@ def run_api(api: Api, registry: PrivateRegistry, queue_arn: str, webhook_secret:
     for path, methods in ROUTES.items():  # discovery, version, health, OpenAPI documents
         if "GET" in methods and methods["GET"].resource == DISCOVERY and "{" not in path:
             api("GET", path, token=None)
+    api("GET", "/" + console.asset_path("app.js"), token=None)  # the console's, open too
     # The integrated registry's token endpoint: ECR authenticates with IAM, so in AWS it has
     # no signing key and answers 404, calling nothing.
     api("GET", "/registry/token?service=imagestreams-registry", expect=404, token=None)
