@@ -132,6 +132,8 @@ def _metadata_name(body: Any) -> str:
 def _json_object(raw: Optional[bytes]) -> dict[str, Any]:
     try:
         body = json.loads(raw or b"{}")
-    except ValueError:
-        return {}  # not JSON (YAML, say): the line names what the path and answer do
+    except (ValueError, RecursionError):
+        # Not JSON (YAML, say), or nested past what json parses (the request was refused
+        # for it): the line names what the path and answer do.
+        return {}
     return body if isinstance(body, dict) else {}
