@@ -2,77 +2,20 @@
 
 With --all and more than one tag, each tag is imported by its own ImageStreamImport so a
 progress bar can follow; a repository is first listed with a dry run (as many tags as the
-server would import, the rest reported as oc reports them).
+server would import, the rest reported as oc reports them). This module parses the
+arguments; the requests, the plan and the output are in `isctl.image_import`.
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Optional
 
 import click
 
-from .. import tagorder
-from ..errors import ApiError, CliError
+from ..errors import CliError
 from ..helptext import command
-from ..http import Client, ns_path
+from ..image_import import StreamImportRequests, run_import
 from ..references import ReferenceError, parse_reference
-from ..runtime import connection_options, echo, runtime
-
-INSECURE_ANNOTATION = "openshift.io/image.insecureRepository"
-
-
-class Importer:
-    def __init__(self, client: Client, namespace: str, name: str, *, dry_run: bool,
-                 scheduled: bool, insecure: Optional[bool], policy: Optional[str],
-                 import_mode: Optional[str]):
-        self.client, self.namespace, self.name = client, namespace, name
-        self.dry_run, self.scheduled, self.insecure = dry_run, scheduled, insecure
-        self.policy, self.import_mode = policy, import_mode
-
-    def _isi(self, stream: dict) -> dict:
-        meta = {"name": self.name, "namespace": self.namespace}
-        version = (stream.get("metadata") or {}).get("resourceVersion")
-        if version:
-            meta["resourceVersion"] = version
-        return {"apiVersion": "image.openshift.io/v1", "kind": "ImageStreamImport",
-                "metadata": meta, "spec": {"import": not self.dry_run}}
-
-    def _stream_insecure(self, stream: dict) -> bool:
-        if self.insecure is not None:  # the flag, when given, wins over the annotation
-            return self.insecure
-        annotations = (stream.get("metadata") or {}).get("annotations") or {}
-        return annotations.get(INSECURE_ANNOTATION) == "true"
-
-    def _policies(self, insecure: bool, scheduled: bool) -> dict:
-        policy: dict[str, Any] = {"importPolicy": {"insecure": insecure, "scheduled": scheduled}}
-        if self.import_mode:
-            policy["importPolicy"]["importMode"] = self.import_mode
-        if self.policy:
-            policy["referencePolicy"] = {"type": "Local" if self.policy == "local" else "Source"}
-        return policy
-
-    def tags_import(self, stream: dict, tags: dict[str, str]) -> dict:
-        isi = self._isi(stream)
-        images = []
-        for tag, source in tags.items():
-            old = tagorder.spec_tag(stream, tag) or {}
-            old_policy = old.get("importPolicy") or {}
-            images.append({"from": {"kind": "DockerImage", "name": source}, "to": {"name": tag},
-                           **self._policies(self._stream_insecure(stream)
-                                            or bool(old_policy.get("insecure")),
-                                            self.scheduled or bool(old_policy.get("scheduled")))})
-        isi["spec"]["images"] = images
-        return isi
-
-    def repository_import(self, stream: dict, source: str, dry_run: bool) -> dict:
-        isi = self._isi(stream)
-        isi["spec"]["import"] = not dry_run
-        isi["spec"]["repository"] = {"from": {"kind": "DockerImage", "name": source},
-                                     **self._policies(self._stream_insecure(stream),
-                                                      self.scheduled)}
-        return isi
-
-    def send(self, isi: dict) -> dict:
-        return self.client.post(ns_path(self.namespace, "imagestreamimports"), isi)
+from ..runtime import connection_options, runtime
 
 
 def _target(target: str, all_tags: bool) -> tuple[str, str]:
@@ -86,44 +29,6 @@ def _target(target: str, all_tags: bool) -> tuple[str, str]:
     if ref.tag and all_tags:
         raise CliError(f'cannot specify a tag "{target}" as well as --all')
     return ref.name, ref.tag or ("" if all_tags else "latest")
-
-
-def _single_tag(stream: dict, tag: str, source: Optional[str]) -> tuple[str, str]:
-    """oc's importTag: follow aliases, refuse what is not a container image tag."""
-    try:
-        final, existing, multiple = tagorder.follow(stream, tag)
-    except tagorder.TagReferenceError as error:
-        reason = str(error)
-        if reason == "invalid":
-            raise CliError(f'tag "{tag}" points to an invalid imagestreamtag') from error
-        if reason == "cross-stream":
-            raise CliError(f'tag "{tag}" points to an imagestreamtag from another ImageStream'
-                           ) from error
-        if reason == "circular":
-            raise CliError(f'tag "{tag}" on the image stream is a reference to same tag'
-                           ) from error
-        if not source and tag == "latest":
-            source = (stream.get("spec") or {}).get("dockerImageRepository")
-        if not source:
-            raise CliError(f'the tag "{tag}" does not exist on the image stream - choose an '
-                           "existing tag to import or use the 'tag' command to create a new tag"
-                           ) from error
-        return tag, source
-    origin = (existing or {}).get("from")
-    if origin and origin.get("kind") != "DockerImage":
-        raise CliError(f'tag "{tag}" points to existing {origin.get("kind")} '
-                       f'"{origin.get("name")}", it cannot be re-imported')
-    if not origin:
-        raise CliError(f'tag "{tag}" already exists - you must use the \'tag\' command if you '
-                       f'want to change the source to "{source}"')
-    if source and source != origin.get("name"):
-        if multiple:
-            raise CliError(f'the tag "{tag}" points to the tag "{final}" which points to '
-                           f'"{origin.get("name")}" - use the \'tag\' command if you want to '
-                           f'change the source to "{source}"')
-        raise CliError(f'the tag "{tag}" points to "{origin.get("name")}" - use the \'tag\' '
-                       f'command if you want to change the source to "{source}"')
-    return (final if multiple else tag), origin.get("name", "")
 
 
 @command("import-image", examples="""
@@ -165,7 +70,7 @@ def import_image(target: str, source: Optional[str], confirm: bool, all_tags: bo
     if not client.serves("imagestreamimports"):
         raise CliError("this server does not import images yet (it has no imagestreamimports "
                        "resource); use `isctl tag --reference` to record a pull spec")
-    importer = Importer(client, namespace, name, dry_run=dry_run, scheduled=scheduled,
-                        insecure=insecure, policy=reference_policy, import_mode=import_mode)
-    from .import_run import run_import  # the request plan and the printing live there
+    importer = StreamImportRequests(client, namespace, name, dry_run=dry_run,
+                                    scheduled=scheduled, insecure=insecure,
+                                    policy=reference_policy, import_mode=import_mode)
     return run_import(rt, importer, target, tag, source, confirm=confirm, all_tags=all_tags)

@@ -301,7 +301,7 @@ def delete(args: tuple[str, ...], filenames: tuple[str, ...], ignore_not_found: 
 
     def remove(resource: Resource, namespace: str, name: str) -> None:
         if not name:
-            raise click.UsageError(f"resource(s) were provided, but no name was specified")
+            raise click.UsageError("resource(s) were provided, but no name was specified")
         try:
             rt.client().delete(object_path(resource, namespace, name))
         except ApiError as error:

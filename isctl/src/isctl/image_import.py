@@ -1,17 +1,119 @@
-"""What `import-image` sends and prints: the plan of ImageStreamImports and oc's output."""
+"""What `isctl import-image` sends and prints: the ImageStreamImport requests for one
+stream, the plan of which tags to import (oc's createImageImport and importTag), and oc's
+output. The command (commands/import_image.py) parses its arguments and calls
+`run_import`; everything here is free of click.
+"""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
-from ..describe import describe_image, describe_stream
-from ..errors import ApiError, CliError, insecure_hint
-from ..http import ns_path
-from ..progress import Progress
-from ..runtime import Runtime, echo
-from .import_image import Importer, _single_tag
+from . import tagorder
+from .describe import describe_image, describe_stream
+from .errors import ApiError, CliError, insecure_hint
+from .http import Client, ns_path
+from .progress import Progress
+from .runtime import Runtime, echo
+
+INSECURE_ANNOTATION = "openshift.io/image.insecureRepository"
 
 
-def _plan(importer: Importer, stream: Optional[dict], target: str, tag: str,
+class StreamImportRequests:
+    """The ImageStreamImport bodies for one stream with the command's flags, and their
+    sending."""
+
+    def __init__(self, client: Client, namespace: str, name: str, *, dry_run: bool,
+                 scheduled: bool, insecure: Optional[bool], policy: Optional[str],
+                 import_mode: Optional[str]):
+        self.client, self.namespace, self.name = client, namespace, name
+        self.dry_run, self.scheduled, self.insecure = dry_run, scheduled, insecure
+        self.policy, self.import_mode = policy, import_mode
+
+    def _isi(self, stream: dict) -> dict:
+        meta = {"name": self.name, "namespace": self.namespace}
+        version = (stream.get("metadata") or {}).get("resourceVersion")
+        if version:
+            meta["resourceVersion"] = version
+        return {"apiVersion": "image.openshift.io/v1", "kind": "ImageStreamImport",
+                "metadata": meta, "spec": {"import": not self.dry_run}}
+
+    def _stream_insecure(self, stream: dict) -> bool:
+        if self.insecure is not None:  # the flag, when given, wins over the annotation
+            return self.insecure
+        annotations = (stream.get("metadata") or {}).get("annotations") or {}
+        return annotations.get(INSECURE_ANNOTATION) == "true"
+
+    def _policies(self, insecure: bool, scheduled: bool) -> dict:
+        policy: dict[str, Any] = {"importPolicy": {"insecure": insecure, "scheduled": scheduled}}
+        if self.import_mode:
+            policy["importPolicy"]["importMode"] = self.import_mode
+        if self.policy:
+            policy["referencePolicy"] = {"type": "Local" if self.policy == "local" else "Source"}
+        return policy
+
+    def tags_import(self, stream: dict, tags: dict[str, str]) -> dict:
+        isi = self._isi(stream)
+        images = []
+        for tag, source in tags.items():
+            old = tagorder.spec_tag(stream, tag) or {}
+            old_policy = old.get("importPolicy") or {}
+            images.append({"from": {"kind": "DockerImage", "name": source}, "to": {"name": tag},
+                           **self._policies(self._stream_insecure(stream)
+                                            or bool(old_policy.get("insecure")),
+                                            self.scheduled or bool(old_policy.get("scheduled")))})
+        isi["spec"]["images"] = images
+        return isi
+
+    def repository_import(self, stream: dict, source: str, dry_run: bool) -> dict:
+        isi = self._isi(stream)
+        isi["spec"]["import"] = not dry_run
+        isi["spec"]["repository"] = {"from": {"kind": "DockerImage", "name": source},
+                                     **self._policies(self._stream_insecure(stream),
+                                                      self.scheduled)}
+        return isi
+
+    def send(self, isi: dict) -> dict:
+        return self.client.post(ns_path(self.namespace, "imagestreamimports"), isi)
+
+
+def _single_tag(stream: dict, tag: str, source: Optional[str]) -> tuple[str, str]:
+    """oc's importTag: follow aliases, refuse what is not a container image tag."""
+    try:
+        final, existing, multiple = tagorder.follow(stream, tag)
+    except tagorder.TagReferenceError as error:
+        reason = str(error)
+        if reason == "invalid":
+            raise CliError(f'tag "{tag}" points to an invalid imagestreamtag') from error
+        if reason == "cross-stream":
+            raise CliError(f'tag "{tag}" points to an imagestreamtag from another ImageStream'
+                           ) from error
+        if reason == "circular":
+            raise CliError(f'tag "{tag}" on the image stream is a reference to same tag'
+                           ) from error
+        if not source and tag == "latest":
+            source = (stream.get("spec") or {}).get("dockerImageRepository")
+        if not source:
+            raise CliError(f'the tag "{tag}" does not exist on the image stream - choose an '
+                           "existing tag to import or use the 'tag' command to create a new tag"
+                           ) from error
+        return tag, source
+    origin = (existing or {}).get("from")
+    if origin and origin.get("kind") != "DockerImage":
+        raise CliError(f'tag "{tag}" points to existing {origin.get("kind")} '
+                       f'"{origin.get("name")}", it cannot be re-imported')
+    if not origin:
+        raise CliError(f'tag "{tag}" already exists - you must use the \'tag\' command if you '
+                       f'want to change the source to "{source}"')
+    if source and source != origin.get("name"):
+        if multiple:
+            raise CliError(f'the tag "{tag}" points to the tag "{final}" which points to '
+                           f'"{origin.get("name")}" - use the \'tag\' command if you want to '
+                           f'change the source to "{source}"')
+        raise CliError(f'the tag "{tag}" points to "{origin.get("name")}" - use the \'tag\' '
+                       f'command if you want to change the source to "{source}"')
+    return (final if multiple else tag), origin.get("name", "")
+
+
+def _plan(importer: StreamImportRequests, stream: Optional[dict], target: str, tag: str,
           source: Optional[str], confirm: bool, all_tags: bool
           ) -> tuple[dict, dict[str, str], Optional[str]]:
     """(stream, tags to import, repository to set) following oc's createImageImport."""
@@ -44,8 +146,9 @@ def _plan(importer: Importer, stream: Optional[dict], target: str, tag: str,
     return stream, {}, origin
 
 
-def run_import(rt: Runtime, importer: Importer, target: str, tag: str, source: Optional[str],
-               *, confirm: bool, all_tags: bool) -> int:
+def run_import(rt: Runtime, importer: StreamImportRequests, target: str, tag: str,
+               source: Optional[str], *, confirm: bool, all_tags: bool) -> int:
+    """Plan, send and print one `import-image`; the exit code."""
     client, namespace, name = importer.client, importer.namespace, importer.name
     try:
         existing: Optional[dict] = client.get(ns_path(namespace, "imagestreams", name))
@@ -94,7 +197,7 @@ class Hints:
             echo(hint, err=True)
 
 
-def _set_repository(client, namespace: str, name: str, existing: Optional[dict],
+def _set_repository(client: Client, namespace: str, name: str, existing: Optional[dict],
                     repository: str) -> None:
     """Record the repository as the stream's import source, as a repository import does."""
     if existing is None:
@@ -106,8 +209,8 @@ def _set_repository(client, namespace: str, name: str, existing: Optional[dict],
                      {"spec": {"dockerImageRepository": repository}})
 
 
-def _import_each(importer: Importer, stream: dict, tags: dict[str, str], rt: Runtime
-                 ) -> list[dict]:
+def _import_each(importer: StreamImportRequests, stream: dict, tags: dict[str, str],
+                 rt: Runtime) -> list[dict]:
     """One ImageStreamImport per tag, so the bar moves as each tag lands."""
     progress = Progress(len(tags), f"Importing {len(tags)} tags") if len(tags) > 1 else None
     results = []
@@ -136,7 +239,7 @@ def _failed(result: dict) -> bool:
             or (repository.get("status") or {}).get("status") == "Failure")
 
 
-def _print(importer: Importer, results: list[dict], tags: dict[str, str],
+def _print(importer: StreamImportRequests, results: list[dict], tags: dict[str, str],
            additional: list[str], rt: Runtime, *, from_repository: bool) -> None:
     """oc's output. Tags of a repository are imported one request each here, where oc sends
     one repository import: their failures are worded as oc words a repository's."""
