@@ -1,4 +1,23 @@
-"""The distribution reference grammar (docker/distribution `reference`), as OpenShift parses it."""
+"""The distribution reference grammar (docker/distribution `reference`), as OpenShift parses it.
+
+isctl has its own copy (isctl/src/isctl/references.py): it installs without this package,
+and the Lambda package without isctl. tests/test_reference_corpus.py runs one corpus of
+references, distribution's own test cases among them, through both parsers and fails on
+any difference. Where both differ from distribution's parser it is on purpose, and each
+such case is in the corpus with its reason:
+
+- a digest is checked against the grammar only (an algorithm, then 32 or more hex digits),
+  not against go-digest's registered algorithms and their lengths: OpenShift's examples
+  use shortened digests. It is at most MAX_DIGEST_LENGTH characters long;
+- the 255-character bound covers the whole name, registry included, as OpenShift counts
+  it (distribution now counts the path alone);
+- a first component with capitals and no '.', ':' or 'localhost' is refused as not
+  lowercase, where distribution takes it for a registry host and OpenShift for a namespace;
+- a first component that names a registry by that rule must be a valid host
+  (`foo_bar.com/app` is refused, where distribution reads `foo_bar.com` as a path component);
+- a malformed digest is "invalid checksum digest format" here; distribution and isctl (as
+  oc) say "invalid reference format".
+"""
 from __future__ import annotations
 
 import re

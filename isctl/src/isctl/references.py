@@ -1,5 +1,11 @@
 """Image references as oc reads them (library-go's DockerImageReference over the
-distribution grammar), and image stream tag and image names."""
+distribution grammar), and image stream tag and image names.
+
+The server parses references with its own copy of this grammar (chalicelib/domain/
+reference.py: isctl installs without the server's code, and the server's package without
+isctl's). tests/test_reference_corpus.py runs one corpus, distribution's test cases among
+it, through both and fails on any difference, so change the two together.
+"""
 from __future__ import annotations
 
 import re
@@ -7,15 +13,21 @@ from dataclasses import dataclass, replace
 from typing import Optional
 
 _ALNUM = r"[a-z0-9]+"
-_SEPARATOR = r"(?:[._]|__|[-]*)"
+# One or more dashes: with `[-]*` the empty separator made the component pattern nested
+# repetition, which backtracks for hours on a long name with a stray character at its end.
+_SEPARATOR = r"(?:[._]|__|[-]+)"
 _COMPONENT = rf"{_ALNUM}(?:{_SEPARATOR}{_ALNUM})*"
 _DOMAIN_PART = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
-_DOMAIN = rf"{_DOMAIN_PART}(?:\.{_DOMAIN_PART})*(?::[0-9]+)?"
-_NAME = rf"(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*"
-_TAG = r"[\w][\w.-]{0,127}"
+_IPV6 = r"\[[a-fA-F0-9:]+\]"  # distribution's: no zone, no dotted IPv4 tail
+_HOST = rf"(?:{_DOMAIN_PART}(?:\.{_DOMAIN_PART})*|{_IPV6})"
 _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
-_REFERENCE = re.compile(rf"^({_NAME})(?::({_TAG}))?(?:@({_DIGEST}))?$")
-DIGEST = re.compile(rf"^{_DIGEST}$")
+_PATH = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
+_REGISTRY = re.compile(rf"{_HOST}(?::[0-9]+)?")
+_TAG = re.compile(r"[\w][\w.-]{0,127}", re.ASCII)  # \w as in Go: [0-9A-Za-z_] only
+DIGEST = re.compile(_DIGEST)  # use with fullmatch
+# The server refuses a longer digest (it keys images by digest, and DynamoDB keys are at
+# most 1024 bytes), so isctl does too rather than send a request that cannot succeed.
+DIGEST_MAX = 255
 NAME_MAX = 255
 
 
@@ -38,7 +50,7 @@ class ImageReference:
         if self.tag:
             return f"{self.name}:{self.tag}"
         if self.id:
-            return f"{self.name}{'@' if DIGEST.match(self.id) else ':'}{self.id}"
+            return f"{self.name}{'@' if DIGEST.fullmatch(self.id) else ':'}{self.id}"
         return self.name
 
     def exact(self) -> str:
@@ -56,25 +68,32 @@ class ImageReference:
 
 
 def parse_reference(spec: str) -> ImageReference:
-    """Split a pull spec: registry when the first part has '.' or ':' or is localhost,
-    then namespace (the next part) and name (the rest)."""
-    match = _REFERENCE.match(spec)
-    if not match:
-        if not spec:
-            raise ReferenceError("repository name must have at least one component")
-        if _REFERENCE.match(spec.lower()):
+    """Split a pull spec, `[registry/]name[:tag][@digest]`: the registry is the first part
+    when it has '.' or ':' or is localhost (and must then be a valid host), the namespace
+    the next part, the name the rest. Raises ReferenceError with oc's words."""
+    if not spec:
+        raise ReferenceError("repository name must have at least one component")
+    remainder, _, digest = spec.partition("@")
+    if "@" in spec and (len(digest) > DIGEST_MAX or not DIGEST.fullmatch(digest)):
+        raise ReferenceError("invalid reference format")
+    tag = ""
+    if remainder.rfind(":") > remainder.rfind("/"):
+        remainder, _, tag = remainder.rpartition(":")
+        if not _TAG.fullmatch(tag):
+            raise ReferenceError("invalid reference format")
+    registry, path = "", remainder
+    first, slash, rest = remainder.partition("/")
+    if slash and ("." in first or ":" in first or first == "localhost"):
+        if not _REGISTRY.fullmatch(first):
+            raise ReferenceError("invalid reference format")
+        registry, path = first, rest
+    if not _PATH.fullmatch(path):
+        if path.lower() != path and _PATH.fullmatch(path.lower()):
             raise ReferenceError("repository name must be lowercase")
         raise ReferenceError("invalid reference format")
-    name, tag, digest = match.group(1), match.group(2) or "", match.group(3) or ""
-    if len(name) > NAME_MAX:
+    if len(remainder) > NAME_MAX:
         raise ReferenceError(f"repository name must not be more than {NAME_MAX} characters")
-    registry = ""
-    first, _, rest = name.partition("/")
-    if rest and ("." in first or ":" in first or first == "localhost"):
-        registry, name = first, rest
-    namespace = ""
-    if "/" in name:
-        namespace, name = name.split("/", 1)
+    namespace, name = path.split("/", 1) if "/" in path else ("", path)
     return ImageReference(registry, namespace, name, tag, digest)
 
 
