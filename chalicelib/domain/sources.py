@@ -23,7 +23,6 @@ from typing import Callable, Optional
 
 from ..resources.stream import TagReference
 from .reference import parse_reference
-from .tags import source_namespace
 
 DEFAULT_PORT = 443  # a registry named without a port is reached over HTTPS
 _HOST_PORT = re.compile(r"(?P<host>\[[^\]]*\]|[^:]*)(?::(?P<port>[0-9]+))?")
@@ -59,7 +58,7 @@ def _address(text: str) -> Optional[ipaddress.IPv4Address | ipaddress.IPv6Addres
     """`text` as an IP address, in the notations the resolver reads as one (inet_aton's
     `127.1`, `0x7f.0.0.1`, `2130706433`), or None for a name."""
     try:
-        return ipaddress.ip_address(text.split("%", 1)[0])
+        return ipaddress.ip_address(text)  # an IPv6 zone (`%lo`) is kept: the grammar has none
     except ValueError:
         pass
     if not re.fullmatch(r"[0-9a-fx.]+", text):
@@ -90,7 +89,7 @@ def integrated_namespace(reference: str, registry: str) -> Optional[str]:
         if not repository.startswith(f"{prefix}/"):
             return None
         repository = repository[len(prefix) + 1:]
-    return repository.split("/", 1)[0]
+    return repository.partition("/")[0]
 
 
 def read_namespace(ref: TagReference, namespace: str, registry: str) -> Optional[str]:
@@ -100,11 +99,11 @@ def read_namespace(ref: TagReference, namespace: str, registry: str) -> Optional
     another namespace."""
     if ref.from_ is None:
         return None
-    if ref.from_.kind == "DockerImage":
+    if ref.from_.kind == "DockerImage":  # its from.namespace means nothing: its name says
         source = integrated_namespace(ref.from_.name, registry)
     else:
-        source = source_namespace(ref, namespace)
-    return source if source is not None and source != namespace else None
+        source = ref.from_.namespace or namespace
+    return source if source != namespace else None
 
 
 def scheduled_import_refusal(reference: str, namespace: str, author: str, registry: str,
