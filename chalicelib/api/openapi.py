@@ -94,7 +94,9 @@ def _operation(path: str, method: str, route: Route, ref: SchemaRef) -> dict[str
         "operationId": re.sub(r"[^A-Za-z0-9]+", "_", f"{method.lower()}{path}").strip("_"),
         "parameters": parameters,
         "responses": {code: {"description": "OK", "content": {
-            "application/json": {"schema": reply}}}, **errors},
+            media_type: {"schema": reply if media_type == "application/json"
+                         else {"type": "string"}}
+            for media_type in route.media_types}}, **errors},
     }
     if method in ("POST", "PUT") and described:
         operation["requestBody"] = {"required": True, "content": {

@@ -50,6 +50,8 @@ class Route:
     resource: str  # a key of api/catalogue.py's CATALOGUE, or one of its non-resources
     handler: Handler
     watch: Optional[Handler] = None  # a list's `?watch=true`, checked as the verb watch
+    # What a success is sent as, for the OpenAPI document: JSON but for the console's files.
+    media_types: tuple[str, ...] = ("application/json",)
 
 
 @dataclass(frozen=True)

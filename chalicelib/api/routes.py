@@ -32,8 +32,9 @@ METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 MAX_UNKNOWN_DEPTH = 10  # catch-all routes answer deeper unknown paths with a 404 Status
 
 
-def _open(handler: Handler) -> dict[str, Route]:
-    return {"GET": Route(None, DISCOVERY, handler)}
+def _open(handler: Handler, media_types: tuple[str, ...] = ("application/json",)
+          ) -> dict[str, Route]:
+    return {"GET": Route(None, DISCOVERY, handler, media_types=media_types)}
 
 
 def _describing(document: Callable[[RouteTable], dict[str, Any]]) -> Handler:
@@ -93,8 +94,8 @@ ROUTES: dict[str, dict[str, Route]] = {
     "/openapi/v3/imagestreams.json": _open(lambda _services, _call: (200, _openapi())),
     # The web console (chalicelib/console): a static page and its assets; its data comes
     # from the routes below with the signed-in user's token.
-    console.PAGE_PATH: _open(console.get_page),
-    console.PAGE_PATH + "/assets/{name}": _open(console.get_asset),
+    console.PAGE_PATH: _open(console.get_page, ("text/html",)),
+    console.PAGE_PATH + "/assets/{name}": _open(console.get_asset, console.ASSET_MEDIA_TYPES),
     NAMESPACED + "/imagestreams": {
         "GET": Route("list", "imagestreams", h.list_streams, watch=watch_streams),
         "POST": Route("create", "imagestreams", h.create_stream),

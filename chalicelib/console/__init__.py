@@ -25,6 +25,7 @@ PAGE_PATH = "/console"
 ASSETS = ("app.js", "console.css", "favicon.svg")  # each named <stem>.<hash><suffix>
 CONTENT_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
                  ".svg": "image/svg+xml"}
+ASSET_MEDIA_TYPES = tuple(sorted({media.partition(";")[0] for media in CONTENT_TYPES.values()}))
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self'",
     "connect-src 'self'", "font-src 'self'", "manifest-src 'self'", "base-uri 'none'",

@@ -35,7 +35,7 @@ from schemathesis.specs.openapi.checks import (content_type_conformance,
 from urllib3 import HTTPResponse
 
 from app import app
-from chalicelib import wiring
+from chalicelib import console, wiring
 from chalicelib.adapters.memory_access import MemoryTokenStore
 from chalicelib.adapters.sns_subscriptions import SnsSubscriptions
 from chalicelib.api.openapi import document
@@ -47,6 +47,7 @@ from chalicelib.resources.triggers import ImageStreamTrigger
 from chalicelib.services.access import TokenRecord
 from chalicelib.services.watches import Watches
 from infra.template import gateway_responses
+from local.registry import write_token_key
 from tests.cli.chalice_transport import ChaliceAdapter
 from tests.reliability.cases import case_count
 from tests.reliability.offline import refuse_every_registry
@@ -121,6 +122,7 @@ def _existing(path: str) -> dict[str, str]:
             "imagestreamimages": f"{STREAM}@{DIGEST}", "images": DIGEST, "secrets": SECRET,
             "rolebindings": ROLE_BINDING, "clusterrolebindings": CLUSTER_ROLE_BINDING,
             "accesstokens": SERVICE_ACCOUNT_TOKEN if "{namespace}" in path else USER_TOKEN,
+            "assets": console.assets()["app.js"].name,
         }[resource]
     return values
 
@@ -173,6 +175,17 @@ def cloud() -> Iterator[Cloud]:
         sns = boto3.client("sns", region_name="us-east-1", aws_access_key_id="testing",
                            aws_secret_access_key="testing")
         yield Cloud(sns, sns.create_topic(Name="imagestreams-events")["TopicArn"])
+
+
+@pytest.fixture(scope="module", autouse=True)
+def registry_token_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A signing key for the registry token endpoint, as `make run` makes one: without it
+    the endpoint is 404 (as in AWS), and its operation would never answer a token."""
+    key_file = tmp_path_factory.mktemp("registry") / "token-signing.pem"
+    write_token_key(key_file, datetime.now(timezone.utc))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("REGISTRY_TOKEN_KEY_FILE", str(key_file))
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -238,13 +251,14 @@ def fresh_world(cloud: Cloud) -> dict[str, str]:
 
 def _strategy(operation: Any, mode: GenerationMode) -> Optional[st.SearchStrategy]:
     """Cases for `operation`, some of them addressing the seeded objects; None if the
-    mode has nothing to vary (a negative case needs a parameter or a body to break)."""
-    has_input = bool(list(operation.iter_parameters())) or operation.body
-    if mode is GenerationMode.NEGATIVE and not has_input:
+    mode has nothing to vary (a negative case needs a parameter, a body or a token to
+    break: any text is a valid path segment, so an open route's path alone is not one)."""
+    others = [p for p in operation.iter_parameters() if p.location != "path"]
+    breakable = others or operation.body or operation.definition.raw.get("security")
+    if mode is GenerationMode.NEGATIVE and not breakable:
         return None
     generated = operation.as_strategy(mode)
     existing = _existing(operation.path)
-    others = [p for p in operation.iter_parameters() if p.location != "path"]
     if existing and (mode is GenerationMode.POSITIVE or others or operation.body):
         return st.one_of(generated, operation.as_strategy(mode, path_parameters=existing))
     return generated
