@@ -269,6 +269,9 @@ def test_tunnel_and_deprecated_forms_are_refused_even_around_a_public_address(
     ("2001:1::3", None), ("2001:3::1", None), ("2620:4f:8000::1", None),
     ("64:ff9b::808:808", None), ("feff::1", "site-local"), ("ff02::1", "multicast"),
     ("2c00::1", None), ("1fff:ffff::1", "reserved"), ("4000::1", "reserved"),
+    ("::1", "loopback"), ("::", "unspecified"), ("fc00::1", "unique-local"),
+    ("fdff:ffff::1", "unique-local"), ("fe80::1", "link-local"), ("febf::1", "link-local"),
+    ("100:0:0:1::1", "non-public"), ("2001:2::1", "non-public"), ("2001:10::1", "non-public"),
 ])
 def test_refused_class_names(address: str, kind: Optional[str]) -> None:
     assert refused_class(ipaddress.ip_address(address)) == kind
