@@ -131,6 +131,7 @@ class Services:
         if not key_file or not self.registry:
             return None
         from pathlib import Path
+
         from .adapters.registry_token_key import PemSigningKey
         from .services.registry_tokens import RegistryTokens
         return RegistryTokens(self.access, PemSigningKey(Path(key_file)), self.registry)

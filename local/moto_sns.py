@@ -26,8 +26,12 @@ from typing import Any, Iterator, Optional
 
 from moto.moto_api._internal import mock_random
 from moto.sns import models as sns_models
-from moto.sns.exceptions import (BatchEntryIdsNotDistinct, SNSException, SNSInvalidParameter,
-                                 TooManyEntriesInBatchRequest)
+from moto.sns.exceptions import (
+    BatchEntryIdsNotDistinct,
+    SNSException,
+    SNSInvalidParameter,
+    TooManyEntriesInBatchRequest,
+)
 
 log = logging.getLogger("moto-sns")
 

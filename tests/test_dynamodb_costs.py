@@ -8,7 +8,8 @@ from typing import Any, Callable
 from chalicelib.resources.stream import ImageStreamMapping, ImageStreamTag
 from chalicelib.services.stream_tags import StreamTagService
 from tests.support.dynamodb import mocked_table, new_client
-from tests.support.stream_seed import NAMESPACE as NS, REPOSITORY, event_digest, seed_stream
+from tests.support.stream_seed import NAMESPACE as NS
+from tests.support.stream_seed import REPOSITORY, event_digest, seed_stream
 
 TAG = "latest"
 

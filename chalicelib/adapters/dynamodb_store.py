@@ -24,8 +24,8 @@ from ..services.stream_write import STREAMS
 from . import dynamodb_cluster as cluster
 from . import dynamodb_items as items
 from . import dynamodb_schedule as schedule
-from .dynamodb_reads import BATCH_ATTEMPTS, batch_get, query_all
 from .dynamodb_errors import CHECK_FAILED, busy, cancellation_reasons, error_code, translated
+from .dynamodb_reads import BATCH_ATTEMPTS, batch_get, query_all
 
 log = logging.getLogger(__name__)
 

@@ -7,6 +7,7 @@ from typing import Optional
 from ..domain.errors import AlreadyExists
 from ..resources.rbac import RoleBinding
 from ..services.access import CLUSTERROLEBINDINGS, ROLEBINDINGS, TokenRecord
+
 # The DynamoDB adapters' encoders size each item: what the table would refuse, so is it here.
 from .dynamodb_access import binding_item, token_item
 

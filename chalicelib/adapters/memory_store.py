@@ -10,8 +10,7 @@ from typing import Optional
 from ..domain.errors import ConcurrentUpdate
 from ..domain.records import StreamRecord, StreamSnapshot, TagEvent, TagRecord
 from ..resources.image import Image
-from ..services.ports import (ChangeSet, DueEntry, DueRepository, DueTag, ImageRef, Page,
-                              stream_key)
+from ..services.ports import ChangeSet, DueEntry, DueRepository, DueTag, ImageRef, Page, stream_key
 from ..services.stream_write import STREAMS
 from . import dynamodb_items as items
 

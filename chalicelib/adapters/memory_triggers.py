@@ -6,6 +6,7 @@ from typing import Optional
 
 from ..domain.errors import AlreadyExists, NotFound
 from ..services.triggers import TRIGGERS, TriggerRecord, endpoint_taken
+
 # The DynamoDB adapter's encoder sizes each item: what the table would refuse, so is it here.
 from .dynamodb_triggers import trigger_item
 

@@ -6,18 +6,26 @@ from typing import Collection, Optional
 from ..domain.errors import Invalid
 from ..domain.rbac import groups_of
 from ..domain.validation import required
-from ..resources.access_review import (AUTHORIZATION_GROUP, SelfSubjectAccessReview,
-                                       SubjectAccessReviewStatus)
+from ..resources.access_review import (
+    AUTHORIZATION_GROUP,
+    SelfSubjectAccessReview,
+    SubjectAccessReviewStatus,
+)
 from ..resources.meta import USER_GROUP
-from ..resources.rbac import (RBAC_GROUP, TOKENS_GROUP, AccessToken, AccessTokenList,
-                              RoleBinding, RoleBindingList)
+from ..resources.rbac import (
+    RBAC_GROUP,
+    TOKENS_GROUP,
+    AccessToken,
+    AccessTokenList,
+    RoleBinding,
+    RoleBindingList,
+)
 from ..services.access import CLUSTERROLEBINDINGS, ROLEBINDINGS, TOKENS
 from ..wiring import Services
 from .bodies import read_object
 from .catalogue import access_name
 from .route import Call, Reply
 from .status import success_status
-
 
 ACCESS_REVIEWS = f"selfsubjectaccessreviews.{AUTHORIZATION_GROUP}"
 

@@ -15,11 +15,23 @@ from ..resources.access_review import AUTHORIZATION_GROUP, SelfSubjectAccessRevi
 from ..resources.image import Image, ImageList
 from ..resources.imports import ImageStreamImport
 from ..resources.meta import API_GROUP, USER_GROUP
-from ..resources.rbac import (RBAC_GROUP, TOKENS_GROUP, AccessToken, AccessTokenList,
-                              RoleBinding, RoleBindingList)
+from ..resources.rbac import (
+    RBAC_GROUP,
+    TOKENS_GROUP,
+    AccessToken,
+    AccessTokenList,
+    RoleBinding,
+    RoleBindingList,
+)
 from ..resources.secrets import Secret, SecretList
-from ..resources.stream import (ImageStream, ImageStreamImage, ImageStreamList,
-                                ImageStreamMapping, ImageStreamTag, ImageStreamTagList)
+from ..resources.stream import (
+    ImageStream,
+    ImageStreamImage,
+    ImageStreamList,
+    ImageStreamMapping,
+    ImageStreamTag,
+    ImageStreamTagList,
+)
 from ..resources.triggers import ImageStreamTrigger, ImageStreamTriggerList
 
 # Keys of what is no resource: open documents, the registry's webhook, unknown paths, and

@@ -9,9 +9,9 @@ from ..resources.imports import ImageStreamImport
 from ..resources.secrets import Secret
 from ..resources.stream import ImageStream, ImageStreamMapping, ImageStreamTag
 from ..resources.triggers import ImageStreamTrigger
+from ..services.patching import PATCH_MEDIA_TYPES
 from ..wiring import Services
 from . import discovery, listing
-from ..services.patching import PATCH_MEDIA_TYPES
 from .bodies import media_type, read_json, read_object
 from .catalogue import CATALOGUE
 from .responses import MAX_RESPONSE_BYTES, fit_stream

@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Optional
 
-from .records import HistoryWrite, TagRecord
 from ..resources.stream import TagEvent
+from .records import HistoryWrite, TagRecord
 
 
 def add_event(tag: TagRecord, event: TagEvent) -> tuple[TagRecord, Optional[HistoryWrite]]:

@@ -9,8 +9,15 @@ from ..resources.image import Image
 from ..resources.stream import ImageStream, TagReference
 from .errors import FieldError
 from .reference import (
-    DIGEST_RE, MAX_DIGEST_LENGTH, MAX_REPOSITORY_LENGTH, STREAM_NAME_RE, TAG_RE, ReferenceError,
-    parse_reference, split_image_source, split_tag_source,
+    DIGEST_RE,
+    MAX_DIGEST_LENGTH,
+    MAX_REPOSITORY_LENGTH,
+    STREAM_NAME_RE,
+    TAG_RE,
+    ReferenceError,
+    parse_reference,
+    split_image_source,
+    split_tag_source,
 )
 
 MAX_NAME_LENGTH = 63  # the reference chapter's limit for stream names and namespaces

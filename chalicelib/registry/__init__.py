@@ -1,9 +1,22 @@
 """Registry client: reads manifests and image configs from Docker/OCI registries."""
 from .auth import Credentials, CredentialSource, DockerConfigCredentials, anonymous
 from .client import ImportedImage, Location, RegistryClient, locate
-from .errors import (ConnectionFailed, DigestMismatch, InsecureScheme, NoMatchingPlatform, NotFound,
-                     RegistryError, ResponseTooLarge, ServerError, Timeout, TooManyRequests,
-                     Unauthorized, UnexpectedResponse, UnsafeAddress, UnsupportedManifest)
+from .errors import (
+                     ConnectionFailed,
+                     DigestMismatch,
+                     InsecureScheme,
+                     NoMatchingPlatform,
+                     NotFound,
+                     RegistryError,
+                     ResponseTooLarge,
+                     ServerError,
+                     Timeout,
+                     TooManyRequests,
+                     Unauthorized,
+                     UnexpectedResponse,
+                     UnsafeAddress,
+                     UnsupportedManifest,
+)
 from .manifests import Platform
 from .safety import AddressPolicy
 from .transport import ClientSettings, RequestCounter

@@ -19,11 +19,21 @@ from ..domain.reference import DIGEST_RE, DockerImageReference, parse_reference
 from ..resources.image import Image
 from .auth import Authenticator, CredentialSource, OwnTokens, anonymous
 from .errors import ConnectionFailed, UnexpectedResponse, UnsupportedManifest
-from .manifests import (ACCEPT, Descriptor, Manifest, ManifestList, Platform, choose_platform,
-                        image_from_list, image_from_manifest, parse_manifest, sha256_digest,
-                        verify_digest)
-from .safety import AddressPolicy
+from .manifests import (
+    ACCEPT,
+    Descriptor,
+    Manifest,
+    ManifestList,
+    Platform,
+    choose_platform,
+    image_from_list,
+    image_from_manifest,
+    parse_manifest,
+    sha256_digest,
+    verify_digest,
+)
 from .responses import raise_for_status
+from .safety import AddressPolicy
 from .transport import ClientSettings, Reply, RequestCounter, Transport
 
 DOCKER_HUB = "docker.io"

@@ -13,8 +13,7 @@ from pydantic import ValidationError
 from ..domain.reference import DIGEST_RE
 from ..resources.image import DockerImageMetadata, Image, ImageLayer, ImageManifest
 from ..resources.meta import ObjectMeta
-from .errors import (DigestMismatch, NoMatchingPlatform, UnexpectedResponse,
-                     UnsupportedManifest)
+from .errors import DigestMismatch, NoMatchingPlatform, UnexpectedResponse, UnsupportedManifest
 
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"

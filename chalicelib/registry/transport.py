@@ -20,8 +20,14 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
-from .errors import (ConnectionFailed, InsecureScheme, RegistryError, ResponseTooLarge, Timeout,
-                     UnexpectedResponse)
+from .errors import (
+    ConnectionFailed,
+    InsecureScheme,
+    RegistryError,
+    ResponseTooLarge,
+    Timeout,
+    UnexpectedResponse,
+)
 from .safety import AddressPolicy, IPAddress, parse_ip
 
 log = logging.getLogger("chalicelib.registry")

@@ -5,7 +5,7 @@ from typing import Any, Optional
 
 from pydantic import ConfigDict, Field
 
-from .meta import API_VERSION, Model, ObjectMeta, ListMeta, Time
+from .meta import API_VERSION, ListMeta, Model, ObjectMeta, Time
 
 
 class DockerConfig(Model):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, BeforeValidator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 from typing_extensions import Annotated
 
 API_GROUP = "image.openshift.io"

@@ -10,14 +10,23 @@ from datetime import datetime
 from typing import Callable, Optional, Protocol
 
 from ..domain.errors import FieldError, FieldErrors, Forbidden, NotFound, Unauthorized
-from ..domain.rbac import (NAMESPACE_ROLES, ROLES, Binding, allowed, group_error, groups_of,
-                           may_pull_from, may_push_to, service_account_namespace,
-                           subject_error)
+from ..domain.rbac import (
+    NAMESPACE_ROLES,
+    ROLES,
+    Binding,
+    allowed,
+    group_error,
+    groups_of,
+    may_pull_from,
+    may_push_to,
+    service_account_namespace,
+    subject_error,
+)
 from ..domain.sources import integrated_namespace, read_namespace
 from ..domain.validation import invalid, not_supported, required, validate_namespace
-from ..resources.meta import ObjectMeta, now as utc_now
-from ..resources.rbac import (AccessToken, AccessTokenSpec, AccessTokenStatus, RoleBinding,
-                              Subject)
+from ..resources.meta import ObjectMeta
+from ..resources.meta import now as utc_now
+from ..resources.rbac import AccessToken, AccessTokenSpec, AccessTokenStatus, RoleBinding, Subject
 from ..resources.stream import TagReference
 
 TOKEN_PREFIX = "isk_"

@@ -16,8 +16,13 @@ from typing import Any, Callable, Optional, Protocol
 from ..domain.errors import ApiError
 from ..domain.pushes import stream_of_repository
 from ..registry import RegistryError
-from ..registry.manifests import (Manifest, image_from_list, image_from_manifest, parse_manifest,
-                                  verify_digest)
+from ..registry.manifests import (
+    Manifest,
+    image_from_list,
+    image_from_manifest,
+    parse_manifest,
+    verify_digest,
+)
 from ..resources.image import Image
 from .ports import StreamStore
 from .pushes import Push, PushService

@@ -23,8 +23,15 @@ from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterable, Mapping, Op
 
 from ..domain.errors import ApiError
 from ..domain.imports import MAX_LISTED_TAGS, ImportOutcome, ImportSource, RepositorySource
-from ..registry import (ConnectionFailed, RegistryClient, RegistryError, ServerError, Timeout,
-                        TooManyRequests, locate)
+from ..registry import (
+    ConnectionFailed,
+    RegistryClient,
+    RegistryError,
+    ServerError,
+    Timeout,
+    TooManyRequests,
+    locate,
+)
 
 if TYPE_CHECKING:
     from .imports import RegistryImports

@@ -14,10 +14,23 @@ from datetime import datetime
 from typing import Callable, Collection, Mapping, Optional
 
 from .. import metrics
-from ..domain.imports import (ImportContext, ImportOutcome, ImportSource, RepositoryListing,
-                              RepositorySource, pull_spec)
-from ..registry import (AddressPolicy, CredentialSource, ImportedImage, Platform, RegistryClient,
-                        RequestCounter, locate)
+from ..domain.imports import (
+    ImportContext,
+    ImportOutcome,
+    ImportSource,
+    RepositoryListing,
+    RepositorySource,
+    pull_spec,
+)
+from ..registry import (
+    AddressPolicy,
+    CredentialSource,
+    ImportedImage,
+    Platform,
+    RegistryClient,
+    RequestCounter,
+    locate,
+)
 from ..registry.auth import OwnTokens
 from ..resources.image import Image, ImageManifest
 from ..resources.meta import now as utc_now

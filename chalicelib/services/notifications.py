@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Collection, Iterable, Optional, Protocol, Sequence
 
 from ..domain.errors import ServiceUnavailable
-from ..logs import about
 from ..domain.tag_changes import TagWrite, change_type
+from ..logs import about
 from ..resources.events import ImagePointer, ImageStreamTagEvent
 
 logger = logging.getLogger(__name__)

@@ -17,14 +17,22 @@ import logging
 import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
-from itertools import chain, zip_longest
 from datetime import datetime, timedelta
+from itertools import chain, zip_longest
 from typing import Callable, Optional
 
 from ..domain.errors import ApiError, NotFound
-from ..domain.imports import (ImportContext, ImportOutcome, ImportSource,
-                              RepositoryListing, RepositorySource, import_conditions, next_due,
-                              repository_source, source_of)
+from ..domain.imports import (
+    ImportContext,
+    ImportOutcome,
+    ImportSource,
+    RepositoryListing,
+    RepositorySource,
+    import_conditions,
+    next_due,
+    repository_source,
+    source_of,
+)
 from ..domain.records import TagRecord
 from ..domain.reference import parse_reference
 from ..domain.sources import FORBIDDEN, scheduled_import_refusal

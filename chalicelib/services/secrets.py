@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Callable, Optional, Protocol
 
 from ..domain.errors import FieldErrors, NotFound
 from ..domain.validation import invalid, not_supported, required, validate_namespace
-from ..resources.meta import ObjectMeta, now as utc_now
+from ..resources.meta import ObjectMeta
+from ..resources.meta import now as utc_now
 from ..resources.secrets import DATA_KEYS, DOCKER_CONFIG_JSON, Secret, SecretList
 
 if TYPE_CHECKING:  # the registry client (and requests) loads when credentials are first

@@ -14,16 +14,37 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Callable, Optional, Union
 
 from ..domain.errors import FieldError, FieldErrors
-from ..domain.imports import (REPOSITORY_CHECK, ImportOutcome, ImportSource, RepositorySource,
-                              pull_spec, repository_errors, repository_source, source_of)
+from ..domain.imports import (
+    REPOSITORY_CHECK,
+    ImportOutcome,
+    ImportSource,
+    RepositorySource,
+    pull_spec,
+    repository_errors,
+    repository_source,
+    source_of,
+)
 from ..domain.records import StreamRecord
-from ..domain.validation import (not_supported, required, validate_namespace,
-                                 validate_stream_name, validate_tag_name, validate_tag_reference)
+from ..domain.validation import (
+    not_supported,
+    required,
+    validate_namespace,
+    validate_stream_name,
+    validate_tag_name,
+    validate_tag_reference,
+)
 from ..logs import about
-from ..resources.imports import (ImageImportSpec, ImageImportStatus, ImageStreamImport,
-                                 ImageStreamImportStatus, ImportResult, RepositoryImportSpec,
-                                 RepositoryImportStatus)
-from ..resources.meta import format_time, now as utc_now
+from ..resources.imports import (
+    ImageImportSpec,
+    ImageImportStatus,
+    ImageStreamImport,
+    ImageStreamImportStatus,
+    ImportResult,
+    RepositoryImportSpec,
+    RepositoryImportStatus,
+)
+from ..resources.meta import format_time
+from ..resources.meta import now as utc_now
 from ..resources.stream import TagEvent, TagReference
 from . import views
 from .access import check_import_source

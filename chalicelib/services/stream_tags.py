@@ -6,21 +6,39 @@ from dataclasses import replace
 from typing import Any, Callable, Optional
 
 from ..domain.errors import (
-    AlreadyExists, BadRequest, ConcurrentUpdate, FieldErrors, Invalid, NotFound, TooLarge,
+    AlreadyExists,
+    BadRequest,
+    ConcurrentUpdate,
+    FieldErrors,
+    Invalid,
+    NotFound,
+    TooLarge,
 )
 from ..domain.imports import ImportContext
 from ..domain.records import StreamRecord, TagRecord
 from ..domain.reference import DIGEST_RE, parse_reference, split_stream_image, split_stream_tag
 from ..domain.validation import (
-    invalid, names_valid, required, validate_annotations, validate_image, validate_labels,
+    invalid,
+    names_valid,
+    required,
+    validate_annotations,
+    validate_image,
+    validate_labels,
     validate_namespace,
-    validate_stream_name, validate_tag_name, validate_tag_reference,
+    validate_stream_name,
+    validate_tag_name,
+    validate_tag_reference,
 )
 from ..resources.image import Image
-from ..resources.meta import ObjectMeta, now as utc_now
+from ..resources.meta import ObjectMeta
+from ..resources.meta import now as utc_now
 from ..resources.parse import parse_model
 from ..resources.stream import (
-    ImageStreamImage, ImageStreamMapping, ImageStreamTag, ImageStreamTagList, TagEvent,
+    ImageStreamImage,
+    ImageStreamMapping,
+    ImageStreamTag,
+    ImageStreamTagList,
+    TagEvent,
     TagReference,
 )
 from . import views

@@ -10,11 +10,23 @@ from typing import Callable, Optional
 
 from ..domain import tags as rules
 from ..domain.changes import object_version
-from ..domain.errors import (ConcurrentUpdate, Conflict, FieldErrors, Invalid, NotFound,
-                             TooManyRequests)
+from ..domain.errors import (
+    ConcurrentUpdate,
+    Conflict,
+    FieldErrors,
+    Invalid,
+    NotFound,
+    TooManyRequests,
+)
 from ..domain.history import add_event
-from ..domain.imports import (ImportContext, ImportOutcome, after_import, import_conditions,
-                              imported_event, source_of)
+from ..domain.imports import (
+    ImportContext,
+    ImportOutcome,
+    after_import,
+    import_conditions,
+    imported_event,
+    source_of,
+)
 from ..domain.records import HistoryWrite, StreamRecord, TagRecord
 from ..domain.validation import not_found
 from ..resources.stream import TagEvent, TagReference

@@ -13,8 +13,13 @@ from ..domain.changes import object_version
 from ..domain.errors import AlreadyExists, ApiError, ConcurrentUpdate, FieldErrors, NotFound
 from ..domain.imports import ImportContext, repository_errors
 from ..domain.records import StreamRecord
-from ..domain.validation import (MAX_NAME_LENGTH, names_valid, validate_image_stream,
-                                 validate_namespace, validate_stream_name)
+from ..domain.validation import (
+    MAX_NAME_LENGTH,
+    names_valid,
+    validate_image_stream,
+    validate_namespace,
+    validate_stream_name,
+)
 from ..logs import about
 from ..resources.meta import now as utc_now
 from ..resources.parse import parse_model

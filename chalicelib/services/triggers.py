@@ -18,9 +18,13 @@ from ..domain.errors import AlreadyExists, ApiError, Conflict, FieldErrors, NotF
 from ..domain.records import StreamRecord
 from ..domain.triggers import filter_policy, validate_trigger_name, validate_trigger_spec
 from ..domain.validation import names_valid
-from ..resources.meta import ObjectMeta, now as utc_now
+from ..resources.meta import ObjectMeta
+from ..resources.meta import now as utc_now
 from ..resources.triggers import (
-    ImageStreamTrigger, ImageStreamTriggerList, ImageStreamTriggerSpec, ImageStreamTriggerStatus,
+    ImageStreamTrigger,
+    ImageStreamTriggerList,
+    ImageStreamTriggerSpec,
+    ImageStreamTriggerStatus,
 )
 from .ports import StreamStore
 from .stream_write import STREAMS

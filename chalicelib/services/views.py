@@ -7,8 +7,14 @@ from ..domain.records import StreamRecord, StreamSnapshot, TagRecord
 from ..resources.image import Image
 from ..resources.meta import ObjectMeta
 from ..resources.stream import (
-    ImageLookupPolicy, ImageStream, ImageStreamImage, ImageStreamSpec, ImageStreamStatus,
-    ImageStreamTag, NamedTagEventList, TagEvent,
+    ImageLookupPolicy,
+    ImageStream,
+    ImageStreamImage,
+    ImageStreamSpec,
+    ImageStreamStatus,
+    ImageStreamTag,
+    NamedTagEventList,
+    TagEvent,
 )
 
 

@@ -16,9 +16,15 @@ from chalicelib.domain.rbac import Binding, allowed
 from chalicelib.domain.validation import validate_namespace
 from chalicelib.resources.rbac import AccessToken, RoleBinding
 from chalicelib.resources.stream import TagReference
-from chalicelib.services.access import (AccessService, PullRights, check_import_source,
-                                        check_spec_source, current_pull_check,
-                                        requesting_subject, token_digest)
+from chalicelib.services.access import (
+    AccessService,
+    PullRights,
+    check_import_source,
+    check_spec_source,
+    current_pull_check,
+    requesting_subject,
+    token_digest,
+)
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 LOCAL = "127.0.0.1:5050"

@@ -116,6 +116,7 @@ def test_openapi_document_offers_paging_only_where_lists_page_and_a_body_for_eve
 
 def test_a_page_of_large_streams_shares_one_response(api, monkeypatch):
     from chalicelib.api import handlers
+
     from .conftest import digest, mapping, ns_path
     for name in ("a", "b", "c"):
         assert api.post(ns_path("imagestreams"), {"metadata": {"name": name}}).status_code == 201

@@ -15,9 +15,9 @@ from app import app
 from chalicelib import wiring
 from chalicelib.adapters.memory_store import MemoryStore
 from chalicelib.services.imports import ImportSettings
+from isctl.cli import main
 from tests.support.auth import ADMIN, grant
 from tests.support.network_guard import stay_on_this_machine
-from isctl.cli import main
 
 from .chalice_transport import session_for
 

@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 import isctl.http
+
 from .conftest import REGISTRY, Isctl, digest, mapping
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+
 from chalicelib.domain.records import TagRecord
 from chalicelib.resources.stream import TagReference
 from chalicelib.services.ports import StreamStore

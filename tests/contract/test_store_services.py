@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from chalicelib.domain.errors import Conflict, ConcurrentUpdate, NotFound
+from chalicelib.domain.errors import ConcurrentUpdate, Conflict, NotFound
 from chalicelib.resources.stream import ImageStream, ImageStreamMapping, ImageStreamTag
 from chalicelib.services.images import ImageService
 from chalicelib.services.ports import StreamStore

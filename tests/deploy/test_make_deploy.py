@@ -31,8 +31,14 @@ import pytest
 
 from chalicelib.adapters.dynamodb_publish_ledger import EXPIRES_AT
 from chalicelib.bootstrap import table_access
-from tests.deploy.emulator import (ACCOUNT, NOT_EMULATED, NOT_UPDATED, REGION,
-                                   SETTINGS_NOT_APPLIED, emulator)
+from tests.deploy.emulator import (
+    ACCOUNT,
+    NOT_EMULATED,
+    NOT_UPDATED,
+    REGION,
+    SETTINGS_NOT_APPLIED,
+    emulator,
+)
 from tests.deploy.template_values import TemplateValues
 
 ROOT = Path(__file__).resolve().parents[2]

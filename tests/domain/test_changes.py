@@ -3,9 +3,19 @@ and what a resourceVersion means."""
 from __future__ import annotations
 
 from chalicelib.adapters.table_stream import namespace_change
-from chalicelib.domain.changes import (ADDED, DELETED, MODIFIED, Change, LoggedChange, Noticed,
-                                       event_version, noticed_stream_tags, noticed_streams,
-                                       object_version, watch_position)
+from chalicelib.domain.changes import (
+    ADDED,
+    DELETED,
+    MODIFIED,
+    Change,
+    LoggedChange,
+    Noticed,
+    event_version,
+    noticed_stream_tags,
+    noticed_streams,
+    object_version,
+    watch_position,
+)
 
 
 def logged(*changes: tuple[str, str | None, str]) -> list[LoggedChange]:

@@ -1,7 +1,8 @@
 """Tag history rules (domain/history.add_event): a new event is compared with items[0] only."""
 from datetime import datetime, timedelta, timezone
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.domain.history import add_event
 from chalicelib.domain.records import HistoryWrite, TagRecord

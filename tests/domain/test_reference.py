@@ -2,7 +2,11 @@
 import pytest
 
 from chalicelib.domain.reference import (
-    DockerImageReference, ReferenceError, parse_reference, split_stream_image, split_stream_tag,
+    DockerImageReference,
+    ReferenceError,
+    parse_reference,
+    split_stream_image,
+    split_stream_tag,
 )
 from chalicelib.domain.validation import validate_digest
 

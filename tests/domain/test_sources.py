@@ -6,8 +6,14 @@ from typing import Optional
 
 import pytest
 
-from chalicelib.domain.sources import (DEFAULT_PORT, LOOPBACK, endpoint, integrated_namespace,
-                                       read_namespace, scheduled_import_refusal)
+from chalicelib.domain.sources import (
+    DEFAULT_PORT,
+    LOOPBACK,
+    endpoint,
+    integrated_namespace,
+    read_namespace,
+    scheduled_import_refusal,
+)
 from chalicelib.resources.stream import TagReference
 
 LOCAL = "127.0.0.1:5050"

@@ -2,8 +2,14 @@
 import pytest
 
 from chalicelib.domain.validation import (
-    TAG_FORMAT_MESSAGE, validate_annotations, validate_image, validate_image_stream,
-    validate_labels, validate_namespace, validate_stream_name, validate_tag_name,
+    TAG_FORMAT_MESSAGE,
+    validate_annotations,
+    validate_image,
+    validate_image_stream,
+    validate_labels,
+    validate_namespace,
+    validate_stream_name,
+    validate_tag_name,
     validate_tag_reference,
 )
 from chalicelib.resources.image import Image

@@ -13,8 +13,14 @@ import pytest
 
 from . import deployment
 from .aws_requests import RecordedCall, authorizations
-from .policy_evaluator import (Authorization, decide, denied, statements, without_action,
-                               without_resource)
+from .policy_evaluator import (
+    Authorization,
+    decide,
+    denied,
+    statements,
+    without_action,
+    without_resource,
+)
 from .recording import NO_FUNCTION
 from .scenarios import Recording
 

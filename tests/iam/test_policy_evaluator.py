@@ -3,8 +3,15 @@ from __future__ import annotations
 
 import pytest
 
-from .policy_evaluator import (Authorization, Decision, PolicyNotUnderstood, decide,
-                               wildcard_match, without_action, without_resource)
+from .policy_evaluator import (
+    Authorization,
+    Decision,
+    PolicyNotUnderstood,
+    decide,
+    wildcard_match,
+    without_action,
+    without_resource,
+)
 
 TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/t"
 

@@ -34,8 +34,7 @@ from tests.api.conftest import Api
 from tests.support.auth import admin_headers
 from tests.support.dynamodb import atomic_requests
 from tests.support.oci_layout import BuiltImage, BuiltIndex, OciLayout
-from tests.support.registry import (RegistryServer, basic_registry, plain_registry,  # noqa: F401
-                                    token_registry)
+from tests.support.registry import RegistryServer, basic_registry, plain_registry, token_registry  # noqa: F401
 
 NS = "team"
 LOOPBACK = "127.0.0.0/8"

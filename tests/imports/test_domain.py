@@ -6,11 +6,23 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib.domain.imports import (NOT_CONFIGURED, PREFER_ARCH, PREFER_OS, ImportContext,
-                                       ImportOutcome, ImportSource, RepositoryListing,
-                                       RepositorySource, import_conditions, next_due,
-                                       prioritized_tags, pull_spec, repository_errors,
-                                       repository_source, source_of)
+from chalicelib.domain.imports import (
+    NOT_CONFIGURED,
+    PREFER_ARCH,
+    PREFER_OS,
+    ImportContext,
+    ImportOutcome,
+    ImportSource,
+    RepositoryListing,
+    RepositorySource,
+    import_conditions,
+    next_due,
+    prioritized_tags,
+    pull_spec,
+    repository_errors,
+    repository_source,
+    source_of,
+)
 from chalicelib.resources.stream import TagEventCondition, TagReference
 from chalicelib.services.imports import ImportSettings
 

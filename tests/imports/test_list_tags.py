@@ -6,8 +6,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from chalicelib.registry import (AddressPolicy, ClientSettings, Credentials, NotFound,
-                                 RegistryClient, UnexpectedResponse)
+from chalicelib.registry import (
+    AddressPolicy,
+    ClientSettings,
+    Credentials,
+    NotFound,
+    RegistryClient,
+    UnexpectedResponse,
+)
 from tests.registry.scripted import Canned, ScriptedServer, Seen
 from tests.support.oci_layout import OciLayout
 from tests.support.registry import RegistryServer

@@ -9,8 +9,8 @@ import pytest
 
 from chalicelib.adapters import dynamodb_items as items
 from chalicelib.adapters.table_stream import tag_write
-from chalicelib.domain.tag_changes import change_type
 from chalicelib.domain.records import TagRecord
+from chalicelib.domain.tag_changes import change_type
 from chalicelib.resources.stream import TagReference
 from tests.contract.builders import at, stream
 from tests.registry.scripted import Canned, ScriptedServer, image_routes

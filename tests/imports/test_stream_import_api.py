@@ -10,7 +10,7 @@ from app import app
 from chalicelib import wiring
 from chalicelib.adapters.memory_store import MemoryStore
 from chalicelib.services.imports import ImportSettings
-from tests.api.conftest import Api, V1, ns_path
+from tests.api.conftest import V1, Api, ns_path
 from tests.support.auth import admin_headers
 from tests.support.oci_layout import OciLayout
 from tests.support.registry import RegistryServer

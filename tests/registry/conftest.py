@@ -10,8 +10,13 @@ import pytest
 
 from chalicelib.registry import AddressPolicy, ClientSettings, RegistryClient
 from tests.support.oci_layout import BuiltImage, BuiltIndex, OciLayout
-from tests.support.registry import (RegistryServer, basic_registry, plain_registry,  # noqa: F401
-                                    tls_registry, token_registry)
+from tests.support.registry import (  # noqa: F401
+    RegistryServer,
+    basic_registry,
+    plain_registry,
+    tls_registry,
+    token_registry,
+)
 
 LOOPBACK = AddressPolicy(["127.0.0.0/8"])
 FAST = ClientSettings(connect_timeout=2.0, read_timeout=5.0, total_timeout=15.0)

@@ -7,8 +7,13 @@ import time
 
 import pytest
 
-from chalicelib.registry import (Credentials, DockerConfigCredentials, RegistryClient,
-                                 RegistryError, Unauthorized)
+from chalicelib.registry import (
+    Credentials,
+    DockerConfigCredentials,
+    RegistryClient,
+    RegistryError,
+    Unauthorized,
+)
 from tests.registry.conftest import FAST, LOOPBACK
 from tests.support.oci_layout import BuiltImage
 from tests.support.registry import SERVICE, RegistryServer

@@ -3,14 +3,23 @@ from __future__ import annotations
 
 import json
 import time
-from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 
 import pytest
 
-from chalicelib.registry import (ClientSettings, Credentials, DigestMismatch, RegistryClient,
-                                 ResponseTooLarge, ServerError, Timeout, TooManyRequests,
-                                 UnexpectedResponse, UnsupportedManifest)
+from chalicelib.registry import (
+    ClientSettings,
+    Credentials,
+    DigestMismatch,
+    RegistryClient,
+    ResponseTooLarge,
+    ServerError,
+    Timeout,
+    TooManyRequests,
+    UnexpectedResponse,
+    UnsupportedManifest,
+)
 from chalicelib.registry.responses import parse_retry_after
 from tests.registry.conftest import FAST, LOOPBACK, Pushed
 from tests.registry.scripted import Canned, ScriptedServer, Seen, blob_bytes, image_routes

@@ -7,8 +7,13 @@ from typing import Iterator
 
 import pytest
 
-from chalicelib.registry import (AddressPolicy, ClientSettings, InsecureScheme, RegistryClient,
-                                 UnsafeAddress)
+from chalicelib.registry import (
+    AddressPolicy,
+    ClientSettings,
+    InsecureScheme,
+    RegistryClient,
+    UnsafeAddress,
+)
 from chalicelib.registry.safety import refused_class
 from tests.registry.conftest import FAST, LOOPBACK, Pushed
 from tests.registry.scripted import Canned, ScriptedServer, image_routes

@@ -23,15 +23,18 @@ import pytest
 import requests
 import schemathesis
 from chalice.test import Client
-from hypothesis import HealthCheck, Phase, given, settings, strategies as st
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from hypothesis.internal.conjecture import engine as hypothesis_engine
 from moto import mock_aws
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core import INTERNAL_BUFFER_SIZE
-from schemathesis.specs.openapi.checks import (content_type_conformance,
-                                               response_schema_conformance,
-                                               status_code_conformance)
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 from urllib3 import HTTPResponse
 
 from app import app

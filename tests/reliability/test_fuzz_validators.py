@@ -19,19 +19,32 @@ from urllib.parse import quote, unquote, urlencode
 
 import pytest
 from chalice.test import Client
-from hypothesis import HealthCheck, Phase, example, given, settings, strategies as st
+from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import strategies as st
 
 from app import app
 from chalicelib import wiring
 from chalicelib.api import listing
 from chalicelib.domain.errors import BadRequest, FieldError
-from chalicelib.domain.reference import (DIGEST_RE, ReferenceError, parse_reference,
-                                         split_image_source, split_stream_image,
-                                         split_stream_tag, split_tag_source)
-from chalicelib.domain.validation import (names_valid, validate_docker_reference, validate_image,
-                                          validate_image_stream, validate_namespace,
-                                          validate_stream_name, validate_tag_name,
-                                          validate_tag_reference)
+from chalicelib.domain.reference import (
+    DIGEST_RE,
+    ReferenceError,
+    parse_reference,
+    split_image_source,
+    split_stream_image,
+    split_stream_tag,
+    split_tag_source,
+)
+from chalicelib.domain.validation import (
+    names_valid,
+    validate_docker_reference,
+    validate_image,
+    validate_image_stream,
+    validate_namespace,
+    validate_stream_name,
+    validate_tag_name,
+    validate_tag_reference,
+)
 from chalicelib.resources.image import Image
 from chalicelib.resources.stream import ImageStream, ImageStreamMapping, TagReference
 from tests.reliability.cases import case_count

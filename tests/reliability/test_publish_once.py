@@ -13,8 +13,12 @@ import pytest
 from botocore.stub import Stubber
 
 import app as app_module
-from chalicelib.adapters.dynamodb_publish_ledger import (EXPIRES_AT, KEEP_SECONDS,
-                                                         DynamoPublishLedger, ledger_key)
+from chalicelib.adapters.dynamodb_publish_ledger import (
+    EXPIRES_AT,
+    KEEP_SECONDS,
+    DynamoPublishLedger,
+    ledger_key,
+)
 from chalicelib.adapters.memory_publish_ledger import MemoryPublishLedger
 from chalicelib.adapters.table_stream import tag_write
 from chalicelib.domain.errors import ServiceUnavailable

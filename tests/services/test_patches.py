@@ -9,8 +9,13 @@ from pathlib import Path
 import pytest
 
 from chalicelib.domain.errors import BadRequest, TooLarge, UnsupportedMediaType
-from chalicelib.services.patching import (JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH,
-                                          PatchNotApplicable, apply_patch)
+from chalicelib.services.patching import (
+    JSON_PATCH,
+    MERGE_PATCH,
+    STRATEGIC_MERGE_PATCH,
+    PatchNotApplicable,
+    apply_patch,
+)
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "openshift" / "library" / "python-centos7.json"
 STREAM_MERGE_KEYS = {"spec.tags": "name", "status.tags": "tag"}

@@ -1,6 +1,7 @@
 """The tag engine through StreamTagService: sources, tracking, loops, deletion, rollback."""
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from chalicelib.domain.errors import AlreadyExists, Conflict, Invalid, NotFound
 from chalicelib.domain.imports import ImportContext, ImportOutcome

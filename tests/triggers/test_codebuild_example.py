@@ -1,10 +1,10 @@
 """The example subscriber: tag moves from a real queue start CodeBuild builds (moto)."""
 from __future__ import annotations
 
-from chalicelib.resources.stream import ImageStream, ImageStreamMapping
-from chalicelib.resources.triggers import ImageStreamTrigger
 import json
 
+from chalicelib.resources.stream import ImageStream, ImageStreamMapping
+from chalicelib.resources.triggers import ImageStreamTrigger
 from examples.codebuild_on_tag.consumer import build_request, start_builds
 
 from .conftest import client

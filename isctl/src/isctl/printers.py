@@ -10,8 +10,16 @@ import yaml
 from . import tagorder
 from .errors import CliError
 from .humanize import ago, parse_time, short_duration
-from .resources import (CLUSTER_ROLE_BINDINGS, IMAGES, ROLE_BINDINGS, SECRETS, STREAM_IMAGES,
-                        STREAMS, TAGS, Resource)
+from .resources import (
+    CLUSTER_ROLE_BINDINGS,
+    IMAGES,
+    ROLE_BINDINGS,
+    SECRETS,
+    STREAM_IMAGES,
+    STREAMS,
+    TAGS,
+    Resource,
+)
 from .tabwriter import table
 
 FORMATS = ("wide", "json", "yaml", "name")

@@ -7,8 +7,16 @@ import click
 from ..describe import describe_binding, describe_image, describe_secret, describe_stream
 from ..errors import ApiError, error_message
 from ..helptext import command
-from ..resources import (CLUSTER_ROLE_BINDINGS, IMAGES, ROLE_BINDINGS, SECRETS, STREAM_IMAGES,
-                         STREAMS, TAGS, Resource)
+from ..resources import (
+    CLUSTER_ROLE_BINDINGS,
+    IMAGES,
+    ROLE_BINDINGS,
+    SECRETS,
+    STREAM_IMAGES,
+    STREAMS,
+    TAGS,
+    Resource,
+)
 from ..runtime import connection_options, echo, runtime
 from .common import check_istag_name, complete_types, fetch, object_path, targets
 

@@ -7,7 +7,12 @@ from typing import Optional
 import click
 
 from ..config import (
-    ConfigFile, Context, config_path, context_name, find_local_endpoint, read_local_endpoint,
+    ConfigFile,
+    Context,
+    config_path,
+    context_name,
+    find_local_endpoint,
+    read_local_endpoint,
 )
 from ..errors import ApiError, CliError
 from ..helptext import command, group

@@ -16,8 +16,15 @@ from ..errors import ApiError, CliError, error_message
 from ..helptext import command, group
 from ..http import Client
 from ..manifests import read_manifests
-from ..resources import (CLUSTER_ROLE_BINDINGS, ROLE_BINDINGS, SECRETS, STREAMS, TAGS, Resource,
-                         of_kind)
+from ..resources import (
+    CLUSTER_ROLE_BINDINGS,
+    ROLE_BINDINGS,
+    SECRETS,
+    STREAMS,
+    TAGS,
+    Resource,
+    of_kind,
+)
 from ..runtime import Runtime, connection_options, echo, runtime
 from .common import complete_types, object_path, targets
 from .policy import Bindings, Scope
