@@ -29,7 +29,7 @@ import json
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from chalice.test import Client
 
@@ -122,7 +122,7 @@ class Meter:
             if old != new:
                 self.cost.write_units += self._index_units(old, new)
 
-    def _stored(self, key: Item) -> Optional[Item]:
+    def _stored(self, key: Item) -> Item | None:
         return stored_item(self.table, REGION, key)
 
     def _written_keys(self, operation: str, params: dict[str, Any]) -> list[Item]:
@@ -142,7 +142,7 @@ class Meter:
             return keys
         raise ValueError(f"the meter does not size {operation}")
 
-    def _index_units(self, old: Optional[Item], new: Optional[Item]) -> int:
+    def _index_units(self, old: Item | None, new: Item | None) -> int:
         units = 0
         for attributes in self.indexes:
             before = old if old and all(name in old for name in attributes) else None
@@ -180,7 +180,7 @@ class Operation:
     name: str
     method: str
     path: str
-    body: Optional[dict[str, Any]] = None
+    body: dict[str, Any] | None = None
 
 
 @dataclass

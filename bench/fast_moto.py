@@ -13,8 +13,9 @@ measuring add no requests to the ones counted.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator, Optional
+from typing import Any
 from unittest import mock
 
 from moto.core import DEFAULT_ACCOUNT_ID
@@ -39,7 +40,7 @@ def put_items(name: str, region: str, items: list[Item]) -> None:
         table.put_item(item)
 
 
-def stored_item(name: str, region: str, key: Item) -> Optional[Item]:
+def stored_item(name: str, region: str, key: Item) -> Item | None:
     """The item under `key` as DynamoDB JSON, or None."""
     table = _backend_table(name, region)
     found = table.get_item(DynamoType(key[table.hash_key_attr]),

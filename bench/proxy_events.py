@@ -3,7 +3,7 @@ the app the way Lambda does: `app(event, context)`."""
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+from typing import Any
 
 REST_API = "abcdef1234"
 METHOD_ARN = f"arn:aws:execute-api:us-east-1:123456789012:{REST_API}/api"
@@ -21,7 +21,7 @@ def proxy_event(method: str, resource: str, params: dict[str, str], principal: s
                "X-Forwarded-Port": "443", "X-Forwarded-Proto": "https"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    raw: Optional[str] = None
+    raw: str | None = None
     if body is not None:
         raw = body if isinstance(body, str) else json.dumps(body)
         headers["Content-Type"] = content_type

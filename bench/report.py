@@ -6,7 +6,7 @@ import platform
 import shutil
 import subprocess
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -70,7 +70,7 @@ def _existing_sections(text: str) -> dict[str, list[str]]:
 def write(sections: list[Section], path: Path, keep_others: bool = False) -> None:
     """Write the report; with `keep_others`, sections of the file that were not run now
     stay as they are (new sections replace those of the same title, in place)."""
-    date = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     fresh = {section.title: ["", f"{RUN_PREFIX}{date}.", "", section.body.strip()]
              for section in sections}
     merged = (_existing_sections(path.read_text(encoding="utf-8"))

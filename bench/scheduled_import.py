@@ -14,10 +14,11 @@ import subprocess
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from chalicelib.adapters.memory_secrets import MemorySecrets
 from chalicelib.adapters.memory_store import MemoryStore
@@ -48,7 +49,7 @@ def sources(host: str) -> list[str]:
 
 class Clock:
     def __init__(self) -> None:
-        self.now = datetime(2024, 3, 1, 12, tzinfo=timezone.utc)
+        self.now = datetime(2024, 3, 1, 12, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         return self.now
@@ -94,7 +95,7 @@ class Setup:
             "metadata": {"name": "pull"}, "type": "kubernetes.io/dockerconfigjson",
             "stringData": {".dockerconfigjson": content}}))
 
-    def cycle(self) -> "Measured":
+    def cycle(self) -> Measured:
         self.clock.now += self.step
         before_log = len(self.registry.logged())
         before_tokens = len(self.registry.token_server.requests) if self.registry.token_server \

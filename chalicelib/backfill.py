@@ -14,13 +14,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, Optional
+from typing import Any
 
 from .adapters.dynamodb_cluster_backfill import backfill_cluster_index
 
 
-def backfill(client: Any, table: str, resume_after: Optional[dict[str, Any]] = None,
-             page_size: Optional[int] = None) -> int:
+def backfill(client: Any, table: str, resume_after: dict[str, Any] | None = None,
+             page_size: int | None = None) -> int:
     """Run the backfill to the end, printing each page's progress; the streams updated."""
     updated = 0
     for page in backfill_cluster_index(client, table, resume_after, page_size):
@@ -30,7 +30,7 @@ def backfill(client: Any, table: str, resume_after: Optional[dict[str, Any]] = N
     return updated
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.backfill",
                                      description="Add the Cluster index's attributes to "
                                                  "stream items written without them.")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, Optional
+from typing import Any
 
 from .domain.errors import AlreadyExists
 from .resources.rbac import AccessToken, RoleBinding
@@ -29,7 +29,7 @@ def bootstrap_admin(access: AccessService, subject: str = "admin") -> str:
     return _new_token(access, subject)
 
 
-def bootstrap_admin_once(access: AccessService, subject: str = "admin") -> Optional[str]:
+def bootstrap_admin_once(access: AccessService, subject: str = "admin") -> str | None:
     """A token of `subject` if this call made them cluster-admin; None if an earlier one did.
 
     The binding's creation is conditional in the store, so of two deploys racing, one alone
@@ -61,7 +61,7 @@ def table_access(client: Any, table: str) -> AccessService:
     return AccessService(DynamoTokenStore(client, table), DynamoBindingStore(client, table))
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.bootstrap",
                                      description="Create the first cluster-admin token.")
     parser.add_argument("--table", required=True, help="the service's DynamoDB table")

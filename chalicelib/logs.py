@@ -18,9 +18,10 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Iterator, Mapping, MutableMapping, Optional
+from typing import Any
 
 PACKAGE = "chalicelib"  # the loggers of the app's code are this one's children
 # Lambda's level names (ApplicationLogLevel, AWS_LAMBDA_LOG_LEVEL) and Python's.
@@ -42,7 +43,7 @@ def level(environ: Mapping[str, str]) -> int:
     return LEVELS.get(name.strip().upper(), logging.INFO)
 
 
-def configure(environ: Optional[Mapping[str, str]] = None) -> None:
+def configure(environ: Mapping[str, str] | None = None) -> None:
     """Set the app's loggers to the configured level, as app.py is imported.
 
     Lambda's runtime sets the root logger's level only when LoggingConfig names one; left at

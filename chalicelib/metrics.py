@@ -22,9 +22,10 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Iterator, Optional
+from typing import Any
 
 NAMESPACE = "ImageStreams"
 DIMENSION = "Stack"
@@ -50,7 +51,7 @@ METRICS = {
     "Unauthenticated": COUNT,  # no valid token (401)
     "AuthorizationDenied": COUNT,  # a valid token without the right (403)
 }
-_current: ContextVar[Optional["InvocationMetrics"]] = ContextVar(
+_current: ContextVar[InvocationMetrics | None] = ContextVar(
     "imagestreams_metrics", default=None)
 _log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ class InvocationMetrics:
             raise KeyError(f"{name} is not a metric of chalicelib/metrics.py's METRICS")
         self.values[name] = self.values.get(name, 0) + value
 
-    def document(self, timestamp_ms: int) -> Optional[dict[str, Any]]:
+    def document(self, timestamp_ms: int) -> dict[str, Any] | None:
         """The EMF document, or None when nothing was counted."""
         if not self.values:
             return None

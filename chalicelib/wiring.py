@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any
 
 from .services.import_settings import ImportSettings
 
@@ -32,16 +33,16 @@ class Services:
     """The use cases over one set of adapters; routes receive this, tests build their own."""
 
     def __init__(self, store: StreamStore, registry: str = "",
-                 trigger_store: Optional[TriggerStore] = None,
-                 subscriptions: Optional[Callable[[], Subscriptions]] = None,
-                 secret_store: Optional[SecretStore] = None,
-                 import_settings: Optional[ImportSettings] = None,
-                 token_store: Optional[TokenStore] = None,
-                 binding_store: Optional[BindingStore] = None,
-                 publish_ledger: Optional[PublishLedger] = None,
-                 change_log: Optional[ChangeLog] = None,
-                 webhook_secret: Optional[Callable[[], str]] = None,
-                 reconcile_position: Optional[ReconcilePosition] = None):
+                 trigger_store: TriggerStore | None = None,
+                 subscriptions: Callable[[], Subscriptions] | None = None,
+                 secret_store: SecretStore | None = None,
+                 import_settings: ImportSettings | None = None,
+                 token_store: TokenStore | None = None,
+                 binding_store: BindingStore | None = None,
+                 publish_ledger: PublishLedger | None = None,
+                 change_log: ChangeLog | None = None,
+                 webhook_secret: Callable[[], str] | None = None,
+                 reconcile_position: ReconcilePosition | None = None):
         """`secret_store`, `publish_ledger` and `change_log` default to ones in memory;
         `import_settings` to the environment's. `webhook_secret` gives the integrated
         registry's shared secret when a notification needs it (none: all are refused);
@@ -124,7 +125,7 @@ class Services:
                              self.binding_store or MemoryBindingStore())
 
     @cached_property
-    def registry_tokens(self) -> Optional[RegistryTokens]:
+    def registry_tokens(self) -> RegistryTokens | None:
         """Tokens for the integrated registry, signed with the key REGISTRY_TOKEN_KEY_FILE
         names (`make run` sets it); None without one: in AWS, ECR authenticates with IAM."""
         key_file = os.environ.get("REGISTRY_TOKEN_KEY_FILE", "")
@@ -142,7 +143,7 @@ class Services:
         return PushService(self.store, self.streams, self.tags)
 
     @cached_property
-    def registry_notifications(self) -> "RegistryNotifications":
+    def registry_notifications(self) -> RegistryNotifications:
         """Pushes announced by the integrated registry (INTEGRATED_REGISTRY, host[:port])."""
         from .registry import anonymous
         from .services.registry_webhook import RegistryNotifications
@@ -152,7 +153,7 @@ class Services:
                                      host, self.pushes, insecure)
 
     @cached_property
-    def ecr_pushes(self) -> "EcrPushes":
+    def ecr_pushes(self) -> EcrPushes:
         """ECR pushes; INTEGRATED_REGISTRY is `<account>.dkr.ecr.<region>.amazonaws.com[/prefix]`."""
         from .adapters.ecr_images import EcrImages
         from .services.ecr_pushes import EcrPushes
@@ -206,8 +207,8 @@ class _FirstUseImporter:
         return self._services.importer.context(namespace)
 
 
-_current: Optional[Services] = None
-_publisher: Optional[Publisher] = None
+_current: Services | None = None
+_publisher: Publisher | None = None
 
 
 # Every AWS call gives up within seconds when AWS cannot be reached, so the caller gets a
@@ -245,7 +246,7 @@ def _registry_parts(registry: str) -> tuple[str, str]:
     return host, f"{prefix}/" if prefix else ""
 
 
-def _ecr_repositories(registry: str) -> Optional["EcrRepositories"]:
+def _ecr_repositories(registry: str) -> EcrRepositories | None:
     """ECR_CREATE_REPOSITORIES=true: each new stream gets its ECR repository."""
     if os.environ.get("ECR_CREATE_REPOSITORIES", "").lower() != "true":
         return None
@@ -295,7 +296,7 @@ def services() -> Services:
     return _current
 
 
-def use(replacement: Optional[Services]) -> None:
+def use(replacement: Services | None) -> None:
     """Install services built elsewhere (tests, the local stack); None rebuilds from env."""
     global _current
     _current = replacement
@@ -311,6 +312,6 @@ def publisher() -> Publisher:
     return _publisher
 
 
-def use_publisher(replacement: Optional[Publisher]) -> None:
+def use_publisher(replacement: Publisher | None) -> None:
     global _publisher
     _publisher = replacement

@@ -14,7 +14,8 @@ one means and what to do about it: docs/operations.md, "Alarms".
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from chalicelib.metrics import DIMENSION, NAMESPACE
 

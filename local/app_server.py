@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import parse_qsl, quote
 
 import chalice.local
@@ -69,7 +69,7 @@ _CHALICE_HANDLE_REQUEST = LocalGateway.handle_request
 
 
 def _handle_request(self: LocalGateway, method: str, path: str, headers: dict[str, Any],
-                    body: Optional[bytes]) -> Any:
+                    body: bytes | None) -> Any:
     try:
         return _CHALICE_HANDLE_REQUEST(self, method, path, headers, body)
     except ForbiddenError as error:

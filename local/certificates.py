@@ -13,7 +13,6 @@ import datetime as dt
 import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -45,9 +44,9 @@ class _Authority:
     key: ec.EllipticCurvePrivateKey
 
 
-def ensure_certificates(directory: Path, now: Optional[dt.datetime] = None) -> TlsFiles:
+def ensure_certificates(directory: Path, now: dt.datetime | None = None) -> TlsFiles:
     """The CA and a server certificate under `directory`, each made only when needed."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     files = TlsFiles(directory / "ca.crt", directory / "server.crt", directory / "server.key")
     ca_key = directory / "ca.key"
@@ -63,7 +62,7 @@ def ensure_certificates(directory: Path, now: Optional[dt.datetime] = None) -> T
     return files
 
 
-def _load_authority(certificate: Path, key: Path, now: dt.datetime) -> Optional[_Authority]:
+def _load_authority(certificate: Path, key: Path, now: dt.datetime) -> _Authority | None:
     try:
         loaded = _Authority(x509.load_pem_x509_certificate(certificate.read_bytes()),
                             serialization.load_pem_private_key(key.read_bytes(), None))

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import bisect
 import copy
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator, Optional
+from typing import Any
 from unittest import mock
 
 from moto.dynamodb import models as dynamodb_models
@@ -38,7 +39,7 @@ class _Journal:
     """The items a transaction names, as they were before it, and its tables' stream lengths."""
 
     def __init__(self, backend: DynamoDBBackend, transact_items: list[dict[str, Any]]):
-        self.items: list[tuple[Table, DynamoType, Optional[DynamoType], Optional[Item]]] = []
+        self.items: list[tuple[Table, DynamoType, DynamoType | None, Item | None]] = []
         self.streams: dict[int, tuple[StreamShard, int]] = {}
         for action in transact_items:
             _, op = next(iter(action.items()))
@@ -79,7 +80,7 @@ class _CopyExceptTables:
         return getattr(copy, name)
 
     @staticmethod
-    def deepcopy(value: Any, memo: Optional[dict[int, Any]] = None) -> Any:
+    def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
         return value if isinstance(value, Table) else copy.deepcopy(value, memo)
 
 
@@ -92,10 +93,10 @@ def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, 
         raise
 
 
-def _query(self: Table, hash_key: Optional[DynamoType], range_comparison: Optional[str],
-           range_objs: list[DynamoType], limit: int, exclusive_start_key: Optional[Item],
+def _query(self: Table, hash_key: DynamoType | None, range_comparison: str | None,
+           range_objs: list[DynamoType], limit: int, exclusive_start_key: Item | None,
            scan_index_forward: bool, projection_expressions: Any,
-           index_name: Optional[str] = None, *args: Any, **kwargs: Any) -> Any:
+           index_name: str | None = None, *args: Any, **kwargs: Any) -> Any:
     def moto() -> Any:
         return _MOTO_QUERY(self, hash_key, range_comparison, range_objs, limit,
                            exclusive_start_key, scan_index_forward, projection_expressions,

@@ -21,8 +21,9 @@ subscriptions. Here:
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator, Optional
+from typing import Any
 
 from moto.moto_api._internal import mock_random
 from moto.sns import models as sns_models
@@ -35,10 +36,10 @@ from moto.sns.exceptions import (
 
 log = logging.getLogger("moto-sns")
 
-def _publish(self: sns_models.Topic, message: str, subject: Optional[str] = None,
-             message_attributes: Optional[dict[str, Any]] = None,
-             group_id: Optional[str] = None, deduplication_id: Optional[str] = None,
-             message_structure: Optional[str] = None) -> str:
+def _publish(self: sns_models.Topic, message: str, subject: str | None = None,
+             message_attributes: dict[str, Any] | None = None,
+             group_id: str | None = None, deduplication_id: str | None = None,
+             message_structure: str | None = None) -> str:
     """Topic.publish with one delivery per subscription, each on its own."""
     message_id = str(mock_random.uuid4())
     for subscription in self.sns_backend._get_topic_subscriptions(self):

@@ -17,7 +17,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Optional
+from typing import IO
 
 from .settings import HOST
 
@@ -32,7 +32,7 @@ def _child_setup() -> None:
 class Child:
     name: str
     process: subprocess.Popen
-    log: Optional[Path]
+    log: Path | None
 
     def running(self) -> bool:
         return self.process.poll() is None
@@ -55,7 +55,7 @@ def _relay(name: str, stream: IO[bytes]) -> None:
 
 
 def spawn(name: str, argv: list[str], env: dict[str, str], cwd: Path,
-          log: Optional[Path] = None) -> Child:
+          log: Path | None = None) -> Child:
     """Start a child; its output goes to `log`, or to the terminal prefixed by its name."""
     if log is not None:
         with open(log, "ab") as out:

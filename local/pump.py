@@ -17,9 +17,10 @@ import os
 import threading
 import time
 import uuid
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 from .stream_reader import StreamReader, lambda_records
 
@@ -42,7 +43,7 @@ def save_position(path: Path, stream_arn: str, position: dict[str, str]) -> None
     os.replace(partial, path)
 
 
-def first_failed(reply: Any, records: list[dict[str, Any]]) -> Optional[int]:
+def first_failed(reply: Any, records: list[dict[str, Any]]) -> int | None:
     """Where a partial batch response says to deliver `records` again from; None: all done.
 
     As Lambda does: the earliest record named, and the whole batch when a name matches none.
@@ -114,7 +115,7 @@ class StreamPump:
                                "RetryAttemptsExhausted", "approximateInvokeCount": self.attempts},
             "responseContext": {"statusCode": 200, "executedVersion": "$LATEST",
                                 "functionError": "Unhandled"},
-            "version": "1.0", "timestamp": datetime.now(timezone.utc).isoformat(),
+            "version": "1.0", "timestamp": datetime.now(UTC).isoformat(),
             "DDBStreamBatchInfo": {
                 "streamArn": self.stream_arn, "batchSize": len(records),
                 "startSequenceNumber": changes[0]["SequenceNumber"],

@@ -83,7 +83,7 @@ def write_token_key(key_file: Path, now: dt.datetime) -> Path:
 def configure(settings: Settings, webhook_secret: str) -> Path:
     directory = settings.state_dir / "registry"
     directory.mkdir(parents=True, exist_ok=True)
-    certificate = write_token_key(token_key_file(settings), dt.datetime.now(dt.timezone.utc))
+    certificate = write_token_key(token_key_file(settings), dt.datetime.now(dt.UTC))
     config = {
         "version": 0.1,
         "log": {"level": "info", "accesslog": {"disabled": True}},

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"  # every service of the local stack listens on loopback only
@@ -31,7 +31,7 @@ class Settings:
     stack_name: str = "imagestreams-local"
 
     @classmethod
-    def from_environment(cls, env: Mapping[str, str] = os.environ) -> "Settings":
+    def from_environment(cls, env: Mapping[str, str] = os.environ) -> Settings:
         return cls(api_port=int(_number(env, "API_PORT", cls.api_port)),
                    api_tls_port=int(_number(env, "API_TLS_PORT", cls.api_tls_port)),
                    aws_port=int(_number(env, "AWS_PORT", cls.aws_port)),

@@ -19,7 +19,7 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import IO, Any, Optional
+from typing import IO, Any
 
 from chalicelib.bootstrap import bootstrap_admin, table_access
 
@@ -111,7 +111,7 @@ def app_environment(settings: Settings, resources: emulator.Resources,
                                                         env.get("IMPORT_ALLOW_LIST"))))}
 
 
-def start_app(settings: Settings, env: dict[str, str], log: Optional[Path] = None) -> Child:
+def start_app(settings: Settings, env: dict[str, str], log: Path | None = None) -> Child:
     """`chalice local` (threaded: a thread per connection) on the API port, once it listens.
 
     `env` is app_environment()'s; the app's output goes to `log`, or to the terminal.
@@ -155,7 +155,7 @@ class Stack:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.children: list[Child] = []
-        self.resources: Optional[emulator.Resources] = None
+        self.resources: emulator.Resources | None = None
         self.snapshot_file = settings.state_dir / "snapshot.json"
         self.restored = False  # until then, saving would overwrite the snapshot with less
 

@@ -6,19 +6,19 @@ feed the records it returns to the same handler the Lambda runs.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 
 class StreamReader:
     """Yields batches of stream records; `position` (shard → last sequence number) resumes it."""
 
     def __init__(self, dynamodb: Any, streams: Any, table: str,
-                 position: Optional[dict[str, str]] = None):
+                 position: dict[str, str] | None = None):
         self.dynamodb = dynamodb
         self.streams = streams
         self.table = table
         self.position: dict[str, str] = dict(position or {})
-        self._iterators: dict[str, Optional[str]] = {}
+        self._iterators: dict[str, str | None] = {}
 
     def _stream_arn(self) -> str:
         return self.dynamodb.describe_table(TableName=self.table)["Table"]["LatestStreamArn"]
@@ -33,7 +33,7 @@ class StreamReader:
             if not start:
                 return shards
 
-    def _iterator(self, shard: str) -> Optional[str]:
+    def _iterator(self, shard: str) -> str | None:
         if shard not in self._iterators:
             arn = self._stream_arn()
             after = self.position.get(shard)

@@ -17,7 +17,6 @@ import functools
 import logging
 import ssl
 import sys
-from typing import Optional
 
 from .settings import HOST
 
@@ -76,7 +75,7 @@ async def serve(port: int, upstream_port: int, context: ssl.SSLContext) -> None:
         await server.serve_forever()
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.tls_proxy", description=__doc__)
     parser.add_argument("--port", type=int, required=True, help="the HTTPS port")
     parser.add_argument("--upstream-port", type=int, required=True, help="the app's HTTP port")

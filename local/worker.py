@@ -21,7 +21,7 @@ import signal
 import sys
 import threading
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -46,7 +46,7 @@ def scheduled_event(region: str) -> dict[str, Any]:
     """The event an EventBridge schedule rule delivers."""
     return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
             "source": "aws.events", "account": "123456789012",
-            "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "region": region, "detail": {},
             "resources": [f"arn:aws:events:{region}:123456789012:rule/{SCHEDULED}"]}
 

@@ -5,7 +5,7 @@ DynamoDB adapter on moto. `dynamodb` is the moto table itself, for DynamoDB-only
 """
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import core as hypothesis_core

@@ -4,8 +4,9 @@ items; never a Scan, never the whole index, however many streams the cluster hol
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 

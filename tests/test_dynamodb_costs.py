@@ -3,7 +3,8 @@ stream has: every read of a tag goes to its own keys, never over the whole parti
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from chalicelib.resources.stream import ImageStreamMapping, ImageStreamTag
 from chalicelib.services.stream_tags import StreamTagService

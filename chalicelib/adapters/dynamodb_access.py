@@ -6,7 +6,7 @@ token it could not look up for a bad one.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -24,7 +24,7 @@ def _token_key(token_id: str) -> dict[str, Any]:
     return {"PK": {"S": f"TOKEN#{token_id}"}, "SK": {"S": "#"}}
 
 
-def _binding_pk(namespace: Optional[str]) -> str:
+def _binding_pk(namespace: str | None) -> str:
     return f"RB#{namespace}" if namespace else "CRB"
 
 
@@ -40,7 +40,7 @@ def token_item(record: TokenRecord) -> Item:
     return item
 
 
-def binding_item(namespace: Optional[str], binding: RoleBinding) -> Item:
+def binding_item(namespace: str | None, binding: RoleBinding) -> Item:
     """A role binding as its item, sized (TooLarge) before it is written: its subjects and
     labels are the caller's, and DynamoDB would refuse an item over 400 KB as a 500."""
     name = binding.metadata.name or ""
@@ -62,7 +62,7 @@ class DynamoTokenStore:
                              ConditionExpression="attribute_not_exists(PK)")
 
     @translated
-    def get_token(self, token_id: str) -> Optional[TokenRecord]:
+    def get_token(self, token_id: str) -> TokenRecord | None:
         item = self.client.get_item(TableName=self.table, Key=_token_key(token_id),
                                     ConsistentRead=True).get("Item")
         return _decode_token(token_id, item) if item else None
@@ -74,7 +74,7 @@ class DynamoTokenStore:
         return "Attributes" in reply
 
     @translated
-    def list_tokens(self, scope: Optional[str]) -> list[TokenRecord]:
+    def list_tokens(self, scope: str | None) -> list[TokenRecord]:
         found = query_all(self.client, {
             "TableName": self.table, "IndexName": "GSI1", "KeyConditionExpression": "GSI1PK = :pk",
             "ExpressionAttributeValues": {":pk": {"S": f"TOKENS#{scope or CLUSTER_SCOPE}"}}})
@@ -94,7 +94,7 @@ class DynamoBindingStore:
         self.table = table
 
     @translated
-    def create_binding(self, namespace: Optional[str], binding: RoleBinding) -> None:
+    def create_binding(self, namespace: str | None, binding: RoleBinding) -> None:
         name = binding.metadata.name or ""
         item = binding_item(namespace, binding)
         try:
@@ -107,20 +107,20 @@ class DynamoBindingStore:
             raise
 
     @translated
-    def get_binding(self, namespace: Optional[str], name: str) -> Optional[RoleBinding]:
+    def get_binding(self, namespace: str | None, name: str) -> RoleBinding | None:
         item = self.client.get_item(TableName=self.table, Key={
             "PK": {"S": _binding_pk(namespace)}, "SK": {"S": name}}, ConsistentRead=True).get("Item")
         return RoleBinding.model_validate_json(item["binding"]["S"]) if item else None
 
     @translated
-    def list_bindings(self, namespace: Optional[str]) -> list[RoleBinding]:
+    def list_bindings(self, namespace: str | None) -> list[RoleBinding]:
         found = query_all(self.client, {
             "TableName": self.table, "KeyConditionExpression": "PK = :pk", "ConsistentRead": True,
             "ExpressionAttributeValues": {":pk": {"S": _binding_pk(namespace)}}})
         return [RoleBinding.model_validate_json(item["binding"]["S"]) for item in found]
 
     @translated
-    def delete_binding(self, namespace: Optional[str], name: str) -> bool:
+    def delete_binding(self, namespace: str | None, name: str) -> bool:
         reply = self.client.delete_item(TableName=self.table, Key={
             "PK": {"S": _binding_pk(namespace)}, "SK": {"S": name}}, ReturnValues="ALL_OLD")
         return "Attributes" in reply

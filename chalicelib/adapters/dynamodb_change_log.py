@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Any, Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -102,7 +103,7 @@ class DynamoChangeLog:
         raise Expired(too_old(position, newest))
 
     def _after(self, namespace: str, position: int, limit: int
-               ) -> Optional[list[LoggedChange]]:
+               ) -> list[LoggedChange] | None:
         """The changes after `position` when the log shows none was dropped; else None."""
         reply = self._client.query(
             TableName=self._table, ConsistentRead=True, Limit=limit + 1,

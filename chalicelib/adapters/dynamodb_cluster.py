@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from typing import Any, Iterator, Optional
+from collections.abc import Iterator
+from typing import Any
 
 from . import dynamodb_items as items
 from .dynamodb_reads import query_all
 
 
-def page_keys(client: Any, table: str, limit: int, after: Optional[str]
-              ) -> tuple[list[items.Item], Optional[str]]:
+def page_keys(client: Any, table: str, limit: int, after: str | None
+              ) -> tuple[list[items.Item], str | None]:
     """The index keys (PK, SK, ClusterPK, ClusterSK) of the first `limit` streams after
     `after`, in ClusterSK order, and the ClusterSK to continue after (None on the last page).
     """
@@ -38,7 +39,7 @@ def page_keys(client: Any, table: str, limit: int, after: Optional[str]
     return chosen, chosen[-1]["ClusterSK"]["S"] if len(found) > limit else None
 
 
-def _shard_keys(client: Any, table: str, shard: str, after: Optional[str],
+def _shard_keys(client: Any, table: str, shard: str, after: str | None,
                 batch: int) -> Iterator[items.Item]:
     """The shard's keys after `after`, in order; the next Query only when these run out."""
     params: dict[str, Any] = {

@@ -7,8 +7,9 @@ on a restored snapshot.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator, Optional
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -23,11 +24,11 @@ class BackfillPage:
     the key to resume after (None when the table is done)."""
 
     updated: int
-    resume_after: Optional[items.Item]
+    resume_after: items.Item | None
 
 
-def backfill_cluster_index(client: Any, table: str, start: Optional[items.Item] = None,
-                           page_size: Optional[int] = None) -> Iterator[BackfillPage]:
+def backfill_cluster_index(client: Any, table: str, start: items.Item | None = None,
+                           page_size: int | None = None) -> Iterator[BackfillPage]:
     """Give every stream item without ClusterPK/ClusterSK the values a commit would write,
     one Scan page (of `page_size` items, or DynamoDB's 1 MB) at a time, from `start` (a
     previous page's `resume_after`) or the first.

@@ -16,8 +16,8 @@ from __future__ import annotations
 import json
 import zlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Optional
+from datetime import UTC, datetime
+from typing import Any
 
 from ..domain.errors import TooLarge
 from ..domain.records import StreamRecord, TagRecord
@@ -94,8 +94,8 @@ def due_shards() -> list[str]:
 def due_at(value: datetime) -> str:
     """A fixed-width UTC time, so the index's string order is time order."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def cluster_pk(namespace: str, name: str) -> str:
@@ -114,7 +114,7 @@ def is_tag_sk(sk: str) -> bool:
     return sk.startswith("T#") and "#" not in sk[2:]
 
 
-def history_owner(sk: str) -> Optional[tuple[str, str]]:
+def history_owner(sk: str) -> tuple[str, str] | None:
     """(tag, incarnation) of a history item's key; None for any other key."""
     parts = sk.split("#")
     if len(parts) == 5 and parts[0] == "T" and parts[2] == "H":
@@ -127,8 +127,8 @@ def history_owner(sk: str) -> Optional[tuple[str, str]]:
 def _time(value: datetime) -> str:
     """RFC 3339 in UTC, keeping sub-second precision so records round-trip exactly."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _json(value: Any) -> str:

@@ -8,7 +8,8 @@ the table's stream records of these items are no tag writes (table_stream.py ign
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 

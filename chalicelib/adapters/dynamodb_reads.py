@@ -2,7 +2,8 @@
 asked again. Light on imports: the authorizer's cold start reads bindings through it."""
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from .dynamodb_errors import busy
 

@@ -4,7 +4,7 @@ key starts with `RECONCILE#`, and the table stream's consumer filters it out (it
 `IS#` keys only, infra/functions.json)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 from .dynamodb_errors import translated
 
@@ -21,7 +21,7 @@ class DynamoReconcilePosition:
         self._table = table
 
     @translated
-    def load(self) -> Optional["Position"]:
+    def load(self) -> Position | None:
         item = self._client.get_item(TableName=self._table, Key=POSITION_KEY,
                                      ConsistentRead=True).get("Item")
         if not item:
@@ -29,7 +29,7 @@ class DynamoReconcilePosition:
         return item["Repository"]["S"], item["Tag"]["S"]
 
     @translated
-    def save(self, position: Optional["Position"]) -> None:
+    def save(self, position: Position | None) -> None:
         if position is None:
             self._client.delete_item(TableName=self._table, Key=POSITION_KEY)
             return

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import heapq
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -50,7 +50,7 @@ def due_entries(client: Any, table: str, before: datetime, limit: int) -> list[D
 
 
 def reschedule(client: Any, table: str, namespace: str, name: str, tag: TagRecord,
-               due: Optional[datetime]) -> bool:
+               due: datetime | None) -> bool:
     pk = items.stream_pk(namespace, name)
     values: dict[str, Any] = {":inc": {"S": tag.incarnation}}
     condition = "incarnation = :inc AND " + (
@@ -88,7 +88,7 @@ def _stream_pk(item: items.Item) -> str:
 
 
 def reschedule_repository(client: Any, table: str, namespace: str, name: str,
-                          read: Optional[datetime], due: Optional[datetime]) -> bool:
+                          read: datetime | None, due: datetime | None) -> bool:
     """Set (or with no `due`, delete) a repository's entry; when `read` is given, only if
     the entry is still due then, so a time set meanwhile by an import wins."""
     pk = _repository_pk(namespace, name)

@@ -9,8 +9,9 @@ it too), so leftovers of a deleted stream are never read back.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any, Callable, Iterator, Optional
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -43,24 +44,24 @@ class DynamoStore:
     # -- reads
 
     @translated
-    def get_stream(self, namespace: str, name: str) -> Optional[StreamRecord]:
+    def get_stream(self, namespace: str, name: str) -> StreamRecord | None:
         item = self._get(items.key(items.stream_pk(namespace, name), items.STREAM_SK))
         return items.decode_stream(item) if item else None
 
     @translated
-    def get_tag(self, namespace: str, name: str, tag: str) -> Optional[TagRecord]:
+    def get_tag(self, namespace: str, name: str, tag: str) -> TagRecord | None:
         record = self._stream_and_tag(namespace, name, tag)[1]
         return items.decode_tag(record) if record else None
 
     @translated
     def get_stream_tag(self, namespace: str, name: str, tag: str
-                       ) -> tuple[Optional[StreamRecord], Optional[TagRecord]]:
+                       ) -> tuple[StreamRecord | None, TagRecord | None]:
         stream, record = self._stream_and_tag(namespace, name, tag)
         return (items.decode_stream(stream) if stream else None,
                 items.decode_tag(record) if record else None)
 
     def _stream_and_tag(self, namespace: str, name: str, tag: str
-                        ) -> tuple[Optional[items.Item], Optional[items.Item]]:
+                        ) -> tuple[items.Item | None, items.Item | None]:
         """The stream item and its tag's, in one read; a tag item of an earlier stream of
         this name is a leftover, not this stream's tag."""
         pk = items.stream_pk(namespace, name)
@@ -86,7 +87,7 @@ class DynamoStore:
         return [items.decode_event(item) for item in found]
 
     @translated
-    def load_stream(self, namespace: str, name: str) -> Optional[StreamSnapshot]:
+    def load_stream(self, namespace: str, name: str) -> StreamSnapshot | None:
         found = self._query_prefix(items.stream_pk(namespace, name))
         if not found or found[0]["SK"]["S"] != items.STREAM_SK:  # "#" sorts before "I#", "T#"
             return None
@@ -102,12 +103,12 @@ class DynamoStore:
         return StreamSnapshot(items.decode_stream(stream), tags, history)
 
     @translated
-    def list_streams(self, namespace: str, limit: int, after: Optional[str]) -> Page:
+    def list_streams(self, namespace: str, limit: int, after: str | None) -> Page:
         return self._gsi1_page(items.namespace_gsi1pk(namespace), limit, after,
                                lambda name: items.stream_pk(namespace, name), items.decode_stream)
 
     @translated
-    def list_all_streams(self, limit: int, after: Optional[str]) -> Page:
+    def list_all_streams(self, limit: int, after: str | None) -> Page:
         keys, after = cluster.page_keys(self._client, self._table, limit, after)
         # The index is read eventually consistent: a stream deleted just before has no item.
         found = {item["PK"]["S"]: item for item in self._batch_get(
@@ -136,12 +137,12 @@ class DynamoStore:
                 for item in found if stream and item["uid"] == stream["uid"]]
 
     @translated
-    def get_image(self, digest: str) -> Optional[Image]:
+    def get_image(self, digest: str) -> Image | None:
         item = self._get(items.key(items.image_pk(digest), items.STREAM_SK))
         return items.decode_image(item) if item else None
 
     @translated
-    def list_images(self, limit: int, after: Optional[str]) -> Page:
+    def list_images(self, limit: int, after: str | None) -> Page:
         return self._gsi1_page(items.IMAGES_GSI1PK, limit, after, items.image_pk,
                                items.decode_image)
 
@@ -153,12 +154,12 @@ class DynamoStore:
 
     @translated
     def reschedule(self, namespace: str, name: str, tag: TagRecord,
-                   due: Optional[datetime]) -> bool:
+                   due: datetime | None) -> bool:
         return schedule.reschedule(self._client, self._table, namespace, name, tag, due)
 
     @translated
-    def reschedule_repository(self, namespace: str, name: str, read: Optional[datetime],
-                              due: Optional[datetime]) -> bool:
+    def reschedule_repository(self, namespace: str, name: str, read: datetime | None,
+                              due: datetime | None) -> bool:
         return schedule.reschedule_repository(self._client, self._table, namespace, name, read,
                                               due)
 
@@ -225,7 +226,7 @@ class DynamoStore:
 
     # -- helpers
 
-    def _get(self, key: items.Item) -> Optional[items.Item]:
+    def _get(self, key: items.Item) -> items.Item | None:
         return self._client.get_item(TableName=self._table, Key=key,
                                      ConsistentRead=True).get("Item")
 
@@ -239,7 +240,7 @@ class DynamoStore:
             params["ConsistentRead"] = True
         return query_all(self._client, params)
 
-    def _query_prefix(self, pk: str, prefix: Optional[str] = None, *, keys_only: bool = False,
+    def _query_prefix(self, pk: str, prefix: str | None = None, *, keys_only: bool = False,
                       newest_first: bool = False) -> list[items.Item]:
         """The partition's items whose sort key starts with `prefix` (all without one)."""
         params: dict[str, Any] = {
@@ -254,7 +255,7 @@ class DynamoStore:
             params["ProjectionExpression"] = "PK, SK"
         return list(self._query(params))
 
-    def _gsi1_page(self, partition: str, limit: int, after: Optional[str],
+    def _gsi1_page(self, partition: str, limit: int, after: str | None,
                    pk_of: Callable[[str], str], decode: Callable[[items.Item], Any]) -> Page:
         """Items of a GSI1 partition after `after`, ordered by GSI1SK.
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -92,7 +92,7 @@ class DynamoTriggerStore:
             raise
 
     @translated
-    def get_trigger(self, namespace: str, stream: str, name: str) -> Optional[TriggerRecord]:
+    def get_trigger(self, namespace: str, stream: str, name: str) -> TriggerRecord | None:
         item = self.client.get_item(TableName=self.table,
                                     Key=_trigger_key(namespace, stream, name),
                                     ConsistentRead=True).get("Item")

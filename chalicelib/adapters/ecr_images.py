@@ -1,9 +1,10 @@
 """Reading pushed images out of Amazon ECR."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterator, Optional
+from typing import Any
 
 import requests
 from botocore.exceptions import BotoCoreError, ClientError
@@ -27,7 +28,7 @@ class EcrUnavailable(ServiceUnavailable):
 
 
 class EcrImages:
-    def __init__(self, client: Any, session: Optional[requests.Session] = None,
+    def __init__(self, client: Any, session: requests.Session | None = None,
                  timeout: float = 20.0):
         self.client = client
         self.session = session or requests.Session()
@@ -66,7 +67,7 @@ class EcrImages:
             raise EcrUnavailable(f"downloading blob {digest} of {repository} failed: "
                                  f"{type(exc).__name__}") from exc
 
-    def tag_digest(self, repository: str, tag: str) -> Optional[str]:
+    def tag_digest(self, repository: str, tag: str) -> str | None:
         """The digest the repository's tag points at now, or None if the tag is gone."""
         try:
             reply = self.client.describe_images(repositoryName=repository,

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import threading
-from typing import Optional
 
 from ..domain.errors import AlreadyExists
 from ..resources.rbac import RoleBinding
@@ -22,7 +21,7 @@ class MemoryTokenStore:
         with self._lock:
             self._tokens[record.id] = record
 
-    def get_token(self, token_id: str) -> Optional[TokenRecord]:
+    def get_token(self, token_id: str) -> TokenRecord | None:
         with self._lock:
             return self._tokens.get(token_id)
 
@@ -30,7 +29,7 @@ class MemoryTokenStore:
         with self._lock:
             return self._tokens.pop(token_id, None) is not None
 
-    def list_tokens(self, scope: Optional[str]) -> list[TokenRecord]:
+    def list_tokens(self, scope: str | None) -> list[TokenRecord]:
         with self._lock:
             return sorted((r for r in self._tokens.values() if r.scope == scope),
                           key=lambda r: (r.subject, r.id))
@@ -39,9 +38,9 @@ class MemoryTokenStore:
 class MemoryBindingStore:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._bindings: dict[tuple[Optional[str], str], RoleBinding] = {}
+        self._bindings: dict[tuple[str | None, str], RoleBinding] = {}
 
-    def create_binding(self, namespace: Optional[str], binding: RoleBinding) -> None:
+    def create_binding(self, namespace: str | None, binding: RoleBinding) -> None:
         key = (namespace, binding.metadata.name or "")
         binding_item(namespace, binding)
         with self._lock:
@@ -49,15 +48,15 @@ class MemoryBindingStore:
                 raise AlreadyExists.of(ROLEBINDINGS if namespace else CLUSTERROLEBINDINGS, key[1])
             self._bindings[key] = binding
 
-    def get_binding(self, namespace: Optional[str], name: str) -> Optional[RoleBinding]:
+    def get_binding(self, namespace: str | None, name: str) -> RoleBinding | None:
         with self._lock:
             return self._bindings.get((namespace, name))
 
-    def list_bindings(self, namespace: Optional[str]) -> list[RoleBinding]:
+    def list_bindings(self, namespace: str | None) -> list[RoleBinding]:
         with self._lock:
             return [b for (ns, _), b in sorted(self._bindings.items(),
                                                key=lambda kv: kv[0][1]) if ns == namespace]
 
-    def delete_binding(self, namespace: Optional[str], name: str) -> bool:
+    def delete_binding(self, namespace: str | None, name: str) -> bool:
         with self._lock:
             return self._bindings.pop((namespace, name), None) is not None

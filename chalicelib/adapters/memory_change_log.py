@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from ..domain.changes import KEPT_SECONDS, RECENT_CHANGES, Change, LoggedChange, too_old
 from ..domain.errors import Expired

@@ -1,7 +1,7 @@
 """The publish ledger in memory, for tests and the in-memory store (one process)."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 
 class MemoryPublishLedger:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import threading
-from typing import Optional
 
 from ..domain.errors import AlreadyExists
 from ..services.secrets import SECRETS, StoredSecret
@@ -25,7 +24,7 @@ class MemorySecrets:
             return [stored for (ns, _), (stored, _) in sorted(self._secrets.items())
                     if ns == namespace]
 
-    def get(self, namespace: str, name: str) -> Optional[StoredSecret]:
+    def get(self, namespace: str, name: str) -> StoredSecret | None:
         with self._lock:
             found = self._secrets.get((namespace, name))
             return found[0] if found else None

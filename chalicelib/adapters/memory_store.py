@@ -5,7 +5,6 @@ import threading
 from bisect import bisect_right
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Optional
 
 from ..domain.errors import ConcurrentUpdate
 from ..domain.records import StreamRecord, StreamSnapshot, TagEvent, TagRecord
@@ -33,16 +32,16 @@ class MemoryStore:
         # entry can be set before its stream exists.
         self._repositories: dict[tuple[str, str], datetime] = {}
 
-    def get_stream(self, namespace: str, name: str) -> Optional[StreamRecord]:
+    def get_stream(self, namespace: str, name: str) -> StreamRecord | None:
         with self._lock:
             stream = self._streams.get((namespace, name))
             return stream.record if stream else None
 
-    def get_tag(self, namespace: str, name: str, tag: str) -> Optional[TagRecord]:
+    def get_tag(self, namespace: str, name: str, tag: str) -> TagRecord | None:
         return self.get_stream_tag(namespace, name, tag)[1]
 
     def get_stream_tag(self, namespace: str, name: str, tag: str
-                       ) -> tuple[Optional[StreamRecord], Optional[TagRecord]]:
+                       ) -> tuple[StreamRecord | None, TagRecord | None]:
         with self._lock:
             stream = self._streams.get((namespace, name))
             return (stream.record, stream.tags.get(tag)) if stream else (None, None)
@@ -58,7 +57,7 @@ class MemoryStore:
             events = stream.history.get((tag.name, tag.incarnation), {}) if stream else {}
             return [events[seq] for seq in sorted(events, reverse=True)]
 
-    def load_stream(self, namespace: str, name: str) -> Optional[StreamSnapshot]:
+    def load_stream(self, namespace: str, name: str) -> StreamSnapshot | None:
         with self._lock:
             stream = self._streams.get((namespace, name))
             if stream is None:
@@ -69,7 +68,7 @@ class MemoryStore:
                 history[tag.name] = [events[seq] for seq in sorted(events, reverse=True)]
             return StreamSnapshot(stream.record, dict(stream.tags), history)
 
-    def list_streams(self, namespace: str, limit: int, after: Optional[str]) -> Page:
+    def list_streams(self, namespace: str, limit: int, after: str | None) -> Page:
         with self._lock:
             names = sorted(n for ns, n in self._streams if ns == namespace)
             start = bisect_right(names, after) if after is not None else 0
@@ -78,7 +77,7 @@ class MemoryStore:
             more = start + limit < len(names)
             return Page(records, chosen[-1] if more and chosen else None)
 
-    def list_all_streams(self, limit: int, after: Optional[str]) -> Page:
+    def list_all_streams(self, limit: int, after: str | None) -> Page:
         with self._lock:
             keyed = sorted((stream_key(*key), stream.record)
                            for key, stream in self._streams.items())
@@ -148,7 +147,7 @@ class MemoryStore:
         return [entry for _, _, entry in due[:max(limit, 0)]]
 
     def reschedule(self, namespace: str, name: str, tag: TagRecord,
-                   due: Optional[datetime]) -> bool:
+                   due: datetime | None) -> bool:
         with self._lock:
             stream = self._streams.get((namespace, name))
             current = stream.tags.get(tag.name) if stream else None
@@ -158,8 +157,8 @@ class MemoryStore:
             stream.tags[tag.name] = replace(current, due=due)
             return True
 
-    def reschedule_repository(self, namespace: str, name: str, read: Optional[datetime],
-                              due: Optional[datetime]) -> bool:
+    def reschedule_repository(self, namespace: str, name: str, read: datetime | None,
+                              due: datetime | None) -> bool:
         key = (namespace, name)
         with self._lock:
             if read is not None and self._repositories.get(key) != read:
@@ -186,11 +185,11 @@ class MemoryStore:
             self._images[digest] = image
             return True
 
-    def get_image(self, digest: str) -> Optional[Image]:
+    def get_image(self, digest: str) -> Image | None:
         with self._lock:
             return self._images.get(digest)
 
-    def list_images(self, limit: int, after: Optional[str]) -> Page:
+    def list_images(self, limit: int, after: str | None) -> Page:
         with self._lock:
             names = sorted(self._images)
             start = bisect_right(names, after) if after is not None else 0

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import threading
-from typing import Optional
 
 from ..domain.errors import AlreadyExists, NotFound
 from ..services.triggers import TRIGGERS, TriggerRecord, endpoint_taken
@@ -38,7 +37,7 @@ class MemoryTriggerStore:
             self._triggers[key] = record
             self._endpoints[record.endpoint_key] = record
 
-    def get_trigger(self, namespace: str, stream: str, name: str) -> Optional[TriggerRecord]:
+    def get_trigger(self, namespace: str, stream: str, name: str) -> TriggerRecord | None:
         with self._lock:
             return self._triggers.get((namespace, stream, name))
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 import base64
 import json
 import threading
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any
 
 
 def _base64url(data: bytes) -> str:
@@ -26,7 +27,7 @@ class PemSigningKey:
     def __init__(self, path: Path):
         self.path = path
         self._lock = threading.Lock()
-        self._loaded: Optional[tuple[Any, str, str]] = None  # key, algorithm, x5c entry
+        self._loaded: tuple[Any, str, str] | None = None  # key, algorithm, x5c entry
 
     def __repr__(self) -> str:
         return f"PemSigningKey({str(self.path)!r})"

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any, Callable, Iterator, Optional
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -78,7 +79,7 @@ class SecretsManagerSecrets:
     def list(self, namespace: str) -> list[StoredSecret]:
         return sorted(self._listed(namespace), key=lambda s: s.name)
 
-    def get(self, namespace: str, name: str) -> Optional[StoredSecret]:
+    def get(self, namespace: str, name: str) -> StoredSecret | None:
         try:
             described = self._client.describe_secret(SecretId=self._id(namespace, name))
         except ClientError as exc:
@@ -141,7 +142,7 @@ class SecretsManagerSecrets:
         tags = {tag["Key"]: tag["Value"] for tag in entry.get("Tags") or []}
         # The service's own creation time; Secrets Manager's is a little later.
         created = (datetime.fromisoformat(tags[CREATED_TAG]) if CREATED_TAG in tags
-                   else entry.get("CreatedDate") or datetime.now(timezone.utc))
+                   else entry.get("CreatedDate") or datetime.now(UTC))
         return StoredSecret(namespace=namespace, name=entry["Name"].rsplit("/", 1)[1],
                             type=tags.get(TYPE_TAG, ""), uid=tags.get(UID_TAG, ""),
                             created=created.replace(microsecond=0))
@@ -176,7 +177,7 @@ class SharedSecret:
     def __init__(self, client: Callable[[], Any], secret_id: str):
         self._make_client = client
         self._secret_id = secret_id
-        self._value: Optional[str] = None
+        self._value: str | None = None
         self._lock = threading.Lock()
 
     def __call__(self) -> str:

@@ -1,8 +1,8 @@
 """Reading tag writes out of DynamoDB stream records (NEW_AND_OLD_IMAGES)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Optional
+from datetime import UTC, datetime
+from typing import Any
 
 from ..domain.changes import ADDED, DELETED, MODIFIED, Change
 from ..domain.tag_changes import Head, TagWrite
@@ -11,7 +11,7 @@ from .dynamodb_items import STREAM_SK, is_tag_sk
 STREAM_PREFIX = "IS#"
 
 
-def _head(image: Optional[dict[str, Any]]) -> Optional[Head]:
+def _head(image: dict[str, Any] | None) -> Head | None:
     if not image or "headCreated" not in image:
         return None
     return Head(image=image["headImage"]["S"], docker_image_reference=image["headRef"]["S"],
@@ -20,15 +20,15 @@ def _head(image: Optional[dict[str, Any]]) -> Optional[Head]:
 
 def _record_time(record: dict[str, Any]) -> str:
     seconds = record.get("dynamodb", {}).get("ApproximateCreationDateTime")
-    moment = (datetime.fromtimestamp(float(seconds), timezone.utc) if seconds is not None
-              else datetime.now(timezone.utc))
+    moment = (datetime.fromtimestamp(float(seconds), UTC) if seconds is not None
+              else datetime.now(UTC))
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 CHANGE_TYPES = {"INSERT": ADDED, "MODIFY": MODIFIED, "REMOVE": DELETED}
 
 
-def namespace_change(record: dict[str, Any]) -> Optional[tuple[str, Change]]:
+def namespace_change(record: dict[str, Any]) -> tuple[str, Change] | None:
     """The namespace and the change to a stream or tag item a stream record describes; None
     for any other item (history, links, images, tokens, the change logs themselves)."""
     keys = record.get("dynamodb", {}).get("Keys", {})
@@ -44,7 +44,7 @@ def namespace_change(record: dict[str, Any]) -> Optional[tuple[str, Change]]:
                              event_id=record.get("eventID", ""))
 
 
-def tag_write(record: dict[str, Any]) -> Optional[TagWrite]:
+def tag_write(record: dict[str, Any]) -> TagWrite | None:
     """The tag write a stream record describes, or None for any other item."""
     change = record.get("dynamodb", {})
     keys = change.get("Keys", {})

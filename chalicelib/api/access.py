@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Optional
+from typing import Any
 
 from chalice import AuthResponse
 
@@ -17,12 +17,12 @@ UNVERIFIED = "unverified"  # authorizer context: the token store could not be re
 IMPERSONATE = "impersonate-"  # Impersonate-User, -Group, -Uid, -Extra-*
 
 
-def bearer_token(header: Optional[str]) -> Optional[str]:
+def bearer_token(header: str | None) -> str | None:
     scheme, _, token = (header or "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" else None
 
 
-def authenticate(services: Services, header: Optional[str]) -> AuthResponse:
+def authenticate(services: Services, header: str | None) -> AuthResponse:
     """The API Gateway authorizer's answer. A bad token is let through as anonymous with
     the reason, so the function answers with a Kubernetes 401 Status (API Gateway's own
     deny has no such body); the answer is cached per token for the authorizer's TTL.

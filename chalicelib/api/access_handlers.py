@@ -1,7 +1,7 @@
 """Role bindings, access tokens and `whoami`."""
 from __future__ import annotations
 
-from typing import Collection, Optional
+from collections.abc import Collection
 
 from ..domain.errors import Invalid
 from ..domain.rbac import groups_of
@@ -30,7 +30,7 @@ from .status import success_status
 ACCESS_REVIEWS = f"selfsubjectaccessreviews.{AUTHORIZATION_GROUP}"
 
 
-def _namespace(call: Call) -> Optional[str]:
+def _namespace(call: Call) -> str | None:
     return call.path.get("namespace")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any, Optional, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -26,7 +26,7 @@ def media_type(headers: dict) -> str:
     return value.split(";")[0].strip().lower()
 
 
-def read_json(raw: Optional[bytes], headers: dict, accepted: tuple[str, ...] = JSON_TYPES) -> Any:
+def read_json(raw: bytes | None, headers: dict, accepted: tuple[str, ...] = JSON_TYPES) -> Any:
     body = raw or b""
     if len(body) > MAX_BODY_BYTES:
         raise TooLarge(f"the request body is {len(body)} bytes; at most {MAX_BODY_BYTES} "
@@ -94,7 +94,7 @@ def served_api_versions(model: type[BaseModel]) -> tuple[str, ...]:
     return ACCEPTED_API_VERSIONS if own == API_VERSION else (own,)
 
 
-def read_object(model: type[M], raw: Optional[bytes], headers: dict, kind: str,
+def read_object(model: type[M], raw: bytes | None, headers: dict, kind: str,
                 resource: str, name: str = "") -> M:
     """A JSON body of the given kind and of an apiVersion `model` is served in, as `model`."""
     data = read_json(raw, headers)

@@ -7,7 +7,6 @@ are never written twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 from pydantic import BaseModel
 
@@ -49,8 +48,8 @@ class Resource:
     group: str  # "" for the core group
     namespaced: bool = True
     short_names: tuple[str, ...] = ()
-    model: Optional[type[BaseModel]] = None
-    list_model: Optional[type[BaseModel]] = None
+    model: type[BaseModel] | None = None
+    list_model: type[BaseModel] | None = None
     discovered: bool = True  # listed in its group's APIResourceList
     # Any authenticated subject may use it: it only tells callers about themselves.
     about_the_caller: bool = False
@@ -104,7 +103,7 @@ CATALOGUE: dict[str, Resource] = {
 }
 
 
-def access_name(group: str, plural: str) -> Optional[str]:
+def access_name(group: str, plural: str) -> str | None:
     """The catalogue key (the access rules' name) of the resource `plural` of `group`,
     e.g. "imagestreams/triggers" for a subresource; None for a resource not served here."""
     for key, resource in CATALOGUE.items():

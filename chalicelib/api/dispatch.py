@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import replace
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import unquote
 
 from chalice import Response
@@ -129,7 +129,7 @@ def _metadata_name(body: Any) -> str:
     return name if isinstance(name, str) else ""
 
 
-def _json_object(raw: Optional[bytes]) -> dict[str, Any]:
+def _json_object(raw: bytes | None) -> dict[str, Any]:
     try:
         body = json.loads(raw or b"{}")
     except (ValueError, RecursionError):

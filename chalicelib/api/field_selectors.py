@@ -7,8 +7,9 @@ does not know.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any
 
 from ..domain.errors import BadRequest
 
@@ -126,7 +127,7 @@ def _unescape(value: str) -> str:
 
 def _field_value(obj: dict[str, Any], field: str) -> str:
     """The value at a dotted path; a missing or empty one is "", as in a Kubernetes fields.Set."""
-    value: Optional[Any] = obj
+    value: Any | None = obj
     for key in field.split("."):
         value = value.get(key) if isinstance(value, dict) else None
     return value if isinstance(value, str) else ""

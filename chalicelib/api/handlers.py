@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Optional
+from typing import Any
 
 from ..domain.errors import ApiError, BadRequest, NotFound
 from ..resources.imports import ImageStreamImport
@@ -26,7 +26,7 @@ ISIMPORTS = CATALOGUE["imagestreamimports"].qualified
 # Kubernetes names a subresource's errors after this name (api/catalogue.py's key differs).
 TRIGGERS = "imagestreamtriggers.image.openshift.io"
 
-def _listed(items: Any, after: Optional[str], position: Optional[int] = None) -> dict:
+def _listed(items: Any, after: str | None, position: int | None = None) -> dict:
     """A list answer; `position`, the namespace's change log position read before the list
     was, is its resourceVersion: a watch from there sends every change the list missed."""
     body = items.to_json()
@@ -36,7 +36,7 @@ def _listed(items: Any, after: Optional[str], position: Optional[int] = None) ->
     return body
 
 
-def _precondition(call: Call) -> Optional[str]:
+def _precondition(call: Call) -> str | None:
     """resourceVersion from DeleteOptions.preconditions, when a body was sent."""
     if not call.body or not call.body.strip():
         return None

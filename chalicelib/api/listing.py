@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from ..domain.errors import BadRequest
 
@@ -32,13 +32,13 @@ def page_limit(params: dict) -> int:
     return min(int(raw), MAX_PAGE) or MAX_PAGE
 
 
-def encode_continue(after: Optional[str]) -> Optional[str]:
+def encode_continue(after: str | None) -> str | None:
     if after is None:
         return None
     return base64.urlsafe_b64encode(json.dumps({"after": after}).encode()).decode()
 
 
-def decode_continue(params: dict) -> Optional[str]:
+def decode_continue(params: dict) -> str | None:
     token = params.get("continue")
     if not token:
         return None

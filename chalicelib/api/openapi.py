@@ -19,7 +19,8 @@ import hashlib
 import json
 import re
 import struct
-from typing import Any, Callable, Iterator, Optional
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
@@ -64,7 +65,7 @@ _ERROR_REASONS = [(400, "BadRequest"), (401, "Unauthorized"), (403, "Forbidden")
 _COMPONENTS = "#/components/schemas/"
 
 # A resource's object or list schema, or the Status schema (resource None), as a $ref.
-SchemaRef = Callable[[Optional[Resource], str], dict[str, str]]
+SchemaRef = Callable[[Resource | None, str], dict[str, str]]
 
 
 def _operation(path: str, method: str, route: Route, ref: SchemaRef) -> dict[str, Any]:
@@ -111,7 +112,7 @@ def _operation(path: str, method: str, route: Route, ref: SchemaRef) -> dict[str
     return operation
 
 
-def _pydantic_ref(resource: Optional[Resource], role: str) -> dict[str, str]:
+def _pydantic_ref(resource: Resource | None, role: str) -> dict[str, str]:
     model: Any = Status if resource is None else \
         resource.list_model if role == "list" else resource.model
     return {"$ref": _COMPONENTS + model.__name__}
@@ -297,7 +298,7 @@ def _kind_name(resource: Resource, role: str) -> str:
     return f"{_package(resource.group)}.{resource.kind}{'List' if role == 'list' else ''}"
 
 
-def _kubernetes_ref(resource: Optional[Resource], role: str) -> dict[str, str]:
+def _kubernetes_ref(resource: Resource | None, role: str) -> dict[str, str]:
     name = f"{_META}.Status" if resource is None else _kind_name(resource, role)
     return {"$ref": _COMPONENTS + name}
 
@@ -624,7 +625,7 @@ def _anys(field: int, values: list[Any]) -> bytes:
 
 
 def _message(fields: dict[str, tuple[int, Encoder]],
-             extensions: Optional[int] = None) -> Callable[[dict[str, Any]], bytes]:
+             extensions: int | None = None) -> Callable[[dict[str, Any]], bytes]:
     """An encoder of a JSON object as the message whose fields are `fields`; its x-
     extensions as NamedAny in the field `extensions`."""
     def encode(value: dict[str, Any]) -> bytes:

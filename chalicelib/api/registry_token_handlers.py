@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Optional
 
 from ..domain.errors import NotFound, Unauthorized
 from ..wiring import Services
@@ -30,7 +29,7 @@ def issue_registry_token(services: Services, call: Call) -> Reply:
     return 200, issued.to_json()
 
 
-def presented_credential(header: Optional[str]) -> Optional[str]:
+def presented_credential(header: str | None) -> str | None:
     """The service token an Authorization header carries: a Bearer token, or the password
     of Basic credentials; None without a header. Unauthorized for anything else."""
     if not header or not header.strip():

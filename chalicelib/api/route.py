@@ -2,8 +2,9 @@
 that turns a Call into a Reply."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 from ..wiring import Services
 
@@ -20,7 +21,7 @@ class Call:
     # Every value of each parameter, for those that repeat (a registry token's `scope`).
     query_all: dict[str, list[str]] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
-    body: Optional[bytes] = None
+    body: bytes | None = None
     subject: str = ""  # who the request acts for, once authenticated
     # The path as the client sent it, stage prefix included: where the console's page is.
     request_path: str = ""
@@ -46,10 +47,10 @@ class WatchEvents:
 
 @dataclass(frozen=True)
 class Route:
-    verb: Optional[str]  # None: open to everyone (discovery, health, the webhook)
+    verb: str | None  # None: open to everyone (discovery, health, the webhook)
     resource: str  # a key of api/catalogue.py's CATALOGUE, or one of its non-resources
     handler: Handler
-    watch: Optional[Handler] = None  # a list's `?watch=true`, checked as the verb watch
+    watch: Handler | None = None  # a list's `?watch=true`, checked as the verb watch
     # What a success is sent as, for the OpenAPI document: JSON but for the console's files.
     media_types: tuple[str, ...] = ("application/json",)
 

@@ -7,8 +7,9 @@ discovery and /openapi/v3 describe it, so a route missing here cannot be served.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache
-from typing import Any, Callable
+from typing import Any
 
 from .. import console
 from . import access_handlers as a

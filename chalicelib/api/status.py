@@ -1,8 +1,6 @@
 """Errors and deletions as Kubernetes Status bodies, in one place."""
 from __future__ import annotations
 
-from typing import Optional
-
 from ..domain.errors import ApiError, Invalid
 from ..resources.meta import API_GROUP, Status, StatusCause, StatusDetails
 
@@ -19,7 +17,7 @@ def error_status(error: ApiError) -> Status:
     return Status(message=error.message, reason=error.reason, code=error.code, details=details)
 
 
-def success_status(kind: str, name: str, uid: Optional[str] = None, code: int = 200,
+def success_status(kind: str, name: str, uid: str | None = None, code: int = 200,
                    group: str = API_GROUP) -> dict:
     details = {"name": name, "group": group, "kind": kind}
     if uid:

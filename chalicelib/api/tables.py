@@ -11,9 +11,10 @@ hides them. Pure: the caller passes the time the ages are counted to.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Optional, Union
+from datetime import UTC, datetime, timedelta
+from typing import Any, Union
 
 from ..domain.errors import BadRequest
 from ..resources.secrets import DATA_KEYS
@@ -33,7 +34,7 @@ Object = dict[str, Any]
 
 # --- Negotiation -------------------------------------------------------------------------
 
-def table_version(accept: str) -> Optional[str]:
+def table_version(accept: str) -> str | None:
     """The Table apiVersion an Accept header asks for, or None for the plain JSON answer.
 
     As kube-apiserver negotiates (handlers/negotiation): clauses by quality, wildcards last;
@@ -148,11 +149,11 @@ def relative_time(elapsed: timedelta) -> str:
     return f"{int(total / 3600) // 24 // 365} years"
 
 
-def _moment(value: Optional[str]) -> Optional[datetime]:
+def _moment(value: str | None) -> datetime | None:
     if not value:
         return None
     moment = datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _age_since(value: str, now: datetime) -> str:
@@ -219,14 +220,14 @@ def _stream_repository(stream: Object, now: datetime) -> str:
             or _text(stream, "status", "dockerImageRepository"))
 
 
-def _newest_events(stream: Object) -> list[tuple[str, Optional[datetime]]]:
+def _newest_events(stream: Object) -> list[tuple[str, datetime | None]]:
     """Each status tag with the time of its current event, most recently updated first.
 
     OpenShift's SortStatusTags: newest first, a tie by name, tags with no event last.
     """
     tags = [(tag.get("tag", ""), _moment((tag.get("items") or [{}])[0].get("created")))
             for tag in (stream.get("status") or {}).get("tags") or []]
-    oldest = datetime.min.replace(tzinfo=timezone.utc)
+    oldest = datetime.min.replace(tzinfo=UTC)
     tags.sort(key=lambda tag: tag[0])
     tags.sort(key=lambda tag: tag[1] or oldest, reverse=True)
     return tags
@@ -391,7 +392,7 @@ def _include_object(value: str) -> str:
                      "'None', or empty")
 
 
-def _row_object(obj: Object, include: str, version: str) -> Optional[Object]:
+def _row_object(obj: Object, include: str, version: str) -> Object | None:
     if include == "Object":
         return obj
     if include == "Metadata":

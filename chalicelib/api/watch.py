@@ -9,8 +9,9 @@ object is read when the answer is made, so it is the object's state then.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any
 
 from ..domain import changes
 from ..domain.changes import DELETED, LoggedChange, Noticed
@@ -114,7 +115,7 @@ def _changes(services: Services, namespace: str, watched: Watched, position: int
 
 
 def _read(services: Services, namespace: str, watched: Watched, noticed: Noticed
-          ) -> Optional[Object]:
+          ) -> Object | None:
     if noticed.type == DELETED:
         obj: Object = {"kind": watched.resource.kind, "apiVersion": API_VERSION,
                        "metadata": {"name": noticed.name, "namespace": namespace}}
@@ -193,9 +194,9 @@ STREAM_TAG_WATCH = Watched(
         lambda after: services.tags.list(namespace, listing.MAX_PAGE, after)))
 
 
-def _every_page(page: Callable[[Optional[str]], tuple[Any, Optional[str]]]) -> list[Object]:
+def _every_page(page: Callable[[str | None], tuple[Any, str | None]]) -> list[Object]:
     objects: list[Object] = []
-    after: Optional[str] = None
+    after: str | None = None
     while True:
         items, after = page(after)
         objects += items.to_json()["items"]

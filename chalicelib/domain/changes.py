@@ -6,8 +6,8 @@ gaps: a position is what a watch resumes from (its resourceVersion).
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Optional
 
 ADDED, MODIFIED, DELETED = "ADDED", "MODIFIED", "DELETED"
 # How long a change is kept: a watch from an older position is Expired (410) and the
@@ -34,7 +34,7 @@ def object_version(resource_version: str) -> str:
     return resource_version.rpartition(".")[2]
 
 
-def watch_position(resource_version: str) -> Optional[int]:
+def watch_position(resource_version: str) -> int | None:
     """Where a watch from `resource_version` (a list's, or a watch event's) starts; None if
     it is neither."""
     head = resource_version.partition(".")[0]
@@ -44,7 +44,7 @@ def watch_position(resource_version: str) -> Optional[int]:
 @dataclass(frozen=True)
 class Change:
     stream: str
-    tag: Optional[str]  # None: the stream itself
+    tag: str | None  # None: the stream itself
     type: str  # ADDED, MODIFIED or DELETED
     event_id: str = ""  # the table-stream record it comes from: a redelivery is no change
 
@@ -68,7 +68,7 @@ def stream_name(change: Change) -> str:
     return change.stream
 
 
-def stream_tag_name(change: Change) -> Optional[str]:
+def stream_tag_name(change: Change) -> str | None:
     return f"{change.stream}:{change.tag}" if change.tag is not None else None
 
 

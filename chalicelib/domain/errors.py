@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 
 @dataclass(frozen=True)
@@ -18,7 +17,7 @@ class ApiError(Exception):
     reason = "InternalError"
     code = 500
 
-    def __init__(self, message: str, *, kind: Optional[str] = None, name: Optional[str] = None):
+    def __init__(self, message: str, *, kind: str | None = None, name: str | None = None):
         super().__init__(message)
         self.message = message
         self.kind = kind
@@ -41,7 +40,7 @@ class NotFound(ApiError):
     reason, code = "NotFound", 404
 
     @classmethod
-    def of(cls, resource: str, name: str) -> "NotFound":
+    def of(cls, resource: str, name: str) -> NotFound:
         kind = resource.split(".")[0]
         return cls(f'{resource} "{name}" not found', kind=kind, name=name)
 
@@ -54,7 +53,7 @@ class AlreadyExists(ApiError):
     reason, code = "AlreadyExists", 409
 
     @classmethod
-    def of(cls, resource: str, name: str) -> "AlreadyExists":
+    def of(cls, resource: str, name: str) -> AlreadyExists:
         return cls(f'{resource} "{name}" already exists', kind=resource.split(".")[0], name=name)
 
 
@@ -129,7 +128,7 @@ class ConcurrentUpdate(Conflict):
     """The stream changed between read and write; retried unless the caller sent a version."""
 
     @classmethod
-    def of(cls, resource: str, name: str) -> "ConcurrentUpdate":
+    def of(cls, resource: str, name: str) -> ConcurrentUpdate:
         return cls(f'Operation cannot be fulfilled on {resource} "{name}": the object has been '
                    "modified; please apply your changes to the latest version and try again",
                    kind=resource.split(".")[0], name=name)

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Optional
 
 from ..resources.stream import TagEvent
 from .records import HistoryWrite, TagRecord
 
 
-def add_event(tag: TagRecord, event: TagEvent) -> tuple[TagRecord, Optional[HistoryWrite]]:
+def add_event(tag: TagRecord, event: TagEvent) -> tuple[TagRecord, HistoryWrite | None]:
     """Apply `event` to `tag`: no duplicate, in-place updates of the head, else push on top.
 
     Any change clears the tag's conditions. Returns the new tag and the history write, or

@@ -9,9 +9,9 @@ tags are listed and imported before the next plan.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Callable, Collection, Mapping, Optional
 
 from ..resources.image import Image
 from ..resources.stream import TagEvent, TagEventCondition, TagReference
@@ -62,7 +62,7 @@ class RepositorySource:
 
 
 def repository_source(repository: str, annotations: Mapping[str, str]
-                      ) -> Optional[RepositorySource]:
+                      ) -> RepositorySource | None:
     """What a stream's spec.dockerImageRepository imports, as OpenShift's controller asks
     for it: Legacy mode, plain HTTP only with the stream's insecure-repository annotation."""
     if not repository:
@@ -91,15 +91,15 @@ class RepositoryListing:
 
     tags: tuple[str, ...] = ()
     additional: tuple[str, ...] = ()  # listed, but over the limit
-    failure: Optional[ImportOutcome] = None
+    failure: ImportOutcome | None = None
 
     @classmethod
-    def of(cls, tags: Collection[str], limit: int) -> "RepositoryListing":
+    def of(cls, tags: Collection[str], limit: int) -> RepositoryListing:
         ordered = prioritized_tags(tags)
         return cls(tuple(ordered[:limit]), tuple(ordered[limit:]))
 
 
-def source_of(ref: TagReference, annotations: Mapping[str, str]) -> Optional[ImportSource]:
+def source_of(ref: TagReference, annotations: Mapping[str, str]) -> ImportSource | None:
     """The import a spec tag asks for, None if it imports nothing; `annotations` are the stream's."""
     if not needs_import(ref) or ref.from_ is None:
         return None
@@ -123,7 +123,7 @@ class ImportOutcome:
     images: tuple[Image, ...] = field(default=(), compare=False, repr=False)
 
     @classmethod
-    def failed(cls, reason: str, message: str) -> "ImportOutcome":
+    def failed(cls, reason: str, message: str) -> ImportOutcome:
         return cls(reason=reason, message=message)
 
     @property
@@ -160,7 +160,7 @@ def import_conditions(current: tuple[TagEventCondition, ...], outcome: ImportOut
 
 
 def next_due(spec: TagReference, outcome: ImportOutcome, now: datetime,
-             interval: timedelta) -> Optional[datetime]:
+             interval: timedelta) -> datetime | None:
     """When the tag is next checked: scheduled tags every interval, a digest until it imports."""
     source = source_of(spec, {})
     if source is None or not spec.import_policy.scheduled:
@@ -194,12 +194,12 @@ NOT_CONFIGURED = ImportOutcome.failed(
 class ImportContext:
     """The registry outcomes one write may use, and the sources it found missing."""
 
-    fetch: Optional[Fetch] = None  # None: every import fails as not configured
+    fetch: Fetch | None = None  # None: every import fails as not configured
     interval: timedelta = DEFAULT_INTERVAL
     outcomes: dict[ImportSource, ImportOutcome] = field(default_factory=dict)
     listings: dict[RepositorySource, RepositoryListing] = field(default_factory=dict)
     missing: set[ImportSource | RepositorySource] = field(default_factory=set)
-    fetch_repositories: Optional[FetchRepositories] = None  # None: repositories unlisted
+    fetch_repositories: FetchRepositories | None = None  # None: repositories unlisted
 
     def fetch_missing(self) -> None:
         """Fetch what the last plan missed (outside any write), for the next plan to use."""

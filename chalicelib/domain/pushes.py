@@ -1,12 +1,10 @@
 """Which image stream a registry repository feeds: `<prefix><namespace>/<stream>`."""
 from __future__ import annotations
 
-from typing import Optional
-
 from .validation import names_valid
 
 
-def stream_of_repository(repository: str, prefix: str = "") -> Optional[tuple[str, str]]:
+def stream_of_repository(repository: str, prefix: str = "") -> tuple[str, str] | None:
     """(namespace, stream) for a repository name, or None when it maps to no stream."""
     if not repository.startswith(prefix):
         return None

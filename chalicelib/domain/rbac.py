@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Optional
 
 CLUSTER_ROLES = ("cluster-admin", "cluster-reader")
 # The pusher role is OpenShift's system:image-pusher (its system:image-builder and
@@ -49,10 +49,10 @@ class Binding:
 
     subject: str
     role: str
-    namespace: Optional[str] = None
+    namespace: str | None = None
 
 
-def subject_error(subject: str) -> Optional[str]:
+def subject_error(subject: str) -> str | None:
     """Why `subject` is not a user or service account name, or None."""
     if subject.startswith("system:"):
         return None if SERVICE_ACCOUNT.fullmatch(subject) else (
@@ -61,7 +61,7 @@ def subject_error(subject: str) -> Optional[str]:
         "user names are 1-253 letters, digits, '@', '.', '_' or '-'")
 
 
-def group_error(name: str) -> Optional[str]:
+def group_error(name: str) -> str | None:
     """Why `name` cannot name a group, or None."""
     if not name or len(name) > MAX_GROUP_NAME or "/" in name or "%" in name:
         return (f"group names are 1-{MAX_GROUP_NAME} characters and may not contain '/' "
@@ -79,12 +79,12 @@ def groups_of(subject: str) -> tuple[str, ...]:
     return (AUTHENTICATED, SERVICE_ACCOUNTS, f"{SERVICE_ACCOUNTS}:{namespace}")
 
 
-def service_account_namespace(subject: str) -> Optional[str]:
+def service_account_namespace(subject: str) -> str | None:
     match = SERVICE_ACCOUNT.fullmatch(subject)
     return match.group(1) if match else None
 
 
-def allowed(bindings: Iterable[Binding], namespace: Optional[str], resource: str,
+def allowed(bindings: Iterable[Binding], namespace: str | None, resource: str,
             verb: str) -> bool:
     """Whether the subject holding `bindings` may `verb` `resource` (in `namespace`)."""
     for binding in bindings:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Optional
 
 from ..resources.stream import TagEvent, TagEventCondition, TagReference
 
@@ -24,7 +23,7 @@ class StreamRecord:
     # for them (domain/sources.py). Kept by the service, never taken from a request body.
     repository_author: str = ""
 
-    def bumped(self, *, spec_changed: bool = False) -> "StreamRecord":
+    def bumped(self, *, spec_changed: bool = False) -> StreamRecord:
         return replace(self, version=self.version + 1,
                        generation=self.generation + (1 if spec_changed else 0))
 
@@ -35,11 +34,11 @@ class TagRecord:
 
     name: str
     incarnation: str  # history items are keyed by it, so a deleted tag's leftovers never reappear
-    spec: Optional[TagReference] = None
-    head: Optional[TagEvent] = None
+    spec: TagReference | None = None
+    head: TagEvent | None = None
     head_seq: int = 0  # sequence number of items[0]; 0 while the tag has no history
     conditions: tuple[TagEventCondition, ...] = ()
-    due: Optional[datetime] = None  # next scheduled import; None: not in the schedule
+    due: datetime | None = None  # next scheduled import; None: not in the schedule
     # The manifest digest the registry named when the head was imported (a manifest list's
     # own digest in Legacy mode), so a re-import that finds it unchanged fetches nothing.
     import_digest: str = ""
@@ -56,7 +55,7 @@ class HistoryWrite:
     incarnation: str
     seq: int
     event: TagEvent
-    replaced: Optional[TagEvent] = None  # the event overwritten in place, if any
+    replaced: TagEvent | None = None  # the event overwritten in place, if any
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional
 
 DOCKER_HUB = "docker.io"
 _ALNUM = r"[a-z0-9]+"
@@ -73,7 +72,7 @@ class DockerImageReference:
     def name(self) -> str:
         return f"{self.registry}/{self.repository}" if self.registry else self.repository
 
-    def docker_client_defaults(self) -> "DockerImageReference":
+    def docker_client_defaults(self) -> DockerImageReference:
         """`python:3.6` means `docker.io/library/python:3.6`, as the docker client reads it."""
         registry = self.registry or DOCKER_HUB
         repository = self.repository
@@ -81,7 +80,7 @@ class DockerImageReference:
             repository = f"library/{repository}"
         return DockerImageReference(registry, repository, self.tag, self.digest)
 
-    def with_digest(self, digest: str) -> "DockerImageReference":
+    def with_digest(self, digest: str) -> DockerImageReference:
         return DockerImageReference(self.registry, self.repository, "", digest)
 
 
@@ -120,7 +119,7 @@ def parse_reference(text: str) -> DockerImageReference:
     return DockerImageReference(registry, path, tag, digest)
 
 
-def split_stream_tag(name: str) -> Optional[tuple[str, str]]:
+def split_stream_tag(name: str) -> tuple[str, str] | None:
     """`stream:tag` → (stream, tag); None unless exactly one `:` with both sides set and no `@`."""
     if "@" in name or name.count(":") != 1:
         return None
@@ -128,7 +127,7 @@ def split_stream_tag(name: str) -> Optional[tuple[str, str]]:
     return (stream, tag) if stream and tag else None
 
 
-def split_stream_image(name: str) -> Optional[tuple[str, str]]:
+def split_stream_image(name: str) -> tuple[str, str] | None:
     """`stream@digest` → (stream, digest-or-prefix); None unless exactly one `@`."""
     if name.count("@") != 1:
         return None
@@ -138,14 +137,14 @@ def split_stream_image(name: str) -> Optional[tuple[str, str]]:
 
 # A spec tag's `from.name` may leave the stream out: `<tag>` and `<id>` name the stream
 # holding the spec tag (openshift-apiserver's parseFromReference). "" stands for it here.
-def split_tag_source(name: str) -> Optional[tuple[str, str]]:
+def split_tag_source(name: str) -> tuple[str, str] | None:
     """An ImageStreamTag source: `stream:tag` → (stream, tag), `tag` → ("", tag)."""
     if name and "@" not in name and ":" not in name:
         return "", name
     return split_stream_tag(name)
 
 
-def split_image_source(name: str) -> Optional[tuple[str, str]]:
+def split_image_source(name: str) -> tuple[str, str] | None:
     """An ImageStreamImage source: `stream@id` → (stream, id), `id` → ("", id)."""
     if name and "@" not in name:
         return "", name

@@ -19,7 +19,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from ..resources.stream import TagReference
 from .reference import parse_reference
@@ -54,7 +54,7 @@ def endpoint(host: str) -> tuple[str, int]:
     return name, port
 
 
-def _address(text: str) -> Optional[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """`text` as an IP address, in the notations the resolver reads as one (inet_aton's
     `127.1`, `0x7f.0.0.1`, `2130706433`), or None for a name."""
     try:
@@ -69,7 +69,7 @@ def _address(text: str) -> Optional[ipaddress.IPv4Address | ipaddress.IPv6Addres
         return None
 
 
-def integrated_namespace(reference: str, registry: str) -> Optional[str]:
+def integrated_namespace(reference: str, registry: str) -> str | None:
     """The namespace whose stream `reference` names in the integrated registry `registry`
     (INTEGRATED_REGISTRY, `host[:port][/prefix]`), or None when it is not in that registry.
 
@@ -92,7 +92,7 @@ def integrated_namespace(reference: str, registry: str) -> Optional[str]:
     return repository.partition("/")[0]
 
 
-def read_namespace(ref: TagReference, namespace: str, registry: str) -> Optional[str]:
+def read_namespace(ref: TagReference, namespace: str, registry: str) -> str | None:
     """The namespace a spec tag of `namespace` reads from when that is another namespace:
     an ImageStreamTag or ImageStreamImage source's, or a DockerImage source's in the
     integrated registry (imported or only referenced). None for one reading nothing of
@@ -107,7 +107,7 @@ def read_namespace(ref: TagReference, namespace: str, registry: str) -> Optional
 
 
 def scheduled_import_refusal(reference: str, namespace: str, author: str, registry: str,
-                             may_pull: Callable[[str, str], bool]) -> Optional[str]:
+                             may_pull: Callable[[str, str], bool]) -> str | None:
     """Why the scheduled import of `reference` into `namespace` may not run, or None.
 
     A scheduled import acts for whoever set its source (`author`, "" if not recorded), so

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 
 @dataclass(frozen=True)
@@ -20,14 +19,14 @@ class TagWrite:
     namespace: str
     stream: str
     tag: str
-    old: Optional[Head]
-    new: Optional[Head]
+    old: Head | None
+    new: Head | None
     event_id: str  # stable across redeliveries of the same write
     time: str  # when the write happened, RFC 3339
     stream_uid: str = ""  # the uid of the stream whose tag it is (each of its items has it)
 
 
-def change_type(write: TagWrite) -> Optional[str]:
+def change_type(write: TagWrite) -> str | None:
     """Created (first image), Updated (the head moved), Deleted (a tag with a head went); else None.
 
     A new generation alone, conditions, spec edits or next-due times do not move the head.

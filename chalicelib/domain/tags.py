@@ -1,8 +1,8 @@
 """How a spec tag turns into tag events: sources, tracking, loops, conditions."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable, Optional
 
 from ..resources.stream import TagEvent, TagReference
 from .errors import FieldError
@@ -17,7 +17,7 @@ def source_namespace(ref: TagReference, namespace: str) -> str:
     return (ref.from_.namespace if ref.from_ and ref.from_.namespace else namespace)
 
 
-def tracked_tag(ref: Optional[TagReference], namespace: str, stream: str) -> Optional[str]:
+def tracked_tag(ref: TagReference | None, namespace: str, stream: str) -> str | None:
     """The same-stream tag this spec tag follows, or None: only same-stream istags are tracked."""
     source = source_stream_tag(ref, namespace, stream) if ref is not None else None
     if source is None or source[:2] != (namespace, stream):
@@ -26,7 +26,7 @@ def tracked_tag(ref: Optional[TagReference], namespace: str, stream: str) -> Opt
 
 
 def source_stream_tag(ref: TagReference, namespace: str, stream: str
-                      ) -> Optional[tuple[str, str, str]]:
+                      ) -> tuple[str, str, str] | None:
     """(namespace, stream, tag) of an ImageStreamTag source of a spec tag of `stream`."""
     if ref.from_ is None or ref.from_.kind != "ImageStreamTag":
         return None
@@ -37,7 +37,7 @@ def source_stream_tag(ref: TagReference, namespace: str, stream: str
 
 
 def source_stream_image(ref: TagReference, namespace: str, stream: str
-                        ) -> Optional[tuple[str, str, str]]:
+                        ) -> tuple[str, str, str] | None:
     """(namespace, stream, digest or digest prefix) of an ImageStreamImage source."""
     if ref.from_ is None or ref.from_.kind != "ImageStreamImage":
         return None
@@ -55,7 +55,7 @@ def needs_import(ref: TagReference) -> bool:
     return bool(ref.from_ and ref.from_.kind == "DockerImage" and not ref.reference)
 
 
-def source_changed(old: Optional[TagReference], new: TagReference) -> bool:
+def source_changed(old: TagReference | None, new: TagReference) -> bool:
     """A new or re-pointed spec tag gets the stream's next generation, and so does one sent
     with generation 0: `oc tag` and `oc import-image` send it to have the tag done again."""
     return old is None or new.generation == 0 or not old.source_equal(new)
@@ -77,10 +77,10 @@ def copied_event(source: TagEvent, generation: int, now: datetime) -> TagEvent:
                     image=source.image, generation=generation)
 
 
-def cycle_error(tag: str, stream: str, spec_of: Callable[[str], Optional[TagReference]],
-                namespace: str, field: str, first_source: str) -> Optional[FieldError]:
+def cycle_error(tag: str, stream: str, spec_of: Callable[[str], TagReference | None],
+                namespace: str, field: str, first_source: str) -> FieldError | None:
     """Follow same-stream sources from `first_source`; an error if the chain returns to `tag`."""
-    current: Optional[str] = first_source
+    current: str | None = first_source
     seen: set[str] = set()
     depth = 0
     while current is not None:

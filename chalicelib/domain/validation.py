@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Optional
 
 from ..resources.image import Image
 from ..resources.stream import ImageStream, TagReference
@@ -88,7 +87,7 @@ def validate_stream_name(name: str, namespace: str, field: str = "metadata.name"
     return []
 
 
-def names_valid(namespace: str, stream: str, tag: Optional[str] = None) -> bool:
+def names_valid(namespace: str, stream: str, tag: str | None = None) -> bool:
     """Whether a stream (and tag) of these names could exist: reads of others are NotFound
     without asking the store, which refuses oversized keys."""
     return not (validate_namespace(namespace) or validate_stream_name(stream, namespace)
@@ -111,7 +110,7 @@ def validate_digest(digest: str, field: str) -> list[FieldError]:
     return []
 
 
-def _validate_qualified_keys(values: Optional[dict[str, str]], field: str,
+def _validate_qualified_keys(values: dict[str, str] | None, field: str,
                              check_values: bool) -> list[FieldError]:
     errors: list[FieldError] = []
     for key, value in (values or {}).items():
@@ -128,11 +127,11 @@ def _validate_qualified_keys(values: Optional[dict[str, str]], field: str,
     return errors
 
 
-def validate_labels(labels: Optional[dict[str, str]], field: str) -> list[FieldError]:
+def validate_labels(labels: dict[str, str] | None, field: str) -> list[FieldError]:
     return _validate_qualified_keys(labels, field, check_values=True)
 
 
-def validate_annotations(annotations: Optional[dict[str, str]], field: str) -> list[FieldError]:
+def validate_annotations(annotations: dict[str, str] | None, field: str) -> list[FieldError]:
     errors = _validate_qualified_keys(annotations, field, check_values=False)
     size = sum(len(k.encode()) + len(v.encode()) for k, v in (annotations or {}).items())
     if size > MAX_ANNOTATIONS_BYTES:

@@ -13,8 +13,9 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, NamedTuple, Optional, Union
+from typing import Any, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
 from .errors import Unauthorized, UnexpectedResponse
@@ -43,10 +44,10 @@ class Credentials(NamedTuple):
         return "Basic " + base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
 
 
-CredentialSource = Callable[[str], Optional[Credentials]]
+CredentialSource = Callable[[str], Credentials | None]
 
 
-def anonymous(registry: str) -> Optional[Credentials]:
+def anonymous(registry: str) -> Credentials | None:
     return None
 
 
@@ -67,7 +68,7 @@ class DockerConfigCredentials:
     aliases all find the same entry. The bare legacy `.dockercfg` map is accepted too.
     """
 
-    def __init__(self, content: Union[str, bytes, Mapping[str, Any]]):
+    def __init__(self, content: str | bytes | Mapping[str, Any]):
         document = json.loads(content) if isinstance(content, (str, bytes)) else content
         if not isinstance(document, Mapping):
             raise ValueError("dockerconfigjson must be a JSON object")
@@ -78,7 +79,7 @@ class DockerConfigCredentials:
         for host, entry in auths.items():
             self._entries[normalize_registry(host)] = _entry_credentials(host, entry)
 
-    def __call__(self, registry: str) -> Optional[Credentials]:
+    def __call__(self, registry: str) -> Credentials | None:
         return self._entries.get(normalize_registry(registry))
 
     @property
@@ -112,7 +113,7 @@ class Challenge:
     params: Mapping[str, str]
 
 
-def parse_challenge(header: str) -> Optional[Challenge]:
+def parse_challenge(header: str) -> Challenge | None:
     """The first challenge of a WWW-Authenticate header, None if there is none."""
     scheme, _, rest = header.strip().partition(" ")
     if not scheme:
@@ -136,7 +137,7 @@ TokenGet = Callable[[str, Mapping[str, str]], Reply]
 # A token for (registry, service, scope) signed by this process, or None: the service's own
 # registry, whose token key it holds, is read without asking its token endpoint (the API
 # itself, which imports need not be allowed to reach).
-OwnTokens = Callable[[str, str, str], Optional[str]]
+OwnTokens = Callable[[str, str, str], str | None]
 
 
 class Authenticator:
@@ -147,7 +148,7 @@ class Authenticator:
     and per credentials, so two namespaces with different secrets never share one.
     """
 
-    def __init__(self, credentials: CredentialSource, own_tokens: Optional[OwnTokens] = None):
+    def __init__(self, credentials: CredentialSource, own_tokens: OwnTokens | None = None):
         self._credentials = credentials
         self._own_tokens = own_tokens
         self._lock = threading.Lock()
@@ -203,7 +204,7 @@ class Authenticator:
         return {"Authorization": f"Bearer {token.value}"}
 
     def _fetch(self, registry: str, realm: str, service: str, scope: str,
-               credentials: Optional[Credentials], get: TokenGet) -> _Token:
+               credentials: Credentials | None, get: TokenGet) -> _Token:
         query = urlencode({k: v for k, v in (("service", service), ("scope", scope)) if v})
         url = realm + ("&" if "?" in realm else "?") + query
         headers = {"Accept": "application/json"}

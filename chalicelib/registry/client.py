@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping, Optional, Union
 from urllib.parse import urlsplit
 
 import requests
@@ -62,7 +62,7 @@ class Location:
         return self.digest or self.tag
 
 
-def locate(reference: Union[str, DockerImageReference]) -> Location:
+def locate(reference: str | DockerImageReference) -> Location:
     """`python:3.6` → registry docker.io, host registry-1.docker.io, repository library/python."""
     parsed = parse_reference(reference) if isinstance(reference, str) else reference
     full = parsed.docker_client_defaults()
@@ -81,7 +81,7 @@ class ImportedImage:
     """
 
     image: Image
-    manifest_list_digest: Optional[str] = None
+    manifest_list_digest: str | None = None
     children: tuple[Image, ...] = ()
 
     @property
@@ -92,7 +92,7 @@ class ImportedImage:
 @dataclass(frozen=True)
 class _Fetched:
     digest: str
-    manifest: Union[Manifest, ManifestList]
+    manifest: Manifest | ManifestList
 
 
 class RegistryClient:
@@ -100,10 +100,10 @@ class RegistryClient:
     raises the domain's ReferenceError (a ValueError) before any request."""
 
     def __init__(self, *, credentials: CredentialSource = anonymous,
-                 policy: Optional[AddressPolicy] = None, settings: Optional[ClientSettings] = None,
-                 session: Optional[requests.Session] = None,
-                 counter: Optional[RequestCounter] = None,
-                 own_tokens: Optional[OwnTokens] = None):
+                 policy: AddressPolicy | None = None, settings: ClientSettings | None = None,
+                 session: requests.Session | None = None,
+                 counter: RequestCounter | None = None,
+                 own_tokens: OwnTokens | None = None):
         """`policy` defaults to refusing every non-public address; `counter` may be shared;
         `own_tokens` signs the tokens of the service's own registry (auth.OwnTokens)."""
         self.settings = settings or ClientSettings()
@@ -116,7 +116,7 @@ class RegistryClient:
     def __repr__(self) -> str:
         return f"RegistryClient(requests={self.counter.total})"
 
-    def resolve(self, reference: Union[str, DockerImageReference], *, insecure: bool = False) -> str:
+    def resolve(self, reference: str | DockerImageReference, *, insecure: bool = False) -> str:
         """The manifest digest a reference names now (a digest reference is returned as is)."""
         location = locate(reference)
         if location.digest:
@@ -131,8 +131,8 @@ class RegistryClient:
         # Some registries do not answer HEAD or leave the digest out: read the manifest.
         return self._manifest(location, location.tag, insecure).digest
 
-    def fetch_image(self, reference: Union[str, DockerImageReference], *,
-                    platform: Optional[Platform] = None, preserve_original: bool = False,
+    def fetch_image(self, reference: str | DockerImageReference, *,
+                    platform: Platform | None = None, preserve_original: bool = False,
                     insecure: bool = False) -> ImportedImage:
         """The Image(s) of a reference; see ImportedImage. Legacy picks `platform`
         (linux/amd64 when None) from a manifest list."""
@@ -147,8 +147,8 @@ class RegistryClient:
         chosen = choose_platform(top.manifest, platform)
         return ImportedImage(self._child(location, chosen, insecure), manifest_list_digest=top.digest)
 
-    def list_tags(self, repository: Union[str, DockerImageReference], *, insecure: bool = False,
-                  limit: int = 1000, page_size: Optional[int] = None) -> list[str]:
+    def list_tags(self, repository: str | DockerImageReference, *, insecure: bool = False,
+                  limit: int = 1000, page_size: int | None = None) -> list[str]:
         """The repository's tags in the registry's order (tags/list, following `Link` pages),
         at most `limit`. A tag or digest in `repository` is ignored."""
         location = locate(repository)
@@ -202,7 +202,7 @@ class RegistryClient:
         return f"/v2/{location.repository}/manifests/{ref}"
 
     def _call(self, location: Location, method: str, path: str, accept: str, insecure: bool,
-              limit: Optional[int] = None) -> Reply:
+              limit: int | None = None) -> Reply:
         """One API request: HTTPS, or with `insecure` HTTPS without verification and then
         plain HTTP, remembering per host which one answered."""
         with self._lock:

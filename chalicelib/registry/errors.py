@@ -6,8 +6,6 @@ header values or query strings (a redirect to blob storage carries a signed URL)
 """
 from __future__ import annotations
 
-from typing import Optional
-
 
 class RegistryError(Exception):
     reason = "InternalError"
@@ -32,7 +30,7 @@ class TooManyRequests(RegistryError):
 
     reason = "TooManyRequests"
 
-    def __init__(self, message: str, retry_after: Optional[float] = None):
+    def __init__(self, message: str, retry_after: float | None = None):
         super().__init__(message)
         self.retry_after = retry_after
 

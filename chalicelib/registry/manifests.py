@@ -6,7 +6,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Optional, Union
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -36,9 +36,9 @@ class Platform:
 
     architecture: str = "amd64"
     os: str = "linux"
-    variant: Optional[str] = None
+    variant: str | None = None
 
-    def matches(self, other: "Platform") -> bool:
+    def matches(self, other: Platform) -> bool:
         return (self.os == other.os and self.architecture == other.architecture
                 and (self.variant is None or self.variant == other.variant))
 
@@ -51,7 +51,7 @@ class Descriptor:
     media_type: str
     digest: str
     size: int
-    platform: Optional[Platform] = None
+    platform: Platform | None = None
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def verify_digest(body: bytes, expected: str, what: str) -> None:
         raise DigestMismatch(f"{what}: content does not match digest {expected}")
 
 
-def parse_manifest(body: bytes, content_type: str) -> Union[Manifest, ManifestList]:
+def parse_manifest(body: bytes, content_type: str) -> Manifest | ManifestList:
     """A single manifest or a list; schema 1 and unknown kinds are UnsupportedManifest."""
     header_type = content_type.split(";", 1)[0].strip().lower()
     if header_type in SCHEMA1:
@@ -112,7 +112,7 @@ def parse_manifest(body: bytes, content_type: str) -> Union[Manifest, ManifestLi
     return Manifest(media_type, config, tuple(_descriptor(layer) for layer in layers))
 
 
-def choose_platform(index: ManifestList, preference: Optional[Platform]) -> Descriptor:
+def choose_platform(index: ManifestList, preference: Platform | None) -> Descriptor:
     """The first entry matching `preference` (linux/amd64 by default)."""
     wanted = preference or Platform()
     for entry in index.manifests:
@@ -188,11 +188,11 @@ def _descriptor(value: Any, with_platform: bool = False) -> Descriptor:
     return Descriptor(_text(media_type) or "", digest, size, platform)
 
 
-def _text(value: Any) -> Optional[str]:
+def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _created(value: Any) -> Optional[datetime]:
+def _created(value: Any) -> datetime | None:
     """RFC 3339 as Go writes it (up to nanoseconds); None when absent or unreadable."""
     if not isinstance(value, str):
         return None

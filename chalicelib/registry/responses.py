@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Optional
 from urllib.parse import urlsplit
 
 from .errors import NotFound, ServerError, TooManyRequests, Unauthorized, UnexpectedResponse
@@ -33,7 +32,7 @@ def raise_for_status(reply: Reply, what: str) -> None:
     raise UnexpectedResponse(f"{host} answered HTTP {status} for {what}{said}")
 
 
-def parse_retry_after(value: str, now: Optional[datetime] = None) -> Optional[float]:
+def parse_retry_after(value: str, now: datetime | None = None) -> float | None:
     """Retry-After as seconds from now: delta-seconds or an HTTP date; None if absent or bad."""
     value = value.strip()
     if value.isdigit():
@@ -43,8 +42,8 @@ def parse_retry_after(value: str, now: Optional[datetime] = None) -> Optional[fl
     except (TypeError, ValueError, IndexError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def _error_codes(body: bytes) -> list[str]:

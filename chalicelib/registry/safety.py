@@ -17,7 +17,8 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-from typing import Iterable, Optional, Union
+from collections.abc import Iterable
+from typing import Union
 
 from .errors import ConnectionFailed, UnknownHost, UnsafeAddress
 
@@ -30,7 +31,7 @@ _ENDPOINT = re.compile(r"^(?:\[(?P<v6>[0-9a-fA-F:.]+)\]|(?P<host>[^:\[\]]+)):(?P
 # (192.0.0.9/32 in 192.0.0.0/24) is allowed.
 # IANA IPv4 Special-Purpose Address Registry (iana-ipv4-special-registry), and 224.0.0.0/4
 # from the IPv4 Multicast Address Space Registry.
-_IPV4_BLOCKS: tuple[tuple[str, Optional[str]], ...] = (
+_IPV4_BLOCKS: tuple[tuple[str, str | None], ...] = (
     ("0.0.0.0/0", None),  # allocated unicast space, outside the blocks below
     ("0.0.0.0/8", "unspecified"),  # "this network" (0.0.0.0/32: "this host")
     ("10.0.0.0/8", "private"),
@@ -58,7 +59,7 @@ _IPV4_BLOCKS: tuple[tuple[str, Optional[str]], ...] = (
 # reserved by the IETF but for unique-local, link-local, site-local and multicast.
 # ::ffff:0:0/96 (IPv4-mapped) and 64:ff9b::/96 (NAT64, globally reachable) are judged by
 # the IPv4 address they carry before this table is read.
-_IPV6_BLOCKS: tuple[tuple[str, Optional[str]], ...] = (
+_IPV6_BLOCKS: tuple[tuple[str, str | None], ...] = (
     ("::/0", "reserved"),  # also IPv4-compatible ::/96 and IPv4-translated ::ffff:0:0:0/96
     ("2000::/3", None),  # global unicast
     ("::/128", "unspecified"),
@@ -94,7 +95,7 @@ _IPV6_TABLE = tuple((ipaddress.IPv6Network(block), kind) for block, kind in _IPV
 NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
 
 
-def embedded_ipv4(address: IPAddress) -> Optional[ipaddress.IPv4Address]:
+def embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
     """The IPv4 address a connection to `address` reaches: that of an IPv4-mapped address
     (::ffff:127.0.0.1 is 127.0.0.1 on a dual-stack socket) or of a NAT64 well-known-prefix
     address (64:ff9b::7f00:1, through the network's translator); None for any other."""
@@ -107,7 +108,7 @@ def embedded_ipv4(address: IPAddress) -> Optional[ipaddress.IPv4Address]:
     return None
 
 
-def refused_class(address: IPAddress) -> Optional[str]:
+def refused_class(address: IPAddress) -> str | None:
     """The class that makes `address` refused by default, or None for a public address."""
     carried = embedded_ipv4(address)
     if carried is not None:
@@ -117,7 +118,7 @@ def refused_class(address: IPAddress) -> Optional[str]:
     return max(holding, key=lambda entry: entry[0])[1]
 
 
-def parse_ip(host: str) -> Optional[IPAddress]:
+def parse_ip(host: str) -> IPAddress | None:
     """`host` as an IP address (brackets and an IPv6 zone allowed), None for a name."""
     text = host.strip("[]").split("%", 1)[0]
     try:
@@ -163,7 +164,7 @@ class AddressPolicy:
             self._add(entry.strip())
 
     @classmethod
-    def from_config(cls, text: str) -> "AddressPolicy":
+    def from_config(cls, text: str) -> AddressPolicy:
         """Entries separated by commas or white space, as one configuration value holds them."""
         return cls(entry for entry in re.split(r"[,\s]+", text or "") if entry)
 

@@ -11,8 +11,9 @@ import logging
 import ssl
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional, Union
+from typing import Any
 from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
 import requests
@@ -44,7 +45,7 @@ class ClientSettings:
     max_manifest_bytes: int = 4 * MiB
     max_config_bytes: int = 8 * MiB
     max_redirects: int = 5
-    ca_bundle: Optional[str] = None  # extra trust for private registries; None: system CAs
+    ca_bundle: str | None = None  # extra trust for private registries; None: system CAs
 
 
 class RequestCounter:
@@ -144,7 +145,7 @@ class PinnedAdapter(HTTPAdapter):
 
 class Transport:
     def __init__(self, policy: AddressPolicy, settings: ClientSettings, counter: RequestCounter,
-                 session: Optional[requests.Session] = None):
+                 session: requests.Session | None = None):
         self.settings = settings
         self.counter = counter
         self._session = session or requests.Session()
@@ -185,7 +186,7 @@ class Transport:
     def _once(self, method: str, url: str, headers: dict[str, str], insecure: bool, limit: int,
               deadline: float) -> Reply:
         host = netloc(url)
-        verify: Union[bool, str] = False if insecure else (self.settings.ca_bundle or True)
+        verify: bool | str = False if insecure else (self.settings.ca_bundle or True)
         timeout = (self.settings.connect_timeout, self.settings.read_timeout)
         headers.setdefault("Accept-Encoding", "identity")  # the digest is over the exact bytes
         try:
@@ -260,7 +261,7 @@ def _chain(error: BaseException):
     return seen
 
 
-def _cause(error: BaseException, kind: type) -> Optional[BaseException]:
+def _cause(error: BaseException, kind: type) -> BaseException | None:
     return next((item for item in _chain(error) if isinstance(item, kind)), None)
 
 

@@ -1,8 +1,6 @@
 """SelfSubjectAccessReview (authorization.k8s.io/v1): `kubectl auth can-i`."""
 from __future__ import annotations
 
-from typing import Optional
-
 from pydantic import Field
 
 from .meta import Model, ObjectMeta
@@ -26,16 +24,16 @@ class NonResourceAttributes(Model):
 
 
 class SelfSubjectAccessReviewSpec(Model):
-    resource_attributes: Optional[ResourceAttributes] = Field(
+    resource_attributes: ResourceAttributes | None = Field(
         default=None, alias="resourceAttributes")
-    non_resource_attributes: Optional[NonResourceAttributes] = Field(
+    non_resource_attributes: NonResourceAttributes | None = Field(
         default=None, alias="nonResourceAttributes")
 
 
 class SubjectAccessReviewStatus(Model):
     allowed: bool
-    denied: Optional[bool] = None
-    reason: Optional[str] = None
+    denied: bool | None = None
+    reason: str | None = None
 
 
 class SelfSubjectAccessReview(Model):
@@ -43,4 +41,4 @@ class SelfSubjectAccessReview(Model):
     api_version: str = Field(default=AUTHORIZATION_VERSION, alias="apiVersion")
     metadata: ObjectMeta = Field(default_factory=ObjectMeta)
     spec: SelfSubjectAccessReviewSpec
-    status: Optional[SubjectAccessReviewStatus] = None
+    status: SubjectAccessReviewStatus | None = None

@@ -1,7 +1,7 @@
 """The message published each time a tag moves (the event contract of DESIGN.md)."""
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -30,7 +30,7 @@ class ImageStreamTagEvent(Model):
     tag: str
     image: str
     docker_image_reference: str = Field(alias="dockerImageReference")
-    previous: Optional[ImagePointer]
+    previous: ImagePointer | None
     generation: int
     time: str
     event_id: str = Field(alias="eventId")

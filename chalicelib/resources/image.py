@@ -1,7 +1,7 @@
 """Image: cluster-scoped, immutable, named by its manifest digest."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from pydantic import ConfigDict, Field
 
@@ -13,14 +13,14 @@ class DockerConfig(Model):
 
     model_config = ConfigDict(populate_by_name=True, extra="allow")
 
-    cmd: Optional[list[str]] = Field(default=None, alias="Cmd")
-    entrypoint: Optional[list[str]] = Field(default=None, alias="Entrypoint")
-    env: Optional[list[str]] = Field(default=None, alias="Env")
-    exposed_ports: Optional[dict[str, Any]] = Field(default=None, alias="ExposedPorts")
-    labels: Optional[dict[str, str]] = Field(default=None, alias="Labels")
-    user: Optional[str] = Field(default=None, alias="User")
-    working_dir: Optional[str] = Field(default=None, alias="WorkingDir")
-    volumes: Optional[dict[str, Any]] = Field(default=None, alias="Volumes")
+    cmd: list[str] | None = Field(default=None, alias="Cmd")
+    entrypoint: list[str] | None = Field(default=None, alias="Entrypoint")
+    env: list[str] | None = Field(default=None, alias="Env")
+    exposed_ports: dict[str, Any] | None = Field(default=None, alias="ExposedPorts")
+    labels: dict[str, str] | None = Field(default=None, alias="Labels")
+    user: str | None = Field(default=None, alias="User")
+    working_dir: str | None = Field(default=None, alias="WorkingDir")
+    volumes: dict[str, Any] | None = Field(default=None, alias="Volumes")
 
 
 class DockerImageMetadata(Model):
@@ -28,49 +28,49 @@ class DockerImageMetadata(Model):
 
     model_config = ConfigDict(populate_by_name=True, extra="allow")
 
-    kind: Optional[str] = None
-    api_version: Optional[str] = Field(default=None, alias="apiVersion")
-    id: Optional[str] = Field(default=None, alias="Id")
-    created: Optional[Time] = Field(default=None, alias="Created")
-    author: Optional[str] = Field(default=None, alias="Author")
-    docker_version: Optional[str] = Field(default=None, alias="DockerVersion")
-    architecture: Optional[str] = Field(default=None, alias="Architecture")
-    os: Optional[str] = Field(default=None, alias="Os")
-    size: Optional[int] = Field(default=None, alias="Size")
-    config: Optional[DockerConfig] = Field(default=None, alias="Config")
+    kind: str | None = None
+    api_version: str | None = Field(default=None, alias="apiVersion")
+    id: str | None = Field(default=None, alias="Id")
+    created: Time | None = Field(default=None, alias="Created")
+    author: str | None = Field(default=None, alias="Author")
+    docker_version: str | None = Field(default=None, alias="DockerVersion")
+    architecture: str | None = Field(default=None, alias="Architecture")
+    os: str | None = Field(default=None, alias="Os")
+    size: int | None = Field(default=None, alias="Size")
+    config: DockerConfig | None = Field(default=None, alias="Config")
 
 
 class ImageLayer(Model):
     name: str
     size: int = 0
-    media_type: Optional[str] = Field(default=None, alias="mediaType")
+    media_type: str | None = Field(default=None, alias="mediaType")
 
 
 class ImageManifest(Model):
     digest: str
-    media_type: Optional[str] = Field(default=None, alias="mediaType")
-    manifest_size: Optional[int] = Field(default=None, alias="manifestSize")
-    architecture: Optional[str] = None
-    os: Optional[str] = None
-    variant: Optional[str] = None
+    media_type: str | None = Field(default=None, alias="mediaType")
+    manifest_size: int | None = Field(default=None, alias="manifestSize")
+    architecture: str | None = None
+    os: str | None = None
+    variant: str | None = None
 
 
 class Image(Model):
     kind: str = "Image"
     api_version: str = Field(default=API_VERSION, alias="apiVersion")
     metadata: ObjectMeta = Field(default_factory=ObjectMeta)
-    docker_image_reference: Optional[str] = Field(default=None, alias="dockerImageReference")
-    docker_image_metadata: Optional[DockerImageMetadata] = Field(
+    docker_image_reference: str | None = Field(default=None, alias="dockerImageReference")
+    docker_image_metadata: DockerImageMetadata | None = Field(
         default=None, alias="dockerImageMetadata"
     )
-    docker_image_metadata_version: Optional[str] = Field(
+    docker_image_metadata_version: str | None = Field(
         default=None, alias="dockerImageMetadataVersion"
     )
-    docker_image_manifest_media_type: Optional[str] = Field(
+    docker_image_manifest_media_type: str | None = Field(
         default=None, alias="dockerImageManifestMediaType"
     )
-    docker_image_layers: Optional[list[ImageLayer]] = Field(default=None, alias="dockerImageLayers")
-    docker_image_manifests: Optional[list[ImageManifest]] = Field(
+    docker_image_layers: list[ImageLayer] | None = Field(default=None, alias="dockerImageLayers")
+    docker_image_manifests: list[ImageManifest] | None = Field(
         default=None, alias="dockerImageManifests"
     )
 

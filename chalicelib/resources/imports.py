@@ -1,7 +1,7 @@
 """ImageStreamImport: import images (or a repository's tags) into a stream, or preview it."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from pydantic import Field
 
@@ -16,11 +16,11 @@ class LocalObjectReference(Model):
 
 class ImageImportSpec(Model):
     from_: ObjectReference = Field(alias="from")
-    to: Optional[LocalObjectReference] = None
+    to: LocalObjectReference | None = None
     import_policy: TagImportPolicy = Field(default_factory=TagImportPolicy, alias="importPolicy")
     reference_policy: TagReferencePolicy = Field(default_factory=TagReferencePolicy,
                                                  alias="referencePolicy")
-    include_manifest: Optional[bool] = Field(default=None, alias="includeManifest")
+    include_manifest: bool | None = Field(default=None, alias="includeManifest")
 
 
 class RepositoryImportSpec(Model):
@@ -28,13 +28,13 @@ class RepositoryImportSpec(Model):
     import_policy: TagImportPolicy = Field(default_factory=TagImportPolicy, alias="importPolicy")
     reference_policy: TagReferencePolicy = Field(default_factory=TagReferencePolicy,
                                                  alias="referencePolicy")
-    include_manifest: Optional[bool] = Field(default=None, alias="includeManifest")
+    include_manifest: bool | None = Field(default=None, alias="includeManifest")
 
 
 class ImageStreamImportSpec(Model):
     import_: bool = Field(default=False, alias="import")  # false: a dry run, nothing written
-    repository: Optional[RepositoryImportSpec] = None
-    images: Optional[list[ImageImportSpec]] = None
+    repository: RepositoryImportSpec | None = None
+    images: list[ImageImportSpec] | None = None
 
 
 class ImportResult(Model):
@@ -42,28 +42,28 @@ class ImportResult(Model):
 
     metadata: dict[str, Any] = Field(default_factory=dict)
     status: str = "Success"
-    message: Optional[str] = None
-    reason: Optional[str] = None
+    message: str | None = None
+    reason: str | None = None
     code: int = 200
 
 
 class ImageImportStatus(Model):
     status: ImportResult
-    image: Optional[Image] = None
-    tag: Optional[str] = None
-    manifests: Optional[list[Image]] = None  # a manifest list's platform images
+    image: Image | None = None
+    tag: str | None = None
+    manifests: list[Image] | None = None  # a manifest list's platform images
 
 
 class RepositoryImportStatus(Model):
     status: ImportResult
-    images: Optional[list[ImageImportStatus]] = None
-    additional_tags: Optional[list[str]] = Field(default=None, alias="additionalTags")
+    images: list[ImageImportStatus] | None = None
+    additional_tags: list[str] | None = Field(default=None, alias="additionalTags")
 
 
 class ImageStreamImportStatus(Model):
-    import_: Optional[ImageStream] = Field(default=None, alias="import")
-    repository: Optional[RepositoryImportStatus] = None
-    images: Optional[list[ImageImportStatus]] = None
+    import_: ImageStream | None = Field(default=None, alias="import")
+    repository: RepositoryImportStatus | None = None
+    images: list[ImageImportStatus] | None = None
 
 
 class ImageStreamImport(Model):
@@ -71,4 +71,4 @@ class ImageStreamImport(Model):
     api_version: str = Field(default=API_VERSION, alias="apiVersion")
     metadata: ObjectMeta = Field(default_factory=ObjectMeta)
     spec: ImageStreamImportSpec = Field(default_factory=ImageStreamImportSpec)
-    status: Optional[ImageStreamImportStatus] = None
+    status: ImageStreamImportStatus | None = None

@@ -1,11 +1,10 @@
 """Kubernetes object metadata, list metadata and the Status error body."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Optional
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
-from typing_extensions import Annotated
 
 API_GROUP = "image.openshift.io"
 USER_GROUP = "user.openshift.io"  # `oc whoami` reads users/~ there
@@ -17,8 +16,8 @@ ACCEPTED_API_VERSIONS = (API_VERSION, "v1")
 def format_time(value: datetime) -> str:
     """RFC 3339 in UTC with second precision, as Kubernetes writes metav1.Time."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    utc = value.astimezone(timezone.utc)
+        value = value.replace(tzinfo=UTC)
+    utc = value.astimezone(UTC)
     # not strftime: its %Y does not pad years before 1000 (Go's zero time is 0001-01-01)
     return utc.replace(tzinfo=None, microsecond=0).isoformat() + "Z"
 
@@ -37,7 +36,7 @@ Time = Annotated[
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 class Model(BaseModel):
@@ -52,35 +51,35 @@ class Model(BaseModel):
 
 
 class ObjectMeta(Model):
-    name: Optional[str] = None
-    generate_name: Optional[str] = Field(default=None, alias="generateName")
-    namespace: Optional[str] = None
-    uid: Optional[str] = None
-    resource_version: Optional[str] = Field(default=None, alias="resourceVersion")
-    generation: Optional[int] = None
-    creation_timestamp: Optional[Time] = Field(default=None, alias="creationTimestamp")
-    labels: Optional[dict[str, str]] = None
-    annotations: Optional[dict[str, str]] = None
+    name: str | None = None
+    generate_name: str | None = Field(default=None, alias="generateName")
+    namespace: str | None = None
+    uid: str | None = None
+    resource_version: str | None = Field(default=None, alias="resourceVersion")
+    generation: int | None = None
+    creation_timestamp: Time | None = Field(default=None, alias="creationTimestamp")
+    labels: dict[str, str] | None = None
+    annotations: dict[str, str] | None = None
 
 
 class ListMeta(Model):
-    resource_version: Optional[str] = Field(default=None, alias="resourceVersion")
-    continue_: Optional[str] = Field(default=None, alias="continue")
-    remaining_item_count: Optional[int] = Field(default=None, alias="remainingItemCount")
+    resource_version: str | None = Field(default=None, alias="resourceVersion")
+    continue_: str | None = Field(default=None, alias="continue")
+    remaining_item_count: int | None = Field(default=None, alias="remainingItemCount")
 
 
 class StatusCause(Model):
     reason: str
     message: str
-    field: Optional[str] = None
+    field: str | None = None
 
 
 class StatusDetails(Model):
-    name: Optional[str] = None
-    group: Optional[str] = None
-    kind: Optional[str] = None
-    causes: Optional[list[StatusCause]] = None
-    retry_after_seconds: Optional[int] = Field(default=None, alias="retryAfterSeconds")
+    name: str | None = None
+    group: str | None = None
+    kind: str | None = None
+    causes: list[StatusCause] | None = None
+    retry_after_seconds: int | None = Field(default=None, alias="retryAfterSeconds")
 
 
 class Status(Model):
@@ -89,7 +88,7 @@ class Status(Model):
     metadata: dict[str, Any] = Field(default_factory=dict)
     status: str = "Failure"
     # Every failure has both; a deletion's Success Status has neither, as in Kubernetes.
-    message: Optional[str] = None
-    reason: Optional[str] = None
-    details: Optional[StatusDetails] = None
+    message: str | None = None
+    reason: str | None = None
+    details: StatusDetails | None = None
     code: int

@@ -1,8 +1,6 @@
 """RoleBinding and ClusterRoleBinding (rbac.authorization.k8s.io/v1), and access tokens."""
 from __future__ import annotations
 
-from typing import Optional
-
 from pydantic import Field
 
 from .meta import ListMeta, Model, ObjectMeta, Time
@@ -17,11 +15,11 @@ class Subject(Model):
     # Any string, so that another kind is refused with a cause naming subjects[i].kind.
     kind: str = Field(description="User, ServiceAccount or Group")
     name: str
-    namespace: Optional[str] = Field(default=None,
+    namespace: str | None = Field(default=None,
                                      description="of a ServiceAccount; the binding's own if "
                                                  "left out")
     # As Kubernetes writes User and Group subjects: rbac.authorization.k8s.io. Kept as sent.
-    api_group: Optional[str] = Field(default=None, alias="apiGroup")
+    api_group: str | None = Field(default=None, alias="apiGroup")
 
 
 class RoleRef(Model):
@@ -47,11 +45,11 @@ class RoleBindingList(Model):
 
 class AccessTokenSpec(Model):
     subject: str  # "alice" or "system:serviceaccount:<namespace>:<name>"
-    expiration_timestamp: Optional[Time] = Field(default=None, alias="expirationTimestamp")
+    expiration_timestamp: Time | None = Field(default=None, alias="expirationTimestamp")
 
 
 class AccessTokenStatus(Model):
-    token: Optional[str] = None  # only in the answer to the create that made it
+    token: str | None = None  # only in the answer to the create that made it
 
 
 class AccessToken(Model):
@@ -59,7 +57,7 @@ class AccessToken(Model):
     api_version: str = Field(default=TOKENS_VERSION, alias="apiVersion")
     metadata: ObjectMeta = Field(default_factory=ObjectMeta)
     spec: AccessTokenSpec
-    status: Optional[AccessTokenStatus] = None
+    status: AccessTokenStatus | None = None
 
 
 class AccessTokenList(Model):

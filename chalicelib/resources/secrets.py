@@ -1,8 +1,6 @@
 """Kubernetes Secret (core v1), as far as registry credentials need it."""
 from __future__ import annotations
 
-from typing import Optional
-
 from pydantic import Field
 
 from .meta import ListMeta, Model, ObjectMeta
@@ -18,9 +16,9 @@ class Secret(Model):
     kind: str = "Secret"
     api_version: str = Field(default="v1", alias="apiVersion")
     metadata: ObjectMeta = Field(default_factory=ObjectMeta)
-    type: Optional[str] = None
-    data: Optional[dict[str, str]] = None
-    string_data: Optional[dict[str, str]] = Field(default=None, alias="stringData")
+    type: str | None = None
+    data: dict[str, str] | None = None
+    string_data: dict[str, str] | None = Field(default=None, alias="stringData")
 
     def __repr__(self) -> str:  # a value must never reach a log line through a repr
         return f"Secret(name={self.metadata.name!r}, type={self.type!r})"

@@ -1,7 +1,7 @@
 """ImageStream and the virtual resources derived from it (tags, stream images, mappings)."""
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Literal
 
 from pydantic import Field, field_validator
 
@@ -14,12 +14,12 @@ SourceKind = Literal["DockerImage", "ImageStreamImage", "ImageStreamTag"]
 class ObjectReference(Model):
     kind: str
     name: str = ""
-    namespace: Optional[str] = None
+    namespace: str | None = None
 
 
 class TagImportPolicy(Model):
-    insecure: Optional[bool] = None
-    scheduled: Optional[bool] = None
+    insecure: bool | None = None
+    scheduled: bool | None = None
     import_mode: str = Field(default="Legacy", alias="importMode")
 
     @field_validator("import_mode", mode="before")
@@ -42,16 +42,16 @@ class TagReference(Model):
     """A spec tag: where the tag's image comes from."""
 
     name: str = ""
-    annotations: Optional[dict[str, str]] = None
-    from_: Optional[ObjectReference] = Field(default=None, alias="from")
-    reference: Optional[bool] = None
-    generation: Optional[int] = None
+    annotations: dict[str, str] | None = None
+    from_: ObjectReference | None = Field(default=None, alias="from")
+    reference: bool | None = None
+    generation: int | None = None
     import_policy: TagImportPolicy = Field(default_factory=TagImportPolicy, alias="importPolicy")
     reference_policy: TagReferencePolicy = Field(
         default_factory=TagReferencePolicy, alias="referencePolicy"
     )
 
-    def source_equal(self, other: "TagReference") -> bool:
+    def source_equal(self, other: TagReference) -> bool:
         """Whether two spec tags point at the same source the same way (generation aside)."""
         fields = {"name", "from_", "reference", "import_policy", "reference_policy", "annotations"}
         return self.model_dump(include=fields) == other.model_dump(include=fields)
@@ -63,7 +63,7 @@ class TagEvent(Model):
     image: str = ""
     generation: int = 0
 
-    def same_target(self, other: "TagEvent") -> bool:
+    def same_target(self, other: TagEvent) -> bool:
         return (
             self.docker_image_reference == other.docker_image_reference
             and self.image == other.image
@@ -73,16 +73,16 @@ class TagEvent(Model):
 class TagEventCondition(Model):
     type: str
     status: str
-    last_transition_time: Optional[Time] = Field(default=None, alias="lastTransitionTime")
-    reason: Optional[str] = None
-    message: Optional[str] = None
+    last_transition_time: Time | None = Field(default=None, alias="lastTransitionTime")
+    reason: str | None = None
+    message: str | None = None
     generation: int = 0
 
 
 class NamedTagEventList(Model):
     tag: str
     items: list[TagEvent] = Field(default_factory=list)
-    conditions: Optional[list[TagEventCondition]] = None
+    conditions: list[TagEventCondition] | None = None
 
 
 class ImageLookupPolicy(Model):
@@ -90,14 +90,14 @@ class ImageLookupPolicy(Model):
 
 
 class ImageStreamSpec(Model):
-    lookup_policy: Optional[ImageLookupPolicy] = Field(default=None, alias="lookupPolicy")
-    docker_image_repository: Optional[str] = Field(default=None, alias="dockerImageRepository")
-    tags: Optional[list[TagReference]] = None
+    lookup_policy: ImageLookupPolicy | None = Field(default=None, alias="lookupPolicy")
+    docker_image_repository: str | None = Field(default=None, alias="dockerImageRepository")
+    tags: list[TagReference] | None = None
 
     @field_validator("tags")
     @classmethod
-    def _last_of_each_name(cls, tags: Optional[list[TagReference]]
-                           ) -> Optional[list[TagReference]]:
+    def _last_of_each_name(cls, tags: list[TagReference] | None
+                           ) -> list[TagReference] | None:
         # OpenShift reads the v1 list into a map by name: a repeated name's last entry wins.
         if tags is None:
             return None
@@ -107,10 +107,10 @@ class ImageStreamSpec(Model):
 
 class ImageStreamStatus(Model):
     docker_image_repository: str = Field(default="", alias="dockerImageRepository")
-    public_docker_image_repository: Optional[str] = Field(
+    public_docker_image_repository: str | None = Field(
         default=None, alias="publicDockerImageRepository"
     )
-    tags: Optional[list[NamedTagEventList]] = None
+    tags: list[NamedTagEventList] | None = None
 
 
 class ImageStream(Model):
@@ -118,7 +118,7 @@ class ImageStream(Model):
     api_version: str = Field(default=API_VERSION, alias="apiVersion")
     metadata: ObjectMeta = Field(default_factory=ObjectMeta)
     spec: ImageStreamSpec = Field(default_factory=ImageStreamSpec)
-    status: Optional[ImageStreamStatus] = None
+    status: ImageStreamStatus | None = None
 
 
 class ImageStreamList(Model):
@@ -132,10 +132,10 @@ class ImageStreamTag(Model):
     kind: str = "ImageStreamTag"
     api_version: str = Field(default=API_VERSION, alias="apiVersion")
     metadata: ObjectMeta = Field(default_factory=ObjectMeta)
-    tag: Optional[TagReference] = None
+    tag: TagReference | None = None
     generation: int = 0
     lookup_policy: ImageLookupPolicy = Field(default_factory=ImageLookupPolicy, alias="lookupPolicy")
-    conditions: Optional[list[TagEventCondition]] = None
+    conditions: list[TagEventCondition] | None = None
     image: Image = Field(default_factory=Image)
 
 

@@ -1,8 +1,6 @@
 """ImageStreamTrigger: a subscription of an endpoint to a stream's tag changes (an extension)."""
 from __future__ import annotations
 
-from typing import Optional
-
 from pydantic import Field
 
 from .meta import API_VERSION, ListMeta, Model, ObjectMeta
@@ -14,15 +12,15 @@ class TriggerEndpoint(Model):
 
 
 class ImageStreamTriggerSpec(Model):
-    tags: Optional[list[str]] = None  # none: every tag of the stream
-    types: Optional[list[str]] = None  # none: Created, Updated and Deleted
+    tags: list[str] | None = None  # none: every tag of the stream
+    types: list[str] | None = None  # none: Created, Updated and Deleted
     endpoint: TriggerEndpoint
 
 
 class ImageStreamTriggerStatus(Model):
     subscription_arn: str = Field(default="", alias="subscriptionArn")
     pending_confirmation: bool = Field(default=False, alias="pendingConfirmation")
-    filter_policy: Optional[dict] = Field(default=None, alias="filterPolicy")
+    filter_policy: dict | None = Field(default=None, alias="filterPolicy")
 
 
 class ImageStreamTrigger(Model):
@@ -30,7 +28,7 @@ class ImageStreamTrigger(Model):
     api_version: str = Field(default=API_VERSION, alias="apiVersion")
     metadata: ObjectMeta = Field(default_factory=ObjectMeta)
     spec: ImageStreamTriggerSpec
-    status: Optional[ImageStreamTriggerStatus] = None
+    status: ImageStreamTriggerStatus | None = None
 
 
 class ImageStreamTriggerList(Model):

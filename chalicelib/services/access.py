@@ -4,10 +4,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Optional, Protocol
+from typing import Protocol
 
 from ..domain.errors import FieldError, FieldErrors, Forbidden, NotFound, Unauthorized
 from ..domain.rbac import (
@@ -46,10 +47,10 @@ class TokenRecord:
     digest: str  # the token's full SHA-256; the token itself is never stored
     subject: str
     created: datetime
-    expires: Optional[datetime] = None
+    expires: datetime | None = None
 
     @property
-    def scope(self) -> Optional[str]:
+    def scope(self) -> str | None:
         """The namespace whose admins manage this token (service accounts), else None."""
         return service_account_namespace(self.subject)
 
@@ -57,22 +58,22 @@ class TokenRecord:
 class TokenStore(Protocol):
     def put_token(self, record: TokenRecord) -> None: ...
 
-    def get_token(self, token_id: str) -> Optional[TokenRecord]: ...
+    def get_token(self, token_id: str) -> TokenRecord | None: ...
 
     def delete_token(self, token_id: str) -> bool: ...
 
-    def list_tokens(self, scope: Optional[str]) -> list[TokenRecord]: ...
+    def list_tokens(self, scope: str | None) -> list[TokenRecord]: ...
 
 
 class BindingStore(Protocol):
-    def create_binding(self, namespace: Optional[str], binding: RoleBinding) -> None:
+    def create_binding(self, namespace: str | None, binding: RoleBinding) -> None:
         """AlreadyExists if the name is taken (namespace None: a ClusterRoleBinding)."""
 
-    def get_binding(self, namespace: Optional[str], name: str) -> Optional[RoleBinding]: ...
+    def get_binding(self, namespace: str | None, name: str) -> RoleBinding | None: ...
 
-    def list_bindings(self, namespace: Optional[str]) -> list[RoleBinding]: ...
+    def list_bindings(self, namespace: str | None) -> list[RoleBinding]: ...
 
-    def delete_binding(self, namespace: Optional[str], name: str) -> bool: ...
+    def delete_binding(self, namespace: str | None, name: str) -> bool: ...
 
 
 def token_digest(token: str) -> str:
@@ -93,7 +94,7 @@ class PullRights:
 # The current request's pull rights, set by the API layer, so a service can refuse a
 # cross-namespace source without knowing who asks, and record who set a source. None: an
 # internal call (the registry webhook, ECR pushes, the schedule), which checks nothing.
-current_pull_check: ContextVar[Optional[PullRights]] = ContextVar(
+current_pull_check: ContextVar[PullRights | None] = ContextVar(
     "current_pull_check", default=None)
 
 
@@ -137,7 +138,7 @@ class AccessService:
 
     # -- authentication
 
-    def authenticate(self, token: Optional[str]) -> str:
+    def authenticate(self, token: str | None) -> str:
         """The subject a bearer token stands for; Unauthorized for anything else."""
         if not token or not token.startswith(TOKEN_PREFIX):
             raise Unauthorized("a valid bearer token is required")
@@ -151,7 +152,7 @@ class AccessService:
 
     # -- authorization
 
-    def bindings_of(self, subject: str, namespace: Optional[str]) -> list[Binding]:
+    def bindings_of(self, subject: str, namespace: str | None) -> list[Binding]:
         """The roles bound to `subject` or to a group it is in, cluster-wide and in
         `namespace`."""
         # Only a token's subject is in groups such as system:authenticated; checked here
@@ -168,14 +169,14 @@ class AccessService:
                     found.append(Binding(subject, binding.role_ref.name, scope))
         return found
 
-    def authorize(self, subject: str, namespace: Optional[str], resource: str,
+    def authorize(self, subject: str, namespace: str | None, resource: str,
                   verb: str) -> None:
         """Forbidden (saying nothing of whether the object exists) unless the subject may."""
         if not self.may(subject, namespace, resource, verb):
             where = f' in the namespace "{namespace}"' if namespace else " at the cluster scope"
             raise Forbidden(f'User "{subject}" cannot {verb} resource "{resource}"{where}')
 
-    def may(self, subject: str, namespace: Optional[str], resource: str, verb: str) -> bool:
+    def may(self, subject: str, namespace: str | None, resource: str, verb: str) -> bool:
         """Whether the subject may `verb` `resource` (in `namespace`): the one decision
         requests and access reviews (`kubectl auth can-i`) share."""
         return allowed(self.bindings_of(subject, namespace), namespace, resource, verb)
@@ -190,7 +191,7 @@ class AccessService:
 
     # -- tokens
 
-    def create_token(self, body: AccessToken, namespace: Optional[str]) -> AccessToken:
+    def create_token(self, body: AccessToken, namespace: str | None) -> AccessToken:
         errors = FieldErrors()
         problem = subject_error(body.spec.subject)
         if problem:
@@ -208,11 +209,11 @@ class AccessService:
         view.status = AccessTokenStatus(token=token)
         return view
 
-    def list_tokens(self, namespace: Optional[str]) -> list[AccessToken]:
+    def list_tokens(self, namespace: str | None) -> list[AccessToken]:
         _check_namespace(namespace)
         return [_token_view(r) for r in self.tokens.list_tokens(namespace)]
 
-    def revoke_token(self, token_id: str, namespace: Optional[str]) -> None:
+    def revoke_token(self, token_id: str, namespace: str | None) -> None:
         record = self.tokens.get_token(token_id) if len(token_id) == 16 else None
         if record is None or record.scope != namespace:
             raise NotFound.of(TOKENS, token_id)
@@ -220,7 +221,7 @@ class AccessService:
 
     # -- role bindings
 
-    def create_binding(self, namespace: Optional[str], body: RoleBinding) -> RoleBinding:
+    def create_binding(self, namespace: str | None, body: RoleBinding) -> RoleBinding:
         resource = ROLEBINDINGS if namespace else CLUSTERROLEBINDINGS
         errors = FieldErrors()
         name = body.metadata.name or ""
@@ -243,18 +244,18 @@ class AccessService:
         self.bindings.create_binding(namespace, stored)
         return stored
 
-    def list_bindings(self, namespace: Optional[str]) -> list[RoleBinding]:
+    def list_bindings(self, namespace: str | None) -> list[RoleBinding]:
         _check_namespace(namespace)
         return self.bindings.list_bindings(namespace)
 
-    def get_binding(self, namespace: Optional[str], name: str) -> RoleBinding:
+    def get_binding(self, namespace: str | None, name: str) -> RoleBinding:
         binding = (self.bindings.get_binding(namespace, name)
                    if _binding_may_exist(namespace, name) else None)
         if binding is None:
             raise NotFound.of(ROLEBINDINGS if namespace else CLUSTERROLEBINDINGS, name)
         return binding
 
-    def delete_binding(self, namespace: Optional[str], name: str) -> None:
+    def delete_binding(self, namespace: str | None, name: str) -> None:
         if not (_binding_may_exist(namespace, name)
                 and self.bindings.delete_binding(namespace, name)):
             raise NotFound.of(ROLEBINDINGS if namespace else CLUSTERROLEBINDINGS, name)
@@ -273,7 +274,7 @@ def validate_binding_name(name: str) -> list[FieldError]:
     return []
 
 
-def validate_subject(subject: Subject, namespace: Optional[str], field: str) -> list[FieldError]:
+def validate_subject(subject: Subject, namespace: str | None, field: str) -> list[FieldError]:
     """A binding's subject: a User, a ServiceAccount (of the binding's namespace unless it
     names one) or a Group, with a name of its kind."""
     if subject.kind not in SUBJECT_KINDS:
@@ -293,20 +294,20 @@ def validate_subject(subject: Subject, namespace: Optional[str], field: str) -> 
     return [invalid(f"{field}.name", subject.name, problem)] if problem else []
 
 
-def _binding_may_exist(namespace: Optional[str], name: str) -> bool:
+def _binding_may_exist(namespace: str | None, name: str) -> bool:
     """Reads of names no binding can have are NotFound without asking the store."""
     return not (validate_binding_name(name)
                 or (namespace is not None and validate_namespace(namespace)))
 
 
-def _check_namespace(namespace: Optional[str]) -> None:
+def _check_namespace(namespace: str | None) -> None:
     if namespace is not None:
         errors = FieldErrors()
         errors.extend(validate_namespace(namespace))
         errors.raise_if_any("namespaces", namespace)
 
 
-def _stands_for(subject: Subject, namespace: Optional[str], user: str,
+def _stands_for(subject: Subject, namespace: str | None, user: str,
                 groups: tuple[str, ...]) -> bool:
     """Whether a binding's subject is `user` or one of its `groups`."""
     if subject.kind == "Group":
@@ -314,7 +315,7 @@ def _stands_for(subject: Subject, namespace: Optional[str], user: str,
     return _names(subject, namespace) == user
 
 
-def _names(subject: Subject, namespace: Optional[str]) -> str:
+def _names(subject: Subject, namespace: str | None) -> str:
     """A User or ServiceAccount subject as the subject string a token carries."""
     if subject.kind == "ServiceAccount":
         return f"system:serviceaccount:{subject.namespace or namespace}:{subject.name}"

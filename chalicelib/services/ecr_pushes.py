@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import math
-from datetime import datetime, timezone
-from typing import Any, Callable, Optional, Protocol
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from ..domain.errors import ApiError
 from ..domain.pushes import stream_of_repository
@@ -35,7 +36,7 @@ class Ecr(Protocol):
 
     def blob(self, repository: str, digest: str) -> bytes: ...
 
-    def tag_digest(self, repository: str, tag: str) -> Optional[str]: ...
+    def tag_digest(self, repository: str, tag: str) -> str | None: ...
 
     def tagged_images(self, repository: str) -> Any: ...
 
@@ -54,27 +55,27 @@ STOPPED = "stopped for time; the next run goes on from here"
 class ReconcilePosition(Protocol):
     """How far the reconcile pass got, kept between runs (None: start at the beginning)."""
 
-    def load(self) -> Optional[Position]: ...
+    def load(self) -> Position | None: ...
 
-    def save(self, position: Optional[Position]) -> None: ...
+    def save(self, position: Position | None) -> None: ...
 
 
 class MemoryReconcilePosition:
     """The position in this process only: tests, and the in-memory store."""
 
     def __init__(self) -> None:
-        self.position: Optional[Position] = None
+        self.position: Position | None = None
 
-    def load(self) -> Optional[Position]:
+    def load(self) -> Position | None:
         return self.position
 
-    def save(self, position: Optional[Position]) -> None:
+    def save(self, position: Position | None) -> None:
         self.position = position
 
 
 class EcrPushes:
     def __init__(self, ecr: Ecr, pushes: PushService, store: StreamStore, registry: str,
-                 prefix: str = "", position: Optional[ReconcilePosition] = None):
+                 prefix: str = "", position: ReconcilePosition | None = None):
         self.ecr = ecr
         self.pushes = pushes
         self.store = store
@@ -130,7 +131,7 @@ class EcrPushes:
         return outcomes
 
     def _reconciled(self, repository: str, tagged: Any, target: tuple[str, str]
-                    ) -> Optional[str]:
+                    ) -> str | None:
         """What reconciling one tagged image did; None when the stream had it already."""
         tag = self.store.get_tag(*target, tagged.tag)
         head = tag.head if tag else None
@@ -144,7 +145,7 @@ class EcrPushes:
                            tagged.tag, tagged.digest, exc)
             return "failed"
 
-    def _stop(self, outcomes: dict[str, int], reached: Optional[Position]) -> None:
+    def _stop(self, outcomes: dict[str, int], reached: Position | None) -> None:
         self.position.save(reached)
         outcomes[STOPPED] = 1
         logger.info("ECR reconcile stopped for time after %s; the next run goes on from "
@@ -170,4 +171,4 @@ class EcrPushes:
 
 
 def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,8 +1,6 @@
 """Cluster-scoped Image reads."""
 from __future__ import annotations
 
-from typing import Optional
-
 from ..domain.errors import NotFound
 from ..domain.reference import DIGEST_RE
 from ..resources.image import Image, ImageList
@@ -21,6 +19,6 @@ class ImageService:
             raise NotFound.of(IMAGES, digest)
         return image
 
-    def list(self, limit: int, after: Optional[str]) -> tuple[ImageList, Optional[str]]:
+    def list(self, limit: int, after: str | None) -> tuple[ImageList, str | None]:
         page = self.store.list_images(limit, after)
         return ImageList(items=page.items), page.after

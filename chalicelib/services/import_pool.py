@@ -17,9 +17,10 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterable, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any
 
 from ..domain.errors import ApiError
 from ..domain.imports import MAX_LISTED_TAGS, ImportOutcome, ImportSource, RepositorySource
@@ -59,29 +60,29 @@ class ImportJob:
     """One source to check and, if it names something new, fetch; or a repository to list."""
 
     key: Hashable  # what the caller's results are keyed by
-    source: Union[ImportSource, RepositorySource]
+    source: ImportSource | RepositorySource
     client: RegistryClient
     known: Mapping[str, ImportOutcome] = field(default_factory=dict)  # digest → known outcome
     persist: bool = True  # record fetched images (a dry run does not)
     digest: str = ""  # once checked and new: what to fetch
     attempts: int = 0
-    failure: Optional[ImportOutcome] = None  # what its last attempt met, while it waits to retry
+    failure: ImportOutcome | None = None  # what its last attempt met, while it waits to retry
 
 
 @dataclass(frozen=True)
 class JobResult:
     key: Hashable
-    outcome: Optional[ImportOutcome]  # None: not done in this run
+    outcome: ImportOutcome | None  # None: not done in this run
     unchanged: bool = False  # the check found a digest the job already knew
     # For a job not done: its host's failure, when the host was given up or asked to wait
     # past the run's end (None: the run ran out of time before reaching the job).
-    held: Optional[ImportOutcome] = None
+    held: ImportOutcome | None = None
     tags: tuple[str, ...] = ()  # a listed repository's tags, in the registry's order
 
 
 # What a caller does with a result, returning any jobs it leads to (a listed repository's
 # tags to import), which join the same run.
-OnResult = Callable[[JobResult], Optional[Iterable[ImportJob]]]
+OnResult = Callable[[JobResult], Iterable[ImportJob] | None]
 
 
 class _Budget:
@@ -112,12 +113,12 @@ class _Budget:
 class _Host:
     checks: deque = field(default_factory=deque)
     fetches: deque = field(default_factory=deque)
-    budget: Optional[_Budget] = None
+    budget: _Budget | None = None
     running: int = 0
     not_before: float = 0.0
     streak: int = 0
     abandoned: bool = False
-    failure: Optional[ImportOutcome] = None  # what made it wait or be given up
+    failure: ImportOutcome | None = None  # what made it wait or be given up
 
     def queued(self) -> list[ImportJob]:
         jobs = [*self.checks, *self.fetches]
@@ -125,7 +126,7 @@ class _Host:
         self.fetches.clear()
         return jobs
 
-    def next_ready(self, now: float) -> Optional[float]:
+    def next_ready(self, now: float) -> float | None:
         """When this host could take its next job (ignoring its slots); None if never."""
         if self.abandoned or not (self.checks or self.fetches):
             return None
@@ -136,8 +137,8 @@ class _Host:
 
 
 class ImportPool:
-    def __init__(self, registries: "RegistryImports", *, host_concurrency: int = 4,
-                 concurrency: int = 16, imports_per_minute: Optional[int] = None,
+    def __init__(self, registries: RegistryImports, *, host_concurrency: int = 4,
+                 concurrency: int = 16, imports_per_minute: int | None = None,
                  clock: Callable[[], float] = time.monotonic):
         self.registries = registries
         self.host_concurrency = host_concurrency
@@ -288,7 +289,7 @@ def _held(met: ImportOutcome, why: str) -> ImportOutcome:
     return ImportOutcome.failed(met.reason, f"{met.message} (not attempted: {why})")
 
 
-def _unfinished(job: ImportJob, held: Optional[ImportOutcome]) -> JobResult:
+def _unfinished(job: ImportJob, held: ImportOutcome | None) -> JobResult:
     """A queued job's result when the run leaves it: the failure its own last attempt met,
     or none (not done) with the reason its host was not asked, if any."""
     if job.failure is not None:

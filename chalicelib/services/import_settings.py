@@ -3,9 +3,10 @@ reads the schedule's interval at start-up, which must not load the registry clie
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..registry import ClientSettings
@@ -25,7 +26,7 @@ class ImportSettings:
     api_seconds: float = 15.0  # what one API request may spend on registries
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ) -> "ImportSettings":
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> ImportSettings:
         def count(name: str, default: int) -> int:
             text = environ.get(name) or str(default)
             if not text.isdigit() or int(text) < 1:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Collection, Mapping, Optional
 
 from .. import metrics
 from ..domain.imports import (
@@ -45,7 +45,7 @@ class Checked:
     """A check's answer: the digest the reference names, and the outcome if no fetch is needed."""
 
     digest: str
-    outcome: Optional[ImportOutcome] = None
+    outcome: ImportOutcome | None = None
     unchanged: bool = False  # the digest is one the caller already imported
 
 
@@ -53,9 +53,9 @@ class RegistryImports:
     """Registry clients (one per set of credentials) sharing one request counter."""
 
     def __init__(self, store: StreamStore, settings: ImportSettings,
-                 counter: Optional[RequestCounter] = None,
+                 counter: RequestCounter | None = None,
                  clock: Callable[[], datetime] = utc_now,
-                 own_tokens: Optional[OwnTokens] = None):
+                 own_tokens: OwnTokens | None = None):
         """`own_tokens`: the integrated registry's tokens, signed here (auth.OwnTokens)."""
         self.store = store
         self.settings = settings
@@ -112,7 +112,7 @@ class RegistryImports:
 
         return [named(imported.image)] + [named(child) for child in imported.children]
 
-    def _stored(self, source: ImportSource, digest: str) -> Optional[ImportOutcome]:
+    def _stored(self, source: ImportSource, digest: str) -> ImportOutcome | None:
         """The outcome from images already recorded, None when something must be fetched."""
         image = self.store.get_image(digest)
         if image is None:
@@ -136,7 +136,7 @@ class RegistryImports:
                              images=tuple([chosen] + [c for c in children if c is not None]))
 
 
-def _choose(entries: list[ImageManifest], source: ImportSource) -> Optional[ImageManifest]:
+def _choose(entries: list[ImageManifest], source: ImportSource) -> ImageManifest | None:
     wanted = Platform(source.architecture, source.os)
     return next((e for e in entries if e.architecture and e.os and wanted.matches(
         Platform(e.architecture, e.os, e.variant))), None)
@@ -186,7 +186,7 @@ class Importer:
 
     def imports(self, namespace: str, sources: Collection[ImportSource],
                 repositories: Collection[RepositorySource] = (), *, persist: bool = True,
-                stop_at: Optional[float] = None
+                stop_at: float | None = None
                 ) -> tuple[dict[RepositorySource, RepositoryListing],
                            dict[ImportSource, ImportOutcome]]:
         """List each repository and import the tags it takes, with `sources`, in one run

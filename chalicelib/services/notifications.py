@@ -8,8 +8,9 @@ record delivered again from being published again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Collection, Iterable, Optional, Protocol, Sequence
+from typing import Protocol
 
 from ..domain.errors import ServiceUnavailable
 from ..domain.tag_changes import TagWrite, change_type
@@ -46,7 +47,7 @@ class PublishLedger(Protocol):
 class Outcome:
     published: int  # messages this call sent
     skipped: int  # messages already out: in the ledger, or repeated within the batch
-    retry_from: Optional[str]  # position of the first write whose message is not out yet
+    retry_from: str | None  # position of the first write whose message is not out yet
     unpublished: int = 0  # messages this call could not send
 
 

@@ -1,9 +1,10 @@
 """What the services need from storage. DynamoDB and in-memory adapters both provide it."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Optional, Protocol, Sequence, Union
+from typing import Protocol, Union
 
 from ..domain.changes import Change, LoggedChange
 from ..domain.imports import ImportContext
@@ -30,7 +31,7 @@ class ChangeSet:
     """
 
     stream: StreamRecord  # the new stream record, version already raised
-    expected_version: Optional[int]  # None: the stream must not exist yet
+    expected_version: int | None  # None: the stream must not exist yet
     put_tags: list[TagRecord] = field(default_factory=list)
     delete_tags: list[TagRecord] = field(default_factory=list)
     history: list[HistoryWrite] = field(default_factory=list)
@@ -45,7 +46,7 @@ class Page:
     """One page of a list; `after` is the key to continue from, None on the last page."""
 
     items: list
-    after: Optional[str]
+    after: str | None
 
 
 def stream_key(namespace: str, name: str) -> str:
@@ -74,12 +75,12 @@ DueEntry = Union[DueTag, DueRepository]
 
 
 class StreamStore(Protocol):
-    def get_stream(self, namespace: str, name: str) -> Optional[StreamRecord]: ...
+    def get_stream(self, namespace: str, name: str) -> StreamRecord | None: ...
 
-    def get_tag(self, namespace: str, name: str, tag: str) -> Optional[TagRecord]: ...
+    def get_tag(self, namespace: str, name: str, tag: str) -> TagRecord | None: ...
 
     def get_stream_tag(self, namespace: str, name: str, tag: str
-                       ) -> tuple[Optional[StreamRecord], Optional[TagRecord]]:
+                       ) -> tuple[StreamRecord | None, TagRecord | None]:
         """The stream and its tag, read together (a tag read needs its stream anyway)."""
 
     def get_followers(self, namespace: str, name: str, tag: str) -> list[str]: ...
@@ -87,12 +88,12 @@ class StreamStore(Protocol):
     def get_history(self, namespace: str, name: str, tag: TagRecord) -> list[TagEvent]:
         """The tag's events, newest first."""
 
-    def load_stream(self, namespace: str, name: str) -> Optional[StreamSnapshot]: ...
+    def load_stream(self, namespace: str, name: str) -> StreamSnapshot | None: ...
 
-    def list_streams(self, namespace: str, limit: int, after: Optional[str]) -> Page:
+    def list_streams(self, namespace: str, limit: int, after: str | None) -> Page:
         """Stream records of a namespace ordered by name, starting after `after`."""
 
-    def list_all_streams(self, limit: int, after: Optional[str]) -> Page:
+    def list_all_streams(self, limit: int, after: str | None) -> Page:
         """Stream records of every namespace ordered by stream_key, starting after `after`
         (a stream_key, which need not name a stream). Reads a page's worth of index entries
         and the page's stream items, never the whole table. A page may hold fewer than
@@ -109,9 +110,9 @@ class StreamStore(Protocol):
     def put_image(self, image: Image) -> bool:
         """Create the image unless one of that name exists; True if this call created it."""
 
-    def get_image(self, digest: str) -> Optional[Image]: ...
+    def get_image(self, digest: str) -> Image | None: ...
 
-    def list_images(self, limit: int, after: Optional[str]) -> Page: ...
+    def list_images(self, limit: int, after: str | None) -> Page: ...
 
     def due_entries(self, before: datetime, limit: int) -> list[DueEntry]:
         """Up to `limit` scheduled tags and stream repositories due at or before `before`,
@@ -122,13 +123,13 @@ class StreamStore(Protocol):
         """
 
     def reschedule(self, namespace: str, name: str, tag: TagRecord,
-                   due: Optional[datetime]) -> bool:
+                   due: datetime | None) -> bool:
         """Set only the tag's next-due time (None: out of the schedule), if the tag still has
         `tag.incarnation` and `tag.due`; False otherwise. The head and the stream's version
         are left alone: nothing a subscriber or a client sees changes."""
 
-    def reschedule_repository(self, namespace: str, name: str, read: Optional[datetime],
-                              due: Optional[datetime]) -> bool:
+    def reschedule_repository(self, namespace: str, name: str, read: datetime | None,
+                              due: datetime | None) -> bool:
         """Set the next check of the stream's repository (None: out of the schedule). With
         `read`, only if that is still its time, else False; without, whatever it was. The
         entry is apart from the stream's items: it may be set before the stream exists."""

@@ -3,8 +3,8 @@ ImageStreamMappings share."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional
 
 from ..domain.errors import AlreadyExists
 from ..logs import about
@@ -37,7 +37,7 @@ class PushService:
         self.streams = streams
         self.tags = tags
 
-    def apply(self, push: Push, still_current: Optional[Callable[[], bool]] = None) -> str:
+    def apply(self, push: Push, still_current: Callable[[], bool] | None = None) -> str:
         """Record the image and move the tag, unless that already happened or is stale.
 
         Returns "unchanged" (the tag already shows this image: a repeated event),
@@ -52,7 +52,7 @@ class PushService:
             extra={"digest": push.image.metadata.name, "outcome": outcome})
         return outcome
 
-    def _apply(self, push: Push, still_current: Optional[Callable[[], bool]]) -> str:
+    def _apply(self, push: Push, still_current: Callable[[], bool] | None) -> str:
         digest = push.image.metadata.name or ""
         for child in push.children:
             self.store.put_image(child)

@@ -16,9 +16,10 @@ get a pull token signed here, without a request to the endpoint (see `own_read_t
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Mapping, Optional, Protocol, Sequence
+from typing import Any, Protocol
 
 from ..domain.errors import BadRequest
 from ..domain.pushes import stream_of_repository
@@ -64,7 +65,7 @@ class RegistryTokens:
         self.prefix = f"{prefix}/" if prefix else ""
         self.clock = clock
 
-    def issue(self, credential: Optional[str], service: str,
+    def issue(self, credential: str | None, service: str,
               scopes: Sequence[str]) -> IssuedToken:
         """A token for `scopes`, for whoever `credential` (one of the service's tokens)
         stands for; None: anonymous. Unauthorized for a credential that is no valid token,
@@ -99,7 +100,7 @@ class RegistryTokens:
                 access.append({"type": REPOSITORY, "name": scope.name, "actions": actions})
         return access
 
-    def own_read_token(self, registry: str, service: str, scope: str) -> Optional[str]:
+    def own_read_token(self, registry: str, service: str, scope: str) -> str | None:
         """A pull token for this service's own read of `registry`, or None when that is not
         the integrated registry (or `service` not its token service). Which namespaces a
         caller may read through the service is decided before the read, by the API."""

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import hmac
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..domain.errors import BadRequest, ServiceUnavailable, Unauthorized
 from ..domain.pushes import stream_of_repository

@@ -16,10 +16,10 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from itertools import chain, zip_longest
-from typing import Callable, Optional
 
 from ..domain.errors import ApiError, NotFound
 from ..domain.imports import (
@@ -58,7 +58,7 @@ GroupKey = tuple[ImportSource, str]  # the source, and who asks: registry and cr
 @dataclass
 class _Group:
     registry: str
-    credentials: Optional[Credentials]
+    credentials: Credentials | None
     tags: list[DueTag]
 
 
@@ -108,7 +108,7 @@ class CycleReport:
 class Scheduler:
     def __init__(self, store: StreamStore, registries: RegistryImports, secrets: SecretService,
                  clock: Callable[[], datetime] = utc_now, max_tags: int = MAX_TAGS_PER_RUN,
-                 registry: str = "", may_pull: Optional[Callable[[str, str], bool]] = None):
+                 registry: str = "", may_pull: Callable[[str, str], bool] | None = None):
         """`registry` is the integrated registry (INTEGRATED_REGISTRY); a source in another
         namespace's stream there is imported only while `may_pull(author, namespace)`, the
         access decision, allows whoever set it (none given: never)."""
@@ -185,7 +185,7 @@ class Scheduler:
                 refused[ImportOutcome.failed(FORBIDDEN, reason)].append(item)
         return permitted, refused
 
-    def _refusal(self, reference: str, namespace: str, author: str) -> Optional[str]:
+    def _refusal(self, reference: str, namespace: str, author: str) -> str | None:
         return scheduled_import_refusal(reference, namespace, author, self.registry,
                                         self.may_pull)
 
@@ -204,7 +204,7 @@ class Scheduler:
         return groups
 
     def _asker(self, namespace: str, reference: str, books: dict[str, NamespaceCredentials]
-               ) -> tuple[str, str, Optional[Credentials]]:
+               ) -> tuple[str, str, Credentials | None]:
         """The registry of `reference`, who asks it (the registry and the credentials the
         namespace has for it: equal only for equal access), and those credentials."""
         book = books.setdefault(namespace, self.secrets.credentials(namespace))
@@ -216,9 +216,9 @@ class Scheduler:
         return registry, f"{registry}|{credentials.fingerprint()}" if credentials else "", \
             credentials
 
-    def _client(self, registry: str, who: str, credentials: Optional[Credentials]
+    def _client(self, registry: str, who: str, credentials: Credentials | None
                 ) -> RegistryClient:
-        def only_there(asked: str) -> Optional[Credentials]:
+        def only_there(asked: str) -> Credentials | None:
             return credentials if normalize_registry(asked) == registry else None
 
         return self.registries.client(who, only_there)
@@ -372,7 +372,7 @@ class Scheduler:
             return 0
         return len(tags)
 
-    def _reschedule(self, item: DueTag, due: Optional[datetime]) -> int:
+    def _reschedule(self, item: DueTag, due: datetime | None) -> int:
         try:
             moved = self.store.reschedule(item.stream.namespace, item.stream.name, item.tag, due)
         except ApiError as error:
@@ -382,7 +382,7 @@ class Scheduler:
             return 0
         return int(moved)
 
-    def _reschedule_repository(self, item: DueRepository, due: Optional[datetime]) -> None:
+    def _reschedule_repository(self, item: DueRepository, due: datetime | None) -> None:
         stream = item.stream
         try:
             self.store.reschedule_repository(stream.namespace, stream.name, item.due, due)

@@ -10,9 +10,10 @@ import binascii
 import re
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Callable, Optional, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..domain.errors import FieldErrors, NotFound
 from ..domain.validation import invalid, not_supported, required, validate_namespace
@@ -47,7 +48,7 @@ class SecretStore(Protocol):
     def list(self, namespace: str) -> list[StoredSecret]:
         """The namespace's secrets, ordered by name."""
 
-    def get(self, namespace: str, name: str) -> Optional[StoredSecret]: ...
+    def get(self, namespace: str, name: str) -> StoredSecret | None: ...
 
     def delete(self, namespace: str, name: str) -> bool:
         """False if there was no such secret."""
@@ -88,7 +89,7 @@ class SecretService:
         if not (self._valid(namespace, name) and self.store.delete(namespace, name)):
             raise NotFound.of(SECRETS, name)
 
-    def credentials(self, namespace: str) -> "NamespaceCredentials":
+    def credentials(self, namespace: str) -> NamespaceCredentials:
         return NamespaceCredentials(lambda: self.store.contents(namespace))
 
     @staticmethod
@@ -140,7 +141,7 @@ class SecretService:
         return content
 
     @staticmethod
-    def _content(body: Secret, key: str) -> tuple[str, Optional[str], str]:
+    def _content(body: Secret, key: str) -> tuple[str, str | None, str]:
         """(field, the docker config text or None when absent, why it is unreadable)."""
         if body.string_data and key in body.string_data:
             return f"stringData[{key}]", body.string_data[key], ""
@@ -160,7 +161,7 @@ class NamespaceCredentials:
     def __init__(self, load: Callable[[], list[tuple[str, str]]]):
         self._load = load
         self._lock = threading.Lock()  # import threads of one request share it
-        self._sources: Optional[list[CredentialSource]] = None
+        self._sources: list[CredentialSource] | None = None
 
     def _loaded(self) -> list[CredentialSource]:
         with self._lock:
@@ -175,7 +176,7 @@ class NamespaceCredentials:
                 self._sources = sources
             return self._sources
 
-    def __call__(self, registry: str) -> Optional[Credentials]:
+    def __call__(self, registry: str) -> Credentials | None:
         for source in self._loaded():
             found = source(registry)
             if found is not None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Callable, Optional, Union
+from typing import TYPE_CHECKING, Union
 
 from ..domain.errors import FieldError, FieldErrors
 from ..domain.imports import (
@@ -67,11 +68,11 @@ class _Wanted:
     """One image to import; `ref` is the spec tag it sets (None: imported, not tagged)."""
 
     source: ImportSource
-    ref: Optional[TagReference]
+    ref: TagReference | None
     listed: bool = False  # one of a repository's tags: a failure sets no spec tag
 
 
-def _result(outcome: ImportOutcome, wanted: Optional[_Wanted]) -> ImageImportStatus:
+def _result(outcome: ImportOutcome, wanted: _Wanted | None) -> ImageImportStatus:
     """One image's status; a stored image shows the pull spec of this import's source."""
     tag = wanted.ref.name if wanted and wanted.ref else None
     if not outcome.succeeded:
@@ -217,7 +218,7 @@ def _spec_tag(tag: str, reference: str, spec: Spec) -> TagReference:
         "referencePolicy": spec.reference_policy.to_json()})
 
 
-def _wanted(reference: str, tag: Optional[str], spec: Spec,
+def _wanted(reference: str, tag: str | None, spec: Spec,
             annotations: dict[str, str]) -> _Wanted:
     ref = _spec_tag(tag or "import", reference, spec)
     source = source_of(ref, annotations)

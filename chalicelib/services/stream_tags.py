@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Callable, Optional
+from typing import Any
 
 from ..domain.errors import (
     AlreadyExists,
@@ -63,7 +64,7 @@ def split_istag(name: str) -> tuple[str, str]:
 
 class StreamTagService:
     def __init__(self, store: StreamStore, registry: str = "",
-                 clock: Callable = utc_now, importer: Optional[Importer] = None):
+                 clock: Callable = utc_now, importer: Importer | None = None):
         self.store = store
         self.registry = registry
         self.clock = clock
@@ -84,36 +85,36 @@ class StreamTagService:
         image = self.store.get_image(tag.head.image) if tag.head and tag.head.image else None
         return views.image_stream_tag(stream, tag, image, self.registry)
 
-    def list(self, namespace: str, limit: int, after: Optional[str]
-             ) -> tuple[ImageStreamTagList, Optional[str]]:
+    def list(self, namespace: str, limit: int, after: str | None
+             ) -> tuple[ImageStreamTagList, str | None]:
         """Tags with an image, ordered by stream then tag; `after` is the last `stream:tag` seen."""
         errors = FieldErrors()
         errors.extend(validate_namespace(namespace))
         errors.raise_if_any("namespaces", namespace)
         resume = split_stream_tag(after) if after else None
 
-        def streams_after(count: int, stream: Optional[StreamRef]) -> list[StreamRef]:
+        def streams_after(count: int, stream: StreamRef | None) -> list[StreamRef]:
             page = self.store.list_streams(namespace, count, stream[1] if stream else None)
             return [(namespace, record.name) for record in page.items]
 
         return self._list_tags(limit, (namespace, *resume) if resume else None, streams_after,
                                lambda item: item.metadata.name or "")
 
-    def list_all(self, limit: int, after: Optional[str]
-                 ) -> tuple[ImageStreamTagList, Optional[str]]:
+    def list_all(self, limit: int, after: str | None
+                 ) -> tuple[ImageStreamTagList, str | None]:
         """Tags with an image in every namespace, ordered by `<namespace>/<stream>` then tag;
         `after` is the last `<namespace>/<stream>:<tag>` seen."""
-        def streams_after(count: int, stream: Optional[StreamRef]) -> list[StreamRef]:
+        def streams_after(count: int, stream: StreamRef | None) -> list[StreamRef]:
             page = self.store.list_all_streams(count, stream_key(*stream) if stream else None)
             return [(record.namespace, record.name) for record in page.items]
 
         return self._list_tags(limit, _cluster_istag(after) if after else None, streams_after,
                                lambda item: f"{item.metadata.namespace}/{item.metadata.name}")
 
-    def _list_tags(self, limit: int, resume: Optional[tuple[str, str, str]],
-                   streams_after: Callable[[int, Optional[StreamRef]], list[StreamRef]],
+    def _list_tags(self, limit: int, resume: tuple[str, str, str] | None,
+                   streams_after: Callable[[int, StreamRef | None], list[StreamRef]],
                    continue_after: Callable[[ImageStreamTag], str]
-                   ) -> tuple[ImageStreamTagList, Optional[str]]:
+                   ) -> tuple[ImageStreamTagList, str | None]:
         """A page of the tags with an image of the streams `streams_after` lists, in its
         order, after the tag `resume` names as (namespace, stream, tag)."""
         items: list[ImageStreamTag] = []
@@ -183,7 +184,7 @@ class StreamTagService:
         return self.put(namespace, name, parse_model(ImageStreamTag, patched, ISTAGS, name),
                         create_only=False)[0]
 
-    def delete(self, namespace: str, name: str, expected_version: Optional[str] = None) -> None:
+    def delete(self, namespace: str, name: str, expected_version: str | None = None) -> None:
         stream_name, tag_name = split_istag(name)
         if not names_valid(namespace, stream_name, tag_name):
             raise NotFound.of(ISTAGS, name)
@@ -198,7 +199,7 @@ class StreamTagService:
             raise NotFound.of(ISTAGS, name) from exc
 
     def _validate_istag(self, namespace: str, name: str, stream: str, tag: str,
-                        body: ImageStreamTag) -> Optional[TagReference]:
+                        body: ImageStreamTag) -> TagReference | None:
         errors = FieldErrors()
         if body.metadata.name is not None and body.metadata.name != name:
             errors.add("metadata.name", f'Invalid value: "{body.metadata.name}": the name of '
@@ -315,7 +316,7 @@ def has_image(tag: TagRecord) -> bool:
     return tag.head is not None and bool(tag.head.image)
 
 
-def _digest_of(reference: str) -> Optional[str]:
+def _digest_of(reference: str) -> str | None:
     try:
         digest = parse_reference(reference).digest
     except ValueError:

@@ -4,9 +4,9 @@ from __future__ import annotations
 import random
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import Callable, Optional
 
 from ..domain import tags as rules
 from ..domain.changes import object_version
@@ -46,7 +46,7 @@ class StreamWrite:
     """Collects the changes of one request against the stream version it read."""
 
     def __init__(self, store: StreamStore, stream: StreamRecord, now: datetime,
-                 expected_version: Optional[int], imports: Optional[ImportContext] = None,
+                 expected_version: int | None, imports: ImportContext | None = None,
                  registry: str = ""):
         self.store = store
         self.stream = stream
@@ -57,7 +57,7 @@ class StreamWrite:
         self.now = now
         self.expected_version = expected_version
         self.spec_changed = False
-        self._tags: dict[str, Optional[TagRecord]] = {}
+        self._tags: dict[str, TagRecord | None] = {}
         self._dirty: set[str] = set()
         self._deleted: dict[str, TagRecord] = {}
         self._history: list[HistoryWrite] = []
@@ -79,7 +79,7 @@ class StreamWrite:
         base = self.stream.generation
         return base + 1 if self.expected_version is not None else base
 
-    def tag(self, name: str) -> Optional[TagRecord]:
+    def tag(self, name: str) -> TagRecord | None:
         if name not in self._tags:
             self._tags[name] = (None if self.expected_version is None
                                 else self.store.get_tag(self.namespace, self.name, name))
@@ -90,7 +90,7 @@ class StreamWrite:
         self._dirty.add(record.name)
 
     def set_spec(self, ref: TagReference, field: str, resource: str = STREAMS,
-                 name: Optional[str] = None) -> None:
+                 name: str | None = None) -> None:
         """Store a spec tag and resolve its source into an event, importing it if it asks to.
 
         `resource` and `name` say which object an Invalid error is about.
@@ -227,7 +227,7 @@ class StreamWrite:
 
     # -- helpers
 
-    def _spec_of(self, tag: str) -> Optional[TagReference]:
+    def _spec_of(self, tag: str) -> TagReference | None:
         record = self.tag(tag)
         return record.spec if record else None
 
@@ -238,7 +238,7 @@ class StreamWrite:
         stored -= {f for s, f in self._unfollow if s == tag}
         return sorted(stored)
 
-    def _relink(self, tag: str, old_source: Optional[str], new_source: Optional[str]) -> None:
+    def _relink(self, tag: str, old_source: str | None, new_source: str | None) -> None:
         if old_source == new_source:
             return
         if old_source is not None:
@@ -256,7 +256,7 @@ class StreamWrite:
             reference = event.docker_image_reference
         self._image_refs[event.image] = (count + delta, reference)
 
-    def _resolve(self, ref: TagReference) -> Optional[TagEvent]:
+    def _resolve(self, ref: TagReference) -> TagEvent | None:
         """The event a spec tag's source gives now; None while the source has no image.
 
         SourceNotFound when the stream or image it names does not exist.
@@ -334,9 +334,9 @@ MAX_IMPORT_ROUNDS = 3  # a plan that keeps finding new sources to import lost to
 
 
 def write_stream(store: StreamStore, namespace: str, name: str, now: datetime,
-                 expected_version: Optional[str], plan: Callable[[StreamWrite], None], *,
-                 create: Optional[StreamRecord] = None,
-                 imports: Optional[ImportContext] = None, registry: str = "") -> StreamRecord:
+                 expected_version: str | None, plan: Callable[[StreamWrite], None], *,
+                 create: StreamRecord | None = None,
+                 imports: ImportContext | None = None, registry: str = "") -> StreamRecord:
     """Plan a write with `plan(write)` and commit it, re-planning after a concurrent write.
 
     A caller that sent a resourceVersion gets Conflict when it is stale instead of a retry;
@@ -350,7 +350,7 @@ def write_stream(store: StreamStore, namespace: str, name: str, now: datetime,
     """
     imports = imports or ImportContext()
     lost = rounds = 0
-    give_up_at: Optional[float] = None
+    give_up_at: float | None = None
     while True:
         started = time.monotonic()
         stream = store.get_stream(namespace, name)

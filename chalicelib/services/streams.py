@@ -4,9 +4,10 @@ from __future__ import annotations
 import logging
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, Callable, Optional, Protocol
+from typing import Any, Protocol
 
 from ..domain import tags as rules
 from ..domain.changes import object_version
@@ -45,8 +46,8 @@ class Repositories(Protocol):
 
 class StreamService:
     def __init__(self, store: StreamStore, registry: str = "", clock: Clock = utc_now,
-                 importer: Optional[Importer] = None,
-                 repositories: Optional[Repositories] = None):
+                 importer: Importer | None = None,
+                 repositories: Repositories | None = None):
         self.store = store
         self.registry = registry
         self.clock = clock
@@ -62,8 +63,8 @@ class StreamService:
             raise NotFound.of(STREAMS, name)
         return views.image_stream(snapshot, self.registry)
 
-    def list(self, namespace: str, limit: int, after: Optional[str],
-             selector: Callable[[dict[str, str]], bool]) -> tuple[ImageStreamList, Optional[str]]:
+    def list(self, namespace: str, limit: int, after: str | None,
+             selector: Callable[[dict[str, str]], bool]) -> tuple[ImageStreamList, str | None]:
         """A page of streams matching `selector`; returns the list and the key to continue after."""
         errors = FieldErrors()
         errors.extend(validate_namespace(namespace))
@@ -79,9 +80,9 @@ class StreamService:
                 return ImageStreamList(items=items), None
         return ImageStreamList(items=items), after
 
-    def list_all(self, limit: int, after: Optional[str],
+    def list_all(self, limit: int, after: str | None,
                  selector: Callable[[dict[str, str]], bool]
-                 ) -> tuple[ImageStreamList, Optional[str]]:
+                 ) -> tuple[ImageStreamList, str | None]:
         """A page of the streams of every namespace matching `selector`, ordered by
         `<namespace>/<name>`; returns the list and the `<namespace>/<name>` to continue after."""
         items: list[ImageStream] = []
@@ -205,7 +206,7 @@ class StreamService:
         body = parse_model(ImageStream, patched, STREAMS, name)
         return self.replace(namespace, name, body)
 
-    def delete(self, namespace: str, name: str, expected_version: Optional[str] = None) -> None:
+    def delete(self, namespace: str, name: str, expected_version: str | None = None) -> None:
         stream = self.store.get_stream(namespace, name) if names_valid(namespace, name) else None
         if stream is None:
             raise NotFound.of(STREAMS, name)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Callable, Optional, Protocol
+from typing import Protocol
 
 from ..domain.errors import AlreadyExists, ApiError, Conflict, FieldErrors, NotFound
 from ..domain.records import StreamRecord
@@ -51,12 +52,12 @@ class TriggerRecord:
     def endpoint_key(self) -> str:
         return f"{self.spec.endpoint.protocol}:{self.spec.endpoint.endpoint}"
 
-    def belongs_to(self, stream: Optional[StreamRecord]) -> bool:
+    def belongs_to(self, stream: StreamRecord | None) -> bool:
         """Whether this trigger is `stream`'s (None: no stream of its name exists)."""
         return stream is not None and self.stream_uid in ("", stream.uid)
 
 
-def endpoint_taken(claimant: TriggerRecord, holder: Optional[TriggerRecord]) -> Conflict:
+def endpoint_taken(claimant: TriggerRecord, holder: TriggerRecord | None) -> Conflict:
     """SNS keeps one subscription per endpoint and topic, so one trigger per endpoint: the
     first to claim it holds it until that trigger is deleted. The answer names the holder
     only when it is in the claimant's own namespace; of another namespace's trigger it says
@@ -78,7 +79,7 @@ class TriggerStore(Protocol):
     def set_subscription(self, record: TriggerRecord) -> None:
         """Record the trigger's subscription; NotFound if the trigger (this uid) is gone."""
 
-    def get_trigger(self, namespace: str, stream: str, name: str) -> Optional[TriggerRecord]: ...
+    def get_trigger(self, namespace: str, stream: str, name: str) -> TriggerRecord | None: ...
 
     def list_triggers(self, namespace: str, stream: str) -> list[TriggerRecord]: ...
 
@@ -135,7 +136,7 @@ class TriggerService:
             raise
         return self._view(record)
 
-    def _unfinished(self, record: TriggerRecord) -> Optional[TriggerRecord]:
+    def _unfinished(self, record: TriggerRecord) -> TriggerRecord | None:
         """The stored trigger of this name and spec if a create of it stopped before its
         subscription was stored (the trigger store was unreachable)."""
         stored = self.triggers.get_trigger(record.namespace, record.stream, record.name)

@@ -1,8 +1,6 @@
 """Turning stored records into the API objects OpenShift returns."""
 from __future__ import annotations
 
-from typing import Optional
-
 from ..domain.records import StreamRecord, StreamSnapshot, TagRecord
 from ..resources.image import Image
 from ..resources.meta import ObjectMeta
@@ -64,13 +62,13 @@ def pull_spec(stream: StreamRecord, tag: TagRecord, event: TagEvent, registry: s
     return event.docker_image_reference
 
 
-def tagged_image(image: Optional[Image], event: TagEvent, reference: str) -> Image:
+def tagged_image(image: Image | None, event: TagEvent, reference: str) -> Image:
     """The Image a tag or stream image shows: stored metadata, the stream's pull spec."""
     base = image or Image(metadata=ObjectMeta(name=event.image or None))
     return base.model_copy(update={"docker_image_reference": reference})
 
 
-def image_stream_tag(stream: StreamRecord, tag: TagRecord, image: Optional[Image],
+def image_stream_tag(stream: StreamRecord, tag: TagRecord, image: Image | None,
                      registry: str) -> ImageStreamTag:
     head = tag.head
     meta = stream_meta(stream).model_copy(update={
@@ -89,7 +87,7 @@ def image_stream_tag(stream: StreamRecord, tag: TagRecord, image: Optional[Image
 
 
 def image_stream_image(stream: StreamRecord, digest: str, reference: str,
-                       image: Optional[Image]) -> ImageStreamImage:
+                       image: Image | None) -> ImageStreamImage:
     meta = stream_meta(stream).model_copy(update={
         "name": f"{stream.name}@{digest}", "generation": None, "labels": None,
         "annotations": None,

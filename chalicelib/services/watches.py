@@ -8,8 +8,8 @@ when its time is up; the client watches again from where the answer ended.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from ..domain.changes import LoggedChange
 from .ports import ChangeLog

@@ -4,14 +4,14 @@ that a mutant of domain/rbac.py, services/access.py or domain/sources.py changin
 them fails (docs/mutation.md)."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
-from typing import Callable, Iterator, Optional
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from chalicelib.adapters.memory_access import MemoryBindingStore, MemoryTokenStore
-from chalicelib.domain.errors import ApiError, Forbidden, Invalid
+from chalicelib.domain.errors import ApiError, Forbidden
 from chalicelib.domain.rbac import Binding, allowed
 from chalicelib.domain.validation import validate_namespace
 from chalicelib.resources.rbac import AccessToken, RoleBinding
@@ -26,7 +26,7 @@ from chalicelib.services.access import (
     token_digest,
 )
 
-NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 LOCAL = "127.0.0.1:5050"
 
 
@@ -58,7 +58,7 @@ def binding(name: str, role: str, *subjects: dict) -> RoleBinding:
         "roleRef": {"kind": "ClusterRole", "name": role}, "subjects": list(subjects)})
 
 
-def token(subject: str, expires: Optional[datetime] = None, name: Optional[str] = None
+def token(subject: str, expires: datetime | None = None, name: str | None = None
           ) -> AccessToken:
     return AccessToken.model_validate({"metadata": {"name": name}, "spec": {
         "subject": subject, "expirationTimestamp": expires}})
@@ -274,7 +274,7 @@ def test_a_request_acts_for_its_subject_and_an_internal_call_for_no_one() -> Non
     assert requesting_subject() == ""
 
 
-def ref(kind: str, name: str, namespace: Optional[str] = None) -> TagReference:
+def ref(kind: str, name: str, namespace: str | None = None) -> TagReference:
     return TagReference.model_validate({"name": "t", "from": {
         "kind": kind, "name": name, **({"namespace": namespace} if namespace else {})}})
 

@@ -1,8 +1,8 @@
 """Tokens and role bindings: the service over both stores, and the role rules."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -15,7 +15,7 @@ from chalicelib.services.access import ANONYMOUS, AccessService
 from tests.support.dynamodb import mocked_table
 from tests.support.dynamodb_key_limits import KeyLimitedBindings
 
-NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 
 class Clock:

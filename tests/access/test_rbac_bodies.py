@@ -3,7 +3,8 @@ API: role bindings and tokens on both stores."""
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator, Optional
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from chalice.test import Client
@@ -33,14 +34,14 @@ class Api:
         self.admin = admin_headers(services)
 
     def request(self, method: str, path: str, body: Any = None,
-                token: Optional[str] = None) -> tuple[int, Any]:
+                token: str | None = None) -> tuple[int, Any]:
         headers = {"content-type": "application/json"}
         headers["authorization"] = f"Bearer {token}" if token else self.admin["authorization"]
         reply = self.client.http.request(method, path, headers=headers,
                                          body=json.dumps(body) if body is not None else None)
         return reply.status_code, json.loads(reply.body) if reply.body else None
 
-    def bind(self, namespace: Optional[str], name: str, role: str, *subjects: dict) -> None:
+    def bind(self, namespace: str | None, name: str, role: str, *subjects: dict) -> None:
         path = (f"{RBAC}/namespaces/{namespace}/rolebindings" if namespace
                 else f"{RBAC}/clusterrolebindings")
         code, answer = self.request("POST", path, binding(
@@ -254,7 +255,7 @@ def test_a_group_name_of_253_characters_is_accepted(api):
 
 # -- kubectl auth can-i: SelfSubjectAccessReview, decided by the rules requests meet
 
-def can_i(api: Api, token: Optional[str], **attributes: str) -> tuple[int, Any]:
+def can_i(api: Api, token: str | None, **attributes: str) -> tuple[int, Any]:
     spec = ({"nonResourceAttributes": attributes} if "path" in attributes
             else {"resourceAttributes": attributes} if attributes else {})
     code, answer = api.request("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",

@@ -7,8 +7,8 @@ role, so a role's registry rights cannot drift from its API rights.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
-from typing import Iterator, Optional
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import pytest
@@ -42,7 +42,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Client, di
         tokens["cluster-view"] = grant(services, "everywhere-viewer", "view")
         tokens["nobody"] = services.access.create_token(
             AccessToken.model_validate({"spec": {"subject": "nobody"}}), None).status.token
-        past = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()
+        past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
         tokens["expired"] = services.access.create_token(AccessToken.model_validate(
             {"spec": {"subject": "root", "expirationTimestamp": past}}), None).status.token
         revoked = grant(services, "root", "cluster-admin")
@@ -55,7 +55,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Client, di
         wiring.use(None)
 
 
-def expected(caller: str) -> Optional[list[str]]:
+def expected(caller: str) -> list[str] | None:
     """The actions granted on SCOPE; None: the request is refused (401)."""
     if caller in ("malformed", "expired", "revoked"):
         return None

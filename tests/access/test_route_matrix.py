@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import datetime, timedelta, timezone
-from typing import Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from chalice.test import Client
@@ -95,7 +95,7 @@ def world() -> Iterator[tuple[Client, dict[str, str], wiring.Services]]:
     tokens["cluster-view"] = grant(services, "everywhere-viewer", "view")  # bound cluster-wide
     tokens["nobody"] = services.access.create_token(
         AccessToken.model_validate({"spec": {"subject": "nobody"}}), None).status.token
-    past = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()
+    past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     tokens["expired"] = services.access.create_token(AccessToken.model_validate(
         {"spec": {"subject": "root", "expirationTimestamp": past}}), None).status.token
     revoked = grant(services, "root", "cluster-admin")

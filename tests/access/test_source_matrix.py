@@ -8,8 +8,9 @@ nothing from the registry."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from itertools import count
-from typing import Callable, Iterator, NamedTuple, Optional
+from typing import NamedTuple
 
 import pytest
 from chalice.test import Client
@@ -28,7 +29,7 @@ API = "/apis/image.openshift.io/v1/namespaces"
 REGISTRIES = {"local": "127.0.0.1:5050",
               "ecr": "123456789012.dkr.ecr.us-east-1.amazonaws.com/streams"}
 # Callers who may write in NS, and whether each may pull from OTHER.
-CALLERS: dict[str, tuple[list[tuple[str, Optional[str]]], bool]] = {
+CALLERS: dict[str, tuple[list[tuple[str, str | None]], bool]] = {
     "edit": ([("edit", NS)], False),
     "admin": ([("admin", NS)], False),
     "edit, view elsewhere": ([("edit", NS), ("view", "elsewhere")], False),
@@ -94,7 +95,7 @@ class Form(NamedTuple):
     field: str
 
 
-def _istag(kind: str, extra: Optional[dict] = None) -> Form:
+def _istag(kind: str, extra: dict | None = None) -> Form:
     return Form("PUT", lambda name: f"{API}/{NS}/imagestreamtags/{name}:t",
                 lambda name, source: {"kind": "ImageStreamTag", "tag": {
                     "from": {"kind": kind, "name": source, **_namespace(kind)},
@@ -105,7 +106,7 @@ def _namespace(kind: str) -> dict:
     return {} if kind == "DockerImage" else {"namespace": OTHER}
 
 
-def _stream(kind: str, extra: Optional[dict] = None) -> Form:
+def _stream(kind: str, extra: dict | None = None) -> Form:
     return Form("POST", lambda name: f"{API}/{NS}/imagestreams",
                 lambda name, source: {"kind": "ImageStream", "metadata": {"name": name},
                                       "spec": {"tags": [{"name": "t", "from": {

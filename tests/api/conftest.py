@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator, Optional
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from chalice.test import Client
@@ -25,7 +26,7 @@ class Api:
         self.headers = headers or {}
 
     def request(self, method: str, path: str, body: Any = None,
-                content_type: str = "application/json", raw: Optional[bytes] = None):
+                content_type: str = "application/json", raw: bytes | None = None):
         data = raw if raw is not None else (json.dumps(body) if body is not None else None)
         headers = {"content-type": content_type} if data is not None else {}
         response = self.client.http.request(method, path, body=data,

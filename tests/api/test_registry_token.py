@@ -4,8 +4,9 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator, Optional
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -36,8 +37,8 @@ def world(tmp_path, monkeypatch) -> Iterator[tuple[Client, wiring.Services]]:
     wiring.use(None)
 
 
-def ask(client: Client, authorization: Optional[str], *scopes: str,
-        service: Optional[str] = SERVICE) -> Any:
+def ask(client: Client, authorization: str | None, *scopes: str,
+        service: str | None = SERVICE) -> Any:
     query = ([("service", service)] if service is not None else []) + \
         [("scope", scope) for scope in scopes]
     headers = {"authorization": authorization} if authorization else {}
@@ -149,7 +150,7 @@ def test_a_bad_credential_is_401_and_never_echoed(world, authorization, caplog):
 
 def test_expired_and_revoked_tokens_are_401(world):
     client, services = world
-    past = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()
+    past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     expired = services.access.create_token(AccessToken.model_validate(
         {"spec": {"subject": "alice", "expirationTimestamp": past}}), None).status.token
     assert ask(client, basic(expired), f"repository:{NS}/web:pull").status_code == 401

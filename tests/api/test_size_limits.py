@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timezone
-from typing import Any, Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 import boto3
 import pytest
@@ -236,7 +237,7 @@ def test_a_trigger_over_150_filter_combinations_is_422(api: Api) -> None:
 
 # -- the adapters themselves: past validation, each store refuses what the table would
 
-NOW = datetime(2024, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def test_each_store_refuses_an_oversized_binding_token_and_trigger(

@@ -3,7 +3,8 @@ the Lambda runs (tests/triggers' pump), and the API answers watches from it."""
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from chalice.test import Client

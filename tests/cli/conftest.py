@@ -4,9 +4,9 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 from chalice.test import Client
@@ -33,7 +33,7 @@ class Result:
     err: str
 
 
-START = datetime(2026, 1, 10, 12, 0, 0, tzinfo=timezone.utc)
+START = datetime(2026, 1, 10, 12, 0, 0, tzinfo=UTC)
 
 
 class Clock:
@@ -75,7 +75,7 @@ class Isctl:
     def later(self, seconds: float) -> None:
         self.clock.later(seconds)
 
-    def __call__(self, *args: str, stdin: Optional[str] = None, **kw: Any) -> Result:
+    def __call__(self, *args: str, stdin: str | None = None, **kw: Any) -> Result:
         self.capsys.readouterr()
         code = main(list(args), session=self.session, env=self.env, cwd=self.cwd,
                     stdin=io.StringIO(stdin) if stdin is not None else None, clock=self.now,
@@ -120,7 +120,7 @@ def clock(monkeypatch) -> Clock:
 
 
 @pytest.fixture
-def import_settings() -> Optional[ImportSettings]:
+def import_settings() -> ImportSettings | None:
     """The app's ImportSettings; None: the environment's. Modules that import from a registry
     on loopback override this (imports refuse private addresses unless allowed)."""
     return None

@@ -1,14 +1,14 @@
 """`isctl describe`: oc's per-tag layout (order, aliases, sources, conditions, history)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from isctl.describe import describe_image, describe_stream
 
 from .conftest import Isctl, digest, mapping
 from .test_python_scenario import fields
 
-NOW = datetime(2026, 1, 10, 12, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 10, 12, 0, 0, tzinfo=UTC)
 
 
 def push(isctl: Isctl, tag: str, char: str, stream: str = "app") -> None:

@@ -3,8 +3,8 @@ asset names cached for a year, and nothing inline for the CSP to have to allow."
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from html.parser import HTMLParser
-from typing import Iterator
 
 import pytest
 from chalice.test import Client

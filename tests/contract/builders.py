@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
-from typing import Any, Optional
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from chalicelib.domain.records import HistoryWrite, StreamRecord, TagRecord
 from chalicelib.resources.image import Image
@@ -11,7 +11,7 @@ from chalicelib.resources.meta import ObjectMeta
 from chalicelib.resources.stream import TagEvent
 from chalicelib.services.ports import ChangeSet, StreamStore
 
-T0 = datetime(2024, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 3, 1, 12, 0, 0, tzinfo=UTC)
 NS = "team"
 
 
@@ -28,7 +28,7 @@ def stream(name: str = "app", namespace: str = NS, **fields: Any) -> StreamRecor
                         created=T0, **fields)
 
 
-def event(n: int, generation: int = 1, seconds: Optional[int] = None) -> TagEvent:
+def event(n: int, generation: int = 1, seconds: int | None = None) -> TagEvent:
     return TagEvent(created=at(n if seconds is None else seconds), image=digest(n),
                     docker_image_reference=f"registry.test/team/app@{digest(n)}",
                     generation=generation)

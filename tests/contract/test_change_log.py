@@ -2,8 +2,8 @@
 Expired once what a watch needs is no longer kept."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Iterator
 
 import pytest
 

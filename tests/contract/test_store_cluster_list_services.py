@@ -2,7 +2,7 @@
 selector, and image stream tags with an image ordered by `<namespace>/<stream>` then tag."""
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import pytest
 
@@ -45,7 +45,7 @@ def test_streams_of_every_namespace_with_a_label_selector(store: StreamStore) ->
         create_stream(streams, namespace, name, tier="web" if name[-1] in "02468" else "db")
 
     def names(limit: int, selector: Callable[[dict[str, str]], bool]) -> list[list[str]]:
-        def read(count: int, after: Optional[str]) -> tuple[list, Optional[str]]:
+        def read(count: int, after: str | None) -> tuple[list, str | None]:
             page, after = streams.list_all(count, after, selector)
             return [f"{s.metadata.namespace}/{s.metadata.name}" for s in page.items], after
         return [found for found, _ in every_page(read, limit)]
@@ -80,7 +80,7 @@ def test_image_stream_tags_of_every_namespace_page_by_page(store: StreamStore) -
             expected.append(f"{namespace}/{name}:{tag}")
     expected.sort(key=lambda key: key.split(":"))  # by stream, then tag
 
-    def read(limit: int, after: Optional[str]) -> tuple[list, Optional[str]]:
+    def read(limit: int, after: str | None) -> tuple[list, str | None]:
         page, after = tags.list_all(limit, after)
         return [f"{t.metadata.namespace}/{t.metadata.name}" for t in page.items], after
 

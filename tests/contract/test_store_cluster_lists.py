@@ -3,7 +3,7 @@ page over more streams than the DynamoDB index has shards, with continue keys th
 right while streams come and go."""
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import pytest
 
@@ -18,8 +18,8 @@ EXPECTED = sorted(STREAMS, key=lambda s: stream_key(*s))
 LIMITS = [1, 2, 3, 5, 8, 26, 27, 28]
 
 
-def every_page(read: Callable[[int, Optional[str]], tuple[list, Optional[str]]], limit: int,
-               after: Optional[str] = None) -> list[tuple[list, Optional[str]]]:
+def every_page(read: Callable[[int, str | None], tuple[list, str | None]], limit: int,
+               after: str | None = None) -> list[tuple[list, str | None]]:
     pages = []
     while True:
         found, after = read(limit, after)
@@ -28,8 +28,8 @@ def every_page(read: Callable[[int, Optional[str]], tuple[list, Optional[str]]],
             return pages
 
 
-def listed(store: StreamStore) -> Callable[[int, Optional[str]], tuple[list, Optional[str]]]:
-    def read(limit: int, after: Optional[str]) -> tuple[list, Optional[str]]:
+def listed(store: StreamStore) -> Callable[[int, str | None], tuple[list, str | None]]:
+    def read(limit: int, after: str | None) -> tuple[list, str | None]:
         page = store.list_all_streams(limit, after)
         return [(r.namespace, r.name) for r in page.items], page.after
     return read

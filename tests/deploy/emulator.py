@@ -31,8 +31,9 @@ Changes to moto, all undone when the emulator stops:
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator, Optional
+from typing import Any
 
 import pytest
 import requests
@@ -130,7 +131,7 @@ class EmulatedSecret:
     @classmethod
     def create_from_cloudformation_json(cls, resource_name: str,
                                         cloudformation_json: dict[str, Any], account_id: str,
-                                        region_name: str, **_: Any) -> "EmulatedSecret":
+                                        region_name: str, **_: Any) -> EmulatedSecret:
         backend = secretsmanager_backends[account_id][region_name]
         properties = cloudformation_json.get("Properties", {})
         value = properties.get("SecretString")
@@ -154,8 +155,8 @@ class EmulatedSecret:
         return cls(created["ARN"])
 
     @classmethod
-    def update_from_cloudformation_json(cls, original_resource: "EmulatedSecret",
-                                        **_: Any) -> "EmulatedSecret":
+    def update_from_cloudformation_json(cls, original_resource: EmulatedSecret,
+                                        **_: Any) -> EmulatedSecret:
         return original_resource  # the secret keeps its value, as a generated one does
 
     @classmethod
@@ -177,7 +178,7 @@ def _keeping_retained_resources(delete: Any) -> Any:
 
 def _with_outputs(execute: Any) -> Any:
     def execute_change_set(backend: CloudFormationBackend, change_set_name: str,
-                           stack_name: Optional[str] = None) -> None:
+                           stack_name: str | None = None) -> None:
         change_set = backend.change_sets.get(change_set_name) or next(
             found for found in backend.change_sets.values()
             if found.change_set_name == change_set_name)

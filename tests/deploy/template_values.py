@@ -7,8 +7,9 @@ itself, rather than being compared wrongly.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 NO_VALUE = object()  # Ref AWS::NoValue: the property is left out
 SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")

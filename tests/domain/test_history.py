@@ -1,5 +1,5 @@
 """Tag history rules (domain/history.add_event): a new event is compared with items[0] only."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -8,7 +8,7 @@ from chalicelib.domain.history import add_event
 from chalicelib.domain.records import HistoryWrite, TagRecord
 from chalicelib.resources.stream import TagEvent, TagEventCondition
 
-T0 = datetime(2017, 9, 29, 13, 40, 11, tzinfo=timezone.utc)
+T0 = datetime(2017, 9, 29, 13, 40, 11, tzinfo=UTC)
 T1 = T0 + timedelta(minutes=5)
 REF_A = "quay.io/app@sha256:" + "a" * 64
 REF_B = "quay.io/app@sha256:" + "b" * 64

@@ -2,8 +2,6 @@
 its prefix, and the decision a scheduled import takes for its author."""
 from __future__ import annotations
 
-from typing import Optional
-
 import pytest
 
 from chalicelib.domain.sources import (
@@ -92,11 +90,11 @@ def test_a_host_is_the_endpoint_it_reaches(host: str, expected: tuple[str, int])
      "123456789012.dkr.ecr.us-east-1.amazonaws.com/a/b", "shop"),
 ])
 def test_the_integrated_registry_names_a_namespace(reference: str, registry: str,
-                                                   expected: Optional[str]) -> None:
+                                                   expected: str | None) -> None:
     assert integrated_namespace(reference, registry) == expected
 
 
-def _ref(kind: Optional[str], name: str = "", namespace: Optional[str] = None,
+def _ref(kind: str | None, name: str = "", namespace: str | None = None,
          **extra: object) -> TagReference:
     source = None if kind is None else {"kind": kind, "name": name,
                                         **({"namespace": namespace} if namespace else {})}
@@ -118,7 +116,7 @@ def _ref(kind: Optional[str], name: str = "", namespace: Optional[str] = None,
     (_ref("DockerImage", "quay.io/other/web:1", "other"), None),
     (_ref("DockerImage", f"{LOCAL}/other/web:1", "shop"), "other"),
 ])
-def test_a_spec_tag_reads_another_namespace(ref: TagReference, expected: Optional[str]) -> None:
+def test_a_spec_tag_reads_another_namespace(ref: TagReference, expected: str | None) -> None:
     assert read_namespace(ref, "shop", LOCAL) == expected
 
 

@@ -1,12 +1,12 @@
 """Pure tag rules (domain/tags.py): sources, tracking, generations, loops, conditions."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from chalicelib.domain import tags as rules
 from chalicelib.resources.stream import TagEvent, TagReference
 
-NOW = datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
+NOW = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
 HEX = "47463d94eb5c049b2d23b03a9530bf944f8f967a0fe79147dd6b9135bf7dd13d"
 
 
@@ -66,7 +66,7 @@ def test_reference_event_records_the_pull_spec_without_image():
 
 
 def test_copied_event_takes_reference_and_image_with_new_generation():
-    source = TagEvent(created=datetime(2017, 1, 1, tzinfo=timezone.utc),
+    source = TagEvent(created=datetime(2017, 1, 1, tzinfo=UTC),
                       docker_image_reference="quay.io/a@sha256:" + HEX, image="sha256:" + HEX,
                       generation=1)
     assert rules.copied_event(source, 5, NOW) == TagEvent(

@@ -8,8 +8,9 @@ starts calling something new fails the least-privilege test until it is describe
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Optional
+from typing import Any
 from urllib.parse import urlsplit
 
 from .policy_evaluator import Authorization
@@ -34,7 +35,7 @@ class RecordedCall:
     params: Mapping[str, Any]
     region: str
     # GetRecords names its shard iterator only; the recorder notes the stream it came from.
-    stream_arn: Optional[str] = None
+    stream_arn: str | None = None
     # Who makes it: "code" (recorded from the function's own clients) or the Lambda service
     # acting with the function's role (log delivery, the event source mapping's reads).
     made_by: str = "code"
@@ -52,7 +53,7 @@ class KeySchemas:
     indexes: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (table, index)
     topic_keys: Mapping[str, str] = field(default_factory=dict)  # topic ARN → key ARN
 
-    def partition_key(self, table: str, index: Optional[str] = None) -> str:
+    def partition_key(self, table: str, index: str | None = None) -> str:
         try:
             return self.indexes[(table, index)] if index else self.tables[table]
         except KeyError:
@@ -72,7 +73,7 @@ class _Arns:
     region: str
     account: str
 
-    def of(self, service: str, resource: str, account: Optional[str] = None) -> str:
+    def of(self, service: str, resource: str, account: str | None = None) -> str:
         return f"arn:aws:{service}:{self.region}:{account or self.account}:{resource}"
 
 
@@ -123,7 +124,7 @@ def _item_request(action: str, request: Mapping[str, Any], arns: _Arns,
                          {"dynamodb:LeadingKeys": _leading(name, keys, [item])})
 
 
-def _query_leading(call: RecordedCall, table: str, index: Optional[str],
+def _query_leading(call: RecordedCall, table: str, index: str | None,
                    keys: KeySchemas) -> tuple[str, ...]:
     """The partition key value a Query's key condition names (`<key> = :value`)."""
     params = call.params

@@ -7,8 +7,9 @@ policy or setting that points somewhere the tests do not model must fail them lo
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 NO_VALUE = object()  # AWS::NoValue: the property is left out
 _SUB = re.compile(r"\$\{([^}!][^}]*)\}")

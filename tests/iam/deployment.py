@@ -6,7 +6,7 @@ resolved against a stack's facts.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +18,13 @@ REPO = Path(__file__).resolve().parents[2]
 CHALICE_DIR = REPO / ".chalice"
 
 
-@lru_cache(maxsize=None)
+@cache
 def functions() -> tuple[str, ...]:
     """The Lambda functions app.py declares (Chalice handler names; the API is "app")."""
     return tuple(declared_handlers())
 
 
-@lru_cache(maxsize=None)
+@cache
 def template() -> dict[str, Any]:
     return merge_template(functions())
 

@@ -13,10 +13,11 @@ must fail them, never pass them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from functools import lru_cache
-from typing import Any, Callable, Iterable, Mapping
+from functools import cache
+from typing import Any
 
 
 class PolicyNotUnderstood(ValueError):
@@ -45,7 +46,7 @@ class Authorization:
         return f"{self.action} on {self.resource}{keys}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _wildcard(pattern: str, ignore_case: bool) -> re.Pattern[str]:
     """IAM's wildcards: `*` any run of characters (none included), `?` exactly one."""
     body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)

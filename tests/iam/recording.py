@@ -13,9 +13,10 @@ from __future__ import annotations
 import copy
 import os
 import threading
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Mapping, Optional
+from typing import Any
 
 import botocore.session
 
@@ -86,8 +87,8 @@ class CallRecorder:
 @dataclass
 class _Environment:
     session: botocore.session.Session
-    services: Optional[wiring.Services] = None
-    publisher: Optional[Any] = None
+    services: wiring.Services | None = None
+    publisher: Any | None = None
 
 
 @dataclass

@@ -23,11 +23,12 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional, Union
+from typing import Any
 
 import boto3
 import botocore.session
@@ -249,8 +250,8 @@ class Api:
         self.requested: set[tuple[str, str]] = set()
 
     def __call__(self, method: str, path: str, body: Any = None,
-                 expect: Union[int, tuple[int, ...]] = 200,
-                 token: Optional[str] = "", content_type: str = "application/json") -> Any:
+                 expect: int | tuple[int, ...] = 200,
+                 token: str | None = "", content_type: str = "application/json") -> Any:
         """One request; `token` "" sends the admin's, None no Authorization header. Returns
         the JSON answer (None for another body)."""
         headers = {"content-type": content_type} if body is not None else {}
@@ -484,7 +485,7 @@ def run_scheduled_imports(environments: LambdaEnvironments, registry: PrivateReg
                           store: DynamoStore) -> None:
     """A cycle with a moved tag, a repository to list and a deleted stream's entry due."""
     registry.tag("1.0", "app-v2")  # the source moved since the streams imported it
-    past = datetime.now(timezone.utc) - timedelta(minutes=1)
+    past = datetime.now(UTC) - timedelta(minutes=1)
     tag = store.get_tag("team", "app", "1.0")
     assert tag is not None and store.reschedule("team", "app", tag, past)
     for name in ("mirror", "gone"):

@@ -11,9 +11,10 @@ import ipaddress
 import itertools
 import json
 import socket
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator, Optional
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from chalice.test import Client
@@ -38,7 +39,7 @@ from tests.support.registry import RegistryServer, basic_registry, plain_registr
 
 NS = "team"
 LOOPBACK = "127.0.0.0/8"
-START = datetime(2024, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
+START = datetime(2024, 3, 1, 12, 0, 0, tzinfo=UTC)
 FAST = dict(request_seconds=3.0, api_seconds=10.0)
 
 
@@ -108,7 +109,7 @@ class Stack:
                 return status
         return None
 
-    def head(self, stream: str, tag: str, namespace: str = NS) -> Optional[tuple[str, str, int]]:
+    def head(self, stream: str, tag: str, namespace: str = NS) -> tuple[str, str, int] | None:
         status = self.status(stream, tag, namespace)
         if status is None or not status.items:
             return None

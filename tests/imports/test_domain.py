@@ -2,7 +2,7 @@
 the settings read from the environment."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -26,7 +26,7 @@ from chalicelib.domain.imports import (
 from chalicelib.resources.stream import TagEventCondition, TagReference
 from chalicelib.services.imports import ImportSettings
 
-NOW = datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
+NOW = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
 DIGEST = "sha256:" + "ab" * 32
 OK = ImportOutcome(source_digest=DIGEST, image=DIGEST, reference=f"x.io/a@{DIGEST}")
 NOT_FOUND = ImportOutcome.failed("NotFound", "manifest x.io/a:1 not found")

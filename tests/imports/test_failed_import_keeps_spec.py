@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Optional
 
 from chalicelib.resources.imports import ImageStreamImport
 from chalicelib.resources.stream import ImageStreamMapping
@@ -15,7 +14,7 @@ from tests.support.oci_layout import OciLayout
 from .conftest import NS, Images, Stack, push_fresh
 
 
-def isi(*images: dict, repository: Optional[dict] = None) -> ImageStreamImport:
+def isi(*images: dict, repository: dict | None = None) -> ImageStreamImport:
     return ImageStreamImport.model_validate({"metadata": {"name": "app"}, "spec": {
         "import": True, "images": list(images), **({"repository": repository}
                                                    if repository else {})}})
@@ -25,7 +24,7 @@ def image(reference: str, to: str, **spec: object) -> dict:
     return {"from": {"kind": "DockerImage", "name": reference}, "to": {"name": to}, **spec}
 
 
-def spec_tag(stack: Stack, tag: str) -> Optional[dict]:
+def spec_tag(stack: Stack, tag: str) -> dict | None:
     for ref in stack.streams.get(NS, "app").spec.tags or []:
         if ref.name == tag:
             return ref.to_json()

@@ -3,8 +3,8 @@ nothing is lost, other registries go on, and the next cycle recovers."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 

@@ -2,8 +2,6 @@
 unless the allow-list names them, through references and through redirects alike."""
 from __future__ import annotations
 
-from typing import Optional
-
 import pytest
 
 from chalicelib.adapters.memory_store import MemoryStore
@@ -30,7 +28,7 @@ def closed() -> Stack:
     ("[fd00::1]:5000/team/app:1", "unique-local"),
 ])
 def test_refused_addresses_set_a_clear_condition_and_connect_nowhere(
-        closed: Stack, connections: list[str], reference: str, kind: Optional[str]) -> None:
+        closed: Stack, connections: list[str], reference: str, kind: str | None) -> None:
     closed.create("app")
     out = closed.tag("app:1", reference, importPolicy={"insecure": True, "scheduled": True})
     [condition] = out.conditions

@@ -3,7 +3,8 @@ are never due, and next-due or condition writes never look like a move to the pu
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 

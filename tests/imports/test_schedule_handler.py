@@ -1,8 +1,8 @@
 """The EventBridge entry point: its schedule, and a run bounded by the Lambda's time."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
-from typing import Iterator
 
 import pytest
 from chalice.test import Client

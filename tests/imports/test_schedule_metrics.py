@@ -4,7 +4,7 @@ and whether the cycle stopped for time (what the stack's alarm watches)."""
 from __future__ import annotations
 
 import logging
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from chalice.local import LambdaContext

@@ -5,8 +5,8 @@ recorded. Here the registry of `images` plays the integrated registry, so its re
 `imports/oci` is namespace `imports`'s stream `oci`."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator, Optional
 
 import pytest
 
@@ -48,7 +48,7 @@ class Authored:
         self.access.delete_binding(SOURCE_NAMESPACE, f"pull-{subject}")
 
     @contextmanager
-    def acting_as(self, subject: Optional[str]) -> Iterator[None]:
+    def acting_as(self, subject: str | None) -> Iterator[None]:
         """A request of `subject` (None: an internal call, as the service's own)."""
         rights = None if subject is None else PullRights(
             subject, lambda namespace: self.access.may_pull_from(subject, namespace))

@@ -1,7 +1,7 @@
 """POST imagestreamimports over HTTP: images and repositories, dry runs, failures, limits."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from chalice.test import Client

@@ -11,7 +11,7 @@ from cryptography import x509
 from local.certificates import ensure_certificates
 from local.kubeconfig import write_kubeconfig
 
-NOW = dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
 
 
 def _mode(path) -> int:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
-from typing import Optional
 
 from tests.support.local_stack import RunningStack, start_stack, wait_for  # noqa: F401 (a fixture)
 from tests.support.oci_layout import OciLayout
@@ -47,7 +46,7 @@ def skopeo(authfile: Path, *arguments: str) -> subprocess.CompletedProcess:
 
 
 def push(stack: RunningStack, authfile: Path, layout: OciLayout, destination: str,
-         token: Optional[str]) -> subprocess.CompletedProcess:
+         token: str | None) -> subprocess.CompletedProcess:
     """Copy `layout`'s v1 to `<registry>/<destination>`: with `token` as the password,
     with the auth file's login when "login", anonymously when None."""
     credentials = ([] if token == "login" else ["--dest-no-creds"] if token is None
@@ -57,7 +56,7 @@ def push(stack: RunningStack, authfile: Path, layout: OciLayout, destination: st
 
 
 def inspect(stack: RunningStack, authfile: Path, repository: str,
-            token: Optional[str]) -> subprocess.CompletedProcess:
+            token: str | None) -> subprocess.CompletedProcess:
     credentials = ["--no-creds"] if token is None else [f"--creds=anything:{token}"]
     return skopeo(authfile, "inspect", "--raw", "--tls-verify=false", *credentials,
                   f"docker://{stack.endpoint['registry']}/{repository}")

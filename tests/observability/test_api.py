@@ -3,7 +3,7 @@ them (`app(event, context)` with an API Gateway proxy event) and through Chalice
 from __future__ import annotations
 
 import logging
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from chalice.local import LambdaContext

@@ -2,7 +2,7 @@
 where, and the next run (in a new container too) goes on from there to the end."""
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 

@@ -15,7 +15,6 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Optional
 
 from chalicelib.registry import safety
 
@@ -58,7 +57,7 @@ def survives(table: str, block: str, how: str) -> bool:
     return run.returncode == 0
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     found = mutants()
     with ThreadPoolExecutor(WORKERS) as pool:
         outcomes = list(pool.map(lambda m: survives(*m), found))

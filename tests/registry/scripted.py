@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import ssl
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable, Optional, Union
+from typing import Union
 from urllib.parse import urlsplit
 
 from tests.support.oci_layout import BuiltImage, OciLayout
@@ -20,7 +21,7 @@ class Canned:
     body: bytes = b""
     delay: float = 0.0  # seconds before the status line
     trickle: float = 0.0  # seconds between body bytes
-    length: Optional[int] = None  # Content-Length sent; None: len(body); -1: none (close-delimited)
+    length: int | None = None  # Content-Length sent; None: len(body); -1: none (close-delimited)
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ Route = Union[Canned, Callable[[Seen], Canned]]
 class ScriptedServer:
     """Routes are keyed "METHOD /path" (query ignored); anything else is a 404."""
 
-    def __init__(self, routes: dict[str, Route], tls: Optional[KeyPair] = None):
+    def __init__(self, routes: dict[str, Route], tls: KeyPair | None = None):
         self.routes = routes
         self.seen: list[Seen] = []
         self._stopping = threading.Event()
@@ -95,7 +96,7 @@ class ScriptedServer:
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up first, which is what several tests expect
 
-    def __enter__(self) -> "ScriptedServer":
+    def __enter__(self) -> ScriptedServer:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from typing import Any, Callable, Optional, Union
+from collections.abc import Callable
+from typing import Any, Union
 
 import pytest
 from hypothesis import example, given, settings
@@ -134,7 +135,7 @@ def public_ipv4() -> st.SearchStrategy[ipaddress.IPv4Address]:
         lambda address: most_specific(address)[2] == TRUE)
 
 
-def most_specific(address: Address) -> tuple[Optional[Network], str, str]:
+def most_specific(address: Address) -> tuple[Network | None, str, str]:
     """The registry row that speaks for `address`: the most specific block holding it."""
     rows = [row for row in REGISTRY if row[0].version == address.version and address in row[0]]
     if not rows:
@@ -273,7 +274,7 @@ def test_tunnel_and_deprecated_forms_are_refused_even_around_a_public_address(
     ("fdff:ffff::1", "unique-local"), ("fe80::1", "link-local"), ("febf::1", "link-local"),
     ("100:0:0:1::1", "non-public"), ("2001:2::1", "non-public"), ("2001:10::1", "non-public"),
 ])
-def test_refused_class_names(address: str, kind: Optional[str]) -> None:
+def test_refused_class_names(address: str, kind: str | None) -> None:
     assert refused_class(ipaddress.ip_address(address)) == kind
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
@@ -88,7 +88,7 @@ def test_too_many_requests_carries_retry_after_seconds(client: RegistryClient) -
 
 
 def test_too_many_requests_carries_retry_after_date(client: RegistryClient) -> None:
-    later = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
     with ScriptedServer({f"GET {MANIFEST}": Canned(429, {"Retry-After": later})}) as server:
         with pytest.raises(TooManyRequests) as error:
             client.fetch_image(f"{server.host}/demo/app:1.0", insecure=True)
@@ -96,7 +96,7 @@ def test_too_many_requests_carries_retry_after_date(client: RegistryClient) -> N
 
 
 def test_retry_after_parsing() -> None:
-    now = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
+    now = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
     assert parse_retry_after("120", now) == 120.0
     assert parse_retry_after("Wed, 01 May 2024 12:01:00 GMT", now) == 60.0
     assert parse_retry_after("Wed, 01 May 2024 11:00:00 GMT", now) == 0.0

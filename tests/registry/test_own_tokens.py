@@ -9,7 +9,6 @@ from __future__ import annotations
 import secrets
 import time
 from pathlib import Path
-from typing import Optional
 
 import pytest
 
@@ -35,7 +34,7 @@ def test_the_client_signs_its_own_registrys_tokens(token_registry: RegistryServe
     signer = signer_for(token_registry, tmp_path)
     asked: list[tuple[str, str, str]] = []
 
-    def own_tokens(registry: str, service: str, scope: str) -> Optional[str]:
+    def own_tokens(registry: str, service: str, scope: str) -> str | None:
         asked.append((registry, service, scope))
         now = int(time.time())
         name = scope.split(":")[1]

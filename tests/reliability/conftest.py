@@ -2,7 +2,7 @@
 the fuzzing tallies (tests/reliability/cases.py) in pytest's closing summary."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 

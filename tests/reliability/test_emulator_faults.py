@@ -14,8 +14,9 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Optional
+from typing import Any
 
 import boto3
 import pytest
@@ -172,7 +173,7 @@ class Write:
     done: Callable[[Api, str], bool]
     ok: int
     again: int
-    prepare: Optional[Callable[[Api, str], None]] = None
+    prepare: Callable[[Api, str], None] | None = None
 
 
 def _create_stream(api: Api, key: str) -> Any:
@@ -193,7 +194,7 @@ def _stream_created(api: Api, key: str) -> bool:
             and reply.data["metadata"]["labels"] == {"team": "a"})
 
 
-def _tag_image(api: Api, tag: str) -> Optional[str]:
+def _tag_image(api: Api, tag: str) -> str | None:
     reply = api.get(ns_path("imagestreamtags", f"web:{tag}"))
     return reply.data["image"]["metadata"]["name"] if reply.status_code == 200 else None
 
@@ -297,7 +298,7 @@ def _authorization_requests(world: World) -> int:
 
 
 def _cut_each_request(world: World, write: Write, keys: str, first: int = 0,
-                      last: Optional[int] = None) -> None:
+                      last: int | None = None) -> None:
     """Cut before each request of `write` from `first` to `last`, and after each of its
     writes: a 503 Status every time, never half a write. Names start with `keys`."""
     if write.prepare:

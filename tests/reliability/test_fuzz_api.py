@@ -14,9 +14,10 @@ from __future__ import annotations
 import io
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Iterator, Optional
+from datetime import UTC, datetime
+from typing import Any
 
 import boto3
 import pytest
@@ -78,7 +79,7 @@ WATCH_EVENT_TYPES = {"ADDED", "MODIFIED", "DELETED", "BOOKMARK"}
 
 
 @schemathesis.check
-def schema_or_watch_events(ctx: Any, response: Any, case: schemathesis.Case) -> Optional[bool]:
+def schema_or_watch_events(ctx: Any, response: Any, case: schemathesis.Case) -> bool | None:
     """A list's answer matches its schema; a watch's is watch events, one JSON object a
     line, which an OpenAPI response schema cannot describe under application/json."""
     if str((case.query or {}).get("watch")).lower() not in ("true", "1") or \
@@ -185,7 +186,7 @@ def registry_token_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Non
     """A signing key for the registry token endpoint, as `make run` makes one: without it
     the endpoint is 404 (as in AWS), and its operation would never answer a token."""
     key_file = tmp_path_factory.mktemp("registry") / "token-signing.pem"
-    write_token_key(key_file, datetime.now(timezone.utc))
+    write_token_key(key_file, datetime.now(UTC))
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("REGISTRY_TOKEN_KEY_FILE", str(key_file))
         yield
@@ -245,14 +246,14 @@ def fresh_world(cloud: Cloud) -> dict[str, str]:
         services.access.create_binding(namespace, RoleBinding.model_validate({
             "metadata": {"name": name}, "roleRef": {"kind": "ClusterRole", "name": "view"},
             "subjects": [{"kind": "User", "name": "alice"}]}))
-    created = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    created = datetime(2026, 1, 1, tzinfo=UTC)
     for token_id, subject in ((USER_TOKEN, "alice"),
                               (SERVICE_ACCOUNT_TOKEN, f"system:serviceaccount:{NAMESPACE}:ci")):
         tokens.put_token(TokenRecord(token_id, token_id * 4, subject, created))
     return headers
 
 
-def _strategy(operation: Any, mode: GenerationMode) -> Optional[st.SearchStrategy]:
+def _strategy(operation: Any, mode: GenerationMode) -> st.SearchStrategy | None:
     """Cases for `operation`, some of them addressing the seeded objects; None if the
     mode has nothing to vary (a negative case needs a parameter, a body or a token to
     break: any text is a valid path segment, so an open route's path alone is not one)."""

@@ -14,7 +14,8 @@ import base64
 import json
 import os
 import re
-from typing import Any, Iterator, Optional
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
 import pytest
@@ -353,7 +354,7 @@ def _matches(labels: dict[str, str], meaning: tuple[str, str, list[str]]) -> boo
 @example(limit="+0", token=None, terms=[], labels={})
 @example(limit="-0", token=None, terms=[], labels={})
 @example(limit=" 1", token=None, terms=[], labels={})
-def test_list_parameters_parse_or_are_bad_requests(limit: str, token: Optional[str],
+def test_list_parameters_parse_or_are_bad_requests(limit: str, token: str | None,
                                                    terms: list, labels: dict) -> None:
     params = {"limit": limit, "continue": token, "labelSelector": ",".join(t for t, _ in terms)}
     integer = re.fullmatch(r"[+-]?[0-9]{1,19}", limit)
@@ -408,8 +409,8 @@ class World:
                 "image": {"metadata": {"name": digest},
                           "dockerImageReference": f"{REGISTRY}/{NAMESPACE}/{BASE}@{digest}"}}))
 
-    def request(self, method: str, path: str, body: Any = None, raw: Optional[bytes] = None,
-                content_type: str = "application/json", headers: Optional[dict] = None,
+    def request(self, method: str, path: str, body: Any = None, raw: bytes | None = None,
+                content_type: str = "application/json", headers: dict | None = None,
                 unavailable: bool = False) -> tuple[int, Any]:
         """(status, parsed body), with the refusal checks every answer must pass; a 503 only
         where `unavailable` says the case needs a registry, which no test can reach."""
@@ -625,7 +626,7 @@ def test_a_mapping_through_the_api_moves_the_tag_exactly_when_valid(
 @example(limit="+0", token=None, selector="", resource="imagestreamtags")
 @example(limit="abc", token="garbage", selector="a in (b", resource="imagestreams")
 def test_list_parameters_through_the_api_page_filter_or_are_bad_requests(
-        client: Client, limit: Optional[str], token: Optional[str], selector: str,
+        client: Client, limit: str | None, token: str | None, selector: str,
         resource: str) -> None:
     world = World(client)
     params = {key: value for key, value in

@@ -9,7 +9,8 @@ source would; at the end the whole stream is delivered once more, as Lambda may.
 from __future__ import annotations
 
 import uuid
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 

@@ -1,5 +1,5 @@
 """Services over the in-memory store, with a clock that steps one second per call."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -9,7 +9,7 @@ from chalicelib.services.images import ImageService
 from chalicelib.services.stream_tags import StreamTagService
 from chalicelib.services.streams import StreamService
 
-START = datetime(2024, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
+START = datetime(2024, 3, 1, 12, 0, 0, tzinfo=UTC)
 REGISTRY = "172.30.56.218:5000"
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 import functools
 import json
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from unittest import mock
 
 import boto3
@@ -99,7 +100,7 @@ class DynamoTable:
                 request = self.client.batch_write_item(RequestItems=request)["UnprocessedItems"]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def shared_client() -> Any:
     """One client for the test process (creating one takes a tenth of a second); tests that
     register event hooks make their own with new_client()."""

@@ -7,7 +7,7 @@ keys are the adapters' (adapters/dynamodb_items.py, adapters/dynamodb_access.py)
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from chalicelib.adapters import dynamodb_items as items
 from chalicelib.adapters.memory_access import MemoryBindingStore
@@ -47,13 +47,13 @@ class KeyLimitedStore(MemoryStore):
         _check(items.stream_pk(namespace, name))
         return super().load_stream(namespace, name)
 
-    def list_streams(self, namespace: str, limit: int, after: Optional[str]) -> Any:
+    def list_streams(self, namespace: str, limit: int, after: str | None) -> Any:
         _check(items.namespace_gsi1pk(namespace), after or "")
         if after is not None:
             _check(items.stream_pk(namespace, after))
         return super().list_streams(namespace, limit, after)
 
-    def list_all_streams(self, limit: int, after: Optional[str]) -> Any:
+    def list_all_streams(self, limit: int, after: str | None) -> Any:
         _check(items.cluster_shards()[0], after or "")  # the Query's ClusterSK > :after
         return super().list_all_streams(limit, after)
 
@@ -70,11 +70,11 @@ class KeyLimitedStore(MemoryStore):
         _check(items.image_pk(digest), digest)
         return super().put_image(image)
 
-    def get_image(self, digest: str) -> Optional[Image]:
+    def get_image(self, digest: str) -> Image | None:
         _check(items.image_pk(digest))
         return super().get_image(digest)
 
-    def list_images(self, limit: int, after: Optional[str]) -> Any:
+    def list_images(self, limit: int, after: str | None) -> Any:
         _check(items.IMAGES_GSI1PK, after or "")
         if after is not None:
             _check(items.image_pk(after))
@@ -85,21 +85,21 @@ class KeyLimitedBindings(MemoryBindingStore):
     """DynamoBindingStore keys a binding by `RB#<namespace>` (CRB: cluster), then its name."""
 
     @staticmethod
-    def _check(namespace: Optional[str], name: str = "") -> None:
+    def _check(namespace: str | None, name: str = "") -> None:
         _check(f"RB#{namespace}" if namespace else "CRB", name)
 
-    def create_binding(self, namespace: Optional[str], binding: RoleBinding) -> None:
+    def create_binding(self, namespace: str | None, binding: RoleBinding) -> None:
         self._check(namespace, binding.metadata.name or "")
         super().create_binding(namespace, binding)
 
-    def get_binding(self, namespace: Optional[str], name: str) -> Optional[RoleBinding]:
+    def get_binding(self, namespace: str | None, name: str) -> RoleBinding | None:
         self._check(namespace, name)
         return super().get_binding(namespace, name)
 
-    def list_bindings(self, namespace: Optional[str]) -> list[RoleBinding]:
+    def list_bindings(self, namespace: str | None) -> list[RoleBinding]:
         self._check(namespace)
         return super().list_bindings(namespace)
 
-    def delete_binding(self, namespace: Optional[str], name: str) -> bool:
+    def delete_binding(self, namespace: str | None, name: str) -> bool:
         self._check(namespace, name)
         return super().delete_binding(namespace, name)

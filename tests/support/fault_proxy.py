@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator, Optional
 from urllib.parse import parse_qs
 
 HOST = "127.0.0.1"
@@ -27,8 +27,8 @@ CHUNK = 65536
 class _Cut:
     """When to go down: at a request (counted from arming) or at an operation."""
 
-    after_requests: Optional[int] = None
-    target: Optional[str] = None
+    after_requests: int | None = None
+    target: str | None = None
     forward: bool = False  # True: the emulator gets the request, the client never the reply
 
 
@@ -39,10 +39,10 @@ class FaultProxy:
         # The operation of each request that reached the emulator, in order.
         self.forwarded: list[str] = []
         self._lock = threading.RLock()
-        self._listener: Optional[socket.socket] = None
+        self._listener: socket.socket | None = None
         self._sockets: set[socket.socket] = set()
         self._threads: list[threading.Thread] = []
-        self._cut: Optional[_Cut] = None
+        self._cut: _Cut | None = None
         self._armed_at = 0
         self.tripped = False  # the armed cut has happened: nothing more is forwarded
         self.down = False
@@ -86,7 +86,7 @@ class FaultProxy:
 
     # -- lifecycle
 
-    def start(self) -> "FaultProxy":
+    def start(self) -> FaultProxy:
         with self._lock:
             self._listen()
         return self
@@ -96,7 +96,7 @@ class FaultProxy:
         for thread in self._threads:
             thread.join(timeout=5)
 
-    def __enter__(self) -> "FaultProxy":
+    def __enter__(self) -> FaultProxy:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -148,7 +148,7 @@ class FaultProxy:
             self._spawn(self._requests, connection)
             self._spawn(self._replies, connection)
 
-    def _requests(self, connection: "_Connection") -> None:
+    def _requests(self, connection: _Connection) -> None:
         """Client to emulator, one parsed request at a time."""
         try:
             for request, target in _read_requests(connection.client):
@@ -168,7 +168,7 @@ class FaultProxy:
                 if not connection.swallow:
                     self._discard(connection.upstream)
 
-    def _replies(self, connection: "_Connection") -> None:
+    def _replies(self, connection: _Connection) -> None:
         """Emulator to client, as bytes; the reply to a "reply lost" request is dropped."""
         try:
             while True:

@@ -7,9 +7,9 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 LISTENING = re.compile(r"Running on http://127\.0\.0\.1:(\d+)")
 START_SECONDS = 30

@@ -9,7 +9,6 @@ import json
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Union
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -88,8 +87,8 @@ class OciLayout:
         return Blob(media_type, f"sha256:{digest}", len(data))
 
     def image(self, layers: list[dict[str, bytes]], *, architecture: str = "amd64",
-              os: str = "linux", variant: Optional[str] = None,
-              container_config: Optional[dict] = None) -> BuiltImage:
+              os: str = "linux", variant: str | None = None,
+              container_config: dict | None = None) -> BuiltImage:
         """An image whose layers hold `layers` (equal dicts give one repeated blob)."""
         built = [layer_tarball(files) for files in layers]
         layer_blobs = tuple(self.blob(data, OCI_LAYER) for data, _ in built)
@@ -117,7 +116,7 @@ class OciLayout:
         document = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries}
         return BuiltIndex(self.blob(json.dumps(document, indent=2).encode(), OCI_INDEX), tuple(images))
 
-    def tag(self, name: str, target: Union[BuiltImage, BuiltIndex]) -> None:
+    def tag(self, name: str, target: BuiltImage | BuiltIndex) -> None:
         self._refs[name] = {**target.manifest.descriptor(),
                             "annotations": {"org.opencontainers.image.ref.name": name}}
         self._write_index()

@@ -24,10 +24,10 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator, Optional
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -71,7 +71,7 @@ class KeyPair:
 def make_keypair(directory: Path, name: str) -> KeyPair:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"imagestreams test {name}")])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
@@ -160,17 +160,17 @@ class RegistryServer:
     flavour: str
     users: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
-    keypair: Optional[KeyPair] = None
-    token_server: Optional[TokenServer] = None
-    notifications: Optional[dict] = None  # the registry's `notifications` configuration
-    _process: Optional[subprocess.Popen] = None
+    keypair: KeyPair | None = None
+    token_server: TokenServer | None = None
+    notifications: dict | None = None  # the registry's `notifications` configuration
+    _process: subprocess.Popen | None = None
 
     @property
     def host(self) -> str:
         return f"127.0.0.1:{self.port}"
 
     @property
-    def credentials(self) -> Optional[tuple[str, str]]:
+    def credentials(self) -> tuple[str, str] | None:
         return next(iter(self.users.items()), None)
 
     def configure(self) -> Path:
@@ -270,7 +270,7 @@ USERS = {"basic": {"alice": "wonderland-basic-secret"}, "token": {"bob": "builde
 
 
 def start_registry(directory: Path, flavour: str,
-                   notifications: Optional[dict] = None) -> RegistryServer:
+                   notifications: dict | None = None) -> RegistryServer:
     directory.mkdir(parents=True, exist_ok=True)
     server = RegistryServer(directory, flavour, dict(USERS.get(flavour, {})),
                             notifications=notifications)

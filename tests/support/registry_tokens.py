@@ -31,7 +31,7 @@ REGISTRY = "127.0.0.1:5050"
 def token_services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                    registry: str = REGISTRY) -> wiring.Services:
     key_file = tmp_path / "token-signing.pem"
-    write_token_key(key_file, dt.datetime.now(dt.timezone.utc))
+    write_token_key(key_file, dt.datetime.now(dt.UTC))
     monkeypatch.setenv("REGISTRY_TOKEN_KEY_FILE", str(key_file))
     return wiring.Services(MemoryStore(), registry)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from chalicelib.adapters import dynamodb_items as items
 from chalicelib.domain.records import StreamRecord, TagRecord
@@ -20,7 +20,7 @@ from .dynamodb import DynamoTable
 NAMESPACE = "team"
 STREAM = "app"
 REPOSITORY = "registry.test/team/app"
-CREATED = datetime(2024, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
+CREATED = datetime(2024, 3, 1, 12, 0, 0, tzinfo=UTC)
 INCARNATION = "i1"
 LAYERS = 8
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import yaml
 
@@ -28,5 +28,5 @@ def load_fixture(name: str) -> Any:
     return load_file(FIXTURES / name)
 
 
-def load_file(path: Union[str, Path]) -> Any:
+def load_file(path: str | Path) -> Any:
     return load_yaml(Path(path).read_text(encoding="utf-8"))

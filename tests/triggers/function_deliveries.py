@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from chalicelib.resources.stream import ImageStreamMapping
 from chalicelib.resources.triggers import ImageStreamTrigger
@@ -28,7 +28,7 @@ def digest(char: str) -> str:
 
 
 def push(cloud: Cloud, namespace: str, stream: str, tag: str, char: str,
-         registry: str = "registry.test", at: Optional[datetime] = None) -> str:
+         registry: str = "registry.test", at: datetime | None = None) -> str:
     """Map image `digest(char)` to the tag, as a push to the integrated registry does (at
     the time `at`, if given); returns its pull spec."""
     reference = f"{registry}/{namespace}/{stream}@{digest(char)}"
@@ -87,8 +87,8 @@ def message_of(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def subscribe_function(cloud: Cloud, namespace: str, stream: str, name: str,
-                       tags: Optional[list[str]] = None,
-                       types: Optional[list[str]] = None) -> FunctionDeliveries:
+                       tags: list[str] | None = None,
+                       types: list[str] | None = None) -> FunctionDeliveries:
     """A trigger through the triggers API, delivering as SNS delivers to a function."""
     spec: dict[str, Any] = {"endpoint": {"protocol": "sqs", "endpoint": cloud.queue(name)}}
     if tags is not None:

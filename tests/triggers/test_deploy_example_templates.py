@@ -13,8 +13,9 @@ import copy
 import json
 import subprocess
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import pytest
 from cfnlint.decode import decode

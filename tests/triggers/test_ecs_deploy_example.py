@@ -3,7 +3,7 @@ registers a revision pinned to the digest and deploys it; a redelivery, a late o
 message and a deleted tag change nothing; a rollback deploys the older digest."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -108,7 +108,7 @@ def test_a_move_deploys_its_digest_and_a_redelivery_changes_nothing(cloud, ecs):
 def test_a_message_older_than_the_deployed_one_changes_nothing(cloud, ecs):
     prod = subscribe_function(cloud, NS, STREAM, "web-prod-deployer", tags=["prod"])
     # Two moves within one second (made the same instant here): only `sequence` orders them.
-    instant = datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
+    instant = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
     push(cloud, NS, STREAM, "prod", "a", at=instant)
     push(cloud, NS, STREAM, "prod", "b", at=instant)
     first, second = prod.events()

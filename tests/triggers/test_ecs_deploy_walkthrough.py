@@ -14,7 +14,6 @@ import os
 import re
 import subprocess
 from pathlib import Path
-from typing import Optional
 
 from tests.support.local_stack import RunningStack, start_stack  # noqa: F401 (a fixture)
 
@@ -32,11 +31,11 @@ VARYING = [  # what differs between runs, most specific first
 ]
 
 
-def walkthrough_steps() -> list[tuple[str, Optional[str]]]:
+def walkthrough_steps() -> list[tuple[str, str | None]]:
     """(commands, the output the README shows for them, if it shows one) of each step."""
     section = README.read_text().split(SECTION, 1)[1]
     blocks = re.findall(r"```(sh|text)\n(.*?)```", section, re.S)
-    steps: list[tuple[str, Optional[str]]] = []
+    steps: list[tuple[str, str | None]] = []
     for kind, body in blocks:
         if kind == "sh":
             steps.append((body, None))
@@ -52,7 +51,7 @@ def normalized(output: str) -> str:
     return output.strip()
 
 
-def script(steps: list[tuple[str, Optional[str]]], state: Path, image: Path) -> str:
+def script(steps: list[tuple[str, str | None]], state: Path, image: Path) -> str:
     """The README's commands, pointed at this stack's state and a directory of the test's."""
     text = "\n".join(f"echo '{STEP.format(number)}'\n{commands}"
                      for number, (commands, _) in enumerate(steps))

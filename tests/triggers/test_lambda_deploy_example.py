@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -110,8 +110,8 @@ def test_a_move_publishes_a_version_of_its_digest_and_moves_the_alias(cloud, lam
 
 def test_a_message_older_than_the_deployed_one_changes_nothing(cloud, lambda_client):
     prod = subscribe_function(cloud, NS, STREAM, "api-prod-deployer", tags=["prod"])
-    earlier = datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
-    later = datetime(2026, 3, 1, 12, 5, 0, tzinfo=timezone.utc)
+    earlier = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+    later = datetime(2026, 3, 1, 12, 5, 0, tzinfo=UTC)
     push(cloud, NS, STREAM, "prod", "a", registry=ECR, at=earlier)
     push(cloud, NS, STREAM, "prod", "b", registry=ECR, at=later)
     first, second = prod.events()

@@ -9,7 +9,8 @@ table and SNS as deployed (moto), through the API, and on the in-memory stores.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from chalice.test import Client

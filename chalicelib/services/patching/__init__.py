@@ -1,7 +1,8 @@
 """A PATCH request's body applied to a resource's JSON, for each patch type kubectl sends."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ...domain.errors import BadRequest, UnsupportedMediaType
 from ..merge_patch import merge_patch

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from ...domain.errors import ApiError, BadRequest, TooLarge
 
@@ -36,7 +36,7 @@ class _Operation:
     label: str  # how messages name the operation: "json patch operation 2 (replace /a)"
     op: str
     path: list[str]
-    source: Optional[list[str]]  # the "from" of move and copy
+    source: list[str] | None  # the "from" of move and copy
     value: Any
 
     def apply(self, document: Any) -> Any:

@@ -19,7 +19,8 @@ apiserver would store them as sent.
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 from ...domain.errors import BadRequest
 
@@ -109,7 +110,7 @@ class _StrategicMerge:
         return result
 
 
-def _deleted_values(directive: str, value: Any, path: str) -> Optional[list]:
+def _deleted_values(directive: str, value: Any, path: str) -> list | None:
     """The values a $deleteFromPrimitiveList directive deletes; None for the other directives,
     which change nothing here."""
     known = (directive == RETAIN_KEYS or

@@ -9,9 +9,10 @@ process.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, Callable, Mapping, Optional, Sequence
+from typing import IO, Any, Callable
 
 import click
 import requests
@@ -62,10 +63,10 @@ def _usage_error(error: click.exceptions.UsageError) -> None:
         click.echo(f"See '{error.ctx.command_path} -h' for help and examples", err=True)
 
 
-def main(argv: Optional[Sequence[str]] = None, *, session: Optional[requests.Session] = None,
-         env: Optional[Mapping[str, str]] = None, cwd: Optional[Path] = None,
-         stdin: Optional[IO[str]] = None, clock: Optional[Callable[[], datetime]] = None,
-         sqs: Optional[Any] = None) -> int:
+def main(argv: Sequence[str] | None = None, *, session: requests.Session | None = None,
+         env: Mapping[str, str] | None = None, cwd: Path | None = None,
+         stdin: IO[str] | None = None, clock: Callable[[], datetime] | None = None,
+         sqs: Any | None = None) -> int:
     """Run one command line and return its exit code (never raises for command errors)."""
     rt = Runtime(session=session, stdin=stdin, sqs=sqs)
     if env is not None:

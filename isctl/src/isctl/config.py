@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
@@ -21,7 +22,7 @@ DEFAULT_NAMESPACE = "default"
 LOCAL_ENDPOINT = Path(".local") / "endpoint.json"
 
 
-def config_path(env: Mapping[str, str], flag: Optional[str] = None) -> Path:
+def config_path(env: Mapping[str, str], flag: str | None = None) -> Path:
     if flag:
         return Path(flag).expanduser()
     if env.get("ISCTL_CONFIG"):
@@ -45,7 +46,7 @@ class ConfigFile:
     contexts: dict[str, Context] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, path: Path) -> "ConfigFile":
+    def load(cls, path: Path) -> ConfigFile:
         if not path.exists():
             return cls(path)
         try:
@@ -72,7 +73,7 @@ class ConfigFile:
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             yaml.safe_dump(data, handle, default_flow_style=False, sort_keys=False)
 
-    def current_context(self) -> Optional[Context]:
+    def current_context(self) -> Context | None:
         return self.contexts.get(self.current)
 
 
@@ -82,7 +83,7 @@ def context_name(server: str) -> str:
     return (parts.netloc or server).lower()
 
 
-def find_local_endpoint(start: Path) -> Optional[Path]:
+def find_local_endpoint(start: Path) -> Path | None:
     """The nearest .local/endpoint.json from `start` upwards (a `make run` stack writes it)."""
     for directory in (start, *start.parents):
         candidate = directory / LOCAL_ENDPOINT
@@ -105,11 +106,11 @@ def read_local_endpoint(path: Path) -> dict[str, Any]:
 class Flags:
     """Connection flags as given on the command line (None: not given)."""
 
-    server: Optional[str] = None
-    token: Optional[str] = None
-    namespace: Optional[str] = None
-    context: Optional[str] = None
-    config: Optional[str] = None
+    server: str | None = None
+    token: str | None = None
+    namespace: str | None = None
+    context: str | None = None
+    config: str | None = None
 
 
 @dataclass
@@ -118,7 +119,7 @@ class Settings:
     token: str
     namespace: str
     namespace_explicit: bool  # given by -n or ISCTL_NAMESPACE, not taken from a context
-    context: Optional[Context]
+    context: Context | None
     config: ConfigFile
 
 

@@ -6,7 +6,7 @@ oc's settings, so it lines up in a terminal exactly as oc's does.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from . import tagorder
 from .humanize import ago, human_size
@@ -30,7 +30,7 @@ class _Out:
         for line in text.split("\n"):
             self.write(f"\t{line}\n")
 
-    def mapping(self, label: str, items: Optional[dict]) -> None:
+    def mapping(self, label: str, items: dict | None) -> None:
         if not items:
             self.string(label, "")
             return
@@ -40,7 +40,7 @@ class _Out:
             else:
                 self.write(f"\t{key}={items[key]}\n")
 
-    def annotations(self, annotations: Optional[dict]) -> None:
+    def annotations(self, annotations: dict | None) -> None:
         remaining = dict(annotations or {})
         description = remaining.pop("description", "")
         if description:
@@ -98,7 +98,7 @@ def _aliases(stream: dict) -> tuple[set[str], dict[str, set[str]]]:
     return followers, by_target
 
 
-def _observed_generation(tag: Optional[dict]) -> int:
+def _observed_generation(tag: dict | None) -> int:
     if not tag:
         return 0
     generation = 0
@@ -112,7 +112,7 @@ def _observed_generation(tag: Optional[dict]) -> int:
     return generation
 
 
-def _source_line(ref: Optional[dict], name: str) -> str:
+def _source_line(ref: dict | None, name: str) -> str:
     if ref is None:
         return "  no spec tag"
     source = ref.get("from")
@@ -153,8 +153,8 @@ def _tags(out: _Out, stream: dict, now: datetime) -> None:
         _tag(out, stream, name, namespace, by_target.get(name), now)
 
 
-def _tag(out: _Out, stream: dict, name: str, namespace: Optional[str],
-         aliases: Optional[set[str]], now: datetime) -> None:
+def _tag(out: _Out, stream: dict, name: str, namespace: str | None,
+         aliases: set[str] | None, now: datetime) -> None:
     status = tagorder.status_tag(stream, name) or {}
     ref = tagorder.spec_tag(stream, name)
     source_name, importing = "", False
@@ -283,7 +283,7 @@ def _kubectl_text(text: str) -> str:
     return "\n".join(line.rstrip() for line in align(text, 0, 8, 2, " ").split("\n"))
 
 
-def _kubectl_mapping(label: str, items: Optional[dict]) -> str:
+def _kubectl_mapping(label: str, items: dict | None) -> str:
     if not items:
         return f"{label}:\t{NONE}\n"
     lines = [f"{label}:\t{key}={items[key]}\n" if index == 0 else f"\t{key}={items[key]}\n"

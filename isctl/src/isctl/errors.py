@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Optional
+from typing import Any
 
 # Status details name resources ("imagestreamtags"); kubectl's Invalid message names the Kind.
 KINDS = {
@@ -46,7 +46,7 @@ class ApiError(Exception):
         return self.code == 404
 
     @classmethod
-    def from_response(cls, http_status: int, body: Any, text: str) -> "ApiError":
+    def from_response(cls, http_status: int, body: Any, text: str) -> ApiError:
         if isinstance(body, dict) and body.get("kind") == "Status":
             return cls(body, http_status)
         return cls(synthetic_status(http_status, body, text), http_status)
@@ -82,7 +82,7 @@ def error_message(error: Exception) -> str:
 
 def _status_message(error: ApiError) -> str:
     status = error.status
-    details: Optional[dict] = status.get("details")
+    details: dict | None = status.get("details")
     if error.reason == "Invalid" and details:
         kind = KINDS.get(details.get("kind") or "", details.get("kind") or "")
         head = "The request is invalid"
@@ -121,7 +121,7 @@ _PLAIN_HTTP = re.compile(r"WRONG_VERSION_NUMBER|RECORD_LAYER_FAILURE|record laye
 _TLS_FAILURE = re.compile(r"TLS with (?P<host>\S+) failed: (?P<detail>.*)", re.DOTALL)
 
 
-def insecure_hint(message: str) -> Optional[str]:
+def insecure_hint(message: str) -> str | None:
     """A hint to pass --insecure when an import failed because the registry speaks plain
     HTTP (the server reports `TLS with HOST failed: ... WRONG_VERSION_NUMBER ...`)."""
     match = _TLS_FAILURE.search(message or "")

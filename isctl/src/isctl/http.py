@@ -6,7 +6,8 @@ so every command runs the same code against the app, the local stack or AWS.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator, Optional
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import quote
 
 import requests
@@ -33,15 +34,15 @@ def cluster_path(resource: str, name: str = "") -> str:
 class Client:
     """One server, one identity. Every call returns the decoded JSON or raises ApiError."""
 
-    def __init__(self, server: str, token: str = "", session: Optional[requests.Session] = None,
+    def __init__(self, server: str, token: str = "", session: requests.Session | None = None,
                  timeout: float = 60.0):
         self.server = server.rstrip("/")
         self.token = token
         self.session = session or requests.Session()
         self.timeout = timeout
-        self._resources: Optional[set[str]] = None
+        self._resources: set[str] | None = None
 
-    def request(self, method: str, path: str, *, params: Optional[dict] = None,
+    def request(self, method: str, path: str, *, params: dict | None = None,
                 body: Any = None, content_type: str = "application/json") -> Any:
         headers = {"Accept": "application/json", "User-Agent": f"isctl/{__version__}"}
         if self.token:
@@ -63,7 +64,7 @@ class Client:
             raise ApiError.from_response(reply.status_code, decoded, reply.text)
         return decoded
 
-    def get(self, path: str, params: Optional[dict] = None) -> Any:
+    def get(self, path: str, params: dict | None = None) -> Any:
         return self.request("GET", path, params=params)
 
     def post(self, path: str, body: Any) -> Any:
@@ -78,7 +79,7 @@ class Client:
     def delete(self, path: str, body: Any = None) -> Any:
         return self.request("DELETE", path, body=body)
 
-    def pages(self, path: str, params: Optional[dict] = None) -> Iterator[dict]:
+    def pages(self, path: str, params: dict | None = None) -> Iterator[dict]:
         """Every page of a list, following metadata.continue until the server stops."""
         query = dict(params or {})
         query.setdefault("limit", str(PAGE))
@@ -90,7 +91,7 @@ class Client:
                 return
             query["continue"] = token
 
-    def list(self, path: str, params: Optional[dict] = None) -> list[dict]:
+    def list(self, path: str, params: dict | None = None) -> list[dict]:
         return [item for page in self.pages(path, params) for item in page.get("items") or []]
 
     def serves(self, resource: str) -> bool:

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Optional
 
 _UNITS = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"]
 
 
-def parse_time(value: Optional[str]) -> Optional[datetime]:
+def parse_time(value: str | None) -> datetime | None:
     """An RFC 3339 timestamp as the API writes it; None when absent or unreadable."""
     if not value:
         return None
@@ -78,7 +77,7 @@ def human_duration(seconds: float) -> str:
     return f"{int(seconds / 3600) // 24 // 365} years"
 
 
-def ago(value: Optional[str], now: datetime) -> str:
+def ago(value: str | None, now: datetime) -> str:
     """`<duration> ago`, or <none> when the time is unknown."""
     moment = parse_time(value)
     if moment is None:

@@ -5,7 +5,7 @@ output. The command (commands/import_image.py) parses its arguments and calls
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from . import tagorder
 from .describe import describe_image, describe_stream
@@ -22,8 +22,8 @@ class StreamImportRequests:
     sending."""
 
     def __init__(self, client: Client, namespace: str, name: str, *, dry_run: bool,
-                 scheduled: bool, insecure: Optional[bool], policy: Optional[str],
-                 import_mode: Optional[str]):
+                 scheduled: bool, insecure: bool | None, policy: str | None,
+                 import_mode: str | None):
         self.client, self.namespace, self.name = client, namespace, name
         self.dry_run, self.scheduled, self.insecure = dry_run, scheduled, insecure
         self.policy, self.import_mode = policy, import_mode
@@ -75,7 +75,7 @@ class StreamImportRequests:
         return self.client.post(ns_path(self.namespace, "imagestreamimports"), isi)
 
 
-def _single_tag(stream: dict, tag: str, source: Optional[str]) -> tuple[str, str]:
+def _single_tag(stream: dict, tag: str, source: str | None) -> tuple[str, str]:
     """oc's importTag: follow aliases, refuse what is not a container image tag."""
     try:
         final, existing, multiple = tagorder.follow(stream, tag)
@@ -113,9 +113,9 @@ def _single_tag(stream: dict, tag: str, source: Optional[str]) -> tuple[str, str
     return (final if multiple else tag), origin.get("name", "")
 
 
-def _plan(importer: StreamImportRequests, stream: Optional[dict], target: str, tag: str,
-          source: Optional[str], confirm: bool, all_tags: bool
-          ) -> tuple[dict, dict[str, str], Optional[str]]:
+def _plan(importer: StreamImportRequests, stream: dict | None, target: str, tag: str,
+          source: str | None, confirm: bool, all_tags: bool
+          ) -> tuple[dict, dict[str, str], str | None]:
     """(stream, tags to import, repository to set) following oc's createImageImport."""
     if stream is None:
         if not confirm:
@@ -147,11 +147,11 @@ def _plan(importer: StreamImportRequests, stream: Optional[dict], target: str, t
 
 
 def run_import(rt: Runtime, importer: StreamImportRequests, target: str, tag: str,
-               source: Optional[str], *, confirm: bool, all_tags: bool) -> int:
+               source: str | None, *, confirm: bool, all_tags: bool) -> int:
     """Plan, send and print one `import-image`; the exit code."""
     client, namespace, name = importer.client, importer.namespace, importer.name
     try:
-        existing: Optional[dict] = client.get(ns_path(namespace, "imagestreams", name))
+        existing: dict | None = client.get(ns_path(namespace, "imagestreams", name))
     except ApiError as error:
         if not error.is_not_found():
             raise
@@ -197,7 +197,7 @@ class Hints:
             echo(hint, err=True)
 
 
-def _set_repository(client: Client, namespace: str, name: str, existing: Optional[dict],
+def _set_repository(client: Client, namespace: str, name: str, existing: dict | None,
                     repository: str) -> None:
     """Record the repository as the stream's import source, as a repository import does."""
     if existing is None:
@@ -249,7 +249,7 @@ def _print(importer: StreamImportRequests, results: list[dict], tags: dict[str, 
     if importer.dry_run:
         message += " (dry run)"
     message += "\n\n"
-    stream: Optional[dict] = None
+    stream: dict | None = None
     hints = Hints()
     for result in results:
         stream = (result.get("status") or {}).get("import") or stream

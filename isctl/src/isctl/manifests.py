@@ -6,8 +6,9 @@ stays a string (PyYAML's safe loader would make datetime objects of them).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any
 
 import yaml
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 import yaml
 
@@ -50,7 +50,7 @@ def _tags_up_to_width(status_tags: list[dict], preferred: int = 40) -> str:
 
 def _stream_row(stream: dict, now: datetime, wide: bool) -> Row:
     status = stream.get("status") or {}
-    latest: Optional[datetime] = None
+    latest: datetime | None = None
     for tag in status.get("tags") or []:
         items = tag.get("items") or []
         created = parse_time(items[0].get("created")) if items else None

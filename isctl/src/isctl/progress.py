@@ -6,12 +6,12 @@ terminal, and a single summary line when stderr is a file or a pipe (CI logs sta
 from __future__ import annotations
 
 import sys
-from typing import IO, Optional
+from typing import IO
 
 
 class Progress:
-    def __init__(self, total: int, label: str, stream: Optional[IO[str]] = None,
-                 live: Optional[bool] = None, width: int = 30):
+    def __init__(self, total: int, label: str, stream: IO[str] | None = None,
+                 live: bool | None = None, width: int = 30):
         self.total, self.label, self.width, self.done = total, label, width, 0
         self.stream = stream or sys.stderr
         self.live = self.stream.isatty() if live is None else live

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Optional
 
 _ALNUM = r"[a-z0-9]+"
 # One or more dashes: with `[-]*` the empty separator made the component pattern nested
@@ -63,7 +62,7 @@ class ImageReference:
             prefix += f"{self.namespace}/"
         return prefix + name
 
-    def with_(self, **changes: str) -> "ImageReference":
+    def with_(self, **changes: str) -> ImageReference:
         return replace(self, **changes)
 
 
@@ -97,7 +96,7 @@ def parse_reference(spec: str) -> ImageReference:
     return ImageReference(registry, namespace, name, tag, digest)
 
 
-def split_stream_tag(name: str) -> Optional[tuple[str, str]]:
+def split_stream_tag(name: str) -> tuple[str, str] | None:
     """`stream:tag` → (stream, tag); None unless there is exactly one ':' with both sides set."""
     if "@" in name or name.count(":") != 1:
         return None
@@ -105,7 +104,7 @@ def split_stream_tag(name: str) -> Optional[tuple[str, str]]:
     return (stream, tag) if stream and tag else None
 
 
-def split_tag_source(name: str, own_stream: str) -> Optional[tuple[str, str]]:
+def split_tag_source(name: str, own_stream: str) -> tuple[str, str] | None:
     """A spec tag's ImageStreamTag `from.name` → (stream, tag): `stream:tag`, or a bare `tag`
     of the stream holding the spec tag (openshift-apiserver's parseFromReference, which
     OpenShift's sample streams rely on). None when it is neither."""

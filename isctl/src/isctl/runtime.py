@@ -4,10 +4,11 @@ from __future__ import annotations
 import functools
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any, Callable, Mapping, Optional
+from typing import IO, Any, Callable
 
 import click
 import requests
@@ -22,17 +23,17 @@ def _now() -> datetime:
 
 @dataclass
 class Runtime:
-    session: Optional[requests.Session] = None
+    session: requests.Session | None = None
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     cwd: Path = field(default_factory=Path.cwd)
-    stdin: Optional[IO[str]] = None
+    stdin: IO[str] | None = None
     clock: Callable[[], datetime] = _now
-    sqs: Optional[Any] = None  # an SQS client for `events`; built from the environment if None
+    sqs: Any | None = None  # an SQS client for `events`; built from the environment if None
     flags: Flags = field(default_factory=Flags)
-    _settings: Optional[Settings] = None
-    _client: Optional[Client] = None
+    _settings: Settings | None = None
+    _client: Client | None = None
 
-    def override(self, **values: Optional[str]) -> None:
+    def override(self, **values: str | None) -> None:
         for name, value in values.items():
             if value is not None:
                 setattr(self.flags, name, value)
@@ -76,8 +77,8 @@ _OPTIONS = [
 def connection_options(command: Callable) -> Callable:
     """oc's global flags, accepted before or after the subcommand like oc's persistent flags."""
     @functools.wraps(command)
-    def wrapper(*args: Any, namespace: Optional[str], server: Optional[str],
-                token: Optional[str], context: Optional[str], config_file: Optional[str],
+    def wrapper(*args: Any, namespace: str | None, server: str | None,
+                token: str | None, context: str | None, config_file: str | None,
                 **kwargs: Any) -> Any:
         runtime().override(namespace=namespace, server=server, token=token, context=context,
                            config=config_file)

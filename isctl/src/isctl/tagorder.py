@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from functools import cmp_to_key
-from typing import Any, Optional
+from typing import Any
 
 from .references import split_tag_source
 
@@ -17,7 +17,7 @@ _MINOR_WITH_PATCH = re.compile(r"^(\d+\.\d+)-\w+$")
 LATEST, MINOR, FULL, OTHER = range(4)
 
 
-def _semver(text: str) -> Optional[tuple]:
+def _semver(text: str) -> tuple | None:
     match = _SEMVER.match(text)
     if not match:
         return None
@@ -31,7 +31,7 @@ def _semver(text: str) -> Optional[tuple]:
             0 if pre else 1, pre_key)
 
 
-def _priority(tag: str) -> tuple[int, Optional[tuple], str]:
+def _priority(tag: str) -> tuple[int, tuple | None, str]:
     if tag == "latest":
         return LATEST, None, ""
     prefix, short = ("v", tag[1:]) if tag.startswith("v") else ("", tag)
@@ -68,14 +68,14 @@ def _compare(a: str, b: str) -> int:
     return (prefix_a > prefix_b) - (prefix_a < prefix_b)
 
 
-def spec_tag(stream: dict[str, Any], name: str) -> Optional[dict[str, Any]]:
+def spec_tag(stream: dict[str, Any], name: str) -> dict[str, Any] | None:
     for tag in (stream.get("spec") or {}).get("tags") or []:
         if tag.get("name") == name:
             return tag
     return None
 
 
-def status_tag(stream: dict[str, Any], name: str) -> Optional[dict[str, Any]]:
+def status_tag(stream: dict[str, Any], name: str) -> dict[str, Any] | None:
     for tag in (stream.get("status") or {}).get("tags") or []:
         if tag.get("tag") == name:
             return tag
@@ -103,7 +103,7 @@ def tag_of_source(stream: dict[str, Any], source: dict[str, Any]) -> str:
     return parts[1]
 
 
-def follow(stream: dict[str, Any], tag: str) -> tuple[str, Optional[dict], bool]:
+def follow(stream: dict[str, Any], tag: str) -> tuple[str, dict | None, bool]:
     """Follow same-stream ImageStreamTag sources to the tag that has a real source.
 
     Returns (final tag, its spec tag, whether any reference was followed); raises

@@ -1,8 +1,6 @@
 """Helpers the commands share: naming objects on the command line, fetching them."""
 from __future__ import annotations
 
-from typing import Optional
-
 import click
 
 from ..errors import CliError
@@ -18,7 +16,7 @@ def complete_types(ctx: click.Context, param: click.Parameter,
     return [name for name in COMMON_NAMES if name.startswith(incomplete)]
 
 
-def targets(args: tuple[str, ...]) -> list[tuple[Resource, Optional[str]]]:
+def targets(args: tuple[str, ...]) -> list[tuple[Resource, str | None]]:
     """`TYPE[,TYPE] [NAME...]` or `TYPE/NAME...` as (resource, name or None) pairs."""
     if not args:
         raise click.UsageError("You must specify the type of resource to get.")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Optional
+from typing import Any
 
 import click
 
@@ -23,7 +23,7 @@ def _local(rt: Runtime) -> dict:
     return read_local_endpoint(endpoint) if endpoint else {}
 
 
-def _client(rt: Runtime, region: Optional[str], endpoint_url: Optional[str], local: dict) -> Any:
+def _client(rt: Runtime, region: str | None, endpoint_url: str | None, local: dict) -> Any:
     if rt.sqs is not None:
         return rt.sqs
     try:
@@ -71,7 +71,7 @@ def _receive(sqs: Any, queue_url: str, wait: int) -> dict:
         raise CliError(f"cannot read the queue {queue_url}: {exc}") from exc
 
 
-def decode(body: str) -> Optional[dict]:
+def decode(body: str) -> dict | None:
     """The tag event of a message body, unwrapping an SNS envelope; None if it is not one."""
     try:
         data = json.loads(body)
@@ -105,8 +105,8 @@ def line(event: dict) -> str:
 @click.option("--count", type=int, help="Stop after this many messages.")
 @click.option("-o", "--output", type=click.Choice(("json",)), help="Print each event as JSON.")
 @click.option("--keep", is_flag=True, help="Leave the messages on the queue.")
-def events(queue_url: Optional[str], region: Optional[str], endpoint_url: Optional[str],
-           timeout: Optional[float], count: Optional[int], output: Optional[str],
+def events(queue_url: str | None, region: str | None, endpoint_url: str | None,
+           timeout: float | None, count: int | None, output: str | None,
            keep: bool) -> int:
     """Print image stream tag changes from a trigger's queue as they arrive."""
     rt = runtime()

@@ -1,8 +1,6 @@
 """`isctl get`: oc's tables for streams, tags, stream images and images."""
 from __future__ import annotations
 
-from typing import Optional
-
 import click
 
 from .. import printers
@@ -37,7 +35,7 @@ from .common import complete_types, fetch, no_resources, object_path, targets
               help="Output format: wide, json, yaml or name.")
 @click.option("-l", "--selector", help="Label selector, e.g. app=web,tier!=db.")
 @connection_options
-def get(args: tuple[str, ...], output: Optional[str], selector: Optional[str]) -> int:
+def get(args: tuple[str, ...], output: str | None, selector: str | None) -> int:
     """Display one or many image streams, tags, stream images, images, secrets or role
     bindings."""
     rt = runtime()
@@ -81,6 +79,6 @@ def get(args: tuple[str, ...], output: Optional[str], selector: Optional[str]) -
 
 
 def _list(client: Client, resource: Resource, namespace: str,
-          selector: Optional[str]) -> list[dict]:
+          selector: str | None) -> list[dict]:
     params = {"labelSelector": selector} if selector else None
     return client.list(object_path(resource, namespace), params)

@@ -2,8 +2,6 @@
 older image of that history by tagging from `stream@digest` (the history keeps everything)."""
 from __future__ import annotations
 
-from typing import Optional
-
 import click
 
 from .. import printers, tagorder
@@ -54,7 +52,7 @@ def _short(image: str, wide: bool) -> str:
 @click.argument("name")
 @click.option("-o", "--output", type=click.Choice(("wide", "json", "yaml")))
 @connection_options
-def history(name: str, output: Optional[str]) -> int:
+def history(name: str, output: str | None) -> int:
     """The images a tag pointed at, newest first; STEP is what `rollback --steps` counts."""
     stream_name, tag = _tag_name(name)
     rt = runtime()
@@ -75,7 +73,7 @@ def history(name: str, output: Optional[str]) -> int:
     return 0
 
 
-def _pick(items: list[dict], to: Optional[str], steps: Optional[int], name: str) -> dict:
+def _pick(items: list[dict], to: str | None, steps: int | None, name: str) -> dict:
     if to:
         wanted = to if ":" in to else f"sha256:{to}"
         images = {e["image"] for e in items[1:] if e.get("image", "").startswith(wanted)}
@@ -111,7 +109,7 @@ def _label(stream: str, event: dict) -> str:
 @click.option("--to", help="The image (digest or unique prefix) to go back to.")
 @click.option("--steps", type=int, help="How many entries back in the history (default 1).")
 @connection_options
-def rollback(name: str, to: Optional[str], steps: Optional[int]) -> int:
+def rollback(name: str, to: str | None, steps: int | None) -> int:
     """Point a tag at an older image of its own history again."""
     if to and steps is not None:
         raise click.UsageError("--to and --steps may not be both specified")

@@ -7,8 +7,6 @@ arguments; the requests, the plan and the output are in `isctl.image_import`.
 """
 from __future__ import annotations
 
-from typing import Optional
-
 import click
 
 from ..errors import CliError
@@ -60,9 +58,9 @@ def _target(target: str, all_tags: bool) -> tuple[str, str]:
 @click.option("--import-mode", type=click.Choice(("Legacy", "PreserveOriginal")))
 @click.option("--dry-run", is_flag=True, help="Fetch image information without changing anything.")
 @connection_options
-def import_image(target: str, source: Optional[str], confirm: bool, all_tags: bool,
-                 scheduled: bool, insecure: Optional[bool], reference_policy: Optional[str],
-                 import_mode: Optional[str], dry_run: bool) -> int:
+def import_image(target: str, source: str | None, confirm: bool, all_tags: bool,
+                 scheduled: bool, insecure: bool | None, reference_policy: str | None,
+                 import_mode: str | None, dry_run: bool) -> int:
     """Import image information from a container image registry: IMAGESTREAM[:TAG]."""
     name, tag = _target(target, all_tags)
     rt = runtime()

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import click
 
@@ -41,9 +40,9 @@ from ..tabwriter import table
 @click.option("-n", "--namespace", help="The namespace to use after login.")
 @click.option("--context", "context_arg", help="Name of the context to write.")
 @click.option("--config", "config_file", help="Path to the config file to write.")
-def login(server_arg: Optional[str], server: Optional[str], token: Optional[str],
-          from_local: Optional[str], namespace: Optional[str], context_arg: Optional[str],
-          config_file: Optional[str]) -> int:
+def login(server_arg: str | None, server: str | None, token: str | None,
+          from_local: str | None, namespace: str | None, context_arg: str | None,
+          config_file: str | None) -> int:
     """Log in to a server and save it as the current context."""
     rt = runtime()
     config = ConfigFile.load(config_path(rt.env, config_file or rt.flags.config))
@@ -84,7 +83,7 @@ def login(server_arg: Optional[str], server: Optional[str], token: Optional[str]
     return 0
 
 
-def _relative(path: Optional[Path], cwd: Path) -> str:
+def _relative(path: Path | None, cwd: Path) -> str:
     if path is None:
         return ""
     try:
@@ -113,7 +112,7 @@ def _check(client: Client, namespace: str) -> None:
     """)
 @click.argument("namespace", required=False)
 @click.option("--config", "config_file", help="Path to the config file.")
-def project(namespace: Optional[str], config_file: Optional[str]) -> int:
+def project(namespace: str | None, config_file: str | None) -> int:
     """Show the current namespace, or switch the current context to another one."""
     rt = runtime()
     config = ConfigFile.load(config_path(rt.env, config_file or rt.flags.config))
@@ -142,7 +141,7 @@ def config_group() -> None:
     isctl config get-contexts
     """)
 @click.option("--config", "config_file", help="Path to the config file.")
-def get_contexts(config_file: Optional[str]) -> int:
+def get_contexts(config_file: str | None) -> int:
     """List the contexts of the config file."""
     rt = runtime()
     config = ConfigFile.load(config_path(rt.env, config_file or rt.flags.config))
@@ -159,7 +158,7 @@ def get_contexts(config_file: Optional[str]) -> int:
     """)
 @click.argument("name")
 @click.option("--config", "config_file", help="Path to the config file.")
-def use_context(name: str, config_file: Optional[str]) -> int:
+def use_context(name: str, config_file: str | None) -> int:
     """Make a context the current one."""
     rt = runtime()
     config = ConfigFile.load(config_path(rt.env, config_file or rt.flags.config))
@@ -176,7 +175,7 @@ def use_context(name: str, config_file: Optional[str]) -> int:
     isctl config current-context
     """)
 @click.option("--config", "config_file", help="Path to the config file.")
-def current_context(config_file: Optional[str]) -> int:
+def current_context(config_file: str | None) -> int:
     """Print the current context's name."""
     rt = runtime()
     config = ConfigFile.load(config_path(rt.env, config_file or rt.flags.config))

@@ -7,7 +7,7 @@ ClusterRoleBindings; `List` documents contribute their items.
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+from typing import Any
 
 import click
 
@@ -55,7 +55,7 @@ def _name(obj: dict) -> str:
     return str((obj.get("metadata") or {}).get("name") or "")
 
 
-def _report(resource: Resource, obj: dict, result: Any, verb: str, output: Optional[str]) -> None:
+def _report(resource: Resource, obj: dict, result: Any, verb: str, output: str | None) -> None:
     if output in ("json", "yaml") and isinstance(result, dict) and result.get("kind") != "Status":
         echo(printers.dump(result, output))
     elif output == "name":
@@ -99,7 +99,7 @@ def _each(filenames: tuple[str, ...], action) -> int:
 @_files
 @_output
 @connection_options
-def create(filenames: tuple[str, ...], output: Optional[str]) -> int:
+def create(filenames: tuple[str, ...], output: str | None) -> int:
     """Create objects from manifests, or with one of the subcommands."""
     if click.get_current_context().invoked_subcommand:
         return 0
@@ -117,7 +117,7 @@ def create(filenames: tuple[str, ...], output: Optional[str]) -> int:
 @click.argument("name")
 @_output
 @connection_options
-def create_imagestream(name: str, output: Optional[str]) -> int:
+def create_imagestream(name: str, output: str | None) -> int:
     """Create a new, empty image stream (oc create imagestream)."""
     rt = runtime()
     obj = {"apiVersion": STREAMS.api_version, "kind": STREAMS.kind, "metadata": {"name": name},
@@ -144,7 +144,7 @@ create.add_command(create_token)
 @_files
 @_output
 @connection_options
-def apply(filenames: tuple[str, ...], output: Optional[str]) -> int:
+def apply(filenames: tuple[str, ...], output: str | None) -> int:
     """Create objects, or bring existing ones to what the manifests say.
 
     Image streams get a three-way merge patch, as kubectl's; an image stream tag is set

@@ -32,7 +32,7 @@ SERVICE_ACCOUNT_PREFIX = "system:serviceaccount:"
 class Scope:
     """Where a command's bindings live: a namespace's RoleBindings or the cluster's."""
 
-    namespace: Optional[str]
+    namespace: str | None
 
     @property
     def resource(self) -> Resource:
@@ -64,7 +64,7 @@ def subjects_for(users: tuple[str, ...], groups: tuple[str, ...],
     return subjects
 
 
-def _key(subject: dict, binding_namespace: Optional[str]) -> tuple[str, str, str]:
+def _key(subject: dict, binding_namespace: str | None) -> tuple[str, str, str]:
     """A subject's identity: a ServiceAccount without a namespace is of its binding's."""
     namespace = subject.get("namespace") or ""
     if subject.get("kind") == "ServiceAccount" and not namespace:
@@ -92,7 +92,7 @@ class Bindings:
     def names(self) -> set[str]:
         return {str((b.get("metadata") or {}).get("name")) for b in self.items}
 
-    def named(self, name: str) -> Optional[dict]:
+    def named(self, name: str) -> dict | None:
         return next((b for b in self.items if (b.get("metadata") or {}).get("name") == name),
                     None)
 
@@ -114,7 +114,7 @@ class Bindings:
         return list(binding.get("subjects") or [])
 
     def body(self, name: str, role: str, subjects: list[dict],
-             template: Optional[dict] = None) -> dict:
+             template: dict | None = None) -> dict:
         metadata: dict[str, Any] = {"name": name}
         for field in ("labels", "annotations"):
             value = ((template or {}).get("metadata") or {}).get(field)
@@ -146,7 +146,7 @@ class Bindings:
 
 
 def add_role(client: Client, scope: Scope, role: str, subjects: list[dict], targets: list[str],
-             binding_name: Optional[str]) -> str:
+             binding_name: str | None) -> str:
     """oc's AddRole; returns its message."""
     bindings = Bindings(client, scope)
     wanted = [_key(s, scope.namespace) for s in subjects]
@@ -179,7 +179,7 @@ def add_role(client: Client, scope: Scope, role: str, subjects: list[dict], targ
     return _role_line(role, "added", targets)
 
 
-def _distinct(subjects: list[dict], namespace: Optional[str]) -> list[dict]:
+def _distinct(subjects: list[dict], namespace: str | None) -> list[dict]:
     seen: set[tuple[str, str, str]] = set()
     kept = []
     for subject in subjects:
@@ -191,7 +191,7 @@ def _distinct(subjects: list[dict], namespace: Optional[str]) -> list[dict]:
 
 
 def remove_role(client: Client, scope: Scope, role: str, subjects: list[dict],
-                targets: list[str], binding_name: Optional[str]) -> str:
+                targets: list[str], binding_name: str | None) -> str:
     """oc's RemoveRole; returns its message."""
     bindings = Bindings(client, scope)
     if binding_name:
@@ -239,7 +239,7 @@ Change = Callable[[Client, Scope, str, list, list, Optional[str]], str]
 
 def _run(change: Change, cluster: bool, role: str, users: tuple[str, ...],
          groups: tuple[str, ...], service_accounts: tuple[str, ...],
-         binding_name: Optional[str]) -> int:
+         binding_name: str | None) -> int:
     rt = runtime()
     namespace = rt.namespace
     for name in service_accounts:
@@ -273,7 +273,7 @@ def _user_command(name: str, change: Change, cluster: bool, summary: str,
     @_binding_name
     @connection_options
     def run(role: str, users: tuple[str, ...], service_accounts: tuple[str, ...],
-            rolebinding_name: Optional[str]) -> int:
+            rolebinding_name: str | None) -> int:
         _user_arguments(users, service_accounts)
         return _run(change, cluster, role, users, (), service_accounts, rolebinding_name)
     return run
@@ -286,7 +286,7 @@ def _group_command(name: str, change: Change, cluster: bool, summary: str,
     @click.argument("groups", nargs=-1)
     @_binding_name
     @connection_options
-    def run(role: str, groups: tuple[str, ...], rolebinding_name: Optional[str]) -> int:
+    def run(role: str, groups: tuple[str, ...], rolebinding_name: str | None) -> int:
         _group_arguments(groups)
         return _run(change, cluster, role, (), groups, (), rolebinding_name)
     return run

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
-from typing import Optional
 
 import click
 
@@ -24,7 +23,7 @@ DATA_KEY = ".dockerconfigjson"
 DEFAULT_SERVER = "https://index.docker.io/v1/"  # kubectl's default --docker-server
 
 
-def docker_config(server: str, username: str, password: str, email: Optional[str]) -> dict:
+def docker_config(server: str, username: str, password: str, email: str | None) -> dict:
     """The .dockerconfigjson kubectl writes: one registry, its credentials and `auth`."""
     entry = {"username": username, "password": password}
     if email:
@@ -81,9 +80,9 @@ def secret() -> None:
 @click.option("-o", "--output", type=click.Choice(("name", "json", "yaml")),
               help="Print the created Secret (names and type; never its values).")
 @connection_options
-def docker_registry(name: Optional[str], docker_server: str, docker_username: Optional[str],
-                    docker_password: Optional[str], docker_email: Optional[str],
-                    file_sources: tuple[str, ...], output: Optional[str]) -> int:
+def docker_registry(name: str | None, docker_server: str, docker_username: str | None,
+                    docker_password: str | None, docker_email: str | None,
+                    file_sources: tuple[str, ...], output: str | None) -> int:
     """Create a secret for use with a container registry.
 
     Imports into the namespace use it for the registry it names (--docker-server, a host

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import click
 
@@ -67,9 +67,9 @@ class Source:
               help="'local' to prefer pulling through the integrated registry.")
 @click.option("--import-mode", help="Legacy or PreserveOriginal (keep manifest lists).")
 @connection_options
-def tag(args: tuple[str, ...], source_kind: Optional[str], delete: bool, alias: bool,
+def tag(args: tuple[str, ...], source_kind: str | None, delete: bool, alias: bool,
         reference: bool, scheduled: bool, insecure: bool, reference_policy: str,
-        import_mode: Optional[str]) -> int:
+        import_mode: str | None) -> int:
     """Tag existing images into image streams: tag SOURCE DEST [DEST...], or tag -d DEST...
 
     The source is an image stream tag (stream:tag, resolved to its current image unless
@@ -117,8 +117,8 @@ def tag(args: tuple[str, ...], source_kind: Optional[str], delete: bool, alias: 
     return 0
 
 
-def _check_flags(hint: Optional[str], *, delete: bool, alias: bool, scheduled: bool,
-                 insecure: bool, reference_policy: str, import_mode: Optional[str]) -> None:
+def _check_flags(hint: str | None, *, delete: bool, alias: bool, scheduled: bool,
+                 insecure: bool, reference_policy: str, import_mode: str | None) -> None:
     """oc's checks of the flags alone, as usage errors, before anything is asked of the
     server."""
     if hint and not SOURCE_KINDS.get(hint.lower()):
@@ -138,7 +138,7 @@ def _check_flags(hint: Optional[str], *, delete: bool, alias: bool, scheduled: b
                                "import flags")
 
 
-def _source(client: Client, namespace: str, spec: str, hint: Optional[str],
+def _source(client: Client, namespace: str, spec: str, hint: str | None,
             alias: bool) -> Source:
     kind = SOURCE_KINDS.get(hint.lower(), "") if hint else ""
     ref, digest_prefix = _parse_source(spec, kind)
@@ -205,7 +205,7 @@ def _resolve(client: Client, namespace: str, spec: str, ref: ImageReference) -> 
 
 
 def _resolve_from_stream(client: Client, namespace: str, spec: str, ref: ImageReference,
-                         missing: Optional[ApiError]) -> Source:
+                         missing: ApiError | None) -> Source:
     try:
         stream = client.get(ns_path(namespace, "imagestreams", ref.name))
     except ApiError as error:
@@ -226,8 +226,8 @@ def _resolve_from_stream(client: Client, namespace: str, spec: str, ref: ImageRe
     return Source(ISI, ref.with_(id=event["image"], tag=""))
 
 
-def _validate(source: Optional[Source], destinations: list, namespace: str, *, alias: bool,
-              scheduled: bool, insecure: bool, import_mode: Optional[str]) -> None:
+def _validate(source: Source | None, destinations: list, namespace: str, *, alias: bool,
+              scheduled: bool, insecure: bool, import_mode: str | None) -> None:
     """oc's checks that need the source: what kind it turned out to be, and where it is."""
     if source is None:
         return
@@ -243,7 +243,7 @@ def _validate(source: Optional[Source], destinations: list, namespace: str, *, a
 
 def _istag_body(source: Source, dest: str, dest_namespace: str, namespace: str, tag_name: str,
                 *, reference: bool, scheduled: bool, insecure: bool, policy: str,
-                import_mode: Optional[str]) -> dict:
+                import_mode: str | None) -> dict:
     source_ref: dict = {"kind": source.kind}
     spec: dict = {"name": tag_name}
     if source.kind == DOCKER:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import Optional
 from urllib.parse import quote
 
 import click
@@ -60,7 +59,7 @@ def parse_duration(text: str) -> timedelta:
 @click.option("--duration", default="0", help="Requested lifetime of the token (10m, 24h); "
               "0: the token does not expire.")
 @connection_options
-def create_token(service_account: Optional[str], user: Optional[str], duration: str) -> int:
+def create_token(service_account: str | None, user: str | None, duration: str) -> int:
     """Request a token for a service account (or, with --user, a user) and print it.
 
     The token is printed once: the service keeps only its SHA-256.
