@@ -80,14 +80,14 @@ def _handle_request(self: LocalGateway, method: str, path: str, headers: dict[st
 
 
 def _log_message(self: chalice.local.ChaliceRequestHandler, format: str, *args: Any) -> None:
-    sys.stderr.write("%s - - [%s] %s\n" % (self.address_string(), self.log_date_time_string(),
-                                           redacted(format % args)))
+    sys.stderr.write(f"{self.address_string()} - - [{self.log_date_time_string()}] "
+                     f"{redacted(format % args)}\n")
 
 
 def install() -> None:
     chalice.local.ThreadedHTTPServer.request_queue_size = BACKLOG
     LocalGateway.handle_request = _handle_request  # type: ignore[method-assign]
-    chalice.local.ChaliceRequestHandler.log_message = _log_message  # type: ignore[method-assign]
+    chalice.local.ChaliceRequestHandler.log_message = _log_message
 
 
 def main() -> int:

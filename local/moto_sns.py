@@ -108,4 +108,5 @@ def patched() -> Iterator[None]:
     try:
         yield
     finally:
-        sns_models.Topic.publish, sns_models.SNSBackend.publish_batch = saved
+        sns_models.Topic.publish = saved[0]  # type: ignore[method-assign]
+        sns_models.SNSBackend.publish_batch = saved[1]  # type: ignore[method-assign]

@@ -61,8 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     found = mutants()
     with ThreadPoolExecutor(WORKERS) as pool:
         outcomes = list(pool.map(lambda m: survives(*m), found))
-    survivors = {(how, block) for (_, block, how), alive in zip(found, outcomes) if alive}
-    for (table, block, how), alive in zip(found, outcomes):
+    survivors = {(how, block) for (_, block, how), alive in zip(found, outcomes, strict=True)
+                 if alive}
+    for (_, block, how), alive in zip(found, outcomes, strict=True):
         print(f"{'survived' if alive else 'killed':8}  {how:4}  {block}")
     print(f"{len(found)} table mutants: {len(found) - len(survivors)} killed, "
           f"{len(survivors)} survived ({len(survivors & EQUIVALENT)} known equivalent)")

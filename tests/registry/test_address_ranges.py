@@ -1,8 +1,9 @@
 """The address filter against IANA's special-purpose address registries, property by property.
 
-The registries are copied below, one row a block, from their CSV forms:
-  IPv4: https://www.iana.org/assignments/iana-ipv4-special-registry/ (iana-ipv4-special-registry-1.csv)
-  IPv6: https://www.iana.org/assignments/iana-ipv6-special-registry/ (iana-ipv6-special-registry-1.csv)
+The registries are copied below, one row a block, from their CSV forms at
+https://www.iana.org/assignments/:
+  IPv4: iana-ipv4-special-registry/iana-ipv4-special-registry-1.csv
+  IPv6: iana-ipv6-special-registry/iana-ipv6-special-registry-1.csv
 with the column this filter follows, "Globally Reachable": True, False, or N/A (6to4,
 Teredo, and the deprecated rows have none). Beside them, from IANA's other registries: IPv4
 multicast (ipv4-address-space, 224.0.0.0/4), and the IPv6 address space (ipv6-address-space):
@@ -21,7 +22,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable
-from typing import Any, Union
+from typing import Any
 
 import pytest
 from hypothesis import example, given, settings
@@ -31,8 +32,8 @@ from chalicelib.registry import AddressPolicy, RegistryClient, UnsafeAddress
 from chalicelib.registry.safety import embedded_ipv4, refused_class
 from tests.registry.conftest import FAST
 
-Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
-Address = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 TRUE, FALSE, NA = "True", "False", "N/A"
 
