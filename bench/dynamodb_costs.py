@@ -364,8 +364,9 @@ def report(scenarios: list[Scenario]) -> str:
         "",
         *rows,
         "",
-        f"- Single-tag calls (GET, PUT, mapping, stream-image lookup): "
-        f"{'the same requests and units at every size' if single_same else 'NOT the same at every size'}"
+        "- Single-tag calls (GET, PUT, mapping, stream-image lookup): "
+        + ("the same requests and units at every size" if single_same
+           else "NOT the same at every size") +
         ". Each reads the stream item and the tag's own keys (GetItem, BatchGetItem, a "
         "Query of the tag's follower links, a Query of the image index under the digest "
         "prefix), and a write is one TransactWriteItems of the stream item, the tag, the "

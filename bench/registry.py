@@ -54,7 +54,8 @@ class Uploader:
             started.raise_for_status()
             location = started.headers["Location"]
             separator = "&" if "?" in location else "?"
-            self.http.put(f"{location}{separator}digest={blob.digest}", data=self._bytes(blob.digest),
+            self.http.put(f"{location}{separator}digest={blob.digest}",
+                          data=self._bytes(blob.digest),
                           headers={**headers, "Content-Type": "application/octet-stream"}
                           ).raise_for_status()
         self.http.put(f"{base}/manifests/{tag}", data=self._bytes(image.digest),

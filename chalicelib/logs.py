@@ -21,6 +21,7 @@ import sys
 from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from types import MappingProxyType
 from typing import Any
 
 PACKAGE = "chalicelib"  # the loggers of the app's code are this one's children
@@ -33,7 +34,8 @@ LEVELS = {"TRACE": logging.DEBUG, "DEBUG": logging.DEBUG, "INFO": logging.INFO,
 # `apiRequestId` is API Gateway's, the `requestId` of the API's access log.
 FIELDS = ("requestId", "apiRequestId", "namespace", "stream", "tag")
 
-_request: ContextVar[Mapping[str, str]] = ContextVar("imagestreams_log_request", default={})
+_request: ContextVar[Mapping[str, str]] = ContextVar("imagestreams_log_request",
+                                                   default=MappingProxyType({}))
 
 
 def level(environ: Mapping[str, str]) -> int:

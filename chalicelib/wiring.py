@@ -154,7 +154,8 @@ class Services:
 
     @cached_property
     def ecr_pushes(self) -> EcrPushes:
-        """ECR pushes; INTEGRATED_REGISTRY is `<account>.dkr.ecr.<region>.amazonaws.com[/prefix]`."""
+        """ECR pushes; INTEGRATED_REGISTRY is
+        `<account>.dkr.ecr.<region>.amazonaws.com[/prefix]`."""
         from .adapters.ecr_images import EcrImages
         from .services.ecr_pushes import EcrPushes
         host, prefix = _registry_parts(self.registry)

@@ -39,4 +39,4 @@ Or with kubectl, which sends a token over HTTPS only:
   KUBECONFIG={details['kubeconfig']} kubectl get is
 The tag change shows up below as a message on the demo queue ("worker: demo queue: ...").
 The README's walkthrough goes on from here.
-"""
+"""  # noqa: E501 the banner's curl commands are printed whole, to copy and paste

@@ -108,8 +108,8 @@ class DynamoBindingStore:
 
     @translated
     def get_binding(self, namespace: str | None, name: str) -> RoleBinding | None:
-        item = self.client.get_item(TableName=self.table, Key={
-            "PK": {"S": _binding_pk(namespace)}, "SK": {"S": name}}, ConsistentRead=True).get("Item")
+        key = {"PK": {"S": _binding_pk(namespace)}, "SK": {"S": name}}
+        item = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
         return RoleBinding.model_validate_json(item["binding"]["S"]) if item else None
 
     @translated

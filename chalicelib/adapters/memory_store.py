@@ -119,7 +119,8 @@ class MemoryStore:
             for tag in changes.put_tags:
                 current.tags[tag.name] = tag
             for write in changes.history:
-                current.history.setdefault((write.tag, write.incarnation), {})[write.seq] = write.event
+                events = current.history.setdefault((write.tag, write.incarnation), {})
+                events[write.seq] = write.event
             for source, follower in changes.unfollow:
                 current.followers.get(source, set()).discard(follower)
             for source, follower in changes.follow:

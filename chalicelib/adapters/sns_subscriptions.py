@@ -43,7 +43,8 @@ class SnsSubscriptions:
                 raise _busy() from exc
             message = exc.response["Error"].get("Message", "")
             if "already exists" in message:
-                raise Conflict(f"the endpoint is already subscribed to the topic: {message}") from exc
+                raise Conflict("the endpoint is already subscribed to the topic: "
+                               f"{message}") from exc
             raise BadRequest(f"SNS refused the subscription: {message}") from exc
         except BotoCoreError as exc:
             raise _unreachable() from exc

@@ -26,13 +26,13 @@ def fit_stream(body: dict, limit: int = MAX_RESPONSE_BYTES) -> dict:
     low, high = 1, max((len(items) for items in full), default=1)
     while low < high:  # the largest per-tag depth that fits
         depth = (low + high + 1) // 2
-        for tag, items in zip(tags, full):
+        for tag, items in zip(tags, full, strict=True):
             tag["items"] = items[:depth]
         if _size(body) <= limit:
             low = depth
         else:
             high = depth - 1
-    for tag, items in zip(tags, full):
+    for tag, items in zip(tags, full, strict=True):
         tag["items"] = items[:low]
     omitted = sum(len(items) - min(len(items), low) for items in full)
     annotations = body.setdefault("metadata", {}).setdefault("annotations", {})

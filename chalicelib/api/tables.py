@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Union
+from typing import Any
 
 from ..domain.errors import BadRequest
 from ..resources.secrets import DATA_KEYS
@@ -28,7 +28,7 @@ _JSON_RANGES = {("application", "json"), ("application", "*"), ("*", "*")}
 GO_ZERO_TIME = "0001-01-01T00:00:00Z"  # how Go prints an unset time in RFC 3339
 TAGS_WIDTH = 40  # characters of an image stream's TAGS cell, as OpenShift budgets it
 
-Cell = Union[str, int]
+Cell = str | int
 Object = dict[str, Any]
 
 

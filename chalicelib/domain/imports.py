@@ -100,7 +100,8 @@ class RepositoryListing:
 
 
 def source_of(ref: TagReference, annotations: Mapping[str, str]) -> ImportSource | None:
-    """The import a spec tag asks for, None if it imports nothing; `annotations` are the stream's."""
+    """The import a spec tag asks for, None if it imports nothing; `annotations` are the
+    stream's."""
     if not needs_import(ref) or ref.from_ is None:
         return None
     policy = ref.import_policy

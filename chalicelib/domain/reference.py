@@ -115,7 +115,8 @@ def parse_reference(text: str) -> DockerImageReference:
             raise ReferenceError("repository name must be lowercase")
         raise ReferenceError("invalid reference format")
     if len(registry) + len(path) + (1 if registry else 0) > MAX_REPOSITORY_LENGTH:
-        raise ReferenceError(f"repository name must not be more than {MAX_REPOSITORY_LENGTH} characters")
+        raise ReferenceError(f"repository name must not be more than {MAX_REPOSITORY_LENGTH} "
+                             "characters")
     return DockerImageReference(registry, path, tag, digest)
 
 

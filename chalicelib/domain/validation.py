@@ -73,7 +73,8 @@ def validate_namespace(namespace: str, field: str = "metadata.namespace") -> lis
     return []
 
 
-def validate_stream_name(name: str, namespace: str, field: str = "metadata.name") -> list[FieldError]:
+def validate_stream_name(name: str, namespace: str,
+                         field: str = "metadata.name") -> list[FieldError]:
     if not name:
         return [required(field, "name or generateName is required")]
     if name in (".", "..") or "/" in name or "%" in name:
@@ -135,7 +136,8 @@ def validate_annotations(annotations: dict[str, str] | None, field: str) -> list
     errors = _validate_qualified_keys(annotations, field, check_values=False)
     size = sum(len(k.encode()) + len(v.encode()) for k, v in (annotations or {}).items())
     if size > MAX_ANNOTATIONS_BYTES:
-        errors.append(FieldError(field, f"Too long: must have at most {MAX_ANNOTATIONS_BYTES} bytes",
+        errors.append(FieldError(field,
+                                 f"Too long: must have at most {MAX_ANNOTATIONS_BYTES} bytes",
                                  "FieldValueTooLong"))
     return errors
 

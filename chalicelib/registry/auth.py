@@ -97,14 +97,17 @@ def _entry_credentials(host: str, entry: Any) -> Credentials:
         try:
             decoded = base64.b64decode(entry["auth"], validate=True).decode("utf-8")
         except (ValueError, TypeError):
-            raise ValueError(f"dockerconfigjson entry for {host}: auth is not base64 of user:password") from None
+            raise ValueError(f"dockerconfigjson entry for {host}: auth is not base64 of "
+                             "user:password") from None
         username, sep, password = decoded.partition(":")
         if not sep:
-            raise ValueError(f"dockerconfigjson entry for {host}: auth is not base64 of user:password")
+            raise ValueError(f"dockerconfigjson entry for {host}: auth is not base64 of "
+                             "user:password")
         return Credentials(username, password)
     if isinstance(entry.get("username"), str) and isinstance(entry.get("password"), str):
         return Credentials(entry["username"], entry["password"])
-    raise ValueError(f"dockerconfigjson entry for {host} has neither auth nor username and password")
+    raise ValueError(f"dockerconfigjson entry for {host} has neither auth nor username and "
+                     "password")
 
 
 @dataclass(frozen=True)
@@ -159,7 +162,9 @@ class Authenticator:
         """Authorization for a first request; empty when the host asked for nothing yet."""
         with self._lock:
             challenge = self._challenges.get(host)
-        return self._authorize(registry, challenge, repository, get, proactive=True) if challenge else {}
+        if not challenge:
+            return {}
+        return self._authorize(registry, challenge, repository, get, proactive=True)
 
     def challenged(self, registry: str, host: str, repository: str, www_authenticate: str,
                    get: TokenGet) -> dict[str, str]:
@@ -181,7 +186,8 @@ class Authenticator:
             if credentials is None and proactive:
                 return {}
             if credentials is None:
-                raise Unauthorized(f"{registry} requires credentials and none are configured for it")
+                raise Unauthorized(f"{registry} requires credentials and none are configured for "
+                                   "it")
             return {"Authorization": credentials.basic_header()}
         realm = challenge.params.get("realm", "")
         if not realm:
@@ -214,8 +220,9 @@ class Authenticator:
         reply = get(url, headers)
         realm_host = urlsplit(realm).hostname
         if reply.status in (401, 403):
+            refused = "credentials" if credentials else "anonymous request"
             raise Unauthorized(f"the token server {realm_host} for {registry} refused the "
-                               f"{'credentials' if credentials else 'anonymous request'} for {scope}")
+                               f"{refused} for {scope}")
         if reply.status != 200:
             raise_for_status(reply, f"token for {registry}")
         try:
@@ -223,7 +230,8 @@ class Authenticator:
             value = document.get("token") or document.get("access_token")
             lifetime = float(document.get("expires_in") or DEFAULT_TOKEN_LIFETIME)
         except (ValueError, AttributeError, TypeError):
-            raise UnexpectedResponse(f"the token server {realm_host} sent an unreadable answer") from None
+            raise UnexpectedResponse(f"the token server {realm_host} sent an unreadable "
+                                     "answer") from None
         if not isinstance(value, str) or not value:
             raise UnexpectedResponse(f"the token server {realm_host} sent no token")
         # Renew a little early so a token does not expire between check and use.

@@ -141,11 +141,13 @@ class RegistryClient:
         if isinstance(top.manifest, Manifest):
             return ImportedImage(self._image(location, top.digest, top.manifest, insecure))
         if preserve_original:
-            children = tuple(self._child(location, entry, insecure) for entry in top.manifest.manifests)
+            children = tuple(self._child(location, entry, insecure)
+                             for entry in top.manifest.manifests)
             return ImportedImage(image_from_list(location.name, top.digest, top.manifest),
                                  children=children)
         chosen = choose_platform(top.manifest, platform)
-        return ImportedImage(self._child(location, chosen, insecure), manifest_list_digest=top.digest)
+        return ImportedImage(self._child(location, chosen, insecure),
+                             manifest_list_digest=top.digest)
 
     def list_tags(self, repository: str | DockerImageReference, *, insecure: bool = False,
                   limit: int = 1000, page_size: int | None = None) -> list[str]:
@@ -172,7 +174,8 @@ class RegistryClient:
     def _child(self, location: Location, entry: Descriptor, insecure: bool) -> Image:
         fetched = self._manifest(location, entry.digest, insecure)
         if not isinstance(fetched.manifest, Manifest):
-            raise UnsupportedManifest(f"{location.name}@{entry.digest}: a manifest list inside a manifest list")
+            raise UnsupportedManifest(f"{location.name}@{entry.digest}: a manifest list inside a "
+                                      "manifest list")
         return self._image(location, fetched.digest, fetched.manifest, insecure)
 
     def _image(self, location: Location, digest: str, manifest: Manifest, insecure: bool) -> Image:
@@ -233,7 +236,8 @@ class RegistryClient:
 
         args = (location.registry, location.host, location.repository)
         headers = {"Accept": accept, **self._auth.header(*args, get_token)}
-        reply = self._transport.request(method, url, headers=headers, insecure=insecure, limit=limit)
+        reply = self._transport.request(method, url, headers=headers, insecure=insecure,
+                                        limit=limit)
         if reply.status != 401:
             return reply
         retry = self._auth.challenged(*args, reply.headers.get("WWW-Authenticate", ""), get_token)

@@ -90,12 +90,13 @@ def parse_manifest(body: bytes, content_type: str) -> Manifest | ManifestList:
     if document.get("schemaVersion") == 1:
         raise UnsupportedManifest(_SCHEMA1_MESSAGE)
     if document.get("schemaVersion") != 2:
-        raise UnsupportedManifest(f"unsupported manifest schemaVersion {document.get('schemaVersion')!r}")
+        raise UnsupportedManifest("unsupported manifest schemaVersion "
+                                  f"{document.get('schemaVersion')!r}")
     media_type = document.get("mediaType") or header_type
     if media_type not in (DOCKER_MANIFEST, DOCKER_LIST, OCI_MANIFEST, OCI_INDEX):
         # OCI allows leaving mediaType out of the body; the shape then tells which it is.
-        media_type = OCI_INDEX if "manifests" in document else OCI_MANIFEST if "config" in document \
-            else media_type
+        media_type = (OCI_INDEX if "manifests" in document
+                      else OCI_MANIFEST if "config" in document else media_type)
     if media_type in (DOCKER_LIST, OCI_INDEX):
         entries = document.get("manifests")
         if not isinstance(entries, list):
@@ -119,7 +120,8 @@ def choose_platform(index: ManifestList, preference: Platform | None) -> Descrip
         if entry.platform is not None and wanted.matches(entry.platform):
             return entry
     available = ", ".join(str(e.platform) for e in index.manifests if e.platform) or "none"
-    raise NoMatchingPlatform(f"no image for platform {wanted} in the manifest list (available: {available})")
+    raise NoMatchingPlatform(f"no image for platform {wanted} in the manifest list (available: "
+                             f"{available})")
 
 
 def image_from_manifest(name: str, digest: str, manifest: Manifest, config: bytes) -> Image:
@@ -144,7 +146,8 @@ def image_from_manifest(name: str, digest: str, manifest: Manifest, config: byte
         metadata = DockerImageMetadata.model_validate(fields)
     except ValidationError as error:
         where = ", ".join(".".join(str(p) for p in e["loc"]) for e in error.errors()[:3])
-        raise UnexpectedResponse(f"the image config of {name}@{digest} has invalid fields: {where}") from None
+        raise UnexpectedResponse(f"the image config of {name}@{digest} has invalid fields: "
+                                 f"{where}") from None
     return Image(metadata=ObjectMeta(name=digest), dockerImageReference=f"{name}@{digest}",
                  dockerImageMetadata=metadata, dockerImageMetadataVersion="1.0",
                  dockerImageManifestMediaType=manifest.media_type, dockerImageLayers=layers)
@@ -196,7 +199,8 @@ def _created(value: Any) -> datetime | None:
     """RFC 3339 as Go writes it (up to nanoseconds); None when absent or unreadable."""
     if not isinstance(value, str):
         return None
-    text = re.sub(r"(\.\d{6})\d+", r"\1", value.strip()).replace("Z", "+00:00").replace("z", "+00:00")
+    text = re.sub(r"(\.\d{6})\d+", r"\1", value.strip())
+    text = text.replace("Z", "+00:00").replace("z", "+00:00")
     try:
         return datetime.fromisoformat(text)
     except ValueError:

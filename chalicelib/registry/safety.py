@@ -18,12 +18,11 @@ import ipaddress
 import re
 import socket
 from collections.abc import Iterable
-from typing import Union
 
 from .errors import ConnectionFailed, UnknownHost, UnsafeAddress
 
-IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
-IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 _ENDPOINT = re.compile(r"^(?:\[(?P<v6>[0-9a-fA-F:.]+)\]|(?P<host>[^:\[\]]+)):(?P<port>\d{1,5})$")
 
 # The class an address of each block is refused as; None: globally reachable. The most
@@ -200,5 +199,6 @@ class AddressPolicy:
         return addresses
 
     def __repr__(self) -> str:
-        entries = [str(n) for n in self._networks] + [f"{h}:{p}" for h, p in sorted(self._endpoints)]
+        entries = [str(n) for n in self._networks]
+        entries += [f"{h}:{p}" for h, p in sorted(self._endpoints)]
         return f"AddressPolicy({entries!r})"

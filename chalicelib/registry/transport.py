@@ -41,7 +41,8 @@ _ERROR_BODY_LIMIT = 64 * 1024  # enough for a registry's JSON error list
 class ClientSettings:
     connect_timeout: float = 5.0
     read_timeout: float = 20.0
-    total_timeout: float = 60.0  # one request, all hops and the whole body: stops a trickling server
+    # One request, all hops and the whole body: stops a trickling server.
+    total_timeout: float = 60.0
     max_manifest_bytes: int = 4 * MiB
     max_config_bytes: int = 8 * MiB
     max_redirects: int = 5
@@ -134,7 +135,8 @@ class PinnedAdapter(HTTPAdapter):
 
     def build_connection_pool_key_attributes(self, request: requests.PreparedRequest, verify: Any,
                                              cert: Any = None) -> tuple[dict, dict]:
-        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify,
+                                                                                cert)
         hostname = getattr(request, "pinned_hostname", None)
         if hostname and host_params["scheme"] == "https":
             pool_kwargs["server_hostname"] = hostname
@@ -168,9 +170,11 @@ class Transport:
         for _ in range(self.settings.max_redirects + 1):
             parts = urlsplit(current)
             if parts.scheme not in ("http", "https"):
-                raise InsecureScheme(f"refusing the {parts.scheme or 'empty'} scheme for {parts.hostname}")
+                raise InsecureScheme(f"refusing the {parts.scheme or 'empty'} scheme for "
+                                     f"{parts.hostname}")
             if parts.scheme == "http" and not insecure:
-                raise InsecureScheme(f"refusing plain HTTP to {parts.hostname}: the import is not insecure")
+                raise InsecureScheme(f"refusing plain HTTP to {parts.hostname}: the import is not "
+                                     "insecure")
             if time.monotonic() > deadline:
                 raise Timeout(f"{urlsplit(url).hostname} took too long to answer (redirects)")
             sent = dict(headers) if _origin(current) == origin else _without_auth(headers)
@@ -181,7 +185,8 @@ class Transport:
             current = urljoin(current, location)
             if reply.status == 303 and method != "HEAD":
                 method = "GET"
-        raise UnexpectedResponse(f"more than {self.settings.max_redirects} redirects from {urlsplit(url).hostname}")
+        raise UnexpectedResponse(f"more than {self.settings.max_redirects} redirects from "
+                                 f"{urlsplit(url).hostname}")
 
     def _once(self, method: str, url: str, headers: dict[str, str], insecure: bool, limit: int,
               deadline: float) -> Reply:
@@ -240,7 +245,8 @@ def _without_auth(headers: Mapping[str, str]) -> dict[str, str]:
 def _translate(error: Exception, host: str) -> RegistryError:
     if isinstance(error, requests.exceptions.ConnectTimeout):
         return Timeout(f"connecting to {host} timed out")
-    if isinstance(error, requests.exceptions.ReadTimeout) or _cause(error, urllib3.exceptions.ReadTimeoutError):
+    if (isinstance(error, requests.exceptions.ReadTimeout)
+            or _cause(error, urllib3.exceptions.ReadTimeoutError)):
         return Timeout(f"{host} did not answer in time")
     detail = _detail(error)
     if isinstance(error, requests.exceptions.SSLError):
@@ -257,7 +263,8 @@ def _chain(error: BaseException):
         if not isinstance(item, BaseException) or item in seen:
             continue
         seen.append(item)
-        pending.extend([getattr(item, "reason", None), item.__cause__, item.__context__, *item.args])
+        pending.extend([getattr(item, "reason", None), item.__cause__, item.__context__,
+                        *item.args])
     return seen
 
 

@@ -134,7 +134,8 @@ class ImageStreamTag(Model):
     metadata: ObjectMeta = Field(default_factory=ObjectMeta)
     tag: TagReference | None = None
     generation: int = 0
-    lookup_policy: ImageLookupPolicy = Field(default_factory=ImageLookupPolicy, alias="lookupPolicy")
+    lookup_policy: ImageLookupPolicy = Field(default_factory=ImageLookupPolicy,
+                                             alias="lookupPolicy")
     conditions: list[TagEventCondition] | None = None
     image: Image = Field(default_factory=Image)
 

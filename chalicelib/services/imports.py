@@ -121,7 +121,8 @@ class RegistryImports:
             chosen, children = image, []
         elif source.preserve_original:
             chosen = image
-            children = [self.store.get_image(entry.digest) for entry in image.docker_image_manifests]
+            children = [self.store.get_image(entry.digest)
+                        for entry in image.docker_image_manifests]
             if any(child is None for child in children):
                 return None
         else:

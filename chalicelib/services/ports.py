@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol, Union
+from typing import Protocol
 
 from ..domain.changes import Change, LoggedChange
 from ..domain.imports import ImportContext
@@ -71,7 +71,7 @@ class DueRepository:
     due: datetime
 
 
-DueEntry = Union[DueTag, DueRepository]
+DueEntry = DueTag | DueRepository
 
 
 class StreamStore(Protocol):

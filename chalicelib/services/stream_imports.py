@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 from ..domain.errors import FieldError, FieldErrors
 from ..domain.imports import (
@@ -202,7 +202,7 @@ class StreamImportService:
         errors.raise_if_any(ISIMPORTS, name)
 
 
-Spec = Union[ImageImportSpec, RepositoryImportSpec]
+Spec = ImageImportSpec | RepositoryImportSpec
 
 
 def _repository_source(spec: RepositoryImportSpec,

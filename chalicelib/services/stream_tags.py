@@ -57,8 +57,8 @@ StreamRef = tuple[str, str]  # (namespace, stream)
 def split_istag(name: str) -> tuple[str, str]:
     parts = split_stream_tag(name)
     if parts is None:
-        raise BadRequest(f'"{name}" must be of the form <stream_name>:<tag>', kind="imagestreamtags",
-                         name=name)
+        raise BadRequest(f'"{name}" must be of the form <stream_name>:<tag>',
+                         kind="imagestreamtags", name=name)
     return parts
 
 

@@ -359,7 +359,8 @@ def write_stream(store: StreamStore, namespace: str, name: str, now: datetime,
                 raise NotFound.of(STREAMS, name)
             write = StreamWrite(store, create, now, None, imports, registry)
         else:
-            if expected_version is not None and object_version(expected_version) != str(stream.version):
+            if (expected_version is not None
+                    and object_version(expected_version) != str(stream.version)):
                 raise ConcurrentUpdate.of(STREAMS, name)
             write = StreamWrite(store, stream, now, stream.version, imports, registry)
         plan(write)

@@ -57,7 +57,8 @@ def parse_documents(text: str, source: str) -> list[dict]:
             if not isinstance(item, dict):
                 raise CliError(f'error validating "{source}": error validating data: '
                                "the document is not an object")
-            missing = [f"{field} not set" for field in ("apiVersion", "kind") if not item.get(field)]
+            missing = [f"{field} not set" for field in ("apiVersion", "kind")
+                       if not item.get(field)]
             if missing:
                 raise CliError(f'error validating "{source}": error validating data: '
                                f'[{", ".join(missing)}]')

@@ -75,7 +75,8 @@ def _isimage_row(isimage: dict, now: datetime, wide: bool) -> Row:
     image = isimage.get("image") or {}
     row = [isimage["metadata"]["name"], ago(isimage["metadata"].get("creationTimestamp"), now)]
     if wide:
-        row += [image.get("dockerImageReference", ""), (image.get("metadata") or {}).get("name", "")]
+        row += [image.get("dockerImageReference", ""),
+                (image.get("metadata") or {}).get("name", "")]
     return row
 
 

@@ -69,7 +69,7 @@ def _each(filenames: tuple[str, ...], action) -> int:
     if not filenames:
         raise click.UsageError("must specify one of -f and -k")
     failed = False
-    for source, obj in read_manifests(filenames, rt.input(), rt.cwd):
+    for _source, obj in read_manifests(filenames, rt.input(), rt.cwd):
         try:
             resource = of_kind(str(obj.get("kind")), str(obj.get("apiVersion")))
             action(rt, resource, _namespace(rt, obj, resource), obj)
