@@ -69,7 +69,7 @@ endif
 endif
 endif
 
-.PHONY: system venv test lint package package-check run bench deploy destroy clean mutation
+.PHONY: system venv test lint lint-python package package-check run bench deploy destroy clean mutation
 
 system:
 	scripts/setup-system
@@ -136,12 +136,17 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/pip install --quiet --no-deps -r requirements-checkov.txt
 	touch $@
 
-# cfn-lint on the packaged template and on its SAM expansion; any finding fails. Then
-# checkov on the expansion: any finding not accepted in infra/checkov-skips.yaml fails.
-lint: package $(CHECKOV_STAMP)
+# ruff over the Python code first (pyproject.toml; seconds), then the template: cfn-lint on
+# the packaged template and on its SAM expansion, any finding fails; then checkov on the
+# expansion: any finding not accepted in infra/checkov-skips.yaml fails.
+PYTHON_SOURCES := app.py chalicelib local bench isctl
+lint: lint-python package $(CHECKOV_STAMP)
 	$(BIN)/python -m infra.sam_translate $(PACKAGE)/sam.json build/lint/cloudformation.json
 	$(BIN)/cfn-lint $(PACKAGE)/sam.json build/lint/cloudformation.json
 	$(BIN)/python -m infra.checkov_scan build/lint/cloudformation.json $(CHECKOV_VENV)/bin/checkov
+
+lint-python: venv
+	$(BIN)/ruff check $(PYTHON_SOURCES)
 
 # The template deployed is the SAM template expanded here (infra/sam_translate.py), the one
 # make lint checks and the AWS emulator can deploy (it has no SAM transform). Then the first
