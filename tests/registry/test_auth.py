@@ -89,6 +89,8 @@ def test_secrets_never_appear_in_logs_errors_or_reprs(basic_registry: RegistrySe
                                                       private_image: BuiltImage,
                                                       caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)  # every logger, urllib3's included
+    # and the app's, whose own level chalicelib.logs.configure sets once app.py is imported
+    caplog.set_level(logging.DEBUG, logger="chalicelib")
     texts: list[str] = []
     for registry in (basic_registry, token_registry):
         reference = f"{registry.host}/private/app:1.0"
