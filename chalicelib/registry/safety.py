@@ -113,26 +113,29 @@ def refused_class(address: IPAddress) -> str | None:
     if carried is not None:
         return refused_class(carried)
     table = _IPV4_TABLE if isinstance(address, ipaddress.IPv4Address) else _IPV6_TABLE
+    # Blocks that hold the same address and differ have different prefix lengths, so the
+    # pairs compare by length alone: the last is the most specific block's.
     holding = [(network.prefixlen, kind) for network, kind in table if address in network]
-    return max(holding, key=lambda entry: entry[0])[1]
+    return max(holding)[1]
 
 
 def parse_ip(host: str) -> IPAddress | None:
     """`host` as an IP address (brackets and an IPv6 zone allowed), None for a name."""
-    text = host.strip("[]").split("%", 1)[0]
+    text = host.strip("[]").partition("%")[0]
     try:
         return ipaddress.ip_address(text)
     except ValueError:
         return None
 
 
-def resolve(host: str, port: int) -> list[IPAddress]:
-    """Every address `host` resolves to, in resolver order, without duplicates."""
+def resolve(host: str) -> list[IPAddress]:
+    """Every address `host` resolves to, in resolver order, each once (the resolver lists
+    an address once per socket type and port; neither changes what it is)."""
     literal = parse_ip(host)
     if literal is not None:
         return [literal]
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(host, None)
     except socket.gaierror as error:
         if error.errno == socket.EAI_NONAME:
             raise UnknownHost(f"cannot resolve host {host}: {error}") from None
@@ -169,7 +172,8 @@ class AddressPolicy:
 
     def _add(self, entry: str) -> None:
         try:
-            self._networks.append(ipaddress.ip_network(entry, strict=False))
+            # A CIDR with host bits set (10.1.2.3/8) means its network, as ip_interface reads it.
+            self._networks.append(ipaddress.ip_interface(entry).network)
             return
         except ValueError:
             pass
@@ -181,7 +185,7 @@ class AddressPolicy:
 
     def check(self, host: str, port: int) -> list[IPAddress]:
         """The addresses to connect to for `host:port`; UnsafeAddress if any is refused."""
-        addresses = resolve(host, port)
+        addresses = resolve(host)
         if (host.strip("[]").lower(), port) in self._endpoints:
             return addresses
         # Every address, not the first: a name may resolve to a public and a private one,

@@ -55,13 +55,13 @@ def test_an_unknown_name_is_unknown_host_and_a_failing_resolver_a_connection_fai
     monkeypatch.setattr(socket, "getaddrinfo", failing(
         socket.gaierror(socket.EAI_NONAME, "Name or service not known")))
     with pytest.raises(UnknownHost) as unknown:
-        resolve("nowhere.example", 443)
+        resolve("nowhere.example")
     assert str(unknown.value) == ("cannot resolve host nowhere.example: "
                                   "[Errno -2] Name or service not known")
     monkeypatch.setattr(socket, "getaddrinfo", failing(
         socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")))
     with pytest.raises(ConnectionFailed) as failed:
-        resolve("flaky.example", 443)
+        resolve("flaky.example")
     assert not isinstance(failed.value, UnknownHost)
     assert str(failed.value) == ("cannot resolve host flaky.example: "
                                  "[Errno -3] Temporary failure in name resolution")
@@ -70,21 +70,21 @@ def test_an_unknown_name_is_unknown_host_and_a_failing_resolver_a_connection_fai
 def test_a_name_no_resolver_can_encode_is_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket, "getaddrinfo", failing(UnicodeError("label too long")))
     with pytest.raises(UnknownHost) as unknown:
-        resolve("a" * 70 + ".example", 443)
+        resolve("a" * 70 + ".example")
     assert str(unknown.value) == f"cannot resolve host {'a' * 70}.example: label too long"
 
 
 def test_a_name_with_no_address_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket, "getaddrinfo", resolving_to())
     with pytest.raises(ConnectionFailed) as failed:
-        resolve("empty.example", 443)
+        resolve("empty.example")
     assert str(failed.value) == "host empty.example has no address"
 
 
 def test_resolve_keeps_the_resolvers_order_once_each(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket, "getaddrinfo", resolving_to(
         "2606:4700::1111", "93.184.216.34", "2606:4700::1111", "fe80::1%eth0"))
-    assert resolve("registry.example", 443) == [
+    assert resolve("registry.example") == [
         ipaddress.ip_address("2606:4700::1111"), ipaddress.ip_address("93.184.216.34"),
         ipaddress.ip_address("fe80::1")]
 
