@@ -165,7 +165,9 @@ def test_docker_hub_names_go_to_its_api_host(memory_stack: Stack, connections: l
     monkeypatch.setattr(socket, "getaddrinfo", resolve)
     memory_stack.create("python")
     out = memory_stack.tag("python:3.6", "python:3.6")
-    assert looked_up[0] == "registry-1.docker.io:443"
+    # The name is resolved (any port: the address filter asks for addresses only), then
+    # the connection goes to the address it gave, on HTTPS's port.
+    assert looked_up[0].split(":")[0] == "registry-1.docker.io"
     assert connections[0] == "93.184.216.34:443"
     assert out.conditions[0].reason == "ConnectionFailed"
     assert "registry-1.docker.io" in out.conditions[0].message
