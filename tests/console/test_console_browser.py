@@ -22,8 +22,6 @@ from tests.support.oci_layout import OciLayout
 
 NS = "default"
 V1 = "/apis/image.openshift.io/v1"
-RBAC = "/apis/rbac.authorization.k8s.io/v1"
-TOKENS = "/apis/imagestreams.dev/v1/accesstokens"
 OLD, NEW, NEWEST = ("sha256:" + c * 64 for c in "abc")
 WAIT_SECONDS = 10
 
@@ -44,22 +42,6 @@ def _mapping(tag: str, digest: str, version: str) -> dict[str, Any]:
                            "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip"},
                           {"name": "sha256:" + "e" * 64, "size": 18_300_000,
                            "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip"}]}}
-
-
-def _token_for(stack: RunningStack, user: str, role: str) -> str:
-    api = stack.endpoint["api"]
-    bound = stack.http.post(f"{api}{RBAC}/namespaces/{NS}/rolebindings", json={
-        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-        "metadata": {"name": f"{user}-{role}"},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
-        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}]},
-        timeout=30)
-    assert bound.status_code == 201, bound.text
-    made = stack.http.post(f"{api}{TOKENS}", json={
-        "apiVersion": "imagestreams.dev/v1", "kind": "AccessToken", "spec": {"subject": user}},
-        timeout=30)
-    assert made.status_code == 201, made.text
-    return made.json()["status"]["token"]
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +75,7 @@ def seeded(stack: RunningStack, tmp_path_factory: pytest.TempPathFactory) -> dic
     assert pushed.returncode == 0, pushed.stderr
     wait_for(lambda: http.get(f"{api}/imagestreamtags/app:v1", timeout=30).status_code == 200,
              "the push tagged app:v1", stack)
-    return {"admin": stack.endpoint["token"], "viewer": _token_for(stack, "vera", "view")}
+    return {"admin": stack.endpoint["token"], "viewer": stack.user_with_role("vera", "view", NS)}
 
 
 # -- driving the browser

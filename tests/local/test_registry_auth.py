@@ -16,26 +16,7 @@ from tests.support.local_stack import RunningStack, start_stack, wait_for  # noq
 from tests.support.oci_layout import OciLayout
 
 TEAM, ELSEWHERE = "team", "elsewhere"
-RBAC = "/apis/rbac.authorization.k8s.io/v1"
-TOKENS = "/apis/imagestreams.dev/v1/accesstokens"
 REFUSED = ("denied", "unauthorized", "authentication required")
-
-
-def user_with_role(stack: RunningStack, user: str, role: str, namespace: str) -> str:
-    """Bind `role` to `user` in `namespace` (as the stack's cluster-admin); their new token."""
-    api = stack.endpoint["api"]
-    bound = stack.http.post(f"{api}{RBAC}/namespaces/{namespace}/rolebindings", json={
-        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-        "metadata": {"name": f"{user}-{role}"},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
-        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}]},
-        timeout=30)
-    assert bound.status_code == 201, bound.text
-    made = stack.http.post(f"{api}{TOKENS}", json={
-        "apiVersion": "imagestreams.dev/v1", "kind": "AccessToken", "spec": {"subject": user}},
-        timeout=30)
-    assert made.status_code == 201, made.text
-    return made.json()["status"]["token"]
 
 
 def skopeo(authfile: Path, *arguments: str) -> subprocess.CompletedProcess:
@@ -68,9 +49,9 @@ def refused(result: subprocess.CompletedProcess) -> bool:
 
 def test_pushes_and_pulls_need_the_rights_the_service_gives(start_stack, tmp_path):
     stack = start_stack()
-    pusher = user_with_role(stack, "builder", "admin", TEAM)
-    viewer = user_with_role(stack, "watcher", "view", TEAM)
-    stranger = user_with_role(stack, "outsider", "admin", ELSEWHERE)
+    pusher = stack.user_with_role("builder", "admin", TEAM)
+    viewer = stack.user_with_role("watcher", "view", TEAM)
+    stranger = stack.user_with_role("outsider", "admin", ELSEWHERE)
     layout = OciLayout(tmp_path / "layout")
     image = layout.image([{"app": b"team app"}])
     layout.tag("v1", image)

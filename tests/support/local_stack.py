@@ -57,6 +57,25 @@ class RunningStack:
             "metadata": {"name": stream}, "tag": tag,
             "image": {"metadata": {"name": digest}, "dockerImageReference": reference}})
 
+    def user_with_role(self, user: str, role: str, namespace: str = "default") -> str:
+        """Bind `role` to `user` in `namespace` (as the stack's cluster-admin); a new token
+        of theirs."""
+        api = self.endpoint["api"]
+        bound = self.http.post(f"{api}/apis/rbac.authorization.k8s.io/v1/namespaces/"
+                               f"{namespace}/rolebindings", json={
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": {"name": f"{user}-{role}"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                        "name": role},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User",
+                          "name": user}]}, timeout=30)
+        assert bound.status_code == 201, bound.text
+        made = self.http.post(f"{api}/apis/imagestreams.dev/v1/accesstokens", json={
+            "apiVersion": "imagestreams.dev/v1", "kind": "AccessToken",
+            "spec": {"subject": user}}, timeout=30)
+        assert made.status_code == 201, made.text
+        return made.json()["status"]["token"]
+
     def aws(self, service: str) -> Any:
         return boto3.client(service, endpoint_url=self.endpoint["aws_endpoint"],
                             region_name=self.endpoint["region"], aws_access_key_id="local",
