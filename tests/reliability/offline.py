@@ -7,7 +7,7 @@ from chalicelib.registry import safety
 from chalicelib.registry.errors import UnsafeAddress
 
 
-def _refuse(host: str, port: int) -> list:
+def _refuse(host: str) -> list:
     raise UnsafeAddress(f"refusing to connect to {host}: no registry is reachable in this test")
 
 
