@@ -21,36 +21,32 @@ def _write_examples(formatter: click.HelpFormatter, examples: str) -> None:
         formatter.write(f"  {line}".rstrip() + "\n")
 
 
-class Command(click.Command):
-    """A click command with oc's Examples section between its description and options."""
+class _ExamplesHelp:
+    """oc's help layout: its Examples section between the description and the options."""
+
+    examples: str
 
     def __init__(self, *args: Any, examples: str = "", **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.examples = examples
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        self.format_usage(ctx, formatter)
-        self.format_help_text(ctx, formatter)
+        command: Any = self  # the click.Command this is mixed into
+        command.format_usage(ctx, formatter)
+        command.format_help_text(ctx, formatter)
         _write_examples(formatter, self.examples)
-        self.format_options(ctx, formatter)
-        self.format_epilog(ctx, formatter)
+        command.format_options(ctx, formatter)
+        command.format_epilog(ctx, formatter)
 
 
-class Group(click.Group):
+class Command(_ExamplesHelp, click.Command):
+    """A click command with oc's Examples section between its description and options."""
+
+
+class Group(_ExamplesHelp, click.Group):
     """A group of commands, with examples of its own where it does something itself."""
 
     command_class = Command
-
-    def __init__(self, *args: Any, examples: str = "", **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.examples = examples
-
-    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        self.format_usage(ctx, formatter)
-        self.format_help_text(ctx, formatter)
-        _write_examples(formatter, self.examples)
-        self.format_options(ctx, formatter)
-        self.format_epilog(ctx, formatter)
 
 
 Group.group_class = Group
