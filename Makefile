@@ -165,7 +165,7 @@ deploy: venv package
 		--capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
 		$(if $(strip $(PARAMETERS)),--parameter-overrides $(PARAMETERS))
 	table=$$($(call STACK_OUTPUT,TableName)) && AWS_DEFAULT_REGION=$(DEPLOY_REGION) \
-		$(BIN)/python -m chalicelib.bootstrap --table "$$table" --once
+		$(BIN)/python -m chalicelib.first_admin --table "$$table" --once
 	@echo "API: $$($(call STACK_OUTPUT,EndpointURL))"
 
 # The table outlives the stack (DeletionPolicy RetainExceptOnCreate, deletion protection):

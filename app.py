@@ -8,9 +8,9 @@ from chalicelib.api.access import authenticate
 from chalicelib.api.dispatch import respond
 from chalicelib.api.openapi_paths import V2_PROTOBUF_ACCEPTED
 from chalicelib.api.routes import METHODS, ROUTES, UNKNOWN_PATHS, view_name
-from chalicelib.push_events import handle_ecr_event, reconcile_ecr
-from chalicelib.schedule_events import run_scheduled_imports
-from chalicelib.table_events import handle_table_records
+from chalicelib.entrypoints.push_events import handle_ecr_event, reconcile_ecr
+from chalicelib.entrypoints.schedule_events import run_scheduled_imports
+from chalicelib.entrypoints.table_events import handle_table_records
 from chalicelib.wiring import services
 
 app = Chalice(app_name="imagestreams")

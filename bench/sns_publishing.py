@@ -13,7 +13,7 @@ from chalicelib.adapters.dynamodb_publish_ledger import LEDGER_PREFIX, DynamoPub
 from chalicelib.adapters.dynamodb_store import DynamoStore
 from chalicelib.adapters.sns_publisher import SnsPublisher
 from chalicelib.resources.stream import ImageStream, ImageStreamMapping
-from chalicelib.table_events import handle_table_records
+from chalicelib.entrypoints.table_events import handle_table_records
 from local.stream_reader import StreamReader, lambda_records
 from tests.support.dynamodb import REGION, create_table
 

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from chalicelib.bootstrap import bootstrap_admin, table_access
+from chalicelib.first_admin import bootstrap_admin, table_access
 
 from . import emulator, snapshot
 from .banner import banner

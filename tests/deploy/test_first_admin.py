@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.adapters.memory_access import MemoryBindingStore, MemoryTokenStore
-from chalicelib.bootstrap import bootstrap_admin, bootstrap_admin_once, main
+from chalicelib.first_admin import bootstrap_admin, bootstrap_admin_once, main
 from chalicelib.services.access import AccessService
 
 
@@ -36,7 +36,7 @@ def test_without_once_every_run_makes_another_token(access: AccessService) -> No
 def test_the_command_prints_the_token_then_says_the_admin_exists(
         access: AccessService, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr("chalicelib.bootstrap.table_access", lambda client, table: access)
+    monkeypatch.setattr("chalicelib.first_admin.table_access", lambda client, table: access)
     monkeypatch.setattr("boto3.client", lambda service: None)
     assert main(["--table", "t", "--once"]) == 0
     first = capsys.readouterr()

@@ -31,7 +31,7 @@ import boto3
 import pytest
 
 from chalicelib.adapters.dynamodb_publish_ledger import EXPIRES_AT
-from chalicelib.bootstrap import table_access
+from chalicelib.first_admin import table_access
 from tests.deploy.emulator import (
     ACCOUNT,
     NOT_EMULATED,

@@ -44,7 +44,7 @@ from chalicelib.adapters import dynamodb_items as items
 from chalicelib.adapters.dynamodb_store import DynamoStore
 from chalicelib.api.catalogue import DISCOVERY
 from chalicelib.api.routes import ROUTES
-from chalicelib.bootstrap import bootstrap_admin, table_access
+from chalicelib.first_admin import bootstrap_admin, table_access
 from local.stream_reader import StreamReader, lambda_records
 from tests.pushes.conftest import BlobServer
 from tests.registry.scripted import Canned, ScriptedServer, Seen
@@ -614,7 +614,7 @@ def record_every_function() -> Recording:
         environments = LambdaEnvironments(recorder, _variables(facts),
                                           _stub_layer_downloads(blobs))
         table = facts.ref("ImageStreamsTable")
-        # The first admin, made with the deployer's credentials (python -m chalicelib.bootstrap).
+        # The first admin, made with the deployer's credentials (python -m chalicelib.first_admin).
         admin = bootstrap_admin(table_access(_client("dynamodb"), table))
         queue = _client("sqs").create_queue(QueueName="build-triggers")["QueueUrl"]
         queue_arn = _client("sqs").get_queue_attributes(

@@ -11,7 +11,7 @@ from app import app
 from chalicelib import wiring
 from chalicelib.adapters.memory_store import MemoryStore
 from chalicelib.resources.stream import ImageStream
-from chalicelib.schedule_events import run_scheduled_imports
+from chalicelib.entrypoints.schedule_events import run_scheduled_imports
 from chalicelib.services.imports import ImportSettings
 
 from .conftest import FAST, LOOPBACK, Images

@@ -29,7 +29,7 @@ def test_an_ecr_push_logs_its_outcome_and_the_tag_it_moved(
         wiring.use(None)
     assert outcome == "moved"
     pushed, handled = [r for r in caplog.records if r.name in (
-        "chalicelib.services.pushes", "chalicelib.push_events")]
+        "chalicelib.services.pushes", "chalicelib.entrypoints.push_events")]
     for line in (pushed, handled):
         assert (line.namespace, line.stream, line.tag) == ("shop", "web", "latest")
         assert line.requestId == context.aws_request_id and line.levelno == logging.INFO

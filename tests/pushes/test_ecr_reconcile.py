@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from chalicelib import push_events, wiring
+from chalicelib import wiring
+from chalicelib.entrypoints import push_events
 from chalicelib.adapters.dynamodb_reconcile_position import DynamoReconcilePosition
 from chalicelib.services.ecr_pushes import ITEM_SECONDS, STOPPED, EcrPushes
 from tests.pushes.conftest import Registry, ecr_registry

@@ -47,7 +47,7 @@ from typing import Any
 import pytest
 import requests
 
-from chalicelib.bootstrap import bootstrap_admin, table_access
+from chalicelib.first_admin import bootstrap_admin, table_access
 from local import emulator
 from local.processes import Child, stop
 from local.settings import Settings

@@ -19,7 +19,7 @@ from chalicelib.adapters.dynamodb_store import DynamoStore
 from chalicelib.adapters.dynamodb_triggers import DynamoTriggerStore
 from chalicelib.adapters.sns_publisher import SnsPublisher
 from chalicelib.adapters.sns_subscriptions import SnsSubscriptions
-from chalicelib.table_events import handle_table_records
+from chalicelib.entrypoints.table_events import handle_table_records
 from local.stream_reader import StreamReader, lambda_records
 from tests.support.dynamodb import REGION, create_table
 

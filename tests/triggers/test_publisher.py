@@ -7,7 +7,7 @@ from chalicelib import wiring
 from chalicelib.adapters.sns_publisher import SnsPublisher
 from chalicelib.resources.stream import ImageStream, ImageStreamMapping, ImageStreamTag
 from chalicelib.resources.triggers import ImageStreamTrigger
-from chalicelib.table_events import handle_table_records
+from chalicelib.entrypoints.table_events import handle_table_records
 from local.stream_reader import lambda_records
 
 NS = "shop"

@@ -4,8 +4,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from . import logs
-from .wiring import services
+from .. import logs
+from ..wiring import services
 
 logger = logging.getLogger(__name__)
 
@@ -14,8 +14,8 @@ def handle_ecr_event(event: dict[str, Any], request_id: str = "") -> str:
     """Apply one ECR push. A push that can never be read (a bad manifest) is logged and
     dropped; ECR or table trouble raises, so EventBridge delivers the event again.
     `request_id` is the Lambda context's, for the log lines."""
-    from .domain.pushes import stream_of_repository
-    from .registry import RegistryError  # here: app.py imports this module for every function
+    from ..domain.pushes import stream_of_repository
+    from ..registry import RegistryError  # here: app.py imports this module for every function
     with logs.request_scope(request_id):
         pushes = services().ecr_pushes
         detail = event.get("detail") or {}

@@ -5,9 +5,9 @@ import time
 from dataclasses import asdict
 from typing import Any
 
-from . import logs, metrics
-from .services.import_settings import ImportSettings
-from .wiring import services
+from .. import logs, metrics
+from ..services.import_settings import ImportSettings
+from ..wiring import services
 
 SCHEDULE_MINUTES = int(ImportSettings.from_env().interval.total_seconds() // 60)
 

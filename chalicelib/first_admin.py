@@ -1,6 +1,6 @@
 """The first cluster-admin: a ClusterRoleBinding and a token, made with table credentials.
 
-    python -m chalicelib.bootstrap --table <table name> [--subject admin] [--once]
+    python -m chalicelib.first_admin --table <table name> [--subject admin] [--once]
 
 prints the new token once; keep it, only its hash is stored. Running it again binds
 nothing new and prints another token for the same subject; with `--once` (what `make
@@ -62,7 +62,7 @@ def table_access(client: Any, table: str) -> AccessService:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m chalicelib.bootstrap",
+    parser = argparse.ArgumentParser(prog="python -m chalicelib.first_admin",
                                      description="Create the first cluster-admin token.")
     parser.add_argument("--table", required=True, help="the service's DynamoDB table")
     parser.add_argument("--subject", default="admin", help="the admin user's name")
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     token = bootstrap_admin_once(access, args.subject)
     if token is None:
         print(f"The first admin ({args.subject!r}) was made by an earlier deploy; for another "
-              f"token of theirs: python -m chalicelib.bootstrap --table {args.table}",
+              f"token of theirs: python -m chalicelib.first_admin --table {args.table}",
               file=sys.stderr)
         return 0
     print(f"The first admin ({args.subject!r}, cluster-admin). Their token, shown this once "

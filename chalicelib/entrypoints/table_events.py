@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from . import logs, metrics
-from .domain.changes import Change
-from .domain.errors import ServiceUnavailable
-from .wiring import publisher, services
+from .. import logs, metrics
+from ..domain.changes import Change
+from ..domain.errors import ServiceUnavailable
+from ..wiring import publisher, services
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +32,8 @@ def handle_table_records(records: list[dict[str, Any]], request_id: str = ""
 def _handle(records: list[dict[str, Any]], counted: metrics.InvocationMetrics
             ) -> dict[str, list[dict[str, str]]]:
     # Imported here: app.py imports this module for every function, the API's too.
-    from .adapters.table_stream import namespace_change, tag_write
-    from .services.notifications import publish_tag_changes
+    from ..adapters.table_stream import namespace_change, tag_write
+    from ..services.notifications import publish_tag_changes
     if not records:
         return {"batchItemFailures": []}
     try:
