@@ -19,7 +19,7 @@ class MemorySecrets:
                 raise AlreadyExists.of(SECRETS, secret.name)
             self._secrets[key] = (secret, content)
 
-    def list(self, namespace: str) -> list[StoredSecret]:
+    def list_secrets(self, namespace: str) -> list[StoredSecret]:
         with self._lock:
             return [stored for (ns, _), (stored, _) in sorted(self._secrets.items())
                     if ns == namespace]

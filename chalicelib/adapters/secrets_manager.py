@@ -76,7 +76,7 @@ class SecretsManagerSecrets:
         except BotoCoreError:
             raise _unreachable() from None
 
-    def list(self, namespace: str) -> list[StoredSecret]:
+    def list_secrets(self, namespace: str) -> list[StoredSecret]:
         return sorted(self._listed(namespace), key=lambda s: s.name)
 
     def get(self, namespace: str, name: str) -> StoredSecret | None:
@@ -108,7 +108,7 @@ class SecretsManagerSecrets:
 
     def contents(self, namespace: str) -> list[tuple[str, str]]:
         found = []
-        for secret in self.list(namespace):
+        for secret in self.list_secrets(namespace):
             try:
                 with _quiet():
                     value = self._client.get_secret_value(

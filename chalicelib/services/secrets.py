@@ -45,7 +45,7 @@ class SecretStore(Protocol):
     def create(self, secret: StoredSecret, content: str) -> None:
         """Store a new secret; AlreadyExists if the namespace has one of that name."""
 
-    def list(self, namespace: str) -> list[StoredSecret]:
+    def list_secrets(self, namespace: str) -> list[StoredSecret]:
         """The namespace's secrets, ordered by name."""
 
     def get(self, namespace: str, name: str) -> StoredSecret | None: ...
@@ -77,7 +77,7 @@ class SecretService:
 
     def list(self, namespace: str) -> SecretList:
         self._check_namespace(namespace)
-        return SecretList(items=[_view(s) for s in self.store.list(namespace)])
+        return SecretList(items=[_view(s) for s in self.store.list_secrets(namespace)])
 
     def get(self, namespace: str, name: str) -> Secret:
         stored = self.store.get(namespace, name) if self._valid(namespace, name) else None
