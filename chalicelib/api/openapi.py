@@ -400,24 +400,25 @@ def _kubernetes_schemas() -> dict[str, dict[str, Any]]:
                 names.setdefault(model.__name__, _kind_name(resource, role))
     for resource in CATALOGUE.values():  # each other model in the first group that uses it
         if resource.model is not None:
-            for model in _closure([resource.model.__name__], pydantic):
-                names.setdefault(model, f"{_package(resource.group)}.{model}")
-    schemas = {names[model]: _openapi30(schema, names) for model, schema in pydantic.items()}
+            for model_name in _closure([resource.model.__name__], pydantic):
+                names.setdefault(model_name, f"{_package(resource.group)}.{model_name}")
+    schemas = {names[model_name]: _openapi30(schema, names)
+               for model_name, schema in pydantic.items()}
     schemas[_PATCH] = {"type": "object", "description": (
         "A PATCH body: a JSON merge patch, a strategic merge patch or a JSON patch, as its "
         "Content-Type says.")}
 
-    for model, fields in _UPSTREAM_ONLY_FIELDS.items():
-        schemas[names[model]]["properties"].update(fields)
-    for model, descriptions in _DESCRIPTIONS.items():
-        schema = schemas[names[model]]
+    for model_name, fields in _UPSTREAM_ONLY_FIELDS.items():
+        schemas[names[model_name]]["properties"].update(fields)
+    for model_name, descriptions in _DESCRIPTIONS.items():
+        schema = schemas[names[model_name]]
         for field, description in descriptions.items():
             (schema["properties"][field] if field else schema).setdefault(
                 "description", description)
     for key, merge_keys in _MERGE_KEYS.items():
-        kind = _kind_name(CATALOGUE[key], "object")
+        kind_name = _kind_name(CATALOGUE[key], "object")
         for path, merge_key in merge_keys.items():
-            _property(schemas, kind, path).update({
+            _property(schemas, kind_name, path).update({
                 "x-kubernetes-patch-merge-key": merge_key,
                 "x-kubernetes-patch-strategy": "merge",
                 "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": [merge_key]})
@@ -466,7 +467,8 @@ def _kubernetes_operation(path: str, method: str, route: Route) -> dict[str, Any
         operation["requestBody"]["content"] = {
             media_type: {"schema": {"$ref": _COMPONENTS + _PATCH}}
             for media_type in PATCH_MEDIA_TYPES}
-    operation["x-kubernetes-action"] = _ACTIONS[route.verb]  # every resource route has one
+    assert route.verb is not None  # every resource route has one
+    operation["x-kubernetes-action"] = _ACTIONS[route.verb]
     # What kubectl looks for to find the PATCH of a kind, and whether it takes a strategic
     # merge patch.
     operation["x-kubernetes-group-version-kind"] = _gvk(resource)
@@ -669,8 +671,9 @@ _SCHEMA = _message({
         _length_delimited(field, _schema_message(value)) for value in values)),
     "properties": (25, _embedded(_named(_schema_message))),
 }, extensions=31)
-_PARAMETER_FIELDS = {"required": (1, _bool), "in": (2, _string), "description": (3, _string),
-                     "name": (4, _string)}
+_PARAMETER_FIELDS: dict[str, tuple[int, Encoder]] = {
+    "required": (1, _bool), "in": (2, _string), "description": (3, _string),
+    "name": (4, _string)}
 _BODY_PARAMETER = _message({"description": (1, _string), "name": (2, _string),
                             "in": (3, _string), "required": (4, _bool),
                             "schema": (5, _embedded(_schema_message))})
