@@ -94,19 +94,20 @@ def _respond(request: Any, counted: metrics.InvocationMetrics) -> Response:
             "%s %s by %s: %d", route.verb, route.resource, call.subject or "-", code,
             extra={"subject": call.subject, "verb": route.verb, "resource": route.resource,
                    "status": code})
+    # Each Response gets a dict of headers of its own: Chalice adds to it (CORS headers).
     if isinstance(body, bytes):  # /openapi/v2 in protobuf, the one answer that is not JSON
         return Response(body=body, status_code=code,
                         headers={"Content-Type": V2_PROTOBUF})
     if isinstance(body, RawBody):  # the console's page and assets
-        return Response(body=body.body, status_code=code, headers=body.headers)
+        return Response(body=body.body, status_code=code, headers={**body.headers})
     if isinstance(body, WatchEvents):
         return Response(body="".join(json.dumps(event, separators=(",", ":")) + "\n"
                                      for event in body.events),
-                        status_code=code, headers=JSON_HEADERS)
-    headers = JSON_HEADERS
+                        status_code=code, headers={**JSON_HEADERS})
+    headers: dict[str, str | list[str]] = {**JSON_HEADERS}
     if code in (429, 503):
         # As Kubernetes does: client-go waits this long and retries these on its own.
-        headers = {**JSON_HEADERS, "Retry-After": str(RETRY_AFTER_SECONDS)}
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     # Compact, as fit_stream measures it: a stream trimmed to fit must still fit when sent.
     return Response(body=json.dumps(body, separators=(",", ":")), status_code=code,
                     headers=headers)

@@ -70,6 +70,11 @@ def _group_version_document(group_version: str) -> dict[str, Any]:
     return openapi.group_version_document(ROUTES, group_version)
 
 
+def _describing_group_version(group_version: str) -> Handler:
+    """A handler answering the OpenAPI document of `group_version` (built when called)."""
+    return lambda _services, _call: (200, _group_version_document(group_version))
+
+
 @cache
 def _swagger_v2(protobuf: bool) -> Any:
     from . import openapi
@@ -191,8 +196,7 @@ ROUTES: dict[str, dict[str, Route]] = {
 # Each group-version's OpenAPI document at the literal path the index names: a path the
 # index does not name is answered 404 by the catch-all routes, as Kubernetes does.
 for _path, _group_version in group_version_paths(ROUTES).items():
-    ROUTES[_path] = _open(lambda _services, _call, group_version=_group_version: (
-        200, _group_version_document(group_version)))
+    ROUTES[_path] = _open(_describing_group_version(_group_version))
 
 
 def view_name(path: str) -> str:
