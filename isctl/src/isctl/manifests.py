@@ -28,7 +28,8 @@ KubeLoader.yaml_implicit_resolvers = {
 
 
 def _json_documents(text: str) -> list[Any]:
-    decoder, documents, position = json.JSONDecoder(), [], 0
+    decoder, position = json.JSONDecoder(), 0
+    documents: list[Any] = []
     while True:
         while position < len(text) and text[position].isspace():
             position += 1

@@ -62,7 +62,9 @@ class Runtime:
 
 
 def runtime() -> Runtime:
-    return click.get_current_context().find_object(Runtime)
+    found = click.get_current_context().find_object(Runtime)
+    assert found is not None  # main() passes one as the context's obj
+    return found
 
 
 _OPTIONS = [

@@ -63,6 +63,7 @@ def _compare(a: str, b: str) -> int:
         return (a > b) - (a < b)
     if pa == LATEST:
         return 0
+    assert va is not None and vb is not None  # a MINOR or FULL tag has its version
     if va != vb:  # the newer version first
         return -1 if va > vb else 1
     return (prefix_a > prefix_b) - (prefix_a < prefix_b)

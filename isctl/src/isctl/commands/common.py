@@ -21,7 +21,7 @@ def targets(args: tuple[str, ...]) -> list[tuple[Resource, str | None]]:
     if not args:
         raise click.UsageError("You must specify the type of resource to get.")
     if "/" in args[0]:
-        pairs = []
+        pairs: list[tuple[Resource, str | None]] = []
         for arg in args:
             kind, _, name = arg.partition("/")
             if not name or not kind:

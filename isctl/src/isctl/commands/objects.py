@@ -198,7 +198,8 @@ def _three_way(last: dict, desired: dict, live: dict) -> dict:
     for key, value in desired.items():
         current = live.get(key)
         if isinstance(value, dict) and isinstance(current, dict):
-            previous = last.get(key) if isinstance(last.get(key), dict) else {}
+            earlier = last.get(key)
+            previous = earlier if isinstance(earlier, dict) else {}
             nested = _three_way(previous, value, current)
             if nested:
                 patch[key] = nested

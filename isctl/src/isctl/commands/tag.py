@@ -256,8 +256,8 @@ def _istag_body(source: Source, dest: str, dest_namespace: str, namespace: str, 
             source_ref["namespace"] = origin
     if reference:
         spec["reference"] = True
-    import_policy = {key: True for key, on in (("insecure", insecure), ("scheduled", scheduled))
-                     if on}
+    import_policy: dict[str, bool | str] = {
+        key: True for key, on in (("insecure", insecure), ("scheduled", scheduled)) if on}
     if import_mode:
         import_policy["importMode"] = import_mode
     spec.update({"importPolicy": import_policy,
