@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
 import requests
@@ -35,6 +35,7 @@ log = logging.getLogger("chalicelib.registry")
 MiB = 1024 * 1024
 _REDIRECTS = {301, 302, 303, 307, 308}
 _ERROR_BODY_LIMIT = 64 * 1024  # enough for a registry's JSON error list
+_Error = TypeVar("_Error", bound=BaseException)
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,8 @@ class PinnedAdapter(HTTPAdapter):
         self._policy = policy
         self._counter = counter
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+    def send(self, request: requests.PreparedRequest, *args: Any,
+             **kwargs: Any) -> requests.Response:
         url = request.url or ""
         parts = urlsplit(url)
         host = parts.hostname or ""
@@ -116,22 +118,22 @@ class PinnedAdapter(HTTPAdapter):
         addresses = self._policy.check(host, port)
         self._counter.add(netloc(url))
         if parse_ip(host) is not None:
-            return super().send(request, **kwargs)
+            return super().send(request, *args, **kwargs)
         request.headers["Host"] = parts.netloc.rsplit("@", 1)[-1]
         request.pinned_hostname = host  # type: ignore[attr-defined]
         for address in addresses[:-1]:
             try:
-                return self._send_to(address, port, request, parts, **kwargs)
+                return self._send_to(address, port, request, parts, *args, **kwargs)
             except requests.exceptions.ConnectionError as error:
                 if not _cause(error, urllib3.exceptions.NewConnectionError):
                     raise
-        return self._send_to(addresses[-1], port, request, parts, **kwargs)
+        return self._send_to(addresses[-1], port, request, parts, *args, **kwargs)
 
     def _send_to(self, address: IPAddress, port: int, request: requests.PreparedRequest,
-                 parts: SplitResult, **kwargs: Any) -> requests.Response:
+                 parts: SplitResult, *args: Any, **kwargs: Any) -> requests.Response:
         literal = f"[{address}]" if address.version == 6 else str(address)
         request.url = urlunsplit((parts.scheme, f"{literal}:{port}", parts.path, parts.query, ""))
-        return super().send(request, **kwargs)
+        return super().send(request, *args, **kwargs)
 
     def build_connection_pool_key_attributes(self, request: requests.PreparedRequest, verify: Any,
                                              cert: Any = None) -> tuple[dict, dict]:
@@ -254,7 +256,7 @@ def _translate(error: Exception, host: str) -> RegistryError:
     return ConnectionFailed(f"cannot talk to {host}: {detail}")
 
 
-def _chain(error: BaseException):
+def _chain(error: BaseException) -> list[BaseException]:
     """The error and what it wraps (requests and urllib3 keep causes in args and .reason)."""
     seen: list[BaseException] = []
     pending: list[Any] = [error]
@@ -268,7 +270,7 @@ def _chain(error: BaseException):
     return seen
 
 
-def _cause(error: BaseException, kind: type) -> BaseException | None:
+def _cause(error: BaseException, kind: type[_Error]) -> _Error | None:
     return next((item for item in _chain(error) if isinstance(item, kind)), None)
 
 
