@@ -82,7 +82,8 @@ class WriteLog(logging.LoggerAdapter):
     stream and tag) as structured fields; those given with a call's `extra` are added."""
 
     def __init__(self, logger: logging.Logger, fields: Mapping[str, str]) -> None:
-        super().__init__(logger, dict(fields))
+        self.fields = dict(fields)  # as given: LoggerAdapter types its extra as any objects
+        super().__init__(logger, self.fields)
 
     def process(self, msg: Any, kwargs: MutableMapping[str, Any]
                 ) -> tuple[Any, MutableMapping[str, Any]]:
@@ -91,7 +92,7 @@ class WriteLog(logging.LoggerAdapter):
 
     def about(self, namespace: str = "", stream: str = "", tag: str = "") -> WriteLog:
         """This log, its lines about one write: of `namespace`/`stream`:`tag`."""
-        return WriteLog(self.logger, {**(self.extra or {}), **_present(
+        return WriteLog(self.logger, {**self.fields, **_present(
             namespace=namespace, stream=stream, tag=tag)})
 
 

@@ -84,7 +84,8 @@ def _parse(index: int, operation: Any) -> _Operation:
     if op in ("add", "replace", "test") and "value" not in operation:
         raise BadRequest(f'{label}: the operation has no "value"')
     return _Operation(label, op, _tokens(path, label),
-                      _tokens(source, label) if op in ("move", "copy") else None,
+                      _tokens(source, label)
+                      if op in ("move", "copy") and isinstance(source, str) else None,
                       operation.get("value"))
 
 
