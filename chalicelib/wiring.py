@@ -248,13 +248,21 @@ def _registry_parts(registry: str) -> tuple[str, str]:
 
 
 def _ecr_repositories(registry: str) -> EcrRepositories | None:
-    """ECR_CREATE_REPOSITORIES=true: each new stream gets its ECR repository."""
+    """ECR_CREATE_REPOSITORIES=true: each new stream gets its ECR repository, with a policy
+    for the principals ECR_REPOSITORY_PUSHERS and ECR_REPOSITORY_PULLERS give its namespace
+    (a bad entry is a ValueError here, before any repository is touched)."""
     if os.environ.get("ECR_CREATE_REPOSITORIES", "").lower() != "true":
         return None
-    from .adapters.ecr_repositories import EcrRepositories
+    from .adapters.ecr_repositories import EcrRepositories, PrincipalsByPrefix
+
+    def principals(setting: str) -> PrincipalsByPrefix:
+        return PrincipalsByPrefix.parse(os.environ.get(setting, ""), setting)
+
     return EcrRepositories(_aws_client("ecr"), _registry_parts(registry)[1],
                            os.environ.get("ECR_SCAN_ON_PUSH", "true").lower() == "true",
-                           os.environ.get("ECR_TAG_MUTABILITY", "MUTABLE"))
+                           os.environ.get("ECR_TAG_MUTABILITY", "MUTABLE"),
+                           principals("ECR_REPOSITORY_PUSHERS"),
+                           principals("ECR_REPOSITORY_PULLERS"))
 
 
 def _sns_subscriptions() -> Subscriptions:

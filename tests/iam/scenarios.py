@@ -10,8 +10,9 @@ each AWS call recorded under the function that made it.
 - `publish_tag_changes` on the table's stream, read as the event source mapping reads it
   (with the function's role, through the template's filter) and delivered twice.
 
-Each function sees the environment the template gives it (tests/iam/deployment.py); the
-one addition is IMPORT_ALLOW_LIST, since the test registry listens on loopback. Calls the
+Each function sees the environment the template gives it (tests/iam/deployment.py), with
+the ECR repository policy parameters set (TEST_PARAMETERS); the one addition is
+IMPORT_ALLOW_LIST, since the test registry listens on loopback. Calls the
 Lambda service makes with a function's role (log delivery, the stream reads, the failure
 destination, trace segments) are added as such (`lambda_service_calls`).
 """
@@ -67,6 +68,10 @@ EVENT_SOURCE = "the event source mapping"  # the Lambda service, with the functi
 NO_AWS_FILES = {"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
 # The test registry listens on loopback, which imports refuse unless allowed.
 TEST_VARIABLES = {"IMPORT_ALLOW_LIST": "127.0.0.0/8"}
+# Parameters given values other than their defaults: principals of namespace shop, so each
+# function creating a repository of shop's also sets its repository policy.
+TEST_PARAMETERS = {"EcrRepositoryPushers": "shop/=arn:aws:iam::111122223333:role/ci",
+                   "EcrRepositoryPullers": "shop/=444455556666"}
 V1 = "/apis/image.openshift.io/v1"
 RBAC = "/apis/rbac.authorization.k8s.io/v1"
 TOKENS = "/apis/imagestreams.dev/v1"
@@ -105,7 +110,8 @@ def _stack_facts() -> StackFacts:
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])[
         "Attributes"]["QueueArn"]
     template = deployment.template()
-    bare = StackFacts(REGION, ACCOUNT, STACK, parameters=deployment.parameter_defaults(),
+    bare = StackFacts(REGION, ACCOUNT, STACK,
+                      parameters={**deployment.parameter_defaults(), **TEST_PARAMETERS},
                       conditions=template.get("Conditions", {}))
     webhook_secret = _client("secretsmanager").create_secret(
         Name=f"{STACK}-WebhookSharedSecret-IAMTEST", SecretString="webhook-shared-secret")["ARN"]

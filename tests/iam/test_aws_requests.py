@@ -92,6 +92,13 @@ def test_creating_a_tagged_repository_is_also_tagging_it() -> None:
         ("ecr:CreateRepository", repository, {})]
 
 
+def test_setting_a_repository_policy_is_on_the_repository_whatever_the_policy_says() -> None:
+    # No condition key carries the policy's text: IAM can narrow the repository only.
+    assert needs("ecr", "SetRepositoryPolicy", repositoryName="shop/web",
+                 policyText='{"Statement": []}') == [
+        ("ecr:SetRepositoryPolicy", f"arn:aws:ecr:us-east-1:{ACCOUNT}:repository/shop/web", {})]
+
+
 def test_ecr_reads_are_on_the_repository_and_a_full_listing_on_all_of_them() -> None:
     assert needs("ecr", "BatchGetImage", repositoryName="a/b", registryId="999") == [
         ("ecr:BatchGetImage", "arn:aws:ecr:us-east-1:999:repository/a/b", {})]

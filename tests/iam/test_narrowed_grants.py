@@ -40,6 +40,24 @@ def test_a_repository_is_created_only_as_a_streams_with_the_stream_tag(
                        tags=[{"Key": "owner", "Value": "me"}])
 
 
+@pytest.mark.parametrize("function", REPOSITORY_CREATORS)
+def test_only_a_streams_repository_gets_a_policy_set(recording: Recording,
+                                                     function: str) -> None:
+    assert allowed(recording, function, "ecr", "SetRepositoryPolicy", repositoryName="shop/web")
+    assert not allowed(recording, function, "ecr", "SetRepositoryPolicy",
+                       repositoryName="toplevel")  # no stream's name
+    assert not allowed(recording, function, "ecr", "SetRepositoryPolicy",
+                       repositoryName="shop/web", registryId="999988887777")  # another account
+
+
+@pytest.mark.parametrize("function", ["reimport_scheduled_tags", "token_authorizer",
+                                      "publish_tag_changes"])
+def test_functions_creating_no_repository_set_no_policy(recording: Recording,
+                                                         function: str) -> None:
+    assert not allowed(recording, function, "ecr", "SetRepositoryPolicy",
+                       repositoryName="shop/web")
+
+
 @pytest.mark.parametrize("partition", ["IS#shop/web", "RB#shop", "CRB", "IMG#sha256:0",
                                        "PUBLISHED#1", "TRG#shop/web"])
 def test_the_authorizer_reads_token_items_and_nothing_else(recording: Recording,
