@@ -208,6 +208,8 @@ def encode_tag(pk: str, uid: str, tag: TagRecord) -> Item:
         item["importDigest"] = {"S": tag.import_digest}
     if tag.author:
         item["author"] = {"S": tag.author}
+    if tag.held is not None:  # its own attribute, so the table-stream consumer sees it change
+        item["held"] = {"S": _json({**tag.held.to_json(), "created": _time(tag.held.created)})}
     return item
 
 
@@ -225,7 +227,9 @@ def decode_tag(item: Item) -> TagRecord:
     return TagRecord(name=item["tag"]["S"], incarnation=item["incarnation"]["S"], spec=spec,
                      head=head, head_seq=int(item["headSeq"]["N"]), conditions=conditions,
                      due=due, import_digest=item.get("importDigest", {}).get("S", ""),
-                     author=item.get("author", {}).get("S", ""))
+                     author=item.get("author", {}).get("S", ""),
+                     held=(TagEvent.model_validate(json.loads(item["held"]["S"]))
+                           if "held" in item else None))
 
 
 def encode_event(pk: str, uid: str, tag: str, incarnation: str, seq: int,

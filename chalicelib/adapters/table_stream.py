@@ -1,6 +1,7 @@
 """Reading tag writes out of DynamoDB stream records (NEW_AND_OLD_IMAGES)."""
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +17,14 @@ def _head(image: dict[str, Any] | None) -> Head | None:
         return None
     return Head(image=image["headImage"]["S"], docker_image_reference=image["headRef"]["S"],
                 generation=int(image["headGen"]["N"]), created=image["headCreated"]["S"])
+
+
+def _held(image: dict[str, Any] | None) -> Head | None:
+    if not image or "held" not in image:
+        return None
+    held = json.loads(image["held"]["S"])
+    return Head(image=held.get("image", ""), docker_image_reference=held.get(
+        "dockerImageReference", ""), generation=held.get("generation", 0), created=held["created"])
 
 
 def _record_time(record: dict[str, Any]) -> str:
@@ -53,11 +62,13 @@ def tag_write(record: dict[str, Any]) -> TagWrite | None:
         return None
     namespace, stream = pk[len(STREAM_PREFIX):].split("/", 1)
     old, new = _head(change.get("OldImage")), _head(change.get("NewImage"))
+    old_held, new_held = _held(change.get("OldImage")), _held(change.get("NewImage"))
     if old is not None and new is not None:
         # A tag deleted and created again in one write: the old incarnation's head is gone.
         if change["OldImage"]["incarnation"]["S"] != change["NewImage"]["incarnation"]["S"]:
-            old = None
+            old = old_held = None
     image = change.get("NewImage") or change.get("OldImage") or {}
     return TagWrite(namespace=namespace, stream=stream, tag=sk[2:], old=old, new=new,
                     event_id=record.get("eventID", ""), time=_record_time(record),
-                    stream_uid=image.get("uid", {}).get("S", ""))
+                    stream_uid=image.get("uid", {}).get("S", ""), old_held=old_held,
+                    new_held=new_held)

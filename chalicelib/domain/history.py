@@ -2,16 +2,22 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
-from ..resources.stream import TagEvent
+from ..resources.stream import TagEvent, TagEventCondition
 from .records import HistoryWrite, TagRecord
+
+# The condition a pinned tag carries while a newer image waits (README, Pins).
+NEWER_IMAGE_WAITING = "NewerImageWaiting"
+PINNED_REASON = "Pinned"
 
 
 def add_event(tag: TagRecord, event: TagEvent) -> tuple[TagRecord, HistoryWrite | None]:
     """Apply `event` to `tag`: no duplicate, in-place updates of the head, else push on top.
 
-    Any change clears the tag's conditions. Returns the new tag and the history write, or
-    the tag unchanged and None when the event is already the head.
+    Any change clears the tag's conditions, and what a pin held: the head was chosen anew.
+    Returns the new tag and the history write, or the tag unchanged and None when the event
+    is already the head.
     """
     head = tag.head
     if head is None:
@@ -31,7 +37,7 @@ def add_event(tag: TagRecord, event: TagEvent) -> tuple[TagRecord, HistoryWrite 
             seq = tag.head_seq + 1
             new_head = event
             replaced = None
-    updated = replace(tag, head=new_head, head_seq=seq, conditions=())
+    updated = replace(tag, head=new_head, head_seq=seq, conditions=(), held=None)
     return updated, HistoryWrite(tag.name, tag.incarnation, seq, new_head, replaced)
 
 
@@ -42,3 +48,21 @@ def replace_head(head: TagEvent, event: TagEvent) -> TagEvent:
         "image": event.image,
         "generation": event.generation,
     })
+
+
+def hold(tag: TagRecord, event: TagEvent, now: datetime) -> TagRecord:
+    """What a pinned tag does with an event automation brings: its head stays, and the event
+    waits as `held`, with a condition naming its image. An event that is the head again (the
+    source went back) leaves nothing waiting; the same event again changes nothing."""
+    others = tuple(c for c in tag.conditions if c.type != NEWER_IMAGE_WAITING)
+    if tag.head is not None and tag.head.same_target(event):
+        return replace(tag, held=None, conditions=others)
+    if tag.held is not None and tag.held.same_target(event):
+        return tag
+    waiting = (f"{event.image} ({event.docker_image_reference})" if event.image
+               else event.docker_image_reference)
+    condition = TagEventCondition(
+        type=NEWER_IMAGE_WAITING, status="True", last_transition_time=now, reason=PINNED_REASON,
+        message=f"the tag is pinned: newer image {waiting} is waiting; unpin the tag to move "
+                "to it", generation=event.generation)
+    return replace(tag, held=event, conditions=others + (condition,))

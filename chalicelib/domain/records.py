@@ -45,6 +45,9 @@ class TagRecord:
     # Who last set the spec tag's source ("" if not recorded, or set by the service itself):
     # its scheduled import acts for them (domain/sources.py). Never taken from a body.
     author: str = ""
+    # What a pin kept off the head: the newest event an import, a push or the tracked source
+    # brought while the tag was pinned (domain/history.py `hold`); None when nothing waits.
+    held: TagEvent | None = None
 
 
 @dataclass(frozen=True)

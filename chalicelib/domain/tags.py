@@ -11,6 +11,9 @@ from .validation import invalid
 
 IMPORT_SUCCESS = "ImportSuccess"
 MAX_TRACKING_DEPTH = 50
+# Our extension, as a spec tag annotation so OpenShift documents and clients carry it
+# unchanged: a pinned tag moves only when a user changes its own spec (README, Pins).
+PINNED = "imagestreams.dev/pinned"
 
 
 def source_namespace(ref: TagReference, namespace: str) -> str:
@@ -61,7 +64,24 @@ def source_changed(old: TagReference | None, new: TagReference) -> bool:
     return old is None or new.generation == 0 or not old.source_equal(new)
 
 
-def with_generation(ref: TagReference, generation: int) -> TagReference:
+def is_pinned(ref: TagReference | None) -> bool:
+    return bool(ref is not None and ref.annotations and ref.annotations.get(PINNED) == "true")
+
+
+def only_pin_changed(old: TagReference | None, new: TagReference) -> bool:
+    """Whether `new` pins or unpins `old` and changes nothing else: the tag stays where it is
+    rather than being resolved or imported again as a changed source would be."""
+    if old is None or new.generation == 0 or is_pinned(old) == is_pinned(new):
+        return False
+    return _without_pin(old).source_equal(_without_pin(new))
+
+
+def _without_pin(ref: TagReference) -> TagReference:
+    annotations = {k: v for k, v in (ref.annotations or {}).items() if k != PINNED}
+    return ref.model_copy(update={"annotations": annotations or None})
+
+
+def with_generation(ref: TagReference, generation: int | None) -> TagReference:
     return ref.model_copy(update={"generation": generation})
 
 

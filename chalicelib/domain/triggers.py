@@ -8,7 +8,7 @@ from .errors import FieldError
 from .validation import invalid, not_supported, required, validate_tag_name
 
 PROTOCOLS = ("sqs", "lambda", "https")
-CHANGE_TYPES = ("Created", "Updated", "Deleted")
+CHANGE_TYPES = ("Created", "Updated", "Deleted", "Held")
 _ARN = {
     "sqs": re.compile(r"arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?"),
     "lambda": re.compile(r"arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}"

@@ -1,4 +1,5 @@
-"""The message published each time a tag moves (the event contract of DESIGN.md)."""
+"""The message published each time a tag moves, or a pinned tag holds a newer image off (the
+event contract of DESIGN.md, with README's additions)."""
 from __future__ import annotations
 
 from typing import Literal
@@ -7,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from .meta import API_VERSION, Model
 
-ChangeType = Literal["Created", "Updated", "Deleted"]
+ChangeType = Literal["Created", "Updated", "Deleted", "Held"]
 
 
 class ImagePointer(BaseModel):
@@ -38,10 +39,15 @@ class ImageStreamTagEvent(Model):
     # in order under rising numbers, so it orders two moves `time` (whole seconds) cannot;
     # numbers of different streams (a table's stream replaced) do not compare.
     sequence: str = ""
+    # On Held messages only: the image waiting on the pinned tag, which `image` (the tag's
+    # own, unchanged) is not.
+    held: ImagePointer | None = None
 
     def to_json(self) -> dict:
-        # `previous` is part of the contract even when null.
-        return self.model_dump(mode="json", by_alias=True)
+        # `previous` is part of the contract even when null; `held` is left out where it is
+        # null, so the messages of moves are as they always were.
+        return self.model_dump(mode="json", by_alias=True,
+                               exclude=None if self.held else {"held"})
 
     def attributes(self) -> dict[str, str]:
         """What SNS filter policies match on."""

@@ -13,7 +13,7 @@ class TriggerEndpoint(Model):
 
 class ImageStreamTriggerSpec(Model):
     tags: list[str] | None = None  # none: every tag of the stream
-    types: list[str] | None = None  # none: Created, Updated and Deleted
+    types: list[str] | None = None  # none: every type (Created, Updated, Deleted, Held)
     endpoint: TriggerEndpoint
 
 

@@ -52,8 +52,12 @@ class Outcome:
 
 
 def tag_event(write: TagWrite, sequence: str = "") -> ImageStreamTagEvent | None:
-    """The message for one write, or None when it moved no tag; `sequence` is the write's
-    position in the table's stream."""
+    """The message for one write, or None when it moved no tag and held no image;
+    `sequence` is the write's position in the table's stream.
+
+    A Held message's `image` and `previous` are both the tag's unchanged image, so a
+    consumer that deploys `image` whatever the type deploys nothing new; `held` is the
+    image waiting."""
     kind = change_type(write)
     if kind is None:
         return None
@@ -61,17 +65,26 @@ def tag_event(write: TagWrite, sequence: str = "") -> ImageStreamTagEvent | None
     previous = (ImagePointer(image=write.old.image,
                              docker_image_reference=write.old.docker_image_reference)
                 if write.old is not None else None)
+    held = write.new_held if kind == "Held" else None
     return ImageStreamTagEvent(
         type=kind, namespace=write.namespace, image_stream=write.stream, tag=write.tag,
         image_stream_uid=write.stream_uid,
         image=current.image if current else "",
         docker_image_reference=current.docker_image_reference if current else "",
         previous=previous,
-        generation=current.generation if current else write.old.generation,
-        time=current.created if current and kind != "Deleted" else write.time,
+        generation=_generation(write),
+        time=held.created if held else (
+            current.created if current and kind != "Deleted" else write.time),
         event_id=write.event_id,
         sequence=sequence,
+        held=ImagePointer(image=held.image, docker_image_reference=held.docker_image_reference)
+        if held else None,
     )
+
+
+def _generation(write: TagWrite) -> int:
+    head = write.new or write.old or write.new_held
+    return head.generation if head else 0
 
 
 def publish_tag_changes(writes: Iterable[tuple[str, TagWrite]], publisher: Publisher,

@@ -144,8 +144,13 @@ class StreamImportService:
                                               and existing.spec is not None)):
                     write.record_failure(item.ref.name, outcome, write.next_generation)
                     continue
+                ref = item.ref
+                if existing is not None and existing.spec is not None and not ref.annotations:
+                    # As OpenShift's import sets a spec tag's source and policies only: the
+                    # tag's annotations, a pin among them, stay.
+                    ref = ref.model_copy(update={"annotations": existing.spec.annotations})
                 # The outcome is in the write's context: set_spec applies it, failure or not.
-                write.set_spec(item.ref, "spec.images", ISIMPORTS, name)
+                write.set_spec(ref, "spec.images", ISIMPORTS, name)
                 current = write.tag(item.ref.name)
                 if current is not None and current.spec is not None:
                     write.apply_import(item.ref.name, current.spec, outcome)

@@ -18,7 +18,7 @@ from ..domain.errors import (
     NotFound,
     TooManyRequests,
 )
-from ..domain.history import add_event
+from ..domain.history import add_event, hold
 from ..domain.imports import (
     ImportContext,
     ImportOutcome,
@@ -99,6 +99,9 @@ class StreamWrite:
         old_spec = current.spec if current else None
         if not rules.source_changed(old_spec, ref):
             return
+        if current is not None and rules.only_pin_changed(old_spec, ref):
+            self._pin(current, ref)
+            return
         self.spec_changed = True
         ref = rules.with_generation(ref, self.next_generation)
         errors = FieldErrors()
@@ -112,8 +115,9 @@ class StreamWrite:
         check_spec_source(ref, self.namespace, self.registry, field)
         self._relink(ref.name, rules.tracked_tag(old_spec, self.namespace, self.name), followed)
         record = current or TagRecord(name=ref.name, incarnation=new_incarnation())
-        # Whoever sets the source is its author: a scheduled import acts for them.
-        self._put(replace(record, spec=ref, conditions=(), due=None, import_digest="",
+        # Whoever sets the source is its author: a scheduled import acts for them. Setting it
+        # is the user's choice of image, so what a pin held waits no longer.
+        self._put(replace(record, spec=ref, conditions=(), due=None, import_digest="", held=None,
                           author=requesting_subject()))
         source = source_of(ref, self.stream.annotations)
         if source is not None:
@@ -121,7 +125,7 @@ class StreamWrite:
             if outcome is None:
                 self.imports.missing.add(source)  # fetched before this write is planned again
             else:
-                self.apply_import(ref.name, ref, outcome)
+                self.apply_import(ref.name, ref, outcome, deliberate=True)
             return
         try:
             event = self._resolve(ref)
@@ -129,19 +133,35 @@ class StreamWrite:
             raise Invalid(resource, name or self.name,
                           [not_found(f"{field}.from.name", missing.name)]) from None
         if event is not None:
-            self.move(ref.name, event)
+            self.move(ref.name, event, deliberate=True)
 
-    def apply_import(self, tag: str, spec: TagReference, outcome: ImportOutcome) -> None:
+    def _pin(self, current: TagRecord, ref: TagReference) -> None:
+        """Pin or unpin the tag where it is. Unpinning moves it at once to the image that
+        waited, the newest its import, pushes or tracked source brought meanwhile."""
+        self.spec_changed = True
+        generation = current.spec.generation if current.spec else None
+        self._put(replace(current, spec=rules.with_generation(ref, generation)))
+        if not rules.is_pinned(ref) and current.held is not None:
+            self.move(ref.name, current.held.model_copy(update={"created": self.now}),
+                      deliberate=True)
+
+    def apply_import(self, tag: str, spec: TagReference, outcome: ImportOutcome,
+                     deliberate: bool = False) -> None:
         """Apply an import of `spec` to the tag, unless the tag's spec changed meanwhile:
-        success moves it (and its followers), failure sets its condition and keeps its image."""
+        success moves it (and its followers), failure sets its condition and keeps its image.
+        A pinned tag is moved only by a `deliberate` import (its spec just set by a user)."""
         current = self.tag(tag)
         if current is None or current.spec != spec:
             return
+        held = not deliberate and rules.is_pinned(spec)
         if outcome.succeeded:
-            self.move(tag, imported_event(spec, outcome, self.now))
+            self.move(tag, imported_event(spec, outcome, self.now), deliberate=deliberate)
             current = self.tag(tag)
             assert current is not None
         updated = after_import(current, outcome, self.now, self.imports.interval)
+        if held:
+            # The import digest stays the head's: the held image is no import of the head.
+            updated = replace(updated, import_digest=current.import_digest)
         if updated != current:
             self._put(updated)
 
@@ -162,7 +182,8 @@ class StreamWrite:
         if current.head is None:
             self.delete(tag)
         else:
-            self._put(replace(current, spec=None, conditions=(), due=None, import_digest=""))
+            self._put(replace(current, spec=None, conditions=(), due=None, import_digest="",
+                              held=None))
 
     def delete(self, tag: str) -> bool:
         """Delete spec and status tag; images stay. False if the tag did not exist."""
@@ -179,16 +200,25 @@ class StreamWrite:
         self._deleted[tag] = current
         return True
 
-    def move(self, tag: str, event: TagEvent) -> None:
-        """Put `event` on the tag by the history rules, then move every tag that follows it."""
-        pending = [(tag, event)]
+    def move(self, tag: str, event: TagEvent, deliberate: bool = False) -> None:
+        """Put `event` on the tag by the history rules, then move every tag that follows it.
+
+        A pinned tag holds the event instead (domain/history.py `hold`), unless the move is
+        `deliberate`: a user set this tag's own spec. Followers only ever follow, so a
+        pinned follower always holds."""
+        pending = [(tag, event, deliberate)]
         visited: set[str] = set()
         while pending:
-            name, next_event = pending.pop(0)
+            name, next_event, chosen = pending.pop(0)
             if name in visited:
                 continue
             visited.add(name)
             record = self.tag(name) or TagRecord(name=name, incarnation=new_incarnation())
+            if not chosen and rules.is_pinned(record.spec):
+                kept = hold(record, next_event, self.now)
+                if kept != record:
+                    self._put(kept)
+                continue
             updated, write = add_event(record, next_event)
             if write is None:
                 continue
@@ -203,7 +233,7 @@ class StreamWrite:
                 if spec and rules.tracked_tag(spec.spec, self.namespace, self.name) == name:
                     generation = (spec.spec.generation if spec.spec else None) or 0
                     pending.append((follower, rules.copied_event(updated.head, generation,
-                                                                 self.now)))
+                                                                 self.now), False))
 
     @property
     def changed(self) -> bool:
