@@ -143,7 +143,7 @@ def list_stream_tags(services: Services, call: Call) -> Reply:
     """A namespace's tags, or with no namespace in the path every namespace's."""
     page = (listing.page_limit(call.query), listing.decode_continue(call.query))
     position = services.watches.newest(call.namespace) if call.namespace else None
-    items, after = (services.tags.list(call.namespace, *page) if call.namespace
+    items, after = (services.tags.list_tags(call.namespace, *page) if call.namespace
                     else services.tags.list_all(*page))
     return 200, _listed(items, after, position)
 

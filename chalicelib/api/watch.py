@@ -191,7 +191,7 @@ STREAM_TAG_WATCH = Watched(
     noticed=changes.noticed_stream_tags,
     read=lambda services, namespace, name: services.tags.get(namespace, name).to_json(),
     listed=lambda services, namespace: _every_page(
-        lambda after: services.tags.list(namespace, listing.MAX_PAGE, after)))
+        lambda after: services.tags.list_tags(namespace, listing.MAX_PAGE, after)))
 
 
 def _every_page(page: Callable[[str | None], tuple[Any, str | None]]) -> list[Object]:

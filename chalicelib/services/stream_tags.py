@@ -85,8 +85,8 @@ class StreamTagService:
         image = self.store.get_image(tag.head.image) if tag.head and tag.head.image else None
         return views.image_stream_tag(stream, tag, image, self.registry)
 
-    def list(self, namespace: str, limit: int, after: str | None
-             ) -> tuple[ImageStreamTagList, str | None]:
+    def list_tags(self, namespace: str, limit: int, after: str | None
+                  ) -> tuple[ImageStreamTagList, str | None]:
         """Tags with an image, ordered by stream then tag; `after` is the last `stream:tag` seen."""
         errors = FieldErrors()
         errors.extend(validate_namespace(namespace))
@@ -97,7 +97,7 @@ class StreamTagService:
             page = self.store.list_streams(namespace, count, stream[1] if stream else None)
             return [(namespace, record.name) for record in page.items]
 
-        return self._list_tags(limit, (namespace, *resume) if resume else None, streams_after,
+        return self._tags_page(limit, (namespace, *resume) if resume else None, streams_after,
                                lambda item: item.metadata.name or "")
 
     def list_all(self, limit: int, after: str | None
@@ -108,10 +108,10 @@ class StreamTagService:
             page = self.store.list_all_streams(count, stream_key(*stream) if stream else None)
             return [(record.namespace, record.name) for record in page.items]
 
-        return self._list_tags(limit, _cluster_istag(after) if after else None, streams_after,
+        return self._tags_page(limit, _cluster_istag(after) if after else None, streams_after,
                                lambda item: f"{item.metadata.namespace}/{item.metadata.name}")
 
-    def _list_tags(self, limit: int, resume: tuple[str, str, str] | None,
+    def _tags_page(self, limit: int, resume: tuple[str, str, str] | None,
                    streams_after: Callable[[int, StreamRef | None], list[StreamRef]],
                    continue_after: Callable[[ImageStreamTag], str]
                    ) -> tuple[ImageStreamTagList, str | None]:
@@ -124,8 +124,9 @@ class StreamTagService:
             for namespace, stream_name in pending:
                 snapshot = (self.store.load_stream(namespace, stream_name)
                             if names_valid(namespace, stream_name) else None)
-                tags = sorted(snapshot.tags.values(), key=lambda t: t.name) if snapshot else []
-                for tag in tags:
+                if snapshot is None:
+                    continue
+                for tag in sorted(snapshot.tags.values(), key=lambda t: t.name):
                     if not has_image(tag) or (resume and (namespace, stream_name) == resume[:2]
                                               and tag.name <= resume[2]):
                         continue

@@ -206,5 +206,5 @@ def test_streams_and_images_list_page_by_page(api: Api) -> None:
     assert [i.metadata.name for i in first.items + rest.items] == [
         pulled(c)[0] for c in "12345"]
     assert end is None
-    tags, after = api.istags.list(NS, 4, None)
+    tags, after = api.istags.list_tags(NS, 4, None)
     assert [t.metadata.name for t in tags.items] == [f"{n}:latest" for n in "abcd"]

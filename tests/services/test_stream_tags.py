@@ -551,7 +551,7 @@ def test_istag_list_pages_over_streams_and_tags(env):
     for limit in (1, 2, 3, 100):
         names, after, pages = [], None, 0
         while True:
-            page, after = env.istags.list("test", limit, after)
+            page, after = env.istags.list_tags("test", limit, after)
             pages += 1
             assert len(page.items) <= limit
             names += [item.metadata.name for item in page.items]
