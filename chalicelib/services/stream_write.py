@@ -249,7 +249,7 @@ class StreamWrite:
             stream = replace(stream, repository_author=requesting_subject())
         if self.expected_version is not None:
             stream = stream.bumped(spec_changed=self.spec_changed)
-        puts = [self._tags[name] for name in sorted(self._dirty) if self._tags.get(name)]
+        puts = [tag for name in sorted(self._dirty) if (tag := self._tags.get(name))]
         return ChangeSet(stream=stream, expected_version=self.expected_version,
                          put_tags=puts, delete_tags=list(self._deleted.values()),
                          history=self._history, follow=self._follow, unfollow=self._unfollow,
@@ -401,7 +401,7 @@ def write_stream(store: StreamStore, namespace: str, name: str, now: datetime,
             imports.fetch_missing()
             continue
         if write.expected_version is not None and not write.changed:
-            return stream
+            return write.original  # the stream as read: an existing one, left as it was
         changes = write.changeset()
         try:
             store.commit(changes)
