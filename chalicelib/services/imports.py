@@ -127,10 +127,10 @@ class RegistryImports:
                 return None
         else:
             entry = _choose(image.docker_image_manifests, source)
-            chosen = self.store.get_image(entry.digest) if entry else None
-            children = []
-            if chosen is None:
+            platform_image = self.store.get_image(entry.digest) if entry else None
+            if platform_image is None:
                 return None  # the fetch reports a missing platform with its own message
+            chosen, children = platform_image, []
         image_digest = chosen.metadata.name or ""
         return ImportOutcome(source_digest=digest, image=image_digest,
                              reference=pull_spec(source.reference, image_digest),

@@ -61,7 +61,7 @@ class RegistryNotifications:
         tag, repository, digest = (target.get(key) for key in ("tag", "repository", "digest"))
         if event.get("action") != "push" or target.get("mediaType") not in MANIFEST_TYPES:
             return "ignored"
-        if not all(isinstance(value, str) for value in (tag, repository, digest)):
+        if not (isinstance(tag, str) and isinstance(repository, str) and isinstance(digest, str)):
             return "ignored"
         if not tag:
             return "ignored"  # a push by digest (or a platform image of a list) moves no tag

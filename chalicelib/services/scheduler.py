@@ -158,6 +158,7 @@ class Scheduler:
             if isinstance(result.key, _RepositoryTag):
                 self._imported(repositories[result.key.stream], result, report)
             else:
+                assert isinstance(result.key, tuple)  # a GroupKey, the last kind of job
                 self._apply(groups[result.key].tags, result, report)
             return []
 
