@@ -138,6 +138,8 @@ class EcrPushes:
         if head is not None and (head.image == tagged.digest
                                  or head.created >= _utc(tagged.pushed_at)):
             return None
+        if tag is not None and tag.held is not None and tag.held.image == tagged.digest:
+            return None  # it waits on the pinned tag already
         try:
             return self._apply(repository, tagged.tag, tagged.digest, target)
         except (RegistryError, ApiError) as exc:

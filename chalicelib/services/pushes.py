@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..domain.errors import AlreadyExists
+from ..domain.tags import is_pinned
 from ..logs import about
 from ..resources.image import Image
 from ..resources.meta import ObjectMeta
@@ -19,7 +20,8 @@ logger = logging.getLogger(__name__)
 # What each outcome of a push means, for its log line.
 OUTCOMES = {"moved": "the tag moved to it",
             "unchanged": "the tag shows it already (a repeated event)",
-            "recorded": "older than the registry's tag: image recorded, tag left alone"}
+            "recorded": "older than the registry's tag: image recorded, tag left alone",
+            "held": "the tag is pinned: image recorded, waiting on the tag"}
 
 
 @dataclass(frozen=True)
@@ -42,8 +44,8 @@ class PushService:
 
         Returns "unchanged" (the tag already shows this image: a repeated event),
         "recorded" (the registry's tag has moved on since: the image is kept, the tag is not
-        moved back) or "moved". A push to a stream that does not exist yet creates it, as
-        OpenShift's registry does.
+        moved back), "held" (the tag is pinned: the image waits on it) or "moved". A push
+        to a stream that does not exist yet creates it, as OpenShift's registry does.
         """
         outcome = self._apply(push, still_current)
         about(logger, push.namespace, push.stream, push.tag).info(
@@ -68,7 +70,7 @@ class PushService:
         self.tags.map(push.namespace, ImageStreamMapping(
             metadata=ObjectMeta(name=push.stream, namespace=push.namespace),
             image=push.image, tag=push.tag))
-        return "moved"
+        return "held" if tag is not None and is_pinned(tag.spec) else "moved"
 
     def _ensure_stream(self, namespace: str, name: str) -> None:
         if self.store.get_stream(namespace, name) is not None:

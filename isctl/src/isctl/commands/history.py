@@ -12,6 +12,7 @@ from ..humanize import ago
 from ..references import split_stream_tag
 from ..runtime import connection_options, echo, runtime
 from ..tabwriter import table
+from .tag import PINNED
 
 
 def _tag_name(arg: str) -> tuple[str, str]:
@@ -104,13 +105,17 @@ def _label(stream: str, event: dict) -> str:
 
     # Go back to an image of the tag's history, by a unique prefix of its digest
     isctl rollback python:latest --to sha256:49c18358df82
+
+    # Go back and stay there: imports, pushes and tracking no longer move the tag
+    isctl rollback python:latest --pin
     """)
 @click.argument("name")
 @click.option("--to", help="The image (digest or unique prefix) to go back to.")
 @click.option("--steps", type=int, help="How many entries back in the history (default 1).")
+@click.option("--pin", is_flag=True, help="Pin the tag to the image it goes back to.")
 @connection_options
-def rollback(name: str, to: str | None, steps: int | None) -> int:
-    """Point a tag at an older image of its own history again."""
+def rollback(name: str, to: str | None, steps: int | None, pin: bool) -> int:
+    """Point a tag at an older image of its own history again; a pinned tag stays pinned."""
     if to and steps is not None:
         raise click.UsageError("--to and --steps may not be both specified")
     stream_name, tag = _tag_name(name)
@@ -134,6 +139,9 @@ def rollback(name: str, to: str | None, steps: int | None) -> int:
             or {"type": "Source"}}
     if not target.get("image"):
         spec["reference"] = True  # a pull spec without an image: record it, import nothing
+    pinned = pin or (old_spec.get("annotations") or {}).get(PINNED) == "true"
+    if pinned:
+        spec["annotations"] = {PINNED: "true"}
     client.put(ns_path(namespace, "imagestreamtags", full),
                {"apiVersion": "image.openshift.io/v1", "kind": "ImageStreamTag",
                 "metadata": {"name": full, "namespace": namespace}, "tag": spec})
@@ -142,6 +150,9 @@ def rollback(name: str, to: str | None, steps: int | None) -> int:
     for word, event in (("was", current), ("now", target)):
         echo(f"  {word}: {event.get('dockerImageReference', '')} (generation "
              f"{event.get('generation', 0)}, first tagged {ago(event.get('created'), now)})")
+    if pinned:
+        echo(f"Tag {full} is pinned: imports, pushes and tracking leave it here until "
+             f"`isctl tag --unpin {full}`.")
     return 0
 
 

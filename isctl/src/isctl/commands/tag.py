@@ -22,6 +22,9 @@ VALID_SOURCES = "docker, dockerimage, imagestreamimage, imagestreamtag, isimage,
 IMPORT_MODES = ("Legacy", "PreserveOriginal")
 # The part after `@` of an image stream image: a digest or a unique prefix of its hex part.
 DIGEST_PREFIX = re.compile(r"^(?:[A-Za-z][A-Za-z0-9]*:)?[0-9a-fA-F]{1,}$")
+# The service's spec tag annotation for a pinned tag: imports, pushes and the tag it tracks
+# no longer move it, only a change of its own spec does (the service's README, Pins).
+PINNED = "imagestreams.dev/pinned"
 
 
 @dataclass
@@ -54,6 +57,15 @@ class Source:
 
     # Remove the specified spec tags from an image stream
     isctl tag -d python:3.5 python:2.7
+
+    # Pin python:latest where it is: imports, pushes and tracking no longer move it
+    isctl tag --pin python:latest
+
+    # Unpin it: it moves at once to the newest image that waited meanwhile, if any
+    isctl tag --unpin python:latest
+
+    # Tag an image and pin the tag to it
+    isctl tag --pin python@sha256:49c18358df82 python:latest
     """)
 @click.argument("args", nargs=-1)
 @click.option("--source", "source_kind", help="Source type: imagestreamtag (istag), "
@@ -66,25 +78,32 @@ class Source:
 @click.option("--reference-policy", default="source", show_default=True,
               help="'local' to prefer pulling through the integrated registry.")
 @click.option("--import-mode", help="Legacy or PreserveOriginal (keep manifest lists).")
+@click.option("--pin", is_flag=True, help="Pin the tag: only a change of its own spec moves it.")
+@click.option("--unpin", is_flag=True, help="Unpin the tag; it moves to an image that waited.")
 @connection_options
 def tag(args: tuple[str, ...], source_kind: str | None, delete: bool, alias: bool,
         reference: bool, scheduled: bool, insecure: bool, reference_policy: str,
-        import_mode: str | None) -> int:
-    """Tag existing images into image streams: tag SOURCE DEST [DEST...], or tag -d DEST...
+        import_mode: str | None, pin: bool, unpin: bool) -> int:
+    """Tag existing images into image streams: tag SOURCE DEST [DEST...], or tag -d DEST...,
+    or pin or unpin one tag where it is: tag --pin|--unpin DEST.
 
     The source is an image stream tag (stream:tag, resolved to its current image unless
     --alias), an image stream image (stream@digest) or a container image pull spec; a
-    destination in another namespace is written namespace/stream:tag.
+    destination in another namespace is written namespace/stream:tag. A pinned destination
+    stays pinned unless --unpin.
     """
     if not args and not delete:
         raise click.UsageError("you must specify a source and at least one destination or "
                                "one or more tags to delete")
     _check_flags(source_kind, delete=delete, alias=alias, scheduled=scheduled,
                  insecure=insecure, reference_policy=reference_policy, import_mode=import_mode)
-    if len(args) < (1 if delete else 2):
-        raise click.UsageError("at least a destination is required")
+    _check_pin_flags(pin, unpin, delete)
     rt = runtime()
     namespace, client = rt.namespace, rt.client()
+    if (pin or unpin) and len(args) == 1:
+        return _pin_in_place(client, namespace, args[0], pin)
+    if len(args) < (1 if delete else 2):
+        raise click.UsageError("at least a destination is required")
     source = None
     if not delete:
         source = _source(client, namespace, args[0], source_kind, alias)
@@ -110,6 +129,8 @@ def tag(args: tuple[str, ...], source_kind: str | None, delete: bool, alias: boo
         body = _istag_body(source, istag, dest_namespace, namespace, tag_name or "latest",
                            reference=reference, scheduled=scheduled, insecure=insecure,
                            policy=reference_policy, import_mode=import_mode)
+        if pin or (not unpin and _pinned(client, dest_namespace, istag)):
+            body["tag"]["annotations"] = {PINNED: "true"}
         written = _write(client, dest_namespace, istag, body)
         echo(_message(source, dest, dest_namespace, namespace, alias=alias, scheduled=scheduled))
         if not insecure:
@@ -136,6 +157,49 @@ def _check_flags(hint: str | None, *, delete: bool, alias: bool, scheduled: bool
     if alias and (scheduled or insecure):
         raise click.UsageError("cannot set a container image tag as an alias and also set "
                                "import flags")
+
+
+def _check_pin_flags(pin: bool, unpin: bool, delete: bool) -> None:
+    if pin and unpin:
+        raise click.UsageError("--pin and --unpin may not be both specified")
+    if delete and (pin or unpin):
+        raise click.UsageError("cannot pin or unpin a tag when deleting it")
+
+
+def _pinned(client: Client, namespace: str, istag: str) -> bool:
+    """Whether the tag exists and is pinned: tagging it again keeps the pin."""
+    try:
+        found = client.get(ns_path(namespace, "imagestreamtags", istag))
+    except ApiError as error:
+        if error.is_not_found():
+            return False
+        raise
+    return ((found.get("metadata") or {}).get("annotations") or {}).get(PINNED) == "true"
+
+
+def _pin_in_place(client: Client, namespace: str, arg: str, pin: bool) -> int:
+    """Pin or unpin one tag, keeping its image (unpinning moves it to what waited): a merge
+    patch of the istag's annotations, which are its spec tag's."""
+    try:
+        dest_namespace, dest = split_namespaced(arg, namespace)
+    except ReferenceError as exc:
+        raise CliError(str(exc)) from exc
+    if ":" not in dest:
+        raise CliError(f'"{dest}" must be of the form <stream_name>:<tag>')
+    path = ns_path(dest_namespace, "imagestreamtags", dest)
+    before = _image_of(client.get(path))
+    after = _image_of(client.patch(path, {"metadata": {"annotations": {
+        PINNED: "true" if pin else None}}}))
+    target = dest if dest_namespace == namespace else f"{dest_namespace}/{dest}"
+    echo(f"Tag {target} {'pinned' if pin else 'unpinned'}.")
+    if after != before:
+        echo(f"Tag {target} moved to the image that waited: {after}.")
+    return 0
+
+
+def _image_of(istag: Any) -> str:
+    return ((istag.get("image") or {}).get("dockerImageReference") or "") if isinstance(
+        istag, dict) else ""
 
 
 def _source(client: Client, namespace: str, spec: str, hint: str | None,
