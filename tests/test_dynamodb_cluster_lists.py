@@ -27,16 +27,16 @@ STREAMS_PER_NAMESPACE = 100  # 800 streams: any page below reads far fewer keys
 class Requests:
     calls: Counter[str] = field(default_factory=Counter)
     index_keys_read: int = 0
-    _of_index: bool = False  # requests run one at a time: the Query now answered
 
     def count(self, event_name: str, **_: Any) -> None:
         self.calls[event_name.rsplit(".", 1)[-1]] += 1
 
-    def note_index(self, params: dict[str, Any], **_: Any) -> None:
-        self._of_index = params.get("IndexName") == items.CLUSTER_INDEX
+    def note_index(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        # the shards are queried in parallel: each request's own context says what it asked
+        context["of_index"] = params.get("IndexName") == items.CLUSTER_INDEX
 
-    def count_keys(self, parsed: dict[str, Any], **_: Any) -> None:
-        if self._of_index:
+    def count_keys(self, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        if context.get("of_index"):
             self.index_keys_read += parsed["ScannedCount"]
 
 

@@ -9,7 +9,7 @@ its items from a dead stream's, and a late index update never lands in a newer s
 
 Stream items are in two indexes: GSI1 by namespace (`NS#<ns>`, the stream's name) and the
 keys-only `Cluster` index, for lists across namespaces, by shard (`STREAMS#<n>`, then
-`<ns>/<name>`).
+`<ns>/<name>`). Image items are in GSI1 too, by shard (`IMAGES#<n>`, then the digest).
 """
 from __future__ import annotations
 
@@ -29,7 +29,16 @@ from .item_size import MAX_ITEM_BYTES, Item, check_item_size, item_size  # noqa:
 STREAM_PARTITION_PREFIX = "IS#"
 STREAM_SK = "#"
 INDEX_PREFIX = "I#"
-IMAGES_GSI1PK = "IMAGES"
+# Every pushed or imported image writes GSI1: one key would put every image of the
+# cluster in one index partition (about 1,000 write units a second, and a throttled index
+# throttles the table's writes). Images are written on the pushes and imports of every
+# namespace, and an item costs the index a write unit per KB (it projects all attributes),
+# while the list across the cluster they serve is rare: twice the Due and Cluster indexes'
+# shards, 16,000 units a second, and a page of that list one Query a shard, in parallel.
+IMAGES_SHARDS = 16
+# The one key image items had before the shards: older items keep it until
+# dynamodb_cluster_backfill moves them, and the list reads it as one more shard.
+LEGACY_IMAGES_GSI1PK = "IMAGES"
 GSI1 = "GSI1"
 DUE_INDEX = "Due"
 # One index partition takes about 1,000 writes a second, and every cycle rewrites the
@@ -104,6 +113,14 @@ def cluster_pk(namespace: str, name: str) -> str:
 
 def cluster_shards() -> list[str]:
     return [f"STREAMS#{n}" for n in range(CLUSTER_SHARDS)]
+
+
+def images_gsi1pk(digest: str) -> str:
+    return f"IMAGES#{zlib.crc32(digest.encode()) % IMAGES_SHARDS}"
+
+
+def image_shards() -> list[str]:
+    return [f"IMAGES#{n}" for n in range(IMAGES_SHARDS)]
 
 
 def key(pk: str, sk: str) -> Item:
@@ -259,7 +276,7 @@ def encode_image(image: Image) -> Item:
     digest = image.metadata.name or ""
     return {
         **key(image_pk(digest), STREAM_SK),
-        "GSI1PK": {"S": IMAGES_GSI1PK}, "GSI1SK": {"S": digest},
+        "GSI1PK": {"S": images_gsi1pk(digest)}, "GSI1SK": {"S": digest},
         "image": {"S": image.model_dump_json(by_alias=True, exclude_none=True)},
     }
 

@@ -109,7 +109,7 @@ class DynamoStore:
 
     @translated
     def list_all_streams(self, limit: int, after: str | None) -> Page:
-        keys, after = cluster.page_keys(self._client, self._table, limit, after)
+        keys, after = cluster.page(self._client, self._table, cluster.STREAMS, limit, after)
         # The index is read eventually consistent: a stream deleted just before has no item.
         found = {item["PK"]["S"]: item for item in self._batch_get(
             [items.key(k["PK"]["S"], k["SK"]["S"]) for k in keys])}
@@ -143,8 +143,9 @@ class DynamoStore:
 
     @translated
     def list_images(self, limit: int, after: str | None) -> Page:
-        return self._gsi1_page(items.IMAGES_GSI1PK, limit, after, items.image_pk,
-                               items.decode_image)
+        # GSI1 holds the whole image item: the index's shards are all a page reads.
+        found, after = cluster.page(self._client, self._table, cluster.IMAGES, limit, after)
+        return Page([items.decode_image(item) for item in found], after)
 
     @translated
     def due_entries(self, before: datetime, limit: int) -> list[DueEntry]:

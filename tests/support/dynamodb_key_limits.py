@@ -75,9 +75,7 @@ class KeyLimitedStore(MemoryStore):
         return super().get_image(digest)
 
     def list_images(self, limit: int, after: str | None) -> Any:
-        _check(items.IMAGES_GSI1PK, after or "")
-        if after is not None:
-            _check(items.image_pk(after))
+        _check(items.image_shards()[0], after or "")  # the Query's GSI1SK > :after
         return super().list_images(limit, after)
 
 
