@@ -64,15 +64,15 @@ def ensure_certificates(directory: Path, now: dt.datetime | None = None) -> TlsF
 
 def _load_authority(certificate: Path, key: Path, now: dt.datetime) -> _Authority | None:
     try:
-        loaded = _Authority(x509.load_pem_x509_certificate(certificate.read_bytes()),
-                            serialization.load_pem_private_key(key.read_bytes(), None))
+        ca_certificate = x509.load_pem_x509_certificate(certificate.read_bytes())
+        ca_key = serialization.load_pem_private_key(key.read_bytes(), None)
     except (OSError, ValueError, TypeError):
         return None  # missing or damaged: a new CA
-    if (not isinstance(loaded.key, ec.EllipticCurvePrivateKey)
-            or loaded.key.public_key() != loaded.certificate.public_key()
-            or not _valid_long_enough(loaded.certificate, now)):
+    if (not isinstance(ca_key, ec.EllipticCurvePrivateKey)
+            or ca_key.public_key() != ca_certificate.public_key()
+            or not _valid_long_enough(ca_certificate, now)):
         return None
-    return loaded
+    return _Authority(ca_certificate, ca_key)
 
 
 def _server_certificate_current(files: TlsFiles, authority: _Authority,

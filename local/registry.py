@@ -46,12 +46,16 @@ def ensure_installed() -> str:
         raise SystemExit(f"make run needs the distribution registry: sudo apt-get install "
                          f"{PACKAGE} (then run make run again)")
     print(f"installing {PACKAGE} (the local registry) with apt-get ...", flush=True)
-    quiet = {"stdout": subprocess.DEVNULL, "env": {**os.environ,
-                                                  "DEBIAN_FRONTEND": "noninteractive"}}
-    install = ["apt-get", "install", "-y", "-qq", PACKAGE]
-    if subprocess.run(install, **quiet).returncode != 0:
-        subprocess.run(["apt-get", "update", "-qq"], check=True, **quiet)
-        subprocess.run(install, check=True, **quiet)
+    environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+
+    def apt_get(*arguments: str, check: bool = False) -> int:
+        return subprocess.run(["apt-get", *arguments], stdout=subprocess.DEVNULL,
+                              env=environment, check=check).returncode
+
+    install = ("install", "-y", "-qq", PACKAGE)
+    if apt_get(*install) != 0:
+        apt_get("update", "-qq", check=True)
+        apt_get(*install, check=True)
     return shutil.which(BINARY) or BINARY
 
 
