@@ -13,7 +13,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from chalicelib.adapters.dynamodb_cluster_backfill import backfill_cluster_index
+from chalicelib.adapters.dynamodb_cluster_backfill import (
+    backfill_cluster_index,
+    backfill_image_shards,
+)
 
 from .emulator import Resources, client
 from .settings import Settings
@@ -132,7 +135,9 @@ def restore(settings: Settings, resources: Resources, path: Path) -> int:
         while request:
             request = dynamodb.batch_write_item(RequestItems=request)["UnprocessedItems"]
     # A snapshot saved by an earlier version has stream items without the Cluster index's
-    # attributes: the backfill a deployment runs gives them theirs.
-    for _ in backfill_cluster_index(dynamodb, resources.table):
-        pass
+    # attributes and image items under the single GSI1 key: the backfill a deployment runs
+    # gives them theirs.
+    for step in (backfill_cluster_index, backfill_image_shards):
+        for _ in step(dynamodb, resources.table):
+            pass
     return len(items)

@@ -118,9 +118,11 @@ def test_the_command_prints_where_to_resume_and_resumes_there(
     monkeypatch.setattr(boto3, "client", lambda service: dynamodb.client)
     assert cli.main(["--table", dynamodb.name, "--page-size", "3"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[-2].endswith(" streams updated; resume after the end")
-    assert lines[-1] == f"{len(OLD_STREAMS)} streams updated in all"
-    printed = re.fullmatch(r"\d+ streams updated; resume after (.*)", lines[0])
+    assert [line for line in lines if line.endswith("; done")] == [
+        "cluster: 0 streams updated; done", "images: 0 images moved to their shard; done"]
+    assert lines[-1] == f"{len(OLD_STREAMS)} items updated in all"  # the seed's image is new
+    printed = re.fullmatch(r"cluster: \d+ streams updated; resume with --step cluster "
+                           r"--resume-after '(.*)'", lines[0])
     assert printed is not None
     assert cli.main(["--table", dynamodb.name, "--resume-after", printed[1]]) == 0
-    assert capsys.readouterr().out.splitlines()[-1] == "0 streams updated in all"
+    assert capsys.readouterr().out.splitlines()[-1] == "0 items updated in all"

@@ -1,13 +1,14 @@
-"""The Cluster index's attributes for stream items written before the index existed.
+"""The keys of the lists across namespaces for items written before those keys existed.
 
 DynamoDB fills a new index from the items that carry its keys; a stream item gets
-ClusterPK/ClusterSK only when a commit rewrites it. This gives the others theirs:
-`python -m chalicelib.backfill` after the deployment that adds the index, and `make run`
-on a restored snapshot.
+ClusterPK/ClusterSK only when a commit rewrites it, and an image item, written once, keeps
+the single GSI1PK `IMAGES` it had before the image shards. This gives stream items their
+Cluster keys and moves image items to their shard: `python -m chalicelib.backfill` after
+the deployment that adds them, and `make run` on a restored snapshot.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +21,8 @@ from .dynamodb_errors import CHECK_FAILED, error_code
 
 @dataclass(frozen=True)
 class BackfillPage:
-    """One Scan page of the backfill: the stream items it gave the index's attributes, and
-    the key to resume after (None when the table is done)."""
+    """One Scan page of a backfill: the items it updated, and the key to resume after
+    (None when the table is done)."""
 
     updated: int
     resume_after: items.Item | None
@@ -48,13 +49,39 @@ def backfill_cluster_index(client: Any, table: str, start: items.Item | None = N
         "ExpressionAttributeValues": {":stream": {"S": items.STREAM_SK},
                                       ":streams": {"S": items.STREAM_PARTITION_PREFIX}},
     }
+    return _scan(client, params, lambda item: _add_cluster_keys(client, table, item), start,
+                 page_size)
+
+
+def backfill_image_shards(client: Any, table: str, start: items.Item | None = None,
+                          page_size: int | None = None) -> Iterator[BackfillPage]:
+    """Move every image item still under the legacy GSI1PK to its shard, one Scan page at
+    a time as backfill_cluster_index does.
+
+    Idempotent in the same way: only items under the legacy key are touched, each update
+    conditioned on it. The image list reads the legacy key too, so an image is listed
+    before, during and after its move; the move costs the index a delete and a put.
+    """
+    params: dict[str, Any] = {
+        "TableName": table,
+        "FilterExpression": "SK = :image AND GSI1PK = :legacy",
+        "ProjectionExpression": "PK, SK, GSI1SK",
+        "ExpressionAttributeValues": {":image": {"S": items.STREAM_SK},
+                                      ":legacy": {"S": items.LEGACY_IMAGES_GSI1PK}},
+    }
+    return _scan(client, params, lambda item: _move_image(client, table, item), start,
+                 page_size)
+
+
+def _scan(client: Any, params: dict[str, Any], update: Callable[[items.Item], bool],
+          start: items.Item | None, page_size: int | None) -> Iterator[BackfillPage]:
     if start is not None:
         params["ExclusiveStartKey"] = start
     if page_size is not None:
         params["Limit"] = page_size
     while True:
         response = client.scan(**params)
-        updated = sum(_add_cluster_keys(client, table, item) for item in response["Items"])
+        updated = sum(update(item) for item in response["Items"])
         resume_after = response.get("LastEvaluatedKey")
         yield BackfillPage(updated, resume_after)
         if resume_after is None:
@@ -72,6 +99,22 @@ def _add_cluster_keys(client: Any, table: str, item: items.Item) -> bool:
             ConditionExpression="attribute_exists(PK) AND attribute_not_exists(ClusterPK)",
             ExpressionAttributeValues={":pk": {"S": items.cluster_pk(namespace, name)},
                                        ":sk": {"S": stream_key(namespace, name)}})
+    except ClientError as exc:
+        if error_code(exc) == CHECK_FAILED:
+            return False
+        raise
+    return True
+
+
+def _move_image(client: Any, table: str, item: items.Item) -> bool:
+    """False if the image is gone, or moved meanwhile."""
+    try:
+        client.update_item(
+            TableName=table, Key=items.key(item["PK"]["S"], item["SK"]["S"]),
+            UpdateExpression="SET GSI1PK = :shard", ConditionExpression="GSI1PK = :legacy",
+            ExpressionAttributeValues={
+                ":shard": {"S": items.images_gsi1pk(item["GSI1SK"]["S"])},
+                ":legacy": {"S": items.LEGACY_IMAGES_GSI1PK}})
     except ClientError as exc:
         if error_code(exc) == CHECK_FAILED:
             return False

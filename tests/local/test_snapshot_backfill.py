@@ -1,5 +1,6 @@
-"""make run on a snapshot saved before the Cluster index: the restored streams are listed
-across namespaces, as the deployment's backfill makes them."""
+"""make run on a snapshot saved before the Cluster index or the image shards: the restored
+streams are listed across namespaces and the images are in their shards, as the
+deployment's backfill makes them."""
 from __future__ import annotations
 
 import json
@@ -11,7 +12,7 @@ from chalicelib.adapters import dynamodb_items as items
 from local import snapshot
 from local.emulator import Resources
 from local.settings import Settings
-from tests.contract.builders import stream
+from tests.contract.builders import digest, image, stream
 from tests.support.dynamodb import DynamoTable
 
 
@@ -32,3 +33,19 @@ def test_restoring_an_old_snapshot_puts_its_streams_in_the_cluster_index(
     assert dynamodb.store().list_all_streams(10, None).items == sorted(
         records, key=lambda r: f"{r.namespace}/{r.name}")
     assert sorted(item["ClusterSK"]["S"] for item in dynamodb.items()) == ["ops/app", "team/app"]
+
+
+def test_restoring_an_old_snapshot_moves_its_images(
+        dynamodb: DynamoTable, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    saved = [{**items.encode_image(image(n)), "GSI1PK": {"S": items.LEGACY_IMAGES_GSI1PK}}
+             for n in range(3)]
+    path = tmp_path / "snapshot.json"
+    path.write_text(json.dumps({"version": 1, "items": saved, "subscriptions": [],
+                                "secrets": []}), encoding="utf-8")
+    monkeypatch.setattr(snapshot, "client", lambda settings, service: dynamodb.client)
+    resources = Resources(table=dynamodb.name, stream_arn="", topic_arn="",
+                          dead_letter_queue_url="", demo_queue_url="")
+
+    assert snapshot.restore(Settings(), resources, path) == 3
+    assert sorted(item["GSI1PK"]["S"] for item in dynamodb.items()) == sorted(
+        items.images_gsi1pk(digest(n)) for n in range(3))
