@@ -43,8 +43,9 @@ def put_items(name: str, region: str, items: list[Item]) -> None:
 def stored_item(name: str, region: str, key: Item) -> Item | None:
     """The item under `key` as DynamoDB JSON, or None."""
     table = _backend_table(name, region)
-    found = table.get_item(DynamoType(key[table.hash_key_attr]),
-                           DynamoType(key[table.range_key_attr]))
+    range_key = (DynamoType(key[table.range_key_attr])
+                 if table.range_key_attr is not None else None)
+    found = table.get_item(DynamoType(key[table.hash_key_attr]), range_key)
     return found.to_json()["Attributes"] if found else None
 
 

@@ -62,8 +62,8 @@ class _Journal:
             if range_key is None:
                 if item is None:
                     table.items.pop(hash_key, None)
-                else:
-                    table.items[hash_key] = item
+                else:  # without a range key, the Item itself (as moto's put_item stores it)
+                    table.items[hash_key] = item  # type: ignore[assignment]  # moto's typing
             elif item is None:
                 table.items[hash_key].pop(range_key, None)
             else:
@@ -94,10 +94,11 @@ def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, 
 
 
 def _query(self: Table, hash_key: DynamoType | None, range_comparison: str | None,
-           range_objs: list[DynamoType], limit: int, exclusive_start_key: Item | None,
-           scan_index_forward: bool, projection_expressions: Any,
-           index_name: str | None = None, *args: Any, **kwargs: Any) -> Any:
-    def moto() -> Any:
+           range_objs: list[DynamoType], limit: int, exclusive_start_key: dict[str, Any],
+           scan_index_forward: bool, projection_expressions: list[list[str]] | None,
+           index_name: str | None = None, *args: Any, **kwargs: Any
+           ) -> tuple[list[Item], int, dict[str, Any] | None]:
+    def moto() -> tuple[list[Item], int, dict[str, Any] | None]:
         return _MOTO_QUERY(self, hash_key, range_comparison, range_objs, limit,
                            exclusive_start_key, scan_index_forward, projection_expressions,
                            index_name, *args, **kwargs)
