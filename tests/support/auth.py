@@ -17,7 +17,9 @@ def grant(services: Services, subject: str, role: str, namespace: str | None = N
             "metadata": {"name": name}, "roleRef": {"kind": "ClusterRole", "name": role},
             "subjects": [{"kind": "User", "name": subject}]}))
     body = AccessToken.model_validate({"spec": {"subject": subject}})
-    return access.create_token(body, None).status.token
+    status = access.create_token(body, None).status
+    assert status is not None and status.token is not None  # a new token is shown once, here
+    return status.token
 
 
 def admin_headers(services: Services) -> dict[str, str]:
