@@ -77,7 +77,7 @@ class Setup:
         for n in range(NAMESPACES):
             namespace = f"team{n}"
             if self.registry.credentials:
-                self._add_secret(namespace)
+                self._add_secret(namespace, *self.registry.credentials)
             for s in range(STREAMS_PER_NAMESPACE):
                 first = (n * STREAMS_PER_NAMESPACE + s) * TAGS_PER_STREAM
                 tags = [{"name": f"t{t}", "from": {"kind": "DockerImage", "name": all_sources[
@@ -87,8 +87,7 @@ class Setup:
                 self.streams.create(namespace, ImageStream.model_validate(
                     {"metadata": {"name": f"app{s}"}, "spec": {"tags": tags}}))
 
-    def _add_secret(self, namespace: str) -> None:
-        user, password = self.registry.credentials
+    def _add_secret(self, namespace: str, user: str, password: str) -> None:
         content = json.dumps({"auths": {self.registry.host: {"username": user,
                                                              "password": password}}})
         self.secrets.create(namespace, Secret.model_validate({
@@ -168,6 +167,7 @@ def dynamodb_requests(seeded: Setup) -> Counter:
         for n in range(NAMESPACES):
             for record in seeded.store.list_streams(f"team{n}", 1000, None).items:
                 snapshot = seeded.store.load_stream(record.namespace, record.name)
+                assert snapshot is not None  # listed just now, and nothing deletes streams
                 pk = items.stream_pk(record.namespace, record.name)
                 written.append(items.encode_stream(snapshot.stream))
                 for tag in snapshot.tags.values():
@@ -201,7 +201,7 @@ def run() -> Section:
         def plain(registry: LoggedRegistry, uploader: Uploader) -> dict[str, Any]:
             setup = Setup(MemoryStore(), registry)
             setup.create_tags()
-            rows = {"first": setup.cycle(), "unchanged": setup.cycle()}
+            rows: dict[str, Any] = {"first": setup.cycle(), "unchanged": setup.cycle()}
             for source in sources(registry.host)[:CHANGED]:
                 repository, tag = source.split("/", 1)[1].rsplit(":", 1)
                 uploader.push(new_image(layout, f"{source} changed"), repository, tag)
