@@ -37,6 +37,8 @@ METRICS = {
     "TagMoves": COUNT,  # tag-change messages published: each move of a tag, once
     "PublishFailures": COUNT,  # messages that could not be published (the batch is retried)
     "ChangeLogFailures": COUNT,  # batches whose changes could not be logged for watches
+    "CleanupsDone": COUNT,  # deletes whose cleanup finished (history, index, partition)
+    "CleanupFailures": COUNT,  # cleanup steps that failed (their record is delivered again)
     # imports, by outcome: an API request's, or a scheduled cycle's (per tag)
     "ImportsSucceeded": COUNT,
     "ImportsFailed": COUNT,

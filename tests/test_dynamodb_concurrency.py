@@ -19,6 +19,7 @@ from tests.support.dynamodb import atomic_requests, mocked_table
 
 from .contract.builders import NS
 
+from .contract.builders import history as read_history
 THREADS, MOVES = 8, 5
 ATTEMPTS = 200  # per mapping; a lost race is a ConcurrentUpdate the caller retries
 
@@ -57,7 +58,7 @@ def test_concurrent_mappings_of_one_tag_lose_nothing() -> None:
         mapped = [digest for digests in per_thread for digest in digests]
         tag = store.get_tag(NS, "app", "latest")
         assert tag is not None
-        history = store.get_history(NS, "app", tag)
+        history = read_history(store, tag, page=500)
         images = [event.image for event in history]
         assert len(mapped) == THREADS * MOVES
         assert sorted(images) == sorted(mapped)  # each mapped image exactly once

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.adapters.dynamodb_store import DynamoStore
+from chalicelib.adapters.dynamodb_cleanup import finish_all
 from chalicelib.domain.errors import Invalid
 from chalicelib.resources.stream import ImageStream, ImageStreamMapping, ImageStreamTag
 from chalicelib.services.ports import ImageRef
@@ -85,7 +85,7 @@ def test_a_delete_never_clears_a_stream_created_meanwhile(dynamodb: DynamoTable)
     created: list[bool] = []
 
     def create_again(**_: Any) -> None:
-        """Before the deleter's first clearing transaction (its keys are read by now),
+        """Before the cleanup's first clearing transaction (its keys are read by now),
         the stream is created again, with items at the same keys as the old ones."""
         if not created:
             created.append(True)
@@ -94,7 +94,8 @@ def test_a_delete_never_clears_a_stream_created_meanwhile(dynamodb: DynamoTable)
             services.map("app", "latest", 2)
 
     deleter.meta.events.register("before-call.dynamodb.TransactWriteItems", create_again)
-    DynamoStore(deleter, dynamodb.name).delete_stream(NS, "app", int(version or 0))
+    services.store.delete_stream(NS, "app", int(version or 0))
+    assert finish_all(deleter, dynamodb.name) == 1
 
     assert created
     history = services.istags.get(NS, "app:stable")

@@ -12,7 +12,18 @@ from chalicelib.services.stream_tags import StreamTagService
 from chalicelib.services.streams import StreamService
 from tests.support.dynamodb import DynamoTable
 
-from .contract.builders import NS, create, digest, event, image, pushed, stream, update
+from .contract.builders import (
+    NS,
+    cleaned_up,
+    create,
+    digest,
+    event,
+    history,
+    image,
+    pushed,
+    stream,
+    update,
+)
 
 # Two bytes each: validation refuses annotations over 256 KiB counted in bytes, and the
 # store refuses any item it would store over 350 KB.
@@ -107,6 +118,7 @@ def test_a_deleted_tag_with_a_long_history_leaves_no_items(dynamodb: DynamoTable
     record = create(store, stream())
     for start in range(0, 150, 50):  # at most 100 writes a change
         record = update(store, record, put_tags=[tag], history=writes[start:start + 50])
-    assert len(store.get_history(NS, "app", tag)) == 150
+    assert len(history(store, tag, page=500)) == 150
     update(store, record, delete_tags=[tag])
     assert [item["SK"]["S"] for item in dynamodb.items()] == ["#"]
+    cleaned_up(store)

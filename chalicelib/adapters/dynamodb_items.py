@@ -2,10 +2,27 @@
 and which writes one commit makes.
 
 One partition per stream (`IS#<ns>/<name>`): the stream item (`#`), tag items (`T#<tag>`),
-history (`T#<tag>#H#<incarnation>#<seq>`), follower links (`T#<source>#F#<follower>`) and
+history (`H#<tag>#<incarnation>#<seq>`), follower links (`T#<source>#F#<follower>`) and
 the stream's image index (`I#<digest>`). Images live in their own partitions. Every item of
 a stream's partition carries the stream's uid: a reader holding the stream item can tell
 its items from a dead stream's, and a late index update never lands in a newer stream.
+
+A stream is read as its stream item (GetItem) and its `T#` range (one Query): tags and
+follower links, both bounded by the number of tags. History and the image index grow with
+every event, so they sort outside that range (`H#` and `I#` come before `T#`): a stream
+read costs the same whatever its history. Each tag item carries its newest events
+(`recent`, bounded by domain/history.py), which is what a stream's status shows; the full
+history of one tag life is its own key range, paged newest first by sequence number. The
+history stays in the stream's partition, not one of its own, so deleting a stream is
+clearing one partition, and a stream's writes, which all rewrite the stream item, already
+share its partition's throughput. Tables from before kept history at
+`T#<tag>#H#<incarnation>#<seq>`: chalicelib/backfill.py's history step moves it.
+
+A delete is a mark: the commit that deletes a tag, or the delete of a stream, also puts a
+cleanup item (`CLEANUP#<stream partition>`, `H#<tag>#<incarnation>` or `S#`) in the same
+transaction. The table stream's consumer works each one off in bounded steps
+(dynamodb_cleanup), rewriting it after each step so its next record brings it back, and
+deletes it when done; a step interrupted anywhere is done again, changing nothing twice.
 
 Stream items are in two indexes: GSI1 by namespace (`NS#<ns>`, the stream's name) and the
 keys-only `Cluster` index, for lists across namespaces, by shard (`STREAMS#<n>`, then
@@ -29,6 +46,10 @@ from .item_size import MAX_ITEM_BYTES, Item, check_item_size, item_size  # noqa:
 STREAM_PARTITION_PREFIX = "IS#"
 STREAM_SK = "#"
 INDEX_PREFIX = "I#"
+HISTORY_PREFIX = "H#"
+TAG_PREFIX = "T#"
+CLEANUP_PREFIX = "CLEANUP#"
+STREAM_CLEANUP_SK = "S#"
 # Every pushed or imported image writes GSI1: one key would put every image of the
 # cluster in one index partition (about 1,000 write units a second, and a throttled index
 # throttles the table's writes). Images are written on the pushes and imports of every
@@ -72,7 +93,12 @@ def tag_sk(tag: str) -> str:
 
 
 def history_prefix(tag: str, incarnation: str) -> str:
-    # The trailing '#' matters: without it "T#3.5" would also match the keys of tag "3.5.1".
+    # The trailing '#' matters: without it "H#3.5" would also match the keys of tag "3.5.1".
+    return f"{HISTORY_PREFIX}{tag}#{incarnation}#"
+
+
+def legacy_history_prefix(tag: str, incarnation: str) -> str:
+    """Where tables from before kept history (in the tags' range: every stream read read it)."""
     return f"T#{tag}#H#{incarnation}#"
 
 
@@ -131,12 +157,35 @@ def is_tag_sk(sk: str) -> bool:
     return sk.startswith("T#") and "#" not in sk[2:]
 
 
-def history_owner(sk: str) -> tuple[str, str] | None:
-    """(tag, incarnation) of a history item's key; None for any other key."""
+def legacy_history_owner(sk: str) -> tuple[str, str, int] | None:
+    """(tag, incarnation, seq) of a history item's key as tables from before had it; None
+    for any other key."""
     parts = sk.split("#")
     if len(parts) == 5 and parts[0] == "T" and parts[2] == "H":
-        return parts[1], parts[3]
+        return parts[1], parts[3], int(parts[4])
     return None
+
+
+def cleanup_pk(pk: str) -> str:
+    return CLEANUP_PREFIX + pk
+
+
+def history_cleanup_sk(tag: str, incarnation: str) -> str:
+    return f"{HISTORY_PREFIX}{tag}#{incarnation}"
+
+
+def encode_history_cleanup(pk: str, uid: str, tag: str, incarnation: str) -> Item:
+    """The mark a tag's deleted life leaves: its history, and its events' counts in the
+    stream's image index (of the stream life `uid`), are to be removed."""
+    return {**key(cleanup_pk(pk), history_cleanup_sk(tag, incarnation)), "uid": {"S": uid},
+            "tag": {"S": tag}, "incarnation": {"S": incarnation}, "pass": {"N": "0"}}
+
+
+def encode_stream_cleanup(pk: str, version: int) -> Item:
+    """The mark a deleted stream leaves: its partition is to be cleared. The version makes
+    a later life's delete rewrite the mark, so the table stream brings it back."""
+    return {**key(cleanup_pk(pk), STREAM_CLEANUP_SK), "version": {"N": str(version)},
+            "pass": {"N": "0"}}
 
 
 # -- values
@@ -193,6 +242,17 @@ def decode_stream(item: Item) -> StreamRecord:
 
 # -- tags and their events
 
+def _event_json(event: TagEvent) -> dict[str, Any]:
+    return {"created": _time(event.created), "dockerImageReference": event.docker_image_reference,
+            "image": event.image, "generation": event.generation}
+
+
+def _event_from_json(data: dict[str, Any]) -> TagEvent:
+    return TagEvent(created=datetime.fromisoformat(data["created"]),
+                    docker_image_reference=data["dockerImageReference"], image=data["image"],
+                    generation=data["generation"])
+
+
 def _condition_json(condition: TagEventCondition) -> dict[str, Any]:
     data = condition.to_json()
     if condition.last_transition_time is not None:
@@ -216,6 +276,8 @@ def encode_tag(pk: str, uid: str, tag: TagRecord) -> Item:
             "headGen": {"N": str(tag.head.generation)},
             "headCreated": {"S": _time(tag.head.created)},
         })
+    if tag.recent:
+        item["recent"] = {"S": _json([_event_json(event) for event in tag.recent])}
     if tag.conditions:
         item["conditions"] = {"S": _json([_condition_json(c) for c in tag.conditions])}
     if tag.due is not None:  # only scheduled tags are in the sparse Due index
@@ -246,7 +308,9 @@ def decode_tag(item: Item) -> TagRecord:
                      due=due, import_digest=item.get("importDigest", {}).get("S", ""),
                      author=item.get("author", {}).get("S", ""),
                      held=(TagEvent.model_validate(json.loads(item["held"]["S"]))
-                           if "held" in item else None))
+                           if "held" in item else None),
+                     recent=tuple(_event_from_json(e) for e in json.loads(item["recent"]["S"]))
+                     if "recent" in item else ())
 
 
 def encode_event(pk: str, uid: str, tag: str, incarnation: str, seq: int,
@@ -297,6 +361,8 @@ def describe(item: Item) -> str:
     if sk.startswith(INDEX_PREFIX):
         return f'the stream\'s index entry of image "{sk[len(INDEX_PREFIX):]}"'
     parts = sk.split("#")
+    if parts[0] + "#" == HISTORY_PREFIX:
+        return f'a history event of tag "{parts[1]}"'
     if len(parts) == 2:
         return f'tag "{parts[1]}"'
     return f'{"a history event" if parts[2] == "H" else "a follower link"} of tag "{parts[1]}"'
@@ -353,9 +419,11 @@ def _index_update(pk: str, uid: str, digest: str, delta: int, reference: str) ->
 def plan_commit(changes: ChangeSet) -> CommitPlan:
     """The actions of one commit, checked against DynamoDB's limits before anything is sent.
 
-    A deleted tag's history is not in the transaction (it is unbounded); the store deletes it
-    after the commit. Image-count decrements fill whatever room the transaction has left; the
-    rest are applied after the commit, so at worst a crash leaves a count too high.
+    A deleted tag's history is not in the transaction (it is unbounded), nor are its events'
+    image-count decrements: the transaction puts the tag life's cleanup mark, and the table
+    stream's consumer removes them (dynamodb_cleanup). Image-count decrements fill whatever
+    room the transaction has left; the rest are applied after the commit, so at worst a
+    crash leaves a count too high.
     """
     record = changes.stream
     pk, uid = stream_pk(record.namespace, record.name), record.uid
@@ -373,6 +441,10 @@ def plan_commit(changes: ChangeSet) -> CommitPlan:
              for tag in changes.delete_tags if tag.name not in put_names]
     core += [Write("Delete", {"Key": key(pk, follower_sk(*link))})
              for link in sorted(changes.unfollow - changes.follow)]
+    put_lives = {(tag.name, tag.incarnation) for tag in changes.put_tags}
+    core += [Write("Put", {"Item": encode_history_cleanup(pk, uid, tag.name, tag.incarnation)})
+             for tag in changes.delete_tags
+             if tag.head_seq and (tag.name, tag.incarnation) not in put_lives]
     counts = [(delta, _index_update(pk, uid, digest, delta, reference))
               for digest, (delta, reference) in sorted(changes.image_refs.items())]
     core += [write for delta, write in counts if delta >= 0]

@@ -1,10 +1,11 @@
 """The store contract on one DynamoDB table; the item layout is in dynamodb_items.
 
 A stream's other items count only while its stream item exists with the same uid. Deleting
-a stream removes the stream item first and its other items after, so a crash can leave
-some behind: creating the stream again clears them first, and reads compare each item's
-uid with the stream item's (load_stream gets it in its Query; get_tag and find_images read
-it too), so leftovers of a deleted stream are never read back.
+a stream removes the stream item (and marks it for cleanup) at once, and the table stream's
+consumer clears its other items after (dynamodb_cleanup): creating the stream again before
+that clears them first, and reads compare each item's uid with the stream item's
+(load_stream, get_tag and find_images read it), so leftovers of a deleted stream are never
+read back.
 """
 from __future__ import annotations
 
@@ -16,21 +17,21 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..domain.errors import ConcurrentUpdate
+from ..domain.history import shown_events
 from ..domain.records import StreamRecord, StreamSnapshot, TagRecord
 from ..logs import about
 from ..resources.image import Image
-from ..resources.stream import TagEvent
-from ..services.ports import ChangeSet, DueEntry, ImageRef, Page
+from ..services.ports import ChangeSet, DueEntry, HistoryPage, ImageRef, Page
 from ..services.stream_write import STREAMS
+from . import dynamodb_cleanup as cleanup
 from . import dynamodb_cluster as cluster
 from . import dynamodb_items as items
 from . import dynamodb_schedule as schedule
-from .dynamodb_errors import CHECK_FAILED, busy, cancellation_reasons, error_code, translated
-from .dynamodb_reads import BATCH_ATTEMPTS, batch_get, query_all
+from .dynamodb_errors import CHECK_FAILED, cancellation_reasons, error_code, translated
+from .dynamodb_reads import batch_get, query_all
 
 log = logging.getLogger(__name__)
 
-BATCH_WRITE = 25
 # Index items are small: a few dozen cost one read unit, the same as two, and reading them
 # skips past entries whose count fell to zero.
 INDEX_PAGE = 50
@@ -81,26 +82,40 @@ class DynamoStore:
         return [item["SK"]["S"][len(prefix):] for item in found]
 
     @translated
-    def get_history(self, namespace: str, name: str, tag: TagRecord) -> list[TagEvent]:
+    def history_page(self, namespace: str, name: str, tag: TagRecord, limit: int,
+                     before: int | None) -> HistoryPage:
+        if limit <= 0:
+            return HistoryPage([], None)
+        pk = items.stream_pk(namespace, name)
         prefix = items.history_prefix(tag.name, tag.incarnation)
-        found = self._query_prefix(items.stream_pk(namespace, name), prefix, newest_first=True)
-        return [items.decode_event(item) for item in found]
+        upper = items.history_sk(tag.name, tag.incarnation, before) if before is not None else (
+            prefix + "~")  # "~" sorts after every digit
+        # One event past the page: DynamoDB's LastEvaluatedKey cannot tell a full last page
+        # from one with more after it, and the last page has no continue key.
+        response = self._client.query(
+            TableName=self._table, ConsistentRead=True, ScanIndexForward=False,
+            KeyConditionExpression="PK = :pk AND SK BETWEEN :low AND :high",
+            ExpressionAttributeValues={":pk": {"S": pk}, ":low": {"S": prefix},
+                                       ":high": {"S": upper}},
+            Limit=limit + 1)
+        found = [item for item in response["Items"] if item["SK"]["S"] != upper]
+        page = found[:limit]
+        more = len(found) > limit or ("LastEvaluatedKey" in response and len(found) == limit)
+        last = int(page[-1]["SK"]["S"][len(prefix):]) if page else None
+        return HistoryPage([items.decode_event(item) for item in page], last if more else None)
 
     @translated
     def load_stream(self, namespace: str, name: str) -> StreamSnapshot | None:
-        found = self._query_prefix(items.stream_pk(namespace, name))
-        if not found or found[0]["SK"]["S"] != items.STREAM_SK:  # "#" sorts before "I#", "T#"
+        pk = items.stream_pk(namespace, name)
+        stream = self._get(items.key(pk, items.STREAM_SK))
+        if stream is None:
             return None
-        stream = found[0]
+        # The tags' range only: history and the image index sort before it.
         tags = {record.name: record for record in (
-            items.decode_tag(item) for item in found
+            items.decode_tag(item) for item in self._query_prefix(pk, items.TAG_PREFIX)
             if items.is_tag_sk(item["SK"]["S"]) and item["uid"] == stream["uid"])}
-        history: dict[str, list[TagEvent]] = {tag: [] for tag in tags}
-        for item in found:  # ascending keys: oldest event of a tag first
-            owner = items.history_owner(item["SK"]["S"])
-            if owner and owner[0] in tags and tags[owner[0]].incarnation == owner[1]:
-                history[owner[0]].insert(0, items.decode_event(item))
-        return StreamSnapshot(items.decode_stream(stream), tags, history)
+        return StreamSnapshot(items.decode_stream(stream), tags,
+                              {name: list(shown_events(tag)) for name, tag in tags.items()})
 
     @translated
     def list_streams(self, namespace: str, limit: int, after: str | None) -> Page:
@@ -180,37 +195,35 @@ class DynamoStore:
                 raise ConcurrentUpdate.of(STREAMS, record.name) from exc
             raise
         try:
-            for tag in changes.delete_tags:
-                prefix = items.history_prefix(tag.name, tag.incarnation)
-                self._batch_delete(self._query_prefix(pk, prefix, keys_only=True))
             for action in plan.later:
                 self._update_if_current(action)
         except (ClientError, BotoCoreError):
-            # The change is committed; what is left is unreachable history (keyed by a dead
-            # incarnation) or image counts that stay too high. Failing now would only make
-            # the caller retry a change that happened.
+            # The change is committed; what is left is image counts that stay too high.
+            # Failing now would only make the caller retry a change that happened.
             about(log, record.namespace, record.name).warning(
                 "cleanup after a commit to %s did not finish", pk, exc_info=True)
 
     @translated
     def delete_stream(self, namespace: str, name: str, expected_version: int) -> None:
         pk = items.stream_pk(namespace, name)
+        mark = items.encode_stream_cleanup(pk, expected_version)
         try:
-            self._client.delete_item(
-                TableName=self._table, Key=items.key(pk, items.STREAM_SK),
-                ConditionExpression="#version = :version",
-                ExpressionAttributeNames={"#version": "version"},
-                ExpressionAttributeValues={":version": {"N": str(expected_version)}})
+            self._client.transact_write_items(TransactItems=[
+                {"Delete": {"TableName": self._table, "Key": items.key(pk, items.STREAM_SK),
+                            "ConditionExpression": "#version = :version",
+                            "ExpressionAttributeNames": {"#version": "version"},
+                            "ExpressionAttributeValues": {
+                                ":version": {"N": str(expected_version)}}}},
+                {"Put": {"TableName": self._table, "Item": mark}}])
         except ClientError as exc:
-            if error_code(exc) == CHECK_FAILED:
+            reasons = cancellation_reasons(exc)
+            if reasons[:1] == ["ConditionalCheckFailed"] or "TransactionConflict" in reasons:
                 raise ConcurrentUpdate.of(STREAMS, name) from exc
             raise
-        try:
-            self._clear(pk)
-        except (ClientError, BotoCoreError):
-            # The stream is gone; creating it again clears what is left.
-            about(log, namespace, name).warning(
-                "clearing the partition of deleted stream %s did not finish", pk, exc_info=True)
+
+    @translated
+    def clean_up(self, mark: tuple[str, str]) -> bool:
+        return cleanup.step(self._client, self._table, items.key(*mark))
 
     @translated
     def put_image(self, image: Image) -> bool:
@@ -241,13 +254,12 @@ class DynamoStore:
             params["ConsistentRead"] = True
         return query_all(self._client, params)
 
-    def _query_prefix(self, pk: str, prefix: str | None = None, *, keys_only: bool = False,
-                      newest_first: bool = False) -> list[items.Item]:
+    def _query_prefix(self, pk: str, prefix: str | None = None, *, keys_only: bool = False
+                      ) -> list[items.Item]:
         """The partition's items whose sort key starts with `prefix` (all without one)."""
         params: dict[str, Any] = {
             "KeyConditionExpression": "PK = :pk",
             "ExpressionAttributeValues": {":pk": {"S": pk}},
-            "ScanIndexForward": not newest_first,
         }
         if prefix is not None:
             params["KeyConditionExpression"] += " AND begins_with(SK, :prefix)"
@@ -282,18 +294,6 @@ class DynamoStore:
         more = len(found) > limit
         return Page([decode(item) for item in chosen], chosen[-1]["GSI1SK"]["S"] if more else None)
 
-    def _batch_delete(self, keys: list[items.Item]) -> None:
-        for start in range(0, len(keys), BATCH_WRITE):
-            request = {self._table: [{"DeleteRequest": {"Key": {"PK": k["PK"], "SK": k["SK"]}}}
-                                     for k in keys[start:start + BATCH_WRITE]]}
-            for _ in range(BATCH_ATTEMPTS):
-                request = self._client.batch_write_item(RequestItems=request).get(
-                    "UnprocessedItems") or {}
-                if not request:
-                    break
-            else:
-                raise busy()
-
     def _update_if_current(self, action: items.Write) -> None:
         """Apply an image-index update left out of a full transaction, unless the stream's
         life it belongs to has ended (so it never creates an item in a newer stream)."""
@@ -306,24 +306,7 @@ class DynamoStore:
                 raise
 
     def _clear(self, pk: str) -> None:
-        """Delete every item of a partition whose stream item is absent.
-
-        Each transaction deletes up to 99 items and checks that the stream item is still
-        absent, so it can never delete an item of a stream created meanwhile: creating a
-        stream clears the partition first, which leaves nothing older to delete.
-        """
-        keys = self._query_prefix(pk, keys_only=True)
-        if any(k["SK"]["S"] == items.STREAM_SK for k in keys):
-            return
-        absent = {"ConditionCheck": {
-            "TableName": self._table, "Key": items.key(pk, items.STREAM_SK),
-            "ConditionExpression": "attribute_not_exists(PK)"}}
-        for start in range(0, len(keys), items.MAX_TRANSACTION_ITEMS - 1):
-            deletes = [{"Delete": {"TableName": self._table, "Key": k}}
-                       for k in keys[start:start + items.MAX_TRANSACTION_ITEMS - 1]]
-            try:
-                self._client.transact_write_items(TransactItems=[absent, *deletes])
-            except ClientError as exc:
-                if cancellation_reasons(exc)[:1] == ["ConditionalCheckFailed"]:
-                    return  # the stream exists again, and its creation cleared the rest
-                raise
+        """Delete what a deleted stream left in its partition, before its name is created
+        again (the cleanup it marked may not have run yet)."""
+        while not cleanup.clear_partition(self._client, self._table, pk):
+            pass

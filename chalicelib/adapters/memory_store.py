@@ -7,9 +7,19 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from ..domain.errors import ConcurrentUpdate
+from ..domain.history import shown_events
 from ..domain.records import StreamRecord, StreamSnapshot, TagEvent, TagRecord
 from ..resources.image import Image
-from ..services.ports import ChangeSet, DueEntry, DueRepository, DueTag, ImageRef, Page, stream_key
+from ..services.ports import (
+    ChangeSet,
+    DueEntry,
+    DueRepository,
+    DueTag,
+    HistoryPage,
+    ImageRef,
+    Page,
+    stream_key,
+)
 from ..services.stream_write import STREAMS
 from . import dynamodb_items as items
 
@@ -51,21 +61,22 @@ class MemoryStore:
             stream = self._streams.get((namespace, name))
             return sorted(stream.followers.get(tag, ())) if stream else []
 
-    def get_history(self, namespace: str, name: str, tag: TagRecord) -> list[TagEvent]:
+    def history_page(self, namespace: str, name: str, tag: TagRecord, limit: int,
+                     before: int | None) -> HistoryPage:
         with self._lock:
             stream = self._streams.get((namespace, name))
             events = stream.history.get((tag.name, tag.incarnation), {}) if stream else {}
-            return [events[seq] for seq in sorted(events, reverse=True)]
+            seqs = [seq for seq in sorted(events, reverse=True)
+                    if before is None or seq < before][:max(limit, 0)]
+            more = bool(seqs) and any(seq < seqs[-1] for seq in events)
+            return HistoryPage([events[seq] for seq in seqs], seqs[-1] if more else None)
 
     def load_stream(self, namespace: str, name: str) -> StreamSnapshot | None:
         with self._lock:
             stream = self._streams.get((namespace, name))
             if stream is None:
                 return None
-            history = {}
-            for tag in stream.tags.values():
-                events = stream.history.get((tag.name, tag.incarnation), {})
-                history[tag.name] = [events[seq] for seq in sorted(events, reverse=True)]
+            history = {tag.name: list(shown_events(tag)) for tag in stream.tags.values()}
             return StreamSnapshot(stream.record, dict(stream.tags), history)
 
     def list_streams(self, namespace: str, limit: int, after: str | None) -> Page:
@@ -115,7 +126,6 @@ class MemoryStore:
             current.record = record
             for tag in changes.delete_tags:
                 current.tags.pop(tag.name, None)
-                current.history.pop((tag.name, tag.incarnation), None)
             for tag in changes.put_tags:
                 current.tags[tag.name] = tag
             for write in changes.history:
@@ -130,6 +140,14 @@ class MemoryStore:
                 entry[0] += delta
                 if delta >= 0:
                     entry[1] = reference
+            put_lives = {(tag.name, tag.incarnation) for tag in changes.put_tags}
+            for tag in changes.delete_tags:
+                if (tag.name, tag.incarnation) in put_lives:
+                    continue
+                # What DynamoDB's cleanup does after the commit, done at once here.
+                for event in current.history.pop((tag.name, tag.incarnation), {}).values():
+                    if event.image in current.images:
+                        current.images[event.image][0] -= 1
 
     def due_entries(self, before: datetime, limit: int) -> list[DueEntry]:
         with self._lock:
@@ -169,6 +187,9 @@ class MemoryStore:
             else:
                 self._repositories[key] = due
             return True
+
+    def clean_up(self, mark: tuple[str, str]) -> bool:
+        return True  # a delete here removes everything at once
 
     def delete_stream(self, namespace: str, name: str, expected_version: int) -> None:
         with self._lock:

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..domain.changes import ADDED, DELETED, MODIFIED, Change
 from ..domain.tag_changes import Head, TagWrite
-from .dynamodb_items import STREAM_SK, is_tag_sk
+from .dynamodb_items import CLEANUP_PREFIX, STREAM_SK, is_tag_sk
 
 STREAM_PREFIX = "IS#"
 
@@ -72,3 +72,13 @@ def tag_write(record: dict[str, Any]) -> TagWrite | None:
                     event_id=record.get("eventID", ""), time=_record_time(record),
                     stream_uid=image.get("uid", {}).get("S", ""), old_held=old_held,
                     new_held=new_held)
+
+
+def cleanup_mark(record: dict[str, Any]) -> tuple[str, str] | None:
+    """The key of the cleanup mark a record writes (dynamodb_cleanup), which the consumer
+    works a step further; None for any other record, and for a mark's delete (its end)."""
+    keys = record.get("dynamodb", {}).get("Keys", {})
+    pk, sk = keys.get("PK", {}).get("S", ""), keys.get("SK", {}).get("S", "")
+    if not pk.startswith(CLEANUP_PREFIX) or record.get("eventName") not in ("INSERT", "MODIFY"):
+        return None
+    return pk, sk

@@ -78,6 +78,10 @@ CATALOGUE: dict[str, Resource] = {
     "imagestreamtags": Resource("imagestreamtags", "ImageStreamTag", API_GROUP,
                                 short_names=("istag",), model=ImageStreamTag,
                                 list_model=ImageStreamTagList),
+    # A page of TagEvents with a list's metadata, no object of its own: no model to
+    # describe as a kind (resources/history.py).
+    "imagestreamtags/history": Resource("imagestreamtags/history", "ImageStreamTagHistory",
+                                        API_GROUP),
     "imagestreamimages": Resource("imagestreamimages", "ImageStreamImage", API_GROUP,
                                   short_names=("isimage",), model=ImageStreamImage),
     "imagestreammappings": Resource("imagestreammappings", "ImageStreamMapping", API_GROUP,

@@ -10,6 +10,7 @@ from ..resources.secrets import Secret
 from ..resources.stream import ImageStream, ImageStreamMapping, ImageStreamTag
 from ..resources.triggers import ImageStreamTrigger
 from ..services.patching import PATCH_MEDIA_TYPES
+from ..services.tag_history import tag_history
 from ..wiring import Services
 from . import discovery, listing
 from .bodies import media_type, read_json, read_object
@@ -217,6 +218,14 @@ def get_image(services: Services, call: Call) -> Reply:
 
 def list_triggers(services: Services, call: Call) -> Reply:
     return 200, services.triggers.list(call.namespace, call.name).to_json()
+# -- imagestreamtags/{name}/history
+
+def get_tag_history(services: Services, call: Call) -> Reply:
+    limit, after = listing.page_limit(call.query), listing.decode_continue(call.query)
+    history, after = tag_history(services.store, call.namespace, call.name, limit, after)
+    return 200, _listed(history, after)
+
+
 
 
 def create_trigger(services: Services, call: Call) -> Reply:

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import json
 
+from ..services.views import OMITTED_ANNOTATION
+
 # Lambda caps a synchronous response at 6 MB; leave room for headers and encoding.
 MAX_RESPONSE_BYTES = 5 * 1024 * 1024
-TRUNCATED_ANNOTATION = "imagestreams.dev/omitted-history-events"
+TRUNCATED_ANNOTATION = OMITTED_ANNOTATION
 
 
 def _size(body: dict) -> int:
@@ -16,7 +18,8 @@ def fit_stream(body: dict, limit: int = MAX_RESPONSE_BYTES) -> dict:
     """Return the stream whole if it fits; else keep the newest events of every tag.
 
     Every tag keeps items[0] (the current image). Older events are dropped evenly until the
-    body fits, and the annotation says how many were left out. Nothing is deleted: the
+    body fits, and the annotation says how many were left out, with those the status left
+    out already (services/views.py). Nothing is deleted: the
     events stay stored, and a stream small enough to fit is always returned whole.
     """
     if _size(body) <= limit:
@@ -36,5 +39,6 @@ def fit_stream(body: dict, limit: int = MAX_RESPONSE_BYTES) -> dict:
         tag["items"] = items[:low]
     omitted = sum(len(items) - min(len(items), low) for items in full)
     annotations = body.setdefault("metadata", {}).setdefault("annotations", {})
-    annotations[TRUNCATED_ANNOTATION] = str(omitted)
+    earlier = int(annotations.get(TRUNCATED_ANNOTATION, 0))
+    annotations[TRUNCATED_ANNOTATION] = str(earlier + omitted)
     return body

@@ -131,6 +131,11 @@ ROUTES: dict[str, dict[str, Route]] = {
         "PATCH": Route("patch", "imagestreamtags", h.patch_stream_tag),
         "DELETE": Route("delete", "imagestreamtags", h.delete_stream_tag),
     },
+    # A tag's whole history, newest first, page by page (limit, continue); a stream's
+    # status shows each tag's recent events only.
+    NAMESPACED + "/imagestreamtags/{name}/history": {
+        "GET": Route("get", "imagestreamtags/history", h.get_tag_history),
+    },
     NAMESPACED + "/imagestreamimages/{name}": {
         "GET": Route("get", "imagestreamimages", h.get_stream_image),
     },

@@ -7,6 +7,11 @@ from datetime import datetime
 from ..resources.stream import TagEvent, TagEventCondition
 from .records import HistoryWrite, TagRecord
 
+# A tag keeps its newest events with it (TagRecord.recent): at most this many, and at most
+# this many bytes of them as JSON, so a tag item stays well under 64 KB (README, History).
+RECENT_EVENTS = 50
+RECENT_BYTES = 32 * 1024
+
 # The condition a pinned tag carries while a newer image waits (README, Pins).
 NEWER_IMAGE_WAITING = "NewerImageWaiting"
 PINNED_REASON = "Pinned"
@@ -37,8 +42,36 @@ def add_event(tag: TagRecord, event: TagEvent) -> tuple[TagRecord, HistoryWrite 
             seq = tag.head_seq + 1
             new_head = event
             replaced = None
-    updated = replace(tag, head=new_head, head_seq=seq, conditions=(), held=None)
+    older = shown_events(tag)[1 if replaced is not None else 0:]
+    updated = replace(tag, head=new_head, head_seq=seq, conditions=(), held=None,
+                      recent=newest((new_head, *older)))
     return updated, HistoryWrite(tag.name, tag.incarnation, seq, new_head, replaced)
+
+
+def shown_events(tag: TagRecord) -> tuple[TagEvent, ...]:
+    """The events a stream shows for `tag`, newest first: its recent ones, or its head
+    alone for a tag stored before tags kept them."""
+    if tag.recent:
+        return tag.recent
+    return (tag.head,) if tag.head is not None else ()
+
+
+def omitted_events(tag: TagRecord) -> int:
+    """How many of the tag's events a stream does not show: sequence numbers count them
+    (an in-place update keeps its number), so the history holds head_seq events."""
+    return max(tag.head_seq - len(shown_events(tag)), 0)
+
+
+def newest(events: tuple[TagEvent, ...]) -> tuple[TagEvent, ...]:
+    """The first of `events` (newest first) within the bounds; the head always."""
+    kept: list[TagEvent] = []
+    size = 0
+    for event in events[:RECENT_EVENTS]:
+        size += len(event.model_dump_json(by_alias=True))
+        if kept and size > RECENT_BYTES:
+            break
+        kept.append(event)
+    return tuple(kept)
 
 
 def replace_head(head: TagEvent, event: TagEvent) -> TagEvent:

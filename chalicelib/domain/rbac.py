@@ -16,7 +16,8 @@ READ = frozenset({"get", "list", "watch"})
 WRITE = frozenset({"create", "update", "patch", "delete"})
 ALL = READ | WRITE
 STREAM_CONTENT = ("imagestreams", "imagestreamtags", "imagestreamimages")
-EDITED = ("imagestreams", "imagestreamtags", "imagestreamimports", "imagestreams/triggers")
+EDITED = ("imagestreams", "imagestreamtags", "imagestreamimports", "imagestreams/triggers",
+          "imagestreamtags/history")
 # A mapping records an image by digest, with whatever metadata the image already has: the
 # registry's privilege (a push), not edit's, or a digest seen elsewhere would show another
 # namespace's image config. admin holds it; the registry webhook and the ECR push functions
@@ -30,7 +31,8 @@ PUSH = {"imagestreammappings": frozenset({"create"})}
 RULES: dict[str, dict[str, frozenset[str]]] = {
     "admin": {resource: ALL for resource in ADMINISTERED},
     "edit": {**{resource: ALL for resource in EDITED}, "imagestreamimages": READ},
-    "view": {**{resource: READ for resource in STREAM_CONTENT}, "imagestreams/triggers": READ},
+    "view": {**{resource: READ for resource in STREAM_CONTENT}, "imagestreams/triggers": READ,
+             "imagestreamtags/history": READ},
     IMAGE_PULLER: PULL,
     IMAGE_PUSHER: {**PULL, **PUSH},
 }

@@ -48,6 +48,10 @@ class TagRecord:
     # What a pin kept off the head: the newest event an import, a push or the tracked source
     # brought while the tag was pinned (domain/history.py `hold`); None when nothing waits.
     held: TagEvent | None = None
+    # The newest events of this life of the tag, newest first (recent[0] is the head), at
+    # most domain/history.py's bound: a stream is read with its tags and not its history.
+    # Empty in a tag stored before the bound existed, which shows its head alone.
+    recent: tuple[TagEvent, ...] = ()
 
 
 @dataclass(frozen=True)

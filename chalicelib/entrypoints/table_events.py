@@ -1,8 +1,9 @@
 """The table-stream entry point: tag writes in, each namespace's change log and one
-tag-change message per move out, each once."""
+tag-change message per move out, each once; and a step of each cleanup a delete left."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from .. import logs, metrics
@@ -32,7 +33,7 @@ def handle_table_records(records: list[dict[str, Any]], request_id: str = ""
 def _handle(records: list[dict[str, Any]], counted: metrics.InvocationMetrics
             ) -> dict[str, list[dict[str, str]]]:
     # Imported here: app.py imports this module for every function, the API's too.
-    from ..adapters.table_stream import namespace_change, tag_write
+    from ..adapters.table_stream import cleanup_mark, namespace_change, tag_write
     from ..services.notifications import publish_tag_changes
     if not records:
         return {"batchItemFailures": []}
@@ -57,9 +58,32 @@ def _handle(records: list[dict[str, Any]], counted: metrics.InvocationMetrics
         logs.about(logger).warning(
             "%d messages published, %d not; records from sequence number %s go back to the "
             "event source", outcome.published, outcome.unpublished, outcome.retry_from)
-    failures = ([{"itemIdentifier": outcome.retry_from}] if outcome.retry_from is not None
-                else [])
-    return {"batchItemFailures": failures}
+    retry_from = _clean_up(records, cleanup_mark, counted)
+    order = [record["dynamodb"]["SequenceNumber"] for record in records]
+    first = min((n for n in (outcome.retry_from, retry_from) if n is not None),
+                key=order.index, default=None)
+    return {"batchItemFailures": [{"itemIdentifier": first}] if first is not None else []}
+
+
+def _clean_up(records: list[dict[str, Any]],
+              cleanup_mark: Callable[[dict[str, Any]], tuple[str, str] | None],
+              counted: metrics.InvocationMetrics) -> str | None:
+    """A bounded step of each cleanup mark the batch wrote (the step rewrites the mark, so
+    its next record brings it back, until the work is done). The sequence number of the
+    first record whose step failed, so the event source delivers it again; None if all ran."""
+    store = services().store
+    for record in records:
+        mark = cleanup_mark(record)
+        if mark is None:
+            continue
+        try:
+            counted.add("CleanupsDone", int(store.clean_up(mark)))
+        except ServiceUnavailable as exc:
+            counted.add("CleanupFailures")
+            logs.about(logger).warning("cleanup step of %s failed (%s); it goes back to the "
+                                       "event source", "/".join(mark), exc.message)
+            return str(record["dynamodb"]["SequenceNumber"])
+    return None
 
 
 def _log_changes(changes: list[tuple[str, Change]]) -> None:

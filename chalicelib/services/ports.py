@@ -42,6 +42,15 @@ class ChangeSet:
 
 
 @dataclass(frozen=True)
+class HistoryPage:
+    """Events of one life of a tag, newest first; `before` is the sequence number to go on
+    below (the last event's), None on the last page."""
+
+    events: list[TagEvent]
+    before: int | None
+
+
+@dataclass(frozen=True)
 class Page:
     """One page of a list; `after` is the key to continue from, None on the last page."""
 
@@ -85,10 +94,15 @@ class StreamStore(Protocol):
 
     def get_followers(self, namespace: str, name: str, tag: str) -> list[str]: ...
 
-    def get_history(self, namespace: str, name: str, tag: TagRecord) -> list[TagEvent]:
-        """The tag's events, newest first."""
+    def history_page(self, namespace: str, name: str, tag: TagRecord, limit: int,
+                     before: int | None) -> HistoryPage:
+        """Up to `limit` events of `tag`'s life, newest first, below sequence number `before`
+        (from the head without). Reads about `limit` events, whatever the history's size."""
 
-    def load_stream(self, namespace: str, name: str) -> StreamSnapshot | None: ...
+    def load_stream(self, namespace: str, name: str) -> StreamSnapshot | None:
+        """The stream and its tags, each with its recent events (TagRecord.recent) as the
+        snapshot's history: never the whole history, so the cost follows the number of
+        tags."""
 
     def list_streams(self, namespace: str, limit: int, after: str | None) -> Page:
         """Stream records of a namespace ordered by name, starting after `after`."""
@@ -105,7 +119,16 @@ class StreamStore(Protocol):
     def commit(self, changes: ChangeSet) -> None:
         """Apply atomically; raise ConcurrentUpdate if the stream's version moved."""
 
-    def delete_stream(self, namespace: str, name: str, expected_version: int) -> None: ...
+    def delete_stream(self, namespace: str, name: str, expected_version: int) -> None:
+        """Delete the stream in a constant number of requests; what it held (tags, history,
+        links, index entries) is removed afterwards (`clean_up`), never read back."""
+
+    def clean_up(self, mark: tuple[str, str]) -> bool:
+        """One bounded step of removing what a delete left, `mark` being the key of the
+        cleanup item it wrote (the table stream names it); True when nothing is left. A
+        commit that deletes a tag leaves its history and its events' image counts;
+        deleting a stream leaves the rest of its items. Steps repeat harmlessly: each
+        removes only what is still there."""
 
     def put_image(self, image: Image) -> bool:
         """Create the image unless one of that name exists; True if this call created it."""

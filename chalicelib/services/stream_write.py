@@ -193,8 +193,6 @@ class StreamWrite:
         if current.spec is not None:
             self.spec_changed = True
         self._relink(tag, rules.tracked_tag(current.spec, self.namespace, self.name), None)
-        for event in self.store.get_history(self.namespace, self.name, current):
-            self._count_image(event, -1)
         self._tags[tag] = None
         self._dirty.discard(tag)
         self._deleted[tag] = current

@@ -1,6 +1,7 @@
 """Turning stored records into the API objects OpenShift returns."""
 from __future__ import annotations
 
+from ..domain.history import omitted_events
 from ..domain.records import StreamRecord, StreamSnapshot, TagRecord
 from ..resources.image import Image
 from ..resources.meta import ObjectMeta
@@ -30,9 +31,20 @@ def stream_meta(stream: StreamRecord) -> ObjectMeta:
     )
 
 
+# How many older events a stream's status leaves out (each tag shows its recent ones; the
+# rest are at its istag's history path). api/responses.py adds those a large answer drops.
+OMITTED_ANNOTATION = "imagestreams.dev/omitted-history-events"
+
+
 def image_stream(snapshot: StreamSnapshot, registry: str) -> ImageStream:
     stream = snapshot.stream
     tags = sorted(snapshot.tags.values(), key=lambda t: t.name)
+    meta = stream_meta(stream)
+    annotations = {k: v for k, v in (meta.annotations or {}).items() if k != OMITTED_ANNOTATION}
+    omitted = sum(omitted_events(t) for t in tags)
+    if omitted:
+        annotations[OMITTED_ANNOTATION] = str(omitted)
+    meta.annotations = annotations or None
     spec_tags = [t.spec for t in tags if t.spec is not None]
     status_tags = [
         NamedTagEventList(tag=t.name, items=snapshot.history.get(t.name, []),
@@ -41,7 +53,7 @@ def image_stream(snapshot: StreamSnapshot, registry: str) -> ImageStream:
     ]
     repository = repository_of(stream.namespace, stream.name, registry)
     return ImageStream(
-        metadata=stream_meta(stream),
+        metadata=meta,
         spec=ImageStreamSpec(
             lookup_policy=ImageLookupPolicy(local=stream.lookup_local),
             docker_image_repository=stream.docker_image_repository or None,

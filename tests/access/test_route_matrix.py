@@ -31,13 +31,14 @@ READ = {"get", "list"}
 EXPECTED: dict[str, dict[str, set[str]]] = {
     "admin": {r: ALL for r in ("imagestreams", "imagestreamtags", "imagestreamimports",
                                "imagestreammappings", "imagestreams/triggers",
-                               "imagestreamimages", "rolebindings", "secrets", "tokens")},
+                               "imagestreamtags/history", "imagestreamimages", "rolebindings",
+                               "secrets", "tokens")},
     # Not mappings: recording an image by digest is the registry's (a push), not edit's.
     "edit": {**{r: ALL for r in ("imagestreams", "imagestreamtags", "imagestreamimports",
-                                 "imagestreams/triggers")},
+                                 "imagestreams/triggers", "imagestreamtags/history")},
              "imagestreamimages": READ},
     "view": {"imagestreams": READ, "imagestreamtags": READ, "imagestreamimages": READ,
-             "imagestreams/triggers": READ},
+             "imagestreams/triggers": READ, "imagestreamtags/history": READ},
     "system:image-puller": {"imagestreamtags": {"get"}, "imagestreamimages": {"get"}},
     "system:image-pusher": {"imagestreamtags": {"get"}, "imagestreamimages": {"get"},
                             "imagestreammappings": {"create"}},

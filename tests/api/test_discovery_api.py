@@ -18,8 +18,8 @@ def test_discovery_chain(api):
     assert resources["groupVersion"] == "image.openshift.io/v1"
     by_name = {r["name"]: r for r in resources["resources"]}
     assert set(by_name) == {"imagestreams", "imagestreams/triggers", "imagestreamtags",
-                            "imagestreamimages", "imagestreammappings", "imagestreamimports",
-                            "images"}
+                            "imagestreamtags/history", "imagestreamimages",
+                            "imagestreammappings", "imagestreamimports", "images"}
     assert by_name["imagestreams"]["shortNames"] == ["is"]
     assert by_name["imagestreams"]["namespaced"] is True
     assert by_name["images"]["namespaced"] is False

@@ -5,6 +5,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from chalicelib.adapters.dynamodb_cleanup import finish_all
+from chalicelib.adapters.dynamodb_store import DynamoStore
+from chalicelib.domain.history import newest, shown_events
 from chalicelib.domain.records import HistoryWrite, StreamRecord, TagRecord
 from chalicelib.resources.image import Image
 from chalicelib.resources.meta import ObjectMeta
@@ -38,9 +41,31 @@ def pushed(tag: TagRecord, *events: TagEvent) -> tuple[TagRecord, list[HistoryWr
     """The tag after pushing `events` on top, one new history item each."""
     writes = []
     for new in events:
-        tag = replace(tag, head=new, head_seq=tag.head_seq + 1)
+        tag = replace(tag, head=new, head_seq=tag.head_seq + 1,
+                      recent=newest((new, *shown_events(tag))))
         writes.append(HistoryWrite(tag.name, tag.incarnation, tag.head_seq, new))
     return tag, writes
+
+
+def cleaned_up(store: StreamStore) -> None:
+    """What the table stream's consumer does after a delete, done now: the cleanup marks a
+    DynamoDB store's deletes left are worked off (a store in memory deletes at once)."""
+    if isinstance(store, DynamoStore):
+        finish_all(store._client, store._table)
+
+
+def history(store: StreamStore, tag: TagRecord, name: str = "app", namespace: str = NS,
+            page: int = 2) -> list[TagEvent]:
+    """Every event of the tag's life, newest first, read `page` at a time."""
+    events: list[TagEvent] = []
+    before = None
+    while True:
+        found = store.history_page(namespace, name, tag, page, before)
+        assert len(found.events) <= page
+        events += found.events
+        if found.before is None:
+            return events
+        before = found.before
 
 
 def image(n: int, **labels: str) -> Image:

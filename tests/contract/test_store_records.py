@@ -11,7 +11,19 @@ from chalicelib.domain.records import HistoryWrite, TagRecord
 from chalicelib.resources.stream import TagEventCondition, TagReference
 from chalicelib.services.ports import ChangeSet, ImageRef, StreamStore
 
-from .builders import NS, at, create, digest, event, image, pushed, stream, update
+from .builders import (
+    NS,
+    at,
+    cleaned_up,
+    create,
+    digest,
+    event,
+    history,
+    image,
+    pushed,
+    stream,
+    update,
+)
 
 
 def full_spec(name: str) -> TagReference:
@@ -48,7 +60,7 @@ def test_tag_record_round_trips_every_field(store: StreamStore) -> None:
     )
     head = event(7).model_copy(update={"created": at(7).replace(microsecond=5)})
     full = TagRecord(name="full", incarnation="inc1", spec=full_spec("full"), head=head,
-                     head_seq=7, conditions=conditions)
+                     head_seq=7, conditions=conditions, recent=(head, event(6)))
     bare = TagRecord(name="bare", incarnation="inc2")
     create(store, stream(), put_tags=[full, bare])
 
@@ -62,7 +74,7 @@ def test_tag_record_round_trips_every_field(store: StreamStore) -> None:
     snapshot = store.load_stream(NS, "app")
     assert snapshot is not None
     assert snapshot.tags == {"full": full, "bare": bare}
-    assert snapshot.history == {"full": [], "bare": []}
+    assert snapshot.history == {"full": [head, event(6)], "bare": []}
 
 
 def test_history_is_newest_first_and_head_updates_in_place(store: StreamStore) -> None:
@@ -70,13 +82,14 @@ def test_history_is_newest_first_and_head_updates_in_place(store: StreamStore) -
     record = create(store, stream(), put_tags=[tag], history=writes)
     tag, writes = pushed(tag, event(3))
     record = update(store, record, put_tags=[tag], history=writes)
-    assert store.get_history(NS, "app", tag) == [event(3), event(2), event(1)]
+    assert history(store, tag) == [event(3), event(2), event(1)]
 
     # items[0] rewritten in place: same sequence number, new generation
     moved = event(3, generation=2)
-    record = update(store, record, put_tags=[replace(tag, head=moved)],
+    record = update(store, record, put_tags=[replace(tag, head=moved,
+                                                     recent=(moved, *tag.recent[1:]))],
                     history=[HistoryWrite("latest", "i1", tag.head_seq, moved, event(3))])
-    assert store.get_history(NS, "app", tag) == [moved, event(2), event(1)]
+    assert history(store, tag) == [moved, event(2), event(1)]
     snapshot = store.load_stream(NS, "app")
     assert snapshot is not None
     assert snapshot.history == {"latest": [moved, event(2), event(1)]}
@@ -90,8 +103,8 @@ def test_tags_whose_names_share_a_prefix_keep_apart(store: StreamStore) -> None:
     create(store, stream(), put_tags=[short, long], history=short_writes + long_writes,
            follow={("3.5.1", "x"), ("3.5", "y")})
 
-    assert store.get_history(NS, "app", short) == [event(1)]
-    assert store.get_history(NS, "app", long) == [event(3), event(2)]
+    assert history(store, short) == [event(1)]
+    assert history(store, long) == [event(3), event(2)]
     assert store.get_followers(NS, "app", "3.5") == ["y"]
     assert store.get_followers(NS, "app", "3.5.1") == ["x"]
     snapshot = store.load_stream(NS, "app")
@@ -104,7 +117,8 @@ def test_a_deleted_tag_takes_its_history_with_it(store: StreamStore) -> None:
     record = create(store, stream(), put_tags=[old], history=writes)
     record = update(store, record, delete_tags=[old])
     assert store.get_tag(NS, "app", "latest") is None
-    assert store.get_history(NS, "app", old) == []
+    cleaned_up(store)
+    assert history(store, old) == []
 
     # set again, and deleted and set again within one change: only the newest life shows
     new, writes = pushed(TagRecord(name="latest", incarnation="new"), event(3))
@@ -112,8 +126,9 @@ def test_a_deleted_tag_takes_its_history_with_it(store: StreamStore) -> None:
     newer, writes = pushed(TagRecord(name="latest", incarnation="newer"), event(4))
     record = update(store, record, delete_tags=[new], put_tags=[newer], history=writes)
     assert store.get_tag(NS, "app", "latest") == newer
-    assert store.get_history(NS, "app", new) == []
-    assert store.get_history(NS, "app", newer) == [event(4)]
+    cleaned_up(store)
+    assert history(store, new) == []
+    assert history(store, newer) == [event(4)]
     snapshot = store.load_stream(NS, "app")
     assert snapshot is not None and snapshot.history == {"latest": [event(4)]}
 
@@ -241,7 +256,7 @@ def test_delete_stream_removes_everything(store: StreamStore) -> None:
     assert snapshot is not None
     assert snapshot.stream == again and snapshot.tags == {} and snapshot.history == {}
     assert store.get_tag(NS, "app", "latest") is None
-    assert store.get_history(NS, "app", tag) == []
+    assert history(store, tag) == []
     assert store.get_followers(NS, "app", "latest") == []
     assert store.find_images(NS, "app", "sha256:", 2) == []
 

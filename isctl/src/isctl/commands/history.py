@@ -1,5 +1,7 @@
 """Beyond oc: `isctl history` shows a tag's history; `isctl rollback` moves the tag back to an
-older image of that history by tagging from `stream@digest` (the history keeps everything)."""
+older image of that history by tagging from `stream@digest` (the history keeps everything).
+Both read the whole history page by page from the istag's `history` path: a stream's status
+shows only each tag's recent events."""
 from __future__ import annotations
 
 import click
@@ -26,12 +28,15 @@ def _tag_name(arg: str) -> tuple[str, str]:
 
 
 def _history(client: Client, namespace: str, stream_name: str, tag: str) -> tuple[dict, list]:
-    """The stream and the tag's events, read from the stream: the server answers NotFound for
-    the istag of a tag without an image (a reference, or one whose source has none yet)."""
+    """The stream and every event of the tag, newest first. The history path answers
+    NotFound for no such tag, in the server's words, and no events for a tag without an
+    image; a server without that path has the whole history in the stream's status."""
     stream = client.get(ns_path(namespace, "imagestreams", stream_name))
+    if client.serves("imagestreamtags/history"):
+        return stream, client.list(ns_path(namespace, "imagestreamtags", f"{stream_name}:{tag}",
+                                           "history"))
     status = tagorder.status_tag(stream, tag)
     if status is None and tagorder.spec_tag(stream, tag) is None:
-        # no such tag: the istag's NotFound says so in the server's words
         client.get(ns_path(namespace, "imagestreamtags", f"{stream_name}:{tag}"))
     return stream, (status or {}).get("items") or []
 
