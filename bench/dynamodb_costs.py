@@ -246,7 +246,7 @@ def _kind(pk: str, sk: str) -> str:
         return "image index entry"
     if items.is_tag_sk(sk):
         return "tag"
-    return "history event" if items.history_owner(sk) else "follower link"
+    return "history event" if sk.startswith(items.HISTORY_PREFIX) else "follower link"
 
 
 def measure(tags: int, events: int = EVENTS) -> Scenario:
