@@ -139,9 +139,10 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/pip install --quiet --no-deps -r requirements-checkov.txt
 	touch $@
 
-# ruff over the Python code first (pyproject.toml; seconds), then the template: cfn-lint on
-# the packaged template and on its SAM expansion, any finding fails; then checkov on the
-# expansion: any finding not accepted in infra/checkov-skips.yaml fails.
+# ruff, then mypy, over the Python code first (pyproject.toml says which files, and mypy's
+# plugins; seconds, and under one with mypy's cache in .mypy_cache), then the template:
+# cfn-lint on the packaged template and on its SAM expansion, any finding fails; then
+# checkov on the expansion: any finding not accepted in infra/checkov-skips.yaml fails.
 PYTHON_SOURCES := app.py chalicelib local bench isctl
 lint: lint-python package $(CHECKOV_STAMP)
 	$(BIN)/python -m infra.sam_translate $(PACKAGE)/sam.json build/lint/cloudformation.json
@@ -150,6 +151,7 @@ lint: lint-python package $(CHECKOV_STAMP)
 
 lint-python: venv
 	$(BIN)/ruff check $(PYTHON_SOURCES)
+	$(BIN)/mypy
 
 # The template deployed is the SAM template expanded here (infra/sam_translate.py), the one
 # make lint checks and the AWS emulator can deploy (it has no SAM transform). Then the first
