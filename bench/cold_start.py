@@ -28,6 +28,7 @@ from chalicelib.adapters.dynamodb_access import DynamoBindingStore, DynamoTokenS
 from chalicelib.adapters.dynamodb_store import DynamoStore
 from chalicelib.resources.rbac import AccessToken, RoleBinding
 from chalicelib.resources.stream import ImageStream, ImageStreamMapping
+from chalicelib.services.actor import SERVICE
 from chalicelib.wiring import Services
 from tests.support.dynamodb import REGION, create_table, new_client
 from tests.support.moto_server import moto_server
@@ -87,8 +88,9 @@ def seed(endpoint: str) -> str:
     services = Services(DynamoStore(client, TABLE), REGISTRY,
                         token_store=DynamoTokenStore(client, TABLE),
                         binding_store=DynamoBindingStore(client, TABLE))
-    services.streams.create(NAMESPACE, ImageStream.model_validate({"metadata": {"name": STREAM}}))
-    services.tags.map(NAMESPACE, ImageStreamMapping.model_validate({
+    services.streams.create(SERVICE, NAMESPACE,
+                            ImageStream.model_validate({"metadata": {"name": STREAM}}))
+    services.tags.map(SERVICE, NAMESPACE, ImageStreamMapping.model_validate({
         "metadata": {"name": STREAM}, "tag": TAG,
         "image": {"metadata": {"name": DIGEST},
                   "dockerImageReference": f"{REGISTRY}/{NAMESPACE}/{STREAM}@{DIGEST}"}}))

@@ -24,6 +24,7 @@ from chalicelib.adapters.memory_secrets import MemorySecrets
 from chalicelib.adapters.memory_store import MemoryStore
 from chalicelib.resources.secrets import Secret
 from chalicelib.resources.stream import ImageStream
+from chalicelib.services.actor import SERVICE
 from chalicelib.services.imports import Importer, ImportSettings, RegistryImports
 from chalicelib.services.ports import StreamStore
 from chalicelib.services.scheduler import CycleReport, Scheduler
@@ -84,7 +85,7 @@ class Setup:
                     (first + t) % len(all_sources)]},
                          "importPolicy": {"insecure": True, "scheduled": True}}
                         for t in range(TAGS_PER_STREAM)]
-                self.streams.create(namespace, ImageStream.model_validate(
+                self.streams.create(SERVICE, namespace, ImageStream.model_validate(
                     {"metadata": {"name": f"app{s}"}, "spec": {"tags": tags}}))
 
     def _add_secret(self, namespace: str, user: str, password: str) -> None:

@@ -12,8 +12,9 @@ from chalicelib import wiring
 from chalicelib.adapters.dynamodb_publish_ledger import LEDGER_PREFIX, DynamoPublishLedger
 from chalicelib.adapters.dynamodb_store import DynamoStore
 from chalicelib.adapters.sns_publisher import SnsPublisher
-from chalicelib.resources.stream import ImageStream, ImageStreamMapping
 from chalicelib.entrypoints.table_events import handle_table_records
+from chalicelib.resources.stream import ImageStream, ImageStreamMapping
+from chalicelib.services.actor import SERVICE
 from local.stream_reader import StreamReader, lambda_records
 from tests.support.dynamodb import REGION, create_table
 
@@ -54,11 +55,11 @@ def _measure(batch_size: int) -> dict[str, int]:
         wiring.use(services)
         wiring.use_publisher(publisher)
         try:
-            services.streams.create("bench", ImageStream.model_validate(
+            services.streams.create(SERVICE, "bench", ImageStream.model_validate(
                 {"metadata": {"name": "app"}}))
             for index in range(CHANGES):
                 digest = f"sha256:{index:064x}"
-                services.tags.map("bench", ImageStreamMapping.model_validate({
+                services.tags.map(SERVICE, "bench", ImageStreamMapping.model_validate({
                     "metadata": {"name": "app"}, "tag": f"t{index % 10}",
                     "image": {"metadata": {"name": digest},
                               "dockerImageReference": f"registry.test/bench/app@{digest}"}}))

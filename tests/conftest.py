@@ -13,7 +13,6 @@ from hypothesis.internal.conjecture import engine as hypothesis_engine
 from hypothesis.vendor import pretty as hypothesis_pretty
 
 from chalicelib.adapters.memory_store import MemoryStore
-from chalicelib.services.access import current_pull_check
 from chalicelib.services.ports import StreamStore
 from tests.support.dynamodb import DynamoTable, mocked_table
 
@@ -37,12 +36,3 @@ def store(request: pytest.FixtureRequest) -> StreamStore:
         return MemoryStore()
     return request.getfixturevalue("dynamodb").store()
 
-
-@pytest.fixture(autouse=True)
-def no_caller_left_over() -> Iterator[None]:
-    """An in-process request leaves its caller's pull rights in the thread's context, as a
-    Lambda does until its next request resets them; a test calling services directly acts
-    as the service itself, not as some earlier test's last caller."""
-    token = current_pull_check.set(None)
-    yield
-    current_pull_check.reset(token)

@@ -13,13 +13,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 from chalicelib.domain.errors import ConcurrentUpdate
 from chalicelib.resources.stream import ImageStream, ImageStreamMapping
+from chalicelib.services.actor import SERVICE
 from chalicelib.services.stream_tags import StreamTagService
 from chalicelib.services.streams import StreamService
 from tests.support.dynamodb import atomic_requests, mocked_table
 
 from .contract.builders import NS
-
 from .contract.builders import history as read_history
+
 THREADS, MOVES = 8, 5
 ATTEMPTS = 200  # per mapping; a lost race is a ConcurrentUpdate the caller retries
 
@@ -33,7 +34,7 @@ def mapping(digest: str) -> ImageStreamMapping:
 def test_concurrent_mappings_of_one_tag_lose_nothing() -> None:
     with mocked_table(stream=False) as table, atomic_requests():
         store = table.store()
-        StreamService(store).create(NS, ImageStream.model_validate({"metadata": {"name": "app"}}))
+        StreamService(store).create(SERVICE, NS, ImageStream.model_validate({"metadata": {"name": "app"}}))
         service = StreamTagService(store)
         start = threading.Barrier(THREADS)
 
@@ -45,7 +46,7 @@ def test_concurrent_mappings_of_one_tag_lose_nothing() -> None:
                 digest = "sha256:" + f"{thread:02x}{move:02x}".ljust(64, "0")
                 for _ in range(ATTEMPTS):
                     try:
-                        service.map(NS, mapping(digest))
+                        service.map(SERVICE, NS, mapping(digest))
                     except ConcurrentUpdate:
                         continue
                     mapped.append(digest)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chalicelib.resources.stream import ImageStreamMapping, ImageStreamTag
+from chalicelib.services.actor import SERVICE
 from chalicelib.services.stream_tags import StreamTagService
 from tests.support.dynamodb import mocked_table, new_client
 from tests.support.stream_seed import NAMESPACE as NS
@@ -22,10 +23,10 @@ def operations(service: StreamTagService) -> dict[str, Callable[[], Any]]:
         "metadata": {"name": "app"}, "tag": TAG,
         "image": {"dockerImageReference": f"{REPOSITORY}@{event_digest(TAG, 0)}"}})
     return {
-        "put": lambda: service.put(NS, f"app:{TAG}", retag, create_only=False),
-        "map": lambda: service.map(NS, mapping),
+        "put": lambda: service.put(SERVICE, NS, f"app:{TAG}", retag, create_only=False),
+        "map": lambda: service.map(SERVICE, NS, mapping),
         "get": lambda: service.get(NS, f"app:{TAG}"),
-        "delete": lambda: service.delete(NS, f"app:{TAG}"),
+        "delete": lambda: service.delete(SERVICE, NS, f"app:{TAG}"),
     }
 
 

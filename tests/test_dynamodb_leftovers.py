@@ -9,6 +9,7 @@ import pytest
 from chalicelib.adapters.dynamodb_cleanup import finish_all
 from chalicelib.domain.errors import Invalid
 from chalicelib.resources.stream import ImageStream, ImageStreamMapping, ImageStreamTag
+from chalicelib.services.actor import SERVICE
 from chalicelib.services.ports import ImageRef
 from chalicelib.services.stream_tags import StreamTagService
 from chalicelib.services.streams import StreamService
@@ -24,11 +25,11 @@ class Services:
         self.istags = StreamTagService(store)
 
     def create(self, name: str, *tags: dict) -> None:
-        self.streams.create(NS, ImageStream.model_validate(
+        self.streams.create(SERVICE, NS, ImageStream.model_validate(
             {"metadata": {"name": name}, "spec": {"tags": list(tags)}}))
 
     def map(self, stream: str, tag: str, n: int) -> None:
-        self.istags.map(NS, ImageStreamMapping.model_validate({
+        self.istags.map(SERVICE, NS, ImageStreamMapping.model_validate({
             "metadata": {"name": stream}, "tag": tag,
             "image": {"dockerImageReference": f"registry.test/team/{stream}@{digest(n)}"}}))
 
@@ -64,7 +65,7 @@ def test_leftovers_of_a_crashed_delete_are_never_read(dynamodb: DynamoTable) -> 
         "from": {"kind": "ImageStreamImage", "name": f"app@{digest(1)}"}}})
     for name, body in (("other:copy", copy), ("other:image", by_digest)):
         with pytest.raises(Invalid) as refused:
-            services.istags.put(NS, name, body, create_only=False)
+            services.istags.put(SERVICE, NS, name, body, create_only=False)
         assert [cause.reason for cause in refused.value.causes] == ["FieldValueNotFound"]
     assert services.streams.get(NS, "other").status.tags is None
 
@@ -93,8 +94,8 @@ def test_a_delete_never_clears_a_stream_created_meanwhile(dynamodb: DynamoTable)
                                                                "name": "app:latest"}})
             services.map("app", "latest", 2)
 
-    deleter.meta.events.register("before-call.dynamodb.TransactWriteItems", create_again)
     services.store.delete_stream(NS, "app", int(version or 0))
+    deleter.meta.events.register("before-call.dynamodb.TransactWriteItems", create_again)
     assert finish_all(deleter, dynamodb.name) == 1
 
     assert created

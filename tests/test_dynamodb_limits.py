@@ -7,6 +7,7 @@ import pytest
 from chalicelib.domain.errors import Invalid, TooLarge
 from chalicelib.domain.records import TagRecord
 from chalicelib.resources.stream import ImageStream, ImageStreamMapping, ImageStreamTag
+from chalicelib.services.actor import SERVICE
 from chalicelib.services.ports import ImageRef
 from chalicelib.services.stream_tags import StreamTagService
 from chalicelib.services.streams import StreamService
@@ -32,13 +33,13 @@ WIDE = "é"
 
 def test_an_oversized_tag_is_refused_and_nothing_is_written(dynamodb: DynamoTable) -> None:
     store = dynamodb.store()
-    StreamService(store).create(NS, ImageStream.model_validate({"metadata": {"name": "app"}}))
+    StreamService(store).create(SERVICE, NS, ImageStream.model_validate({"metadata": {"name": "app"}}))
     before = dynamodb.items()
     body = ImageStreamTag.model_validate({"tag": {
         "from": {"kind": "DockerImage", "name": "quay.io/team/app:1"}, "reference": True,
         "annotations": {"notes": WIDE * 200_000}}})
     with pytest.raises(Invalid, match="tag.annotations: Too long"):
-        StreamTagService(store).put(NS, "app:big", body, create_only=False)
+        StreamTagService(store).put(SERVICE, NS, "app:big", body, create_only=False)
     # Past validation (a store used directly), the store's own guard holds.
     oversized = TagRecord(name="big", incarnation="1", spec=body.tag.model_copy(
         update={"name": "big"}))
@@ -53,7 +54,7 @@ def test_an_oversized_stream_is_refused_before_its_partition_is_touched(
     body = ImageStream.model_validate({"metadata": {
         "name": "app", "annotations": {"notes": WIDE * 200_000}}})
     with pytest.raises(Invalid, match="metadata.annotations: Too long"):
-        StreamService(store).create(NS, body)
+        StreamService(store).create(SERVICE, NS, body)
     with pytest.raises(TooLarge, match=r'image stream "team/app" would be stored as'):
         create(store, stream(annotations={"notes": WIDE * 200_000}))
     assert dynamodb.items() == []
@@ -61,7 +62,7 @@ def test_an_oversized_stream_is_refused_before_its_partition_is_touched(
 
 def test_an_oversized_image_is_refused(dynamodb: DynamoTable) -> None:
     store = dynamodb.store()
-    StreamService(store).create(NS, ImageStream.model_validate({"metadata": {"name": "app"}}))
+    StreamService(store).create(SERVICE, NS, ImageStream.model_validate({"metadata": {"name": "app"}}))
     before = dynamodb.items()
     huge = image(1)
     huge.metadata.annotations = {"notes": "x" * 400_000}
@@ -72,7 +73,7 @@ def test_an_oversized_image_is_refused(dynamodb: DynamoTable) -> None:
         "image": {"dockerImageReference": f"registry.test/team/app@{digest(2)}",
                   "metadata": {"annotations": {"notes": WIDE * 200_000}}}})
     with pytest.raises(TooLarge, match=f"image {digest(2)} metadata is 4\\d{{5}} bytes"):
-        StreamTagService(store).map(NS, mapping)
+        StreamTagService(store).map(SERVICE, NS, mapping)
     assert dynamodb.items() == before
 
 
@@ -83,7 +84,7 @@ def test_a_change_over_100_writes_is_refused_whole(dynamodb: DynamoTable) -> Non
     body = ImageStream.model_validate({"metadata": {"name": "app"}, "spec": {"tags": tags}})
     with pytest.raises(TooLarge, match="this change to 60 tags needs 121 writes and a change "
                        "may make at most 100; apply it in smaller steps"):
-        StreamService(store).create(NS, body)
+        StreamService(store).create(SERVICE, NS, body)
     assert dynamodb.items() == []
 
 
@@ -120,5 +121,5 @@ def test_a_deleted_tag_with_a_long_history_leaves_no_items(dynamodb: DynamoTable
         record = update(store, record, put_tags=[tag], history=writes[start:start + 50])
     assert len(history(store, tag, page=500)) == 150
     update(store, record, delete_tags=[tag])
-    assert [item["SK"]["S"] for item in dynamodb.items()] == ["#"]
     cleaned_up(store)
+    assert [item["SK"]["S"] for item in dynamodb.items()] == ["#"]

@@ -7,7 +7,8 @@ from typing import Any
 from chalice import AuthResponse
 
 from ..domain.errors import ApiError, Forbidden, Unauthorized
-from ..services.access import ANONYMOUS, PullRights, current_pull_check
+from ..services.access import ANONYMOUS
+from ..services.actor import Actor
 from ..wiring import Services
 from .catalogue import CATALOGUE
 from .route import Call, Route
@@ -41,10 +42,10 @@ def authenticate(services: Services, header: str | None) -> AuthResponse:
     return AuthResponse(routes=["*"], principal_id=subject)
 
 
-def authorize(services: Services, route: Route, call: Call, context: dict[str, Any]) -> str:
-    """The subject a protected route acts for; Unauthorized or Forbidden if it may not."""
+def authorize(services: Services, route: Route, call: Call, context: dict[str, Any]) -> Actor:
+    """Who a protected route acts for; Unauthorized or Forbidden if they may not."""
     if route.verb is None:
-        return ""
+        return call.actor  # an open route (discovery, the console's page) acts for nobody
     authorizer = context.get("authorizer") or {}
     subject = authorizer.get("principalId") or ANONYMOUS
     if authorizer.get(UNVERIFIED):
@@ -59,6 +60,4 @@ def authorize(services: Services, route: Route, call: Call, context: dict[str, A
     if not CATALOGUE[route.resource].about_the_caller:
         services.access.authorize(subject, call.path.get("namespace"), route.resource,
                                   route.verb)
-    current_pull_check.set(PullRights(
-        subject, lambda namespace: services.access.may_pull_from(subject, namespace)))
-    return subject
+    return Actor(subject, lambda namespace: services.access.may_pull_from(subject, namespace))

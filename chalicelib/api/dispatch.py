@@ -11,7 +11,6 @@ from chalice import Response
 
 from .. import logs, metrics
 from ..domain.errors import ApiError, Forbidden, MethodNotAllowed, Unauthorized
-from ..services.access import current_pull_check
 from ..wiring import services
 from .access import authorize
 from .openapi_paths import V2_PROTOBUF
@@ -67,14 +66,13 @@ def _respond(request: Any, counted: metrics.InvocationMetrics) -> Response:
                            for key in (request.query_params or {})},
                 headers=dict(request.headers or {}),
                 body=request.raw_body, request_path=(request.context or {}).get("path", ""))
-    current_pull_check.set(None)  # a warm Lambda must not carry the last caller's rights
     route = None
     try:
         route = watch_route(_route(request.context.get("resourcePath", ""), request.method),
                             call)
         current = services()
         try:
-            call = replace(call, subject=authorize(current, route, call, request.context))
+            call = replace(call, actor=authorize(current, route, call, request.context))
         except (Unauthorized, Forbidden) as denial:
             counted.add(DENIALS[type(denial)])
             raise

@@ -97,7 +97,7 @@ def list_streams(services: Services, call: Call) -> Reply:
 
 def create_stream(services: Services, call: Call) -> Reply:
     body = read_object(ImageStream, call.body, call.headers, "ImageStream", STREAMS)
-    return 201, fit_stream(services.streams.create(call.namespace, body).to_json())
+    return 201, fit_stream(services.streams.create(call.actor, call.namespace, body).to_json())
 
 
 def get_stream(services: Services, call: Call) -> Reply:
@@ -106,12 +106,14 @@ def get_stream(services: Services, call: Call) -> Reply:
 
 def replace_stream(services: Services, call: Call) -> Reply:
     body = read_object(ImageStream, call.body, call.headers, "ImageStream", STREAMS, call.name)
-    return 200, fit_stream(services.streams.replace(call.namespace, call.name, body).to_json())
+    stream = services.streams.replace(call.actor, call.namespace, call.name, body)
+    return 200, fit_stream(stream.to_json())
 
 
 def patch_stream(services: Services, call: Call) -> Reply:
     patch = read_json(call.body, call.headers, accepted=PATCH_MEDIA_TYPES)
-    stream = services.streams.patch(call.namespace, call.name, patch, media_type(call.headers))
+    stream = services.streams.patch(call.actor, call.namespace, call.name, patch,
+                                    media_type(call.headers))
     return 200, fit_stream(stream.to_json())
 
 
@@ -155,32 +157,34 @@ def get_stream_tag(services: Services, call: Call) -> Reply:
 
 def create_stream_tag(services: Services, call: Call) -> Reply:
     body = read_object(ImageStreamTag, call.body, call.headers, "ImageStreamTag", ISTAGS)
-    tag, _ = services.tags.put(call.namespace, body.metadata.name or "", body, create_only=True)
+    tag, _ = services.tags.put(call.actor, call.namespace, body.metadata.name or "", body,
+                               create_only=True)
     return 201, tag.to_json()
 
 
 def create_named_stream_tag(services: Services, call: Call) -> Reply:
     body = read_object(ImageStreamTag, call.body, call.headers, "ImageStreamTag", ISTAGS,
                        call.name)
-    tag, _ = services.tags.put(call.namespace, call.name, body, create_only=True)
+    tag, _ = services.tags.put(call.actor, call.namespace, call.name, body, create_only=True)
     return 201, tag.to_json()
 
 
 def put_stream_tag(services: Services, call: Call) -> Reply:
     body = read_object(ImageStreamTag, call.body, call.headers, "ImageStreamTag", ISTAGS,
                        call.name)
-    tag, created = services.tags.put(call.namespace, call.name, body, create_only=False)
+    tag, created = services.tags.put(call.actor, call.namespace, call.name, body, create_only=False)
     return (201 if created else 200), tag.to_json()
 
 
 def patch_stream_tag(services: Services, call: Call) -> Reply:
     patch = read_json(call.body, call.headers, accepted=PATCH_MEDIA_TYPES)
-    tag = services.tags.patch(call.namespace, call.name, patch, media_type(call.headers))
+    tag = services.tags.patch(call.actor, call.namespace, call.name, patch,
+                              media_type(call.headers))
     return 200, tag.to_json()
 
 
 def delete_stream_tag(services: Services, call: Call) -> Reply:
-    services.tags.delete(call.namespace, call.name, _precondition(call))
+    services.tags.delete(call.actor, call.namespace, call.name, _precondition(call))
     return 200, success_status("imagestreamtags", call.name)
 
 
@@ -193,14 +197,14 @@ def get_stream_image(services: Services, call: Call) -> Reply:
 def create_mapping(services: Services, call: Call) -> Reply:
     body = read_object(ImageStreamMapping, call.body, call.headers, "ImageStreamMapping",
                        MAPPINGS)
-    stream, _ = services.tags.map(call.namespace, body)
+    stream, _ = services.tags.map(call.actor, call.namespace, body)
     return 201, success_status("imagestreammappings", stream, code=201)
 
 
 def create_stream_import(services: Services, call: Call) -> Reply:
     body = read_object(ImageStreamImport, call.body, call.headers, "ImageStreamImport",
                        ISIMPORTS)
-    return 201, services.stream_imports.create(call.namespace, body).to_json()
+    return 201, services.stream_imports.create(call.actor, call.namespace, body).to_json()
 
 
 def list_images(services: Services, call: Call) -> Reply:
@@ -214,10 +218,6 @@ def get_image(services: Services, call: Call) -> Reply:
 
 
 
-# -- imagestreams/{name}/triggers
-
-def list_triggers(services: Services, call: Call) -> Reply:
-    return 200, services.triggers.list(call.namespace, call.name).to_json()
 # -- imagestreamtags/{name}/history
 
 def get_tag_history(services: Services, call: Call) -> Reply:
@@ -226,6 +226,10 @@ def get_tag_history(services: Services, call: Call) -> Reply:
     return 200, _listed(history, after)
 
 
+# -- imagestreams/{name}/triggers
+
+def list_triggers(services: Services, call: Call) -> Reply:
+    return 200, services.triggers.list(call.namespace, call.name).to_json()
 
 
 def create_trigger(services: Services, call: Call) -> Reply:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..services.actor import NOBODY, Actor
 from ..wiring import Services
 
 Reply = tuple[int, Any]  # the status code and the JSON body
@@ -22,9 +23,13 @@ class Call:
     query_all: dict[str, list[str]] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes | None = None
-    subject: str = ""  # who the request acts for, once authenticated
+    actor: Actor = NOBODY  # who the request acts for, once authenticated
     # The path as the client sent it, stage prefix included: where the console's page is.
     request_path: str = ""
+
+    @property
+    def subject(self) -> str:
+        return self.actor.subject
 
     @property
     def namespace(self) -> str:

@@ -5,6 +5,7 @@ import logging
 from typing import Any
 
 from .. import logs
+from ..services.actor import SERVICE
 from ..wiring import services
 
 logger = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ def handle_ecr_event(event: dict[str, Any], request_id: str = "") -> str:
         namespace, stream = target or ("", "")
         log = logs.about(logger, namespace, stream, str(detail.get("image-tag") or ""))
         try:
-            outcome = pushes.handle_event(event)
+            outcome = pushes.handle_event(SERVICE, event)
         except RegistryError as exc:
             outcome = f"failed: {exc}"
         log.info("ECR event %s: %s", event.get("id"), outcome,
@@ -36,6 +37,6 @@ def reconcile_ecr(context: Any) -> dict[str, int]:
     """A reconcile run within the Lambda's time (`context.get_remaining_time_in_millis`);
     what it had no time for, the next run does."""
     outcomes = services().ecr_pushes.reconcile(
-        lambda: context.get_remaining_time_in_millis() / 1000)
+        SERVICE, lambda: context.get_remaining_time_in_millis() / 1000)
     logger.info("ECR reconcile: %s", outcomes or "nothing missed")
     return outcomes

@@ -5,7 +5,6 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -23,12 +22,10 @@ from ..domain.rbac import (
     service_account_namespace,
     subject_error,
 )
-from ..domain.sources import integrated_namespace, read_namespace
 from ..domain.validation import invalid, not_supported, required, validate_namespace
 from ..resources.meta import ObjectMeta
 from ..resources.meta import now as utc_now
 from ..resources.rbac import AccessToken, AccessTokenSpec, AccessTokenStatus, RoleBinding, Subject
-from ..resources.stream import TagReference
 
 TOKEN_PREFIX = "isk_"
 # Kubernetes' longest object name; DynamoDB refuses a sort key (the binding's name) over
@@ -78,55 +75,6 @@ class BindingStore(Protocol):
 
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class PullRights:
-    """Who the current request acts for, and whether they may pull from a namespace."""
-
-    subject: str
-    may_pull_from: Callable[[str], bool]
-
-    def __call__(self, namespace: str) -> bool:
-        return self.may_pull_from(namespace)
-
-
-# The current request's pull rights, set by the API layer, so a service can refuse a
-# cross-namespace source without knowing who asks, and record who set a source. None: an
-# internal call (the registry webhook, ECR pushes, the schedule), which checks nothing.
-current_pull_check: ContextVar[PullRights | None] = ContextVar(
-    "current_pull_check", default=None)
-
-
-def requesting_subject() -> str:
-    """The subject the current request acts for; "" for an internal call."""
-    rights = current_pull_check.get()
-    return rights.subject if rights is not None else ""
-
-
-def check_source_access(namespace: str, field: str) -> None:
-    """Forbidden unless the current subject may pull from `namespace` (no check: internal)."""
-    check = current_pull_check.get()
-    if check is not None and not check(namespace):
-        raise Forbidden(f'{field}: Forbidden: you may not pull images from namespace '
-                        f'"{namespace}"')
-
-
-def check_spec_source(ref: TagReference, namespace: str, registry: str, field: str) -> None:
-    """Forbidden unless the current subject may pull from the other namespace a spec tag
-    of `namespace` reads (an ImageStreamTag, ImageStreamImage or integrated-registry
-    DockerImage source); `field` is the spec tag's."""
-    source = read_namespace(ref, namespace, registry)
-    if source is not None:
-        check_source_access(source, f"{field}.from")
-
-
-def check_import_source(reference: str, namespace: str, registry: str, field: str) -> None:
-    """Forbidden unless the current subject may pull from the other namespace whose stream
-    an import of `reference` into `namespace` reads in the integrated registry."""
-    source = integrated_namespace(reference, registry)
-    if source is not None and source != namespace:
-        check_source_access(source, field)
 
 
 class AccessService:

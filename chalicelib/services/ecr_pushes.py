@@ -25,6 +25,7 @@ from ..registry.manifests import (
     verify_digest,
 )
 from ..resources.image import Image
+from .actor import Actor
 from .ports import StreamStore
 from .pushes import Push, PushService
 
@@ -83,7 +84,7 @@ class EcrPushes:
         self.prefix = prefix
         self.position = position or MemoryReconcilePosition()
 
-    def handle_event(self, event: dict[str, Any]) -> str:
+    def handle_event(self, actor: Actor, event: dict[str, Any]) -> str:
         """Apply one `ECR Image Action` event; returns what happened, for the log."""
         detail = event.get("detail") or {}
         if (event.get("source") != "aws.ecr" or detail.get("action-type") != "PUSH"
@@ -97,9 +98,9 @@ class EcrPushes:
         if target is None:
             logger.info("ECR repository %s maps to no image stream; push ignored", repository)
             return "ignored: repository maps to no image stream"
-        return self._apply(repository, tag, digest, target)
+        return self._apply(actor, repository, tag, digest, target)
 
-    def reconcile(self, remaining_seconds: Callable[[], float] = lambda: math.inf
+    def reconcile(self, actor: Actor, remaining_seconds: Callable[[], float] = lambda: math.inf
                   ) -> dict[str, int]:
         """Apply tagged ECR images that no event delivered: a tag is moved only if the image
         was pushed after the tag last moved, so deliberate moves (rollbacks) are kept.
@@ -123,14 +124,14 @@ class EcrPushes:
                 if remaining_seconds() < ITEM_SECONDS:
                     self._stop(outcomes, resume_after)
                     return outcomes
-                outcome = self._reconciled(repository, tagged, target)
+                outcome = self._reconciled(actor, repository, tagged, target)
                 if outcome is not None:
                     outcomes[outcome] = outcomes.get(outcome, 0) + 1
                 resume_after = (repository, tagged.tag)
         self.position.save(None)  # the whole way through: the next pass starts afresh
         return outcomes
 
-    def _reconciled(self, repository: str, tagged: Any, target: tuple[str, str]
+    def _reconciled(self, actor: Actor, repository: str, tagged: Any, target: tuple[str, str]
                     ) -> str | None:
         """What reconciling one tagged image did; None when the stream had it already."""
         tag = self.store.get_tag(*target, tagged.tag)
@@ -141,7 +142,7 @@ class EcrPushes:
         if tag is not None and tag.held is not None and tag.held.image == tagged.digest:
             return None  # it waits on the pinned tag already
         try:
-            return self._apply(repository, tagged.tag, tagged.digest, target)
+            return self._apply(actor, repository, tagged.tag, tagged.digest, target)
         except (RegistryError, ApiError) as exc:
             logger.warning("ECR reconcile: %s:%s (%s) not applied: %s", repository,
                            tagged.tag, tagged.digest, exc)
@@ -153,11 +154,13 @@ class EcrPushes:
         logger.info("ECR reconcile stopped for time after %s; the next run goes on from "
                     "there", ":".join(reached) if reached else "the start")
 
-    def _apply(self, repository: str, tag: str, digest: str, target: tuple[str, str]) -> str:
+    def _apply(self, actor: Actor, repository: str, tag: str, digest: str,
+               target: tuple[str, str]) -> str:
         image, children = self._image(repository, digest)
         push = Push(target[0], target[1], tag, image, children)
         # ECR events may arrive late or twice: move the tag only if ECR's tag still names it.
-        return self.pushes.apply(push, lambda: self.ecr.tag_digest(repository, tag) == digest)
+        return self.pushes.apply(actor, push,
+                                 lambda: self.ecr.tag_digest(repository, tag) == digest)
 
     def _image(self, repository: str, digest: str) -> tuple[Image, tuple[Image, ...]]:
         name = f"{self.registry}/{repository}"

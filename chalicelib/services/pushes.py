@@ -12,6 +12,7 @@ from ..logs import about
 from ..resources.image import Image
 from ..resources.meta import ObjectMeta
 from ..resources.stream import ImageStream, ImageStreamMapping
+from .actor import Actor
 from .ports import StreamStore
 from .stream_tags import StreamTagService
 from .streams import StreamService
@@ -39,7 +40,8 @@ class PushService:
         self.streams = streams
         self.tags = tags
 
-    def apply(self, push: Push, still_current: Callable[[], bool] | None = None) -> str:
+    def apply(self, actor: Actor, push: Push, still_current: Callable[[], bool] | None = None
+              ) -> str:
         """Record the image and move the tag, unless that already happened or is stale.
 
         Returns "unchanged" (the tag already shows this image: a repeated event),
@@ -47,14 +49,15 @@ class PushService:
         moved back), "held" (the tag is pinned: the image waits on it) or "moved". A push
         to a stream that does not exist yet creates it, as OpenShift's registry does.
         """
-        outcome = self._apply(push, still_current)
+        outcome = self._apply(actor, push, still_current)
         about(logger, push.namespace, push.stream, push.tag).info(
             "push of %s to %s/%s:%s: %s", push.image.metadata.name, push.namespace,
             push.stream, push.tag, OUTCOMES[outcome],
             extra={"digest": push.image.metadata.name, "outcome": outcome})
         return outcome
 
-    def _apply(self, push: Push, still_current: Callable[[], bool] | None) -> str:
+    def _apply(self, actor: Actor, push: Push, still_current: Callable[[], bool] | None
+               ) -> str:
         digest = push.image.metadata.name or ""
         for child in push.children:
             self.store.put_image(child)
@@ -66,17 +69,17 @@ class PushService:
             self.store.put_image(push.image)
             # The line apply() writes says so: "recorded", the tag left alone.
             return "recorded"
-        self._ensure_stream(push.namespace, push.stream)
-        self.tags.map(push.namespace, ImageStreamMapping(
+        self._ensure_stream(actor, push.namespace, push.stream)
+        self.tags.map(actor, push.namespace, ImageStreamMapping(
             metadata=ObjectMeta(name=push.stream, namespace=push.namespace),
             image=push.image, tag=push.tag))
         return "held" if tag is not None and is_pinned(tag.spec) else "moved"
 
-    def _ensure_stream(self, namespace: str, name: str) -> None:
+    def _ensure_stream(self, actor: Actor, namespace: str, name: str) -> None:
         if self.store.get_stream(namespace, name) is not None:
             return
         try:
-            self.streams.create(namespace, ImageStream(metadata=ObjectMeta(
+            self.streams.create(actor, namespace, ImageStream(metadata=ObjectMeta(
                 name=name, annotations={"imagestreams.dev/created-by": "push"})))
         except AlreadyExists:
             pass  # a concurrent push created it

@@ -10,6 +10,7 @@ from ..domain.errors import BadRequest, ServiceUnavailable, Unauthorized
 from ..domain.pushes import stream_of_repository
 from ..registry import RegistryClient, RegistryError
 from ..registry.manifests import DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST
+from .actor import Actor
 from .pushes import Push, PushService
 
 logger = logging.getLogger(__name__)
@@ -39,14 +40,14 @@ class RegistryNotifications:
         self.pushes = pushes
         self.insecure = insecure
 
-    def handle(self, envelope: Any) -> dict[str, int]:
+    def handle(self, actor: Actor, envelope: Any) -> dict[str, int]:
         """Map every tagged manifest push; count what happened to each event."""
         events = envelope.get("events") if isinstance(envelope, dict) else None
         if not isinstance(events, list):
             raise BadRequest("a registry notification envelope is an object with an events array")
         outcomes: dict[str, int] = {}
         for event in events:
-            outcome = self._handle_event(event if isinstance(event, dict) else {})
+            outcome = self._handle_event(actor, event if isinstance(event, dict) else {})
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
         if outcomes.get("failed"):
             # The registry sends the envelope again; what was applied is not applied twice.
@@ -54,7 +55,7 @@ class RegistryNotifications:
                                      "the registry; send the notification again")
         return outcomes
 
-    def _handle_event(self, event: dict[str, Any]) -> str:
+    def _handle_event(self, actor: Actor, event: dict[str, Any]) -> str:
         target = event.get("target")
         if not isinstance(target, dict):
             return "ignored"  # as a registry never sends it: not an event of a push
@@ -78,7 +79,7 @@ class RegistryNotifications:
         try:
             fetched = client.fetch_image(f"{reference}@{digest}", preserve_original=True,
                                          insecure=self.insecure)
-            return self.pushes.apply(Push(*stream, tag, fetched.image, fetched.children),
+            return self.pushes.apply(actor, Push(*stream, tag, fetched.image, fetched.children),
                                      still_tagged)
         except RegistryError as exc:
             logger.warning("push of %s@%s could not be read back: %s", reference, digest, exc)

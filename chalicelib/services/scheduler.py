@@ -40,6 +40,7 @@ from ..logs import about
 from ..registry import Credentials, RegistryClient, locate
 from ..registry.auth import normalize_registry
 from ..resources.meta import now as utc_now
+from .actor import SERVICE, Actor
 from .import_pool import ImportJob, ImportPool, JobResult
 from .imports import ImportSettings, RegistryImports
 from .ports import DueRepository, DueTag, StreamStore
@@ -186,6 +187,9 @@ class Scheduler:
                 refused[ImportOutcome.failed(FORBIDDEN, reason)].append(item)
         return permitted, refused
 
+    def _author(self, subject: str) -> Actor:
+        return Actor(subject, lambda namespace: self.may_pull(subject, namespace))
+
     def _refusal(self, reference: str, namespace: str, author: str) -> str | None:
         return scheduled_import_refusal(reference, namespace, author, self.registry,
                                         self.may_pull)
@@ -309,8 +313,10 @@ class Scheduler:
                                 outcomes=dict(repository.outcomes),
                                 listings={repository.source: done})
         try:
+            # It acts for the repository's author: the spec tags it sets are theirs, so their
+            # own scheduled imports act for them too.
             write_stream(self.store, stream.namespace, stream.name, now, None, plan,
-                         imports=imports)
+                         actor=self._author(stream.repository_author), imports=imports)
         except NotFound:
             return  # the stream went away meanwhile; its entry goes when it is next due
         except ApiError as error:  # the entry stays due and is tried again next run
@@ -363,7 +369,8 @@ class Scheduler:
                 write.apply_import(tag.name, tag.spec, outcome)
 
         try:
-            write_stream(self.store, namespace, name, now, None, plan,
+            # Applying an import sets no source (each tag's author was checked in _permitted).
+            write_stream(self.store, namespace, name, now, None, plan, actor=SERVICE,
                          imports=ImportContext(interval=self.settings.interval))
         except NotFound:
             return 0  # the stream went away meanwhile

@@ -48,7 +48,7 @@ from ..resources.meta import format_time
 from ..resources.meta import now as utc_now
 from ..resources.stream import TagEvent, TagReference
 from . import views
-from .access import check_import_source
+from .actor import Actor
 from .ports import StreamStore
 from .stream_write import StreamWrite, write_stream
 
@@ -94,10 +94,11 @@ class StreamImportService:
         self.registry = registry
         self.clock = clock
 
-    def create(self, namespace: str, body: ImageStreamImport) -> ImageStreamImport:
+    def create(self, actor: Actor, namespace: str, body: ImageStreamImport
+               ) -> ImageStreamImport:
         name = body.metadata.name or ""
         self._validate(namespace, name, body)
-        self._check_sources(namespace, body)
+        self._check_sources(actor, namespace, body)
         stream = self.store.get_stream(namespace, name)
         annotations = stream.annotations if stream else {}
         images = [_wanted(spec.from_.name, spec.to.name if spec.to else None, spec,
@@ -121,13 +122,13 @@ class StreamImportService:
                 images=[_result(outcomes[w.source], w) for w in listed] or None,
                 additional_tags=list(listing.additional) or None)
         if body.spec.import_:
-            self._write(namespace, name, images + listed, outcomes)
+            self._write(actor, namespace, name, images + listed, outcomes)
             snapshot = self.store.load_stream(namespace, name)
             if snapshot is not None:
                 status.import_ = views.image_stream(snapshot, self.registry)
         return body.model_copy(update={"status": status})
 
-    def _write(self, namespace: str, name: str, wanted: list[_Wanted],
+    def _write(self, actor: Actor, namespace: str, name: str, wanted: list[_Wanted],
                outcomes: dict[ImportSource, ImportOutcome]) -> None:
         """Tag what imported, setting the spec tag as sent (as `oc import-image` does). A
         failure sets the tag's condition and keeps its image; an image's failure also sets
@@ -159,19 +160,19 @@ class StreamImportService:
         imports = self.importer.context(namespace)
         imports.outcomes.update(outcomes)
         record = StreamRecord(namespace=namespace, name=name, uid=str(uuid.uuid4()), created=now)
-        write_stream(self.store, namespace, name, now, None, plan, create=record, imports=imports,
-                     registry=self.registry)
+        write_stream(self.store, namespace, name, now, None, plan, actor=actor, create=record,
+                     imports=imports, registry=self.registry)
 
-    def _check_sources(self, namespace: str, body: ImageStreamImport) -> None:
+    def _check_sources(self, actor: Actor, namespace: str, body: ImageStreamImport) -> None:
         """An image or repository of another namespace's stream in the integrated registry
         needs the pull right there, as its ImageStreamTag would, before anything is
         fetched: a dry run would show it as well as an import."""
         for index, spec in enumerate(body.spec.images or []):
-            check_import_source(spec.from_.name, namespace, self.registry,
-                                f"spec.images[{index}].from")
+            actor.check_import_source(spec.from_.name, namespace, self.registry,
+                                      f"spec.images[{index}].from")
         if body.spec.repository is not None:
-            check_import_source(body.spec.repository.from_.name, namespace, self.registry,
-                                "spec.repository.from")
+            actor.check_import_source(body.spec.repository.from_.name, namespace,
+                                      self.registry, "spec.repository.from")
 
     def _validate(self, namespace: str, name: str, body: ImageStreamImport) -> None:
         errors = FieldErrors()

@@ -43,6 +43,7 @@ from ..resources.stream import (
     TagReference,
 )
 from . import views
+from .actor import Actor
 from .patching import apply_patch
 from .ports import Importer, StreamStore, stream_key
 from .stream_write import STREAMS, StreamWrite, find_stream_image, write_stream
@@ -140,8 +141,8 @@ class StreamTagService:
                 return ImageStreamTagList(items=items), None
             last_stream = pending[-1]
 
-    def put(self, namespace: str, name: str, body: ImageStreamTag, create_only: bool
-            ) -> tuple[ImageStreamTag, bool]:
+    def put(self, actor: Actor, namespace: str, name: str, body: ImageStreamTag,
+            create_only: bool) -> tuple[ImageStreamTag, bool]:
         """Set the spec tag; the tag as written, and whether the tag is new.
 
         A body without `tag` keeps the current spec tag, with the body's annotations; its
@@ -173,19 +174,22 @@ class StreamTagService:
                                   created=now)
         imports = self.importer.context(namespace) if self.importer else ImportContext()
         write_stream(self.store, namespace, stream_name, now, body.metadata.resource_version,
-                     plan, create=new_stream, imports=imports, registry=self.registry)
+                     plan, actor=actor, create=new_stream, imports=imports,
+                     registry=self.registry)
         return self._read(namespace, name, image_required=False), created[0]
 
-    def patch(self, namespace: str, name: str, patch: Any, media_type: str) -> ImageStreamTag:
+    def patch(self, actor: Actor, namespace: str, name: str, patch: Any, media_type: str
+              ) -> ImageStreamTag:
         """A patch of any type kubectl sends over the tag, written as a PUT of the result:
         its `tag` and annotations (what `kubectl annotate istag` changes)."""
         current = self.get(namespace, name).to_json()
         current["metadata"].pop("resourceVersion", None)
         patched = apply_patch(current, patch, media_type, {})  # an istag has no keyed list
-        return self.put(namespace, name, parse_model(ImageStreamTag, patched, ISTAGS, name),
-                        create_only=False)[0]
+        return self.put(actor, namespace, name,
+                        parse_model(ImageStreamTag, patched, ISTAGS, name), create_only=False)[0]
 
-    def delete(self, namespace: str, name: str, expected_version: str | None = None) -> None:
+    def delete(self, actor: Actor, namespace: str, name: str,
+               expected_version: str | None = None) -> None:
         stream_name, tag_name = split_istag(name)
         if not names_valid(namespace, stream_name, tag_name):
             raise NotFound.of(ISTAGS, name)
@@ -195,7 +199,8 @@ class StreamTagService:
                 raise NotFound.of(ISTAGS, name)
 
         try:
-            write_stream(self.store, namespace, stream_name, self.clock(), expected_version, plan)
+            write_stream(self.store, namespace, stream_name, self.clock(), expected_version, plan,
+                         actor=actor)
         except NotFound as exc:
             raise NotFound.of(ISTAGS, name) from exc
 
@@ -242,7 +247,7 @@ class StreamTagService:
 
     # -- ImageStreamMapping
 
-    def map(self, namespace: str, body: ImageStreamMapping) -> tuple[str, str]:
+    def map(self, actor: Actor, namespace: str, body: ImageStreamMapping) -> tuple[str, str]:
         """Record the image (created if absent) and move the tag and its followers."""
         name = body.metadata.name or ""
         image = self._mapped_image(namespace, body)
@@ -269,7 +274,7 @@ class StreamTagService:
                              image=image.metadata.name or "", generation=write.stream.generation)
             write.move(body.tag, event)
 
-        write_stream(self.store, namespace, name, now, None, plan)
+        write_stream(self.store, namespace, name, now, None, plan, actor=actor)
         return name, body.tag
 
     def _mapped_image(self, namespace: str, body: ImageStreamMapping) -> Image:

@@ -30,7 +30,7 @@ from ..domain.imports import (
 from ..domain.records import HistoryWrite, StreamRecord, TagRecord
 from ..domain.validation import not_found
 from ..resources.stream import TagEvent, TagReference
-from .access import check_spec_source, requesting_subject
+from .actor import Actor
 from .ports import ChangeSet, ImageRef, StreamStore
 from .views import repository_of
 
@@ -46,9 +46,10 @@ class StreamWrite:
     """Collects the changes of one request against the stream version it read."""
 
     def __init__(self, store: StreamStore, stream: StreamRecord, now: datetime,
-                 expected_version: int | None, imports: ImportContext | None = None,
-                 registry: str = ""):
+                 expected_version: int | None, *, actor: Actor,
+                 imports: ImportContext | None = None, registry: str = ""):
         self.store = store
+        self.actor = actor
         self.stream = stream
         self.original = stream
         self.imports = imports or ImportContext()
@@ -112,13 +113,13 @@ class StreamWrite:
             if error:
                 errors.add(error.field, error.message)
         errors.raise_if_any(resource, name or self.name)
-        check_spec_source(ref, self.namespace, self.registry, field)
+        self.actor.check_spec_source(ref, self.namespace, self.registry, field)
         self._relink(ref.name, rules.tracked_tag(old_spec, self.namespace, self.name), followed)
         record = current or TagRecord(name=ref.name, incarnation=new_incarnation())
         # Whoever sets the source is its author: a scheduled import acts for them. Setting it
         # is the user's choice of image, so what a pin held waits no longer.
         self._put(replace(record, spec=ref, conditions=(), due=None, import_digest="", held=None,
-                          author=requesting_subject()))
+                          author=self.actor.subject))
         source = source_of(ref, self.stream.annotations)
         if source is not None:
             outcome = self.imports.outcomes.get(source)
@@ -244,7 +245,7 @@ class StreamWrite:
                 self.expected_version is None
                 or stream.docker_image_repository != self.original.docker_image_repository):
             # Whoever sets the repository is its author: its scheduled import acts for them.
-            stream = replace(stream, repository_author=requesting_subject())
+            stream = replace(stream, repository_author=self.actor.subject)
         if self.expected_version is not None:
             stream = stream.bumped(spec_changed=self.spec_changed)
         puts = [tag for name in sorted(self._dirty) if (tag := self._tags.get(name))]
@@ -363,7 +364,7 @@ MAX_IMPORT_ROUNDS = 3  # a plan that keeps finding new sources to import lost to
 
 def write_stream(store: StreamStore, namespace: str, name: str, now: datetime,
                  expected_version: str | None, plan: Callable[[StreamWrite], None], *,
-                 create: StreamRecord | None = None,
+                 actor: Actor, create: StreamRecord | None = None,
                  imports: ImportContext | None = None, registry: str = "") -> StreamRecord:
     """Plan a write with `plan(write)` and commit it, re-planning after a concurrent write.
 
@@ -371,8 +372,8 @@ def write_stream(store: StreamStore, namespace: str, name: str, now: datetime,
     any other gets it only after RETRY_SECONDS of lost races.
     With `create`, a missing stream is created from that record in the same commit;
     `registry` is the integrated registry images copied from other namespaces are pulled
-    through. A plan
-    that needs registry imports is not committed: the imports are fetched (outside any
+    through; `actor` is who the write acts for (services/actor.py). A plan that needs
+    registry imports is not committed: the imports are fetched (outside any
     transaction) and the write planned again with their outcomes. A plan that changes
     nothing writes nothing. Returns the stream record as written.
     """
@@ -385,12 +386,14 @@ def write_stream(store: StreamStore, namespace: str, name: str, now: datetime,
         if stream is None:
             if create is None:
                 raise NotFound.of(STREAMS, name)
-            write = StreamWrite(store, create, now, None, imports, registry)
+            write = StreamWrite(store, create, now, None, actor=actor, imports=imports,
+                                registry=registry)
         else:
             if (expected_version is not None
                     and object_version(expected_version) != str(stream.version)):
                 raise ConcurrentUpdate.of(STREAMS, name)
-            write = StreamWrite(store, stream, now, stream.version, imports, registry)
+            write = StreamWrite(store, stream, now, stream.version, actor=actor,
+                                imports=imports, registry=registry)
         plan(write)
         if imports.missing:
             rounds += 1

@@ -26,7 +26,7 @@ from ..resources.meta import now as utc_now
 from ..resources.parse import parse_model
 from ..resources.stream import ImageStream, ImageStreamList, TagReference
 from . import views
-from .access import check_import_source
+from .actor import Actor
 from .patching import MERGE_PATCH, apply_patch
 from .ports import Importer, StreamStore
 from .stream_imports import import_repository
@@ -98,10 +98,10 @@ class StreamService:
             after = page.after
         return ImageStreamList(items=items), after
 
-    def create(self, namespace: str, body: ImageStream) -> ImageStream:
+    def create(self, actor: Actor, namespace: str, body: ImageStream) -> ImageStream:
         prefix = body.metadata.generate_name
         if body.metadata.name or not prefix:
-            return self._create(namespace, body)
+            return self._create(actor, namespace, body)
         attempts_left = GENERATE_NAME_ATTEMPTS
         while True:
             named = body.model_copy(deep=True)
@@ -111,13 +111,13 @@ class StreamService:
                                                "metadata.generateName"))
             errors.raise_if_any(STREAMS, prefix)
             try:
-                return self._create(namespace, named)
+                return self._create(actor, namespace, named)
             except AlreadyExists:
                 attempts_left -= 1
                 if not attempts_left:
                     raise
 
-    def _create(self, namespace: str, body: ImageStream) -> ImageStream:
+    def _create(self, actor: Actor, namespace: str, body: ImageStream) -> ImageStream:
         name = body.metadata.name or ""
         self._validate(namespace, body)
         if self.store.get_stream(namespace, name) is not None:
@@ -138,8 +138,8 @@ class StreamService:
 
         imports = self._imports(namespace)
         if record.docker_image_repository:
-            check_import_source(record.docker_image_repository, namespace, self.registry,
-                                REPOSITORY_FIELD)
+            actor.check_import_source(record.docker_image_repository, namespace,
+                                      self.registry, REPOSITORY_FIELD)
             self._schedule_repository(namespace, name, imports)
 
         def plan(write: StreamWrite) -> None:
@@ -149,11 +149,12 @@ class StreamService:
                 write.set_spec(ref, f"spec.tags[{ref.name}]")
             import_repository(write)
 
-        write_stream(self.store, namespace, name, now, None, plan, create=record,
+        write_stream(self.store, namespace, name, now, None, plan, actor=actor, create=record,
                      imports=imports, registry=self.registry)
         return self.get(namespace, name)
 
-    def replace(self, namespace: str, name: str, body: ImageStream) -> ImageStream:
+    def replace(self, actor: Actor, namespace: str, name: str, body: ImageStream
+                ) -> ImageStream:
         self._check_path_name(name, body)
         self._validate(namespace, body)
         imports = self._imports(namespace)
@@ -175,8 +176,8 @@ class StreamService:
                     stream.lookup_local, stream.docker_image_repository):
                 write.spec_changed = True
             if write.stream.docker_image_repository != stream.docker_image_repository:
-                check_import_source(write.stream.docker_image_repository, namespace,
-                                    self.registry, REPOSITORY_FIELD)
+                actor.check_import_source(write.stream.docker_image_repository, namespace,
+                                          self.registry, REPOSITORY_FIELD)
             wanted = {ref.name: ref for ref in body.spec.tags or []}
             snapshot = self.store.load_stream(namespace, name)
             current = [t.name for t in snapshot.tags.values() if t.spec] if snapshot else []
@@ -190,13 +191,13 @@ class StreamService:
                           != stream.docker_image_repository) and import_repository(write)
 
         write_stream(self.store, namespace, name, self.clock(), body.metadata.resource_version,
-                     plan, imports=imports, registry=self.registry)
+                     plan, actor=actor, imports=imports, registry=self.registry)
         if checked[0]:
             self._keep_repository_scheduled(namespace, name, imports)
         return self.get(namespace, name)
 
-    def patch(self, namespace: str, name: str, patch: Any, media_type: str = MERGE_PATCH
-              ) -> ImageStream:
+    def patch(self, actor: Actor, namespace: str, name: str, patch: Any,
+              media_type: str = MERGE_PATCH) -> ImageStream:
         """A patch of any type kubectl sends (merge, strategic merge, JSON patch) over the
         stream's metadata and spec."""
         current = self.get(namespace, name).to_json()
@@ -204,7 +205,7 @@ class StreamService:
         current["metadata"].pop("resourceVersion", None)
         patched = apply_patch(current, patch, media_type, STREAM_MERGE_KEYS)
         body = parse_model(ImageStream, patched, STREAMS, name)
-        return self.replace(namespace, name, body)
+        return self.replace(actor, namespace, name, body)
 
     def delete(self, namespace: str, name: str, expected_version: str | None = None) -> None:
         stream = self.store.get_stream(namespace, name) if names_valid(namespace, name) else None

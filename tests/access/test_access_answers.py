@@ -4,8 +4,6 @@ that a mutant of domain/rbac.py, services/access.py or domain/sources.py changin
 them fails (docs/mutation.md)."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,13 +16,9 @@ from chalicelib.resources.rbac import AccessToken, RoleBinding
 from chalicelib.resources.stream import TagReference
 from chalicelib.services.access import (
     AccessService,
-    PullRights,
-    check_import_source,
-    check_spec_source,
-    current_pull_check,
-    requesting_subject,
     token_digest,
 )
+from chalicelib.services.actor import NOBODY, SERVICE, Actor
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 LOCAL = "127.0.0.1:5050"
@@ -258,20 +252,13 @@ def test_the_image_roles_hold_exactly_their_rights(role: str, rights: set) -> No
 
 # -- who a request acts for, and the source checks
 
-@contextmanager
-def acting_as(subject: str, may_pull: Callable[[str], bool]) -> Iterator[None]:
-    reset = current_pull_check.set(PullRights(subject, may_pull))
-    try:
-        yield
-    finally:
-        current_pull_check.reset(reset)
-
-
-def test_a_request_acts_for_its_subject_and_an_internal_call_for_no_one() -> None:
-    assert requesting_subject() == ""
-    with acting_as("alice", lambda namespace: False):
-        assert requesting_subject() == "alice"
-    assert requesting_subject() == ""
+def test_the_service_may_pull_from_any_namespace_and_nobody_from_none() -> None:
+    assert (SERVICE.subject, NOBODY.subject) == ("", "")
+    SERVICE.check_pull("other", "tag.from")
+    with pytest.raises(Forbidden) as refused:
+        NOBODY.check_pull("other", "tag.from")
+    assert refused.value.message == ('tag.from: Forbidden: you may not pull images from '
+                                     'namespace "other"')
 
 
 def ref(kind: str, name: str, namespace: str | None = None) -> TagReference:
@@ -281,15 +268,16 @@ def ref(kind: str, name: str, namespace: str | None = None) -> TagReference:
 
 def test_the_own_namespace_needs_no_pull_right() -> None:
     """Even a caller who may pull from nowhere may name their own namespace's streams."""
-    with acting_as("alice", lambda namespace: False):
-        check_spec_source(ref("ImageStreamTag", "web:1", "shop"), "shop", LOCAL, "tag")
-        check_spec_source(ref("ImageStreamImage", "web@sha256:" + "a" * 64), "shop", LOCAL,
-                          "tag")
-        check_spec_source(ref("DockerImage", f"{LOCAL}/shop/web:1"), "shop", LOCAL, "tag")
-        check_import_source(f"{LOCAL}/shop/web:1", "shop", LOCAL, "spec.images[0].from")
-        check_import_source("quay.io/other/web:1", "shop", LOCAL, "spec.images[0].from")
-        with pytest.raises(Forbidden) as refused:
-            check_import_source(f"{LOCAL}/other/web:1", "shop", LOCAL, "spec.images[0].from")
+    alice = Actor("alice", lambda namespace: False)
+    alice.check_spec_source(ref("ImageStreamTag", "web:1", "shop"), "shop", LOCAL, "tag")
+    alice.check_spec_source(ref("ImageStreamImage", "web@sha256:" + "a" * 64), "shop", LOCAL,
+                            "tag")
+    alice.check_spec_source(ref("DockerImage", f"{LOCAL}/shop/web:1"), "shop", LOCAL, "tag")
+    alice.check_import_source(f"{LOCAL}/shop/web:1", "shop", LOCAL, "spec.images[0].from")
+    alice.check_import_source("quay.io/other/web:1", "shop", LOCAL, "spec.images[0].from")
+    with pytest.raises(Forbidden) as refused:
+        alice.check_import_source(f"{LOCAL}/other/web:1", "shop", LOCAL,
+                                  "spec.images[0].from")
     assert refused.value.message == ('spec.images[0].from: Forbidden: you may not pull images '
                                      'from namespace "other"')
 

@@ -14,6 +14,7 @@ from chalicelib import wiring
 from chalicelib.adapters.dynamodb_access import DynamoBindingStore, DynamoTokenStore
 from chalicelib.adapters.memory_store import MemoryStore
 from chalicelib.resources.stream import ImageStream, ImageStreamMapping
+from chalicelib.services.actor import SERVICE
 from tests.support.auth import admin_headers
 from tests.support.dynamodb import mocked_table
 
@@ -90,9 +91,9 @@ def api(request) -> Iterator[Api]:
 
 def _api(services: wiring.Services) -> Iterator[Api]:
     for namespace in (PROJECT, PULLER, STRANGER):
-        services.streams.create(namespace, ImageStream.model_validate(
+        services.streams.create(SERVICE, namespace, ImageStream.model_validate(
             {"metadata": {"name": "web"}}))
-    services.tags.map(PROJECT, ImageStreamMapping.model_validate({
+    services.tags.map(SERVICE, PROJECT, ImageStreamMapping.model_validate({
         "metadata": {"name": "web"}, "tag": "v1", "image": {
             "metadata": {"name": DIGEST},
             "dockerImageReference": f"registry.test/{PROJECT}/web@{DIGEST}"}}))

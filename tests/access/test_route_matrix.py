@@ -19,6 +19,7 @@ from chalicelib.api.routes import ROUTES, UNKNOWN_PATHS
 from chalicelib.resources.rbac import AccessToken
 from chalicelib.resources.stream import ImageStream, ImageStreamMapping
 from chalicelib.services.access import token_digest
+from chalicelib.services.actor import SERVICE
 from tests.support.auth import grant
 
 NS, OTHER = "shop", "other"
@@ -83,8 +84,8 @@ def cases() -> list[tuple[str, str, str, str]]:
 def world() -> Iterator[tuple[Client, dict[str, str], wiring.Services]]:
     services = wiring.Services(MemoryStore(), "registry.test",
                                subscriptions=lambda: FakeSubscriptions())
-    services.streams.create(NS, ImageStream.model_validate({"metadata": {"name": "web"}}))
-    services.tags.map(NS, ImageStreamMapping.model_validate({
+    services.streams.create(SERVICE, NS, ImageStream.model_validate({"metadata": {"name": "web"}}))
+    services.tags.map(SERVICE, NS, ImageStreamMapping.model_validate({
         "metadata": {"name": "web"}, "tag": "v1", "image": {
             "metadata": {"name": DIGEST}, "dockerImageReference": f"registry.test/shop/web@{DIGEST}"}}))
     tokens = {role: grant(services, f"u-{role.replace(':', '-')}", role, NS)
@@ -203,7 +204,7 @@ def test_cross_namespace_sources_need_image_puller_there(world):
     assert "tag.from" in json.loads(refused.body)["message"]
     grant(services, "u-edit", "system:image-puller", OTHER)
     if services.store.get_stream(OTHER, "base") is None:  # the module's world is shared
-        services.streams.create(OTHER, ImageStream.model_validate({"metadata": {"name": "base"}}))
+        services.streams.create(SERVICE, OTHER, ImageStream.model_validate({"metadata": {"name": "base"}}))
     assert client.http.put(path, headers=editor, body=body).status_code == 201
 
 
@@ -212,8 +213,8 @@ def test_cross_namespace_image_sources_need_image_puller_there(world):
     for an image that exists and one that does not, until the right is granted."""
     client, tokens, services = world
     if services.store.get_stream(OTHER, "images") is None:  # the module's world is shared
-        services.streams.create(OTHER, ImageStream.model_validate({"metadata": {"name": "images"}}))
-        services.tags.map(OTHER, ImageStreamMapping.model_validate({
+        services.streams.create(SERVICE, OTHER, ImageStream.model_validate({"metadata": {"name": "images"}}))
+        services.tags.map(SERVICE, OTHER, ImageStreamMapping.model_validate({
             "metadata": {"name": "images"}, "tag": "1", "image": {"metadata": {"name": DIGEST_B}}}))
     viewer = grant(services, "u-edit-images", "edit", NS)
     headers = {"authorization": f"Bearer {viewer}", "content-type": "application/json"}
@@ -239,8 +240,8 @@ def test_mappings_are_the_pushers_right_not_edits(world):
     may not create one, system:image-pusher and admin may (both directions)."""
     client, tokens, services = world
     if services.store.get_stream(OTHER, "secret") is None:
-        services.streams.create(OTHER, ImageStream.model_validate({"metadata": {"name": "secret"}}))
-        services.tags.map(OTHER, ImageStreamMapping.model_validate({
+        services.streams.create(SERVICE, OTHER, ImageStream.model_validate({"metadata": {"name": "secret"}}))
+        services.tags.map(SERVICE, OTHER, ImageStreamMapping.model_validate({
             "metadata": {"name": "secret"}, "tag": "1", "image": {
                 "metadata": {"name": DIGEST_C},
                 "dockerImageMetadata": {"Config": {"Env": ["DB_PASSWORD=planted"]}}}}))
@@ -278,7 +279,7 @@ def test_a_taken_endpoint_says_nothing_of_another_namespaces_trigger(world):
         return reply.status_code, json.loads(reply.body)
 
     if services.store.get_stream(OTHER, "hidden-stream") is None:
-        services.streams.create(OTHER, ImageStream.model_validate(
+        services.streams.create(SERVICE, OTHER, ImageStream.model_validate(
             {"metadata": {"name": "hidden-stream"}}))
     assert post("other-admin", OTHER, "hidden-stream", "hidden-trigger")[0] == 201
     for caller in ("edit", "admin", "cluster-admin"):

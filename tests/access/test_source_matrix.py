@@ -20,6 +20,7 @@ from chalicelib import wiring
 from chalicelib.adapters.memory_store import MemoryStore
 from chalicelib.domain.imports import ImportOutcome, RepositoryListing
 from chalicelib.resources.stream import ImageStream, ImageStreamMapping
+from chalicelib.services.actor import SERVICE
 from chalicelib.services.imports import Importer
 from tests.support.auth import grant
 
@@ -70,8 +71,8 @@ def world(request) -> Iterator[World]:
     services = wiring.Services(MemoryStore(), registry)
     fetches = FetchRecorder(services)
     services.__dict__["importer"] = fetches  # the cached property, before first use
-    services.streams.create(OTHER, ImageStream.model_validate({"metadata": {"name": "base"}}))
-    services.tags.map(OTHER, ImageStreamMapping.model_validate({
+    services.streams.create(SERVICE, OTHER, ImageStream.model_validate({"metadata": {"name": "base"}}))
+    services.tags.map(SERVICE, OTHER, ImageStreamMapping.model_validate({
         "metadata": {"name": "base"}, "tag": "1", "image": {
             "metadata": {"name": DIGEST},
             "dockerImageMetadata": {"Config": {"Env": ["DB_PASSWORD=secret"]}}}}))

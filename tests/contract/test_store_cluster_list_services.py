@@ -8,6 +8,7 @@ import pytest
 
 from chalicelib.domain.errors import BadRequest
 from chalicelib.resources.stream import ImageStream, ImageStreamMapping, ImageStreamTag
+from chalicelib.services.actor import SERVICE
 from chalicelib.services.ports import StreamStore, stream_key
 from chalicelib.services.stream_tags import StreamTagService
 from chalicelib.services.streams import StreamService
@@ -22,19 +23,19 @@ def services(store: StreamStore) -> tuple[StreamService, StreamTagService]:
 
 
 def create_stream(streams: StreamService, namespace: str, name: str, **labels: str) -> None:
-    streams.create(namespace, ImageStream.model_validate(
+    streams.create(SERVICE, namespace, ImageStream.model_validate(
         {"metadata": {"name": name, "labels": labels or None}}))
 
 
 def map_image(tags: StreamTagService, namespace: str, name: str, tag: str, char: str) -> None:
-    tags.map(namespace, ImageStreamMapping.model_validate({
+    tags.map(SERVICE, namespace, ImageStreamMapping.model_validate({
         "metadata": {"name": name}, "tag": tag,
         "image": {"dockerImageReference": f"{REGISTRY}/{namespace}/{name}@sha256:{char * 64}"}}))
 
 
 def reference_only(tags: StreamTagService, namespace: str, name: str, tag: str) -> None:
     """A tag without an image: it is left out of image stream tag lists."""
-    tags.put(namespace, f"{name}:{tag}", ImageStreamTag.model_validate({"tag": {
+    tags.put(SERVICE, namespace, f"{name}:{tag}", ImageStreamTag.model_validate({"tag": {
         "from": {"kind": "DockerImage", "name": "quay.io/team/app:1"}, "reference": True}}),
         create_only=False)
 

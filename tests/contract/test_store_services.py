@@ -7,6 +7,7 @@ import pytest
 
 from chalicelib.domain.errors import ConcurrentUpdate, Conflict, NotFound
 from chalicelib.resources.stream import ImageStream, ImageStreamMapping, ImageStreamTag
+from chalicelib.services.actor import SERVICE
 from chalicelib.services.images import ImageService
 from chalicelib.services.ports import StreamStore
 from chalicelib.services.stream_tags import StreamTagService
@@ -36,18 +37,18 @@ class Api:
         self.images = ImageService(store)
 
     def create(self, name: str, *tags: dict, **metadata: object) -> ImageStream:
-        return self.streams.create(NS, ImageStream.model_validate(
+        return self.streams.create(SERVICE, NS, ImageStream.model_validate(
             {"metadata": {"name": name, **metadata}, "spec": {"tags": list(tags)}}))
 
     def map(self, stream: str, tag: str, hex_digest: str, repository: str = "team/app") -> None:
-        self.istags.map(NS, ImageStreamMapping.model_validate({
+        self.istags.map(SERVICE, NS, ImageStreamMapping.model_validate({
             "metadata": {"name": stream}, "tag": tag,
             "image": {"dockerImageReference": f"{REGISTRY}/{repository}@sha256:{hex_digest}",
                       "dockerImageMetadata": {"Architecture": "amd64", "Size": 10}}}))
 
     def tag(self, name: str, source: dict, **spec: object) -> ImageStreamTag:
         body = ImageStreamTag.model_validate({"tag": {"from": source, **spec}})
-        return self.istags.put(NS, name, body, create_only=False)[0]
+        return self.istags.put(SERVICE, NS, name, body, create_only=False)[0]
 
     def history(self, stream: str, tag: str) -> list[tuple[str, str, int]]:
         for status in self.streams.get(NS, stream).status.tags or []:
@@ -136,7 +137,7 @@ def test_a_deleted_tag_comes_back_without_its_old_history(api: Api) -> None:
     api.create("app")
     api.map("app", "latest", hex_of("a"))
     api.map("app", "latest", hex_of("b"))
-    api.istags.delete(NS, "app:latest")
+    api.istags.delete(SERVICE, NS, "app:latest")
     with pytest.raises(NotFound):
         api.istags.get(NS, "app:latest")
     assert api.streams.get(NS, "app").status.tags is None
@@ -181,7 +182,7 @@ def test_a_stale_resource_version_is_a_conflict(api: Api) -> None:
     stale = first.model_copy(deep=True)
     stale.metadata.labels = {"changed": "yes"}
     with pytest.raises(ConcurrentUpdate):
-        api.streams.replace(NS, "app", stale)
+        api.streams.replace(SERVICE, NS, "app", stale)
     with pytest.raises(ConcurrentUpdate):
         api.streams.delete(NS, "app", expected_version=first.metadata.resource_version)
     assert api.streams.get(NS, "app").metadata.labels is None

@@ -24,6 +24,7 @@ from chalicelib import wiring
 from chalicelib.adapters.memory_secrets import MemorySecrets
 from chalicelib.resources.secrets import Secret
 from chalicelib.resources.stream import ImageStream, ImageStreamTag
+from chalicelib.services.actor import SERVICE
 from chalicelib.services.imports import Importer, ImportSettings, RegistryImports
 from chalicelib.services.ports import StreamStore
 from chalicelib.services.scheduler import CycleReport, Scheduler
@@ -94,14 +95,14 @@ class Stack:
         return self.registries.counter.total
 
     def create(self, name: str, *tags: dict, namespace: str = NS, **metadata: Any) -> ImageStream:
-        return self.streams.create(namespace, ImageStream.model_validate(
+        return self.streams.create(SERVICE, namespace, ImageStream.model_validate(
             {"metadata": {"name": name, **metadata}, "spec": {"tags": list(tags)}}))
 
     def tag(self, name: str, reference: str, namespace: str = NS, **spec: Any) -> ImageStreamTag:
         """PUT an istag from DockerImage `reference`; `spec` adds importPolicy and the like."""
         body = ImageStreamTag.model_validate(
             {"tag": {"from": {"kind": "DockerImage", "name": reference}, **spec}})
-        return self.tags.put(namespace, name, body, create_only=False)[0]
+        return self.tags.put(SERVICE, namespace, name, body, create_only=False)[0]
 
     def status(self, stream: str, tag: str, namespace: str = NS):
         for status in self.streams.get(namespace, stream).status.tags or []:

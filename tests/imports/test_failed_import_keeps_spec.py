@@ -8,6 +8,7 @@ import uuid
 
 from chalicelib.resources.imports import ImageStreamImport
 from chalicelib.resources.stream import ImageStreamMapping
+from chalicelib.services.actor import SERVICE
 from tests.registry.scripted import Canned, ScriptedServer
 from tests.support.oci_layout import OciLayout
 
@@ -36,7 +37,7 @@ def test_a_failed_image_sets_its_spec_tag_and_the_schedule_retries_it(
     repository = f"kept/{uuid.uuid4().hex[:8]}"  # nothing pushed there yet
     source = f"{images.plain.host}/{repository}:1"
     policy = {"insecure": True, "scheduled": True}
-    result = stack.imports.create(NS, isi(image(source, "1", importPolicy=policy,
+    result = stack.imports.create(SERVICE, NS, isi(image(source, "1", importPolicy=policy,
                                                 referencePolicy={"type": "Local"})))
     [failed] = result.status.images
     assert (failed.status.status, failed.status.reason) == ("Failure", "NotFound")
@@ -56,25 +57,25 @@ def test_a_failed_image_sets_its_spec_tag_and_the_schedule_retries_it(
 def test_a_failed_image_keeps_the_image_a_tag_had(stack: Stack, images: Images) -> None:
     digest = images.single.digest
     stack.create("app")
-    stack.tags.map(NS, ImageStreamMapping.model_validate({
+    stack.tags.map(SERVICE, NS, ImageStreamMapping.model_validate({
         "metadata": {"name": "app"}, "tag": "1", "image": {
             "metadata": {"name": digest},
             "dockerImageReference": f"{images.plain.host}/imports/oci@{digest}"}}))
     missing = f"{images.plain.host}/kept/absent:1"
-    stack.imports.create(NS, isi(image(missing, "1", importPolicy={"insecure": True})))
+    stack.imports.create(SERVICE, NS, isi(image(missing, "1", importPolicy={"insecure": True})))
     assert spec_tag(stack, "1")["from"] == {"kind": "DockerImage", "name": missing}
     assert stack.head("app", "1")[1] == digest
     assert stack.conditions("app", "1") == [("False", "NotFound")]
     # importing it again retries the kept spec tag, and fails the same way: nothing rewritten
     version = stack.streams.get(NS, "app").metadata.resource_version
-    stack.imports.create(NS, isi(image(missing, "1", importPolicy={"insecure": True})))
+    stack.imports.create(SERVICE, NS, isi(image(missing, "1", importPolicy={"insecure": True})))
     assert stack.streams.get(NS, "app").metadata.resource_version == version
 
 
 def test_a_failed_repository_tag_sets_no_spec_tag(stack: Stack) -> None:
     tags = json.dumps({"name": "demo/app", "tags": ["1"]}).encode()
     with ScriptedServer({"GET /v2/demo/app/tags/list": Canned(200, body=tags)}) as server:
-        result = stack.imports.create(NS, isi(repository={
+        result = stack.imports.create(SERVICE, NS, isi(repository={
             "from": {"kind": "DockerImage", "name": f"{server.host}/demo/app"},
             "importPolicy": {"insecure": True}}))
     [failed] = result.status.repository.images

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from chalicelib.resources.imports import ImageStreamImport
+from chalicelib.services.actor import SERVICE
 from tests.support.registry import RegistryServer, free_port
 
 from .conftest import NS, Images, Stack
@@ -37,7 +38,7 @@ def image_stream_import(stack: Stack, wanted: dict[str, str]) -> None:
         "metadata": {"name": "app"}, "spec": {"import": True, "images": [
             {"from": {"kind": "DockerImage", "name": source}, "to": {"name": tag},
              "importPolicy": INSECURE} for tag, source in wanted.items()]}})
-    result = stack.imports.create(NS, body)
+    result = stack.imports.create(SERVICE, NS, body)
     reasons = {image.tag: image.status.reason for image in result.status.images or []}
     assert reasons == EXPECTED
 

@@ -13,6 +13,7 @@ import pytest
 from chalicelib.domain.errors import Invalid
 from chalicelib.domain.imports import REPOSITORY_CHECK
 from chalicelib.resources.stream import ImageStream
+from chalicelib.services.actor import SERVICE
 from chalicelib.services.ports import DueRepository
 from tests.api.conftest import Api, ns_path
 from tests.registry.scripted import Canned, ScriptedServer, image_routes
@@ -31,7 +32,7 @@ def repository(images: Images, layout: OciLayout, *tags: str) -> tuple[str, dict
 
 
 def create(stack: Stack, name: str, source: str, *tags: dict, **metadata: Any) -> ImageStream:
-    return stack.streams.create(NS, ImageStream.model_validate({
+    return stack.streams.create(SERVICE, NS, ImageStream.model_validate({
         "metadata": {"name": name, "annotations": INSECURE, **metadata},
         "spec": {"dockerImageRepository": source, "tags": list(tags)}}))
 
@@ -86,11 +87,11 @@ def test_a_tag_or_digest_is_refused_on_every_write(stack: Stack, value: str,
     expected = [("spec.dockerImageRepository", f'Invalid value: "{value}": you must specify '
                  "an image repository, not a tag or ID")]
     body = {"metadata": {"name": "app"}, "spec": {"dockerImageRepository": value}}
-    assert refused(lambda: stack.streams.create(NS, ImageStream.model_validate(body))) == expected
+    assert refused(lambda: stack.streams.create(SERVICE, NS, ImageStream.model_validate(body))) == expected
     stack.create("app")
-    assert refused(lambda: stack.streams.replace(NS, "app", ImageStream.model_validate(
+    assert refused(lambda: stack.streams.replace(SERVICE, NS, "app", ImageStream.model_validate(
         body))) == expected
-    assert refused(lambda: stack.streams.patch(NS, "app", {"spec": {
+    assert refused(lambda: stack.streams.patch(SERVICE, NS, "app", {"spec": {
         "dockerImageRepository": value}})) == expected
     assert stack.streams.get(NS, "app").spec.docker_image_repository is None
     assert connections == []
@@ -101,16 +102,16 @@ def test_setting_or_changing_the_repository_imports_it_and_nothing_else_does(
     first, first_digests = repository(images, layout, "1")
     second, second_digests = repository(images, layout, "2")
     stack.create("app", annotations=INSECURE)
-    assert checked(stack.streams.patch(NS, "app", {"spec": {"dockerImageRepository": first}})) \
+    assert checked(stack.streams.patch(SERVICE, NS, "app", {"spec": {"dockerImageRepository": first}})) \
         == "2024-03-01T12:00:00Z"
     assert heads(stack.streams.get(NS, "app")) == first_digests
     stack.clock.advance(minutes=1)
     requests = stack.requests
-    labelled = stack.streams.patch(NS, "app", {"metadata": {"labels": {"a": "b"}}})
+    labelled = stack.streams.patch(SERVICE, NS, "app", {"metadata": {"labels": {"a": "b"}}})
     assert stack.requests == requests and checked(labelled) == "2024-03-01T12:00:00Z"
     body = labelled.to_json()
     body["spec"]["dockerImageRepository"] = second
-    stream = stack.streams.replace(NS, "app", ImageStream.model_validate(body))
+    stream = stack.streams.replace(SERVICE, NS, "app", ImageStream.model_validate(body))
     # the first repository's tags stay in status, as OpenShift leaves them
     assert heads(stream) == {**first_digests, **second_digests}
     assert checked(stream) == "2024-03-01T12:01:00Z"
@@ -182,7 +183,7 @@ def test_the_schedule_drops_a_stream_no_longer_importing_a_repository(
     source, digests = repository(images, layout, "1")
     create(stack, "app", source)
     create(stack, "gone", source)
-    stack.streams.patch(NS, "app", {"spec": {"dockerImageRepository": None}})
+    stack.streams.patch(SERVICE, NS, "app", {"spec": {"dockerImageRepository": None}})
     stack.streams.delete(NS, "gone")
     # the deleted stream's entry is dropped as it is read; the other is read, then dropped
     assert stack.cycle().due == 1

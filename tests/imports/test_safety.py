@@ -6,6 +6,7 @@ import pytest
 
 from chalicelib.adapters.memory_store import MemoryStore
 from chalicelib.resources.imports import ImageStreamImport
+from chalicelib.services.actor import SERVICE
 from tests.registry.scripted import Canned, ScriptedServer, image_routes
 from tests.support.oci_layout import OciLayout
 
@@ -74,7 +75,7 @@ def test_a_redirect_into_the_metadata_service_is_refused(layout: OciLayout, imag
 
 
 def test_a_dry_run_import_is_checked_the_same_way(closed: Stack, connections: list[str]) -> None:
-    result = closed.imports.create(NS, ImageStreamImport.model_validate({
+    result = closed.imports.create(SERVICE, NS, ImageStreamImport.model_validate({
         "metadata": {"name": "app"}, "spec": {"import": False, "images": [
             {"from": {"kind": "DockerImage", "name": "169.254.169.254/latest:1"}}]}}))
     [image] = result.status.images

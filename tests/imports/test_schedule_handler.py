@@ -10,8 +10,9 @@ from chalice.test import Client
 from app import app
 from chalicelib import wiring
 from chalicelib.adapters.memory_store import MemoryStore
-from chalicelib.resources.stream import ImageStream
 from chalicelib.entrypoints.schedule_events import run_scheduled_imports
+from chalicelib.resources.stream import ImageStream
+from chalicelib.services.actor import SERVICE
 from chalicelib.services.imports import ImportSettings
 
 from .conftest import FAST, LOOPBACK, Images
@@ -30,7 +31,7 @@ class Context:
 def services(images: Images) -> Iterator[wiring.Services]:
     settings = ImportSettings(allow_list=LOOPBACK, **FAST)
     services = wiring.Services(MemoryStore(), import_settings=settings)
-    services.streams.create("team", ImageStream.model_validate({
+    services.streams.create(SERVICE, "team", ImageStream.model_validate({
         "metadata": {"name": "app"},
         "spec": {"tags": [scheduled("1", f"{images.plain.host}/imports/oci:1.0")]}}))
     tag = services.store.get_tag("team", "app", "1")

@@ -5,16 +5,14 @@ recorded. Here the registry of `images` plays the integrated registry, so its re
 `imports/oci` is namespace `imports`'s stream `oci`."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
 
 from chalicelib.adapters.memory_access import MemoryBindingStore, MemoryTokenStore
 from chalicelib.domain.errors import Forbidden
 from chalicelib.resources.rbac import RoleBinding
 from chalicelib.resources.stream import ImageStream, ImageStreamTag
-from chalicelib.services.access import AccessService, PullRights, current_pull_check
+from chalicelib.services.access import AccessService
+from chalicelib.services.actor import SERVICE, Actor
 from chalicelib.services.scheduler import Scheduler
 from chalicelib.services.stream_tags import StreamTagService
 from chalicelib.services.streams import StreamService
@@ -47,22 +45,15 @@ class Authored:
     def revoke_pull(self, subject: str) -> None:
         self.access.delete_binding(SOURCE_NAMESPACE, f"pull-{subject}")
 
-    @contextmanager
-    def acting_as(self, subject: str | None) -> Iterator[None]:
-        """A request of `subject` (None: an internal call, as the service's own)."""
-        rights = None if subject is None else PullRights(
-            subject, lambda namespace: self.access.may_pull_from(subject, namespace))
-        token = current_pull_check.set(rights)
-        try:
-            yield
-        finally:
-            current_pull_check.reset(token)
+    def actor(self, subject: str) -> Actor:
+        """Who a request of `subject` acts for, as the API makes it."""
+        return Actor(subject, lambda namespace: self.access.may_pull_from(subject, namespace))
 
-    def tag(self, name: str, reference: str, **spec: object) -> ImageStreamTag:
+    def tag(self, actor: Actor, name: str, reference: str, **spec: object) -> ImageStreamTag:
         body = ImageStreamTag.model_validate({"tag": {
             "from": {"kind": "DockerImage", "name": reference},
             "importPolicy": {"insecure": True, "scheduled": True}, **spec}})
-        return self.tags.put(NS, name, body, create_only=False)[0]
+        return self.tags.put(actor, NS, name, body, create_only=False)[0]
 
 
 @pytest.fixture
@@ -74,8 +65,7 @@ def test_the_import_stops_when_its_author_loses_the_right_and_resumes(
         authored: Authored, images: Images) -> None:
     stack, source = authored.stack, f"{images.plain.host}/imports/oci:1.0"
     authored.grant_pull("alice")
-    with authored.acting_as("alice"):
-        authored.tag("app:1", source)
+    authored.tag(authored.actor("alice"), "app:1", source)
     assert stack.store.get_tag(NS, "app", "1").author == "alice"
     assert stack.head("app", "1")[1] == images.single.digest
     assert stack.cycle().unchanged == 1 and stack.conditions("app", "1") == []
@@ -100,8 +90,7 @@ def test_a_source_whose_author_is_not_recorded_is_not_imported(
     """A tag set before authors were recorded (or by the service itself) reads another
     namespace only once someone who may sets it again."""
     stack, source = authored.stack, f"{images.plain.host}/imports/oci:1.0"
-    with authored.acting_as(None):
-        authored.tag("legacy:1", source)
+    authored.tag(SERVICE, "legacy:1", source)
     assert stack.store.get_tag(NS, "legacy", "1").author == ""
     report = stack.cycle()
     assert report.requests == 0
@@ -109,8 +98,8 @@ def test_a_source_whose_author_is_not_recorded_is_not_imported(
     assert "who set this source is not recorded" in \
         stack.status("legacy", "1").conditions[0].message
     authored.grant_pull("bob")
-    with authored.acting_as("bob"):  # generation 0: set again, as `oc tag` sends it
-        authored.tag("legacy:1", source, generation=0)
+    # generation 0: set again, as `oc tag` sends it
+    authored.tag(authored.actor("bob"), "legacy:1", source, generation=0)
     assert stack.store.get_tag(NS, "legacy", "1").author == "bob"
     stack.cycle()
     assert stack.conditions("legacy", "1") == []
@@ -120,12 +109,11 @@ def test_own_namespace_and_other_registries_are_scheduled_as_before(
         authored: Authored, images: Images) -> None:
     """A namespace's own stream in the integrated registry needs no author."""
     stack = authored.stack
-    with authored.acting_as(None):
-        stack.streams.create(SOURCE_NAMESPACE, ImageStream.model_validate({
-            "metadata": {"name": "own"}, "spec": {"tags": [{
-                "name": "1", "from": {"kind": "DockerImage",
-                                      "name": f"{images.plain.host}/imports/oci:1.0"},
-                "importPolicy": {"insecure": True, "scheduled": True}}]}}))
+    stack.streams.create(SERVICE, SOURCE_NAMESPACE, ImageStream.model_validate({
+        "metadata": {"name": "own"}, "spec": {"tags": [{
+            "name": "1", "from": {"kind": "DockerImage",
+                                  "name": f"{images.plain.host}/imports/oci:1.0"},
+            "importPolicy": {"insecure": True, "scheduled": True}}]}}))
     report = stack.cycle()
     assert report.unchanged == 1 and stack.conditions("own", "1", SOURCE_NAMESPACE) == []
 
@@ -134,18 +122,17 @@ def test_a_streams_repository_is_refused_once_its_author_loses_the_right(
         authored: Authored, images: Images) -> None:
     stack, repository = authored.stack, f"{images.plain.host}/imports/oci"
     authored.grant_pull("carol")
-    with authored.acting_as("carol"):
-        authored.streams.create(NS, ImageStream.model_validate({
-            "metadata": {"name": "mirror",
-                         "annotations": {"openshift.io/image.insecureRepository": "true"}},
-            "spec": {"dockerImageRepository": repository}}))
+    authored.streams.create(authored.actor("carol"), NS, ImageStream.model_validate({
+        "metadata": {"name": "mirror",
+                     "annotations": {"openshift.io/image.insecureRepository": "true"}},
+        "spec": {"dockerImageRepository": repository}}))
     assert stack.store.get_stream(NS, "mirror").repository_author == "carol"
     assert stack.head("mirror", "1.0")[1] == images.single.digest
     authored.revoke_pull("carol")
     report = stack.cycle()
     assert report.requests == 0 and report.repositories == 1
     assert stack.head("mirror", "1.0")[1] == images.single.digest
-    with authored.acting_as("dave"), pytest.raises(Forbidden) as refused:
-        authored.streams.patch(NS, "mirror", {"spec": {"dockerImageRepository":
-                                                        f"{images.plain.host}/imports/docker"}})
+    with pytest.raises(Forbidden) as refused:
+        authored.streams.patch(authored.actor("dave"), NS, "mirror", {"spec": {
+            "dockerImageRepository": f"{images.plain.host}/imports/docker"}})
     assert "spec.dockerImageRepository: Forbidden" in str(refused.value)

@@ -7,6 +7,7 @@ import socket
 import pytest
 
 from chalicelib.domain.imports import PREFER_ARCH
+from chalicelib.services.actor import SERVICE
 from tests.support.registry import RegistryServer
 
 from .conftest import NS, Images, Stack
@@ -138,7 +139,7 @@ def test_credentials_come_from_the_namespace_secrets(memory_stack: Stack, privat
 def test_a_patch_or_replace_that_sets_a_spec_tag_imports_it(stack: Stack, images: Images) -> None:
     host = images.plain.host
     stack.create("app")
-    stack.streams.patch(NS, "app", {"spec": {"tags": [
+    stack.streams.patch(SERVICE, NS, "app", {"spec": {"tags": [
         {"name": "patched", "from": {"kind": "DockerImage", "name": f"{host}/imports/oci:1.0"},
          "importPolicy": {"insecure": True, "scheduled": True}}]}})
     assert stack.head("app", "patched")[1] == images.single.digest
@@ -147,7 +148,7 @@ def test_a_patch_or_replace_that_sets_a_spec_tag_imports_it(stack: Stack, images
     body.spec.tags[0] = body.spec.tags[0].model_copy(update={"import_policy": body.spec.tags[
         0].import_policy.model_copy(update={"scheduled": False})})
     body.metadata.resource_version = None
-    stack.streams.replace(NS, "app", body)
+    stack.streams.replace(SERVICE, NS, "app", body)
     assert stack.store.get_tag(NS, "app", "patched").due is None  # out of the schedule
     assert stack.head("app", "patched")[1] == images.single.digest
 

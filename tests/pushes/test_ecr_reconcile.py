@@ -7,8 +7,9 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from chalicelib import wiring
-from chalicelib.entrypoints import push_events
 from chalicelib.adapters.dynamodb_reconcile_position import DynamoReconcilePosition
+from chalicelib.entrypoints import push_events
+from chalicelib.services.actor import SERVICE
 from chalicelib.services.ecr_pushes import ITEM_SECONDS, STOPPED, EcrPushes
 from tests.pushes.conftest import Registry, ecr_registry
 from tests.support.dynamodb import mocked_table
@@ -64,30 +65,30 @@ def test_an_interrupted_pass_resumes_where_it_stopped_in_a_new_container(table_a
                          registry.pushes.registry,
                          position=DynamoReconcilePosition(table.client, table.name))
 
-    first = container().reconcile(time_for(3))
+    first = container().reconcile(SERVICE, time_for(3))
     assert first == {"moved": 3, STOPPED: 1}
     # In order: repository, then tag.
     assert set(heads(registry)) == {("shop/api", "v1"), ("shop/api", "v2"), ("shop/db", "v1")}
     assert DynamoReconcilePosition(table.client, table.name).load() == ("shop/db", "v1")
 
-    second = container().reconcile(time_for(2))
+    second = container().reconcile(SERVICE, time_for(2))
     assert second == {"moved": 2, STOPPED: 1}
-    third = container().reconcile(time_for(100))
+    third = container().reconcile(SERVICE, time_for(100))
     assert third == {"moved": 1}  # the last one, and the pass is complete
     assert heads(registry) == pushed
     assert DynamoReconcilePosition(table.client, table.name).load() is None
-    assert container().reconcile(time_for(100)) == {}  # a new pass finds nothing missed
+    assert container().reconcile(SERVICE, time_for(100)) == {}  # a new pass finds nothing missed
 
 
 def test_a_run_with_no_time_left_starts_nothing_and_keeps_the_position(table_and_registry):
     _, registry = table_and_registry
     missed_pushes(registry)
     registry.pushes.position.save(("shop/db", "v2"))
-    assert registry.pushes.reconcile(lambda: ITEM_SECONDS - 1) == {STOPPED: 1}
+    assert registry.pushes.reconcile(SERVICE, lambda: ITEM_SECONDS - 1) == {STOPPED: 1}
     assert registry.pushes.position.load() == ("shop/db", "v2")
     assert heads(registry) == {}
     # With time, it goes on after the saved tag: shop/web's two, then it is done.
-    assert registry.pushes.reconcile() == {"moved": 2}
+    assert registry.pushes.reconcile(SERVICE) == {"moved": 2}
     assert set(heads(registry)) == {("shop/web", "v1"), ("shop/web", "v2")}
 
 
@@ -100,7 +101,7 @@ def test_an_image_that_cannot_be_read_does_not_hold_back_the_rest(table_and_regi
     good, _ = registry.image(cmd="/db")
     digest = registry.push("shop/db", "v1", good, media_type)
     caplog.set_level("WARNING")
-    assert registry.pushes.reconcile() == {"failed": 1, "moved": 1}
+    assert registry.pushes.reconcile(SERVICE) == {"failed": 1, "moved": 1}
     assert heads(registry) == {("shop/db", "v1"): digest}
     assert "shop/api:v1" in caplog.text
 

@@ -10,6 +10,7 @@ import pytest
 from chalicelib.adapters.memory_store import MemoryStore
 from chalicelib.domain.errors import BadRequest, ServiceUnavailable, Unauthorized
 from chalicelib.registry import AddressPolicy, RegistryClient
+from chalicelib.services.actor import SERVICE
 from chalicelib.services.pushes import PushService
 from chalicelib.services.registry_webhook import RegistryNotifications, check_secret
 from chalicelib.services.stream_tags import StreamTagService
@@ -56,14 +57,14 @@ def test_a_tagged_manifest_push_moves_the_tag_and_blob_pushes_are_ignored(plain_
     service = notifications(plain_registry.host, store)
     envelope = envelope_for(plain_registry.host, "shop/web", "latest", image.manifest.digest,
                             image.manifest.media_type)
-    assert service.handle(envelope) == {"moved": 1, "ignored": 1}
+    assert service.handle(SERVICE, envelope) == {"moved": 1, "ignored": 1}
     tag = store.get_tag("shop", "web", "latest")
     assert tag.head.image == image.manifest.digest
     assert tag.head.docker_image_reference == (
         f"{plain_registry.host}/shop/web@{image.manifest.digest}")
     stored = store.get_image(image.manifest.digest)
     assert stored.docker_image_metadata.config.cmd == ["/bin/app", "--serve"]
-    assert service.handle(envelope) == {"unchanged": 1, "ignored": 1}
+    assert service.handle(SERVICE, envelope) == {"unchanged": 1, "ignored": 1}
 
 
 def test_pulls_untagged_pushes_and_unmapped_repositories_are_ignored(plain_registry):
@@ -73,7 +74,7 @@ def test_pulls_untagged_pushes_and_unmapped_repositories_are_ignored(plain_regis
     pull = {**base, "action": "pull"}
     untagged = {**base, "target": {**base["target"], "tag": ""}}
     unmapped = {**base, "target": {**base["target"], "repository": "a/b/c"}}
-    assert service.handle({"events": [pull, untagged, unmapped]}) == {"ignored": 3}
+    assert service.handle(SERVICE, {"events": [pull, untagged, unmapped]}) == {"ignored": 3}
     assert store.list_streams("shop", 10, None).items == []
 
 
@@ -83,6 +84,6 @@ def test_a_push_that_cannot_be_read_back_asks_for_redelivery(plain_registry):
     missing = envelope_for(plain_registry.host, "shop/web", "latest", "sha256:" + "9" * 64,
                            "application/vnd.oci.image.manifest.v1+json")
     with pytest.raises(ServiceUnavailable):
-        service.handle(missing)
+        service.handle(SERVICE, missing)
     with pytest.raises(BadRequest):
-        service.handle({"no": "events"})
+        service.handle(SERVICE, {"no": "events"})

@@ -49,6 +49,7 @@ from chalicelib.resources.secrets import Secret
 from chalicelib.resources.stream import ImageStream, ImageStreamMapping
 from chalicelib.resources.triggers import ImageStreamTrigger
 from chalicelib.services.access import TokenRecord
+from chalicelib.services.actor import SERVICE
 from chalicelib.services.watches import Watches
 from infra.template import gateway_responses
 from local.registry import write_token_key
@@ -226,12 +227,12 @@ def fresh_world(cloud: Cloud) -> dict[str, str]:
     services.watches = Watches(services.changes, clock, clock.sleep)
     wiring.use(services)
     headers = admin_headers(services)
-    services.streams.create(NAMESPACE, ImageStream.model_validate({
+    services.streams.create(SERVICE, NAMESPACE, ImageStream.model_validate({
         "metadata": {"name": STREAM, "labels": {"app": "web"}},
         "spec": {"tags": [{"name": "stable",
                            "from": {"kind": "ImageStreamTag", "name": f"{STREAM}:latest"}}]}}))
     for tag, digest in (("latest", DIGEST), ("v1", "sha256:" + "b" * 64)):
-        services.tags.map(NAMESPACE, ImageStreamMapping.model_validate({
+        services.tags.map(SERVICE, NAMESPACE, ImageStreamMapping.model_validate({
             "metadata": {"name": STREAM}, "tag": tag,
             "image": {"metadata": {"name": digest},
                       "dockerImageReference": f"{REGISTRY}/{NAMESPACE}/{STREAM}@{digest}"}}))

@@ -48,6 +48,7 @@ from chalicelib.domain.validation import (
 )
 from chalicelib.resources.image import Image
 from chalicelib.resources.stream import ImageStream, ImageStreamMapping, TagReference
+from chalicelib.services.actor import SERVICE
 from tests.reliability.cases import case_count
 from tests.reliability.offline import refuse_every_registry
 from tests.reliability.status_bodies import assert_failure_status, cause_fields
@@ -401,10 +402,10 @@ class World:
         services = wiring.Services(KeyLimitedStore(), REGISTRY, binding_store=KeyLimitedBindings())
         wiring.use(services)
         self.headers = admin_headers(services)
-        services.streams.create(NAMESPACE, ImageStream.model_validate(
+        services.streams.create(SERVICE, NAMESPACE, ImageStream.model_validate(
             {"metadata": {"name": BASE, "labels": BASE_LABELS}}))
         for tag, digest in (("latest", BASE_DIGEST), ("v1", "sha256:" + "c" * 64)):
-            services.tags.map(NAMESPACE, ImageStreamMapping.model_validate({
+            services.tags.map(SERVICE, NAMESPACE, ImageStreamMapping.model_validate({
                 "metadata": {"name": BASE}, "tag": tag,
                 "image": {"metadata": {"name": digest},
                           "dockerImageReference": f"{REGISTRY}/{NAMESPACE}/{BASE}@{digest}"}}))

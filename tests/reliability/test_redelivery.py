@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
+from chalicelib.entrypoints.table_events import handle_table_records
 from chalicelib.registry import AddressPolicy, RegistryClient
 from chalicelib.services.pushes import PushService
 from chalicelib.services.registry_webhook import RegistryNotifications
 from chalicelib.services.stream_tags import StreamTagService
 from chalicelib.services.streams import StreamService
-from chalicelib.entrypoints.table_events import handle_table_records
 from local.stream_reader import StreamReader, lambda_records
 from tests.pushes.conftest import Registry, ecr_registry
 from tests.pushes.test_registry_notifications import envelope_for

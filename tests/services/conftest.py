@@ -5,6 +5,7 @@ import pytest
 
 from chalicelib.adapters.memory_store import MemoryStore
 from chalicelib.resources.stream import ImageStream, ImageStreamMapping, ImageStreamTag
+from chalicelib.services.actor import SERVICE
 from chalicelib.services.images import ImageService
 from chalicelib.services.stream_tags import StreamTagService
 from chalicelib.services.streams import StreamService
@@ -38,7 +39,7 @@ class Env:
     def create(self, name, namespace="test", tags=(), **meta):
         body = ImageStream.model_validate({"metadata": {"name": name, **meta},
                                            "spec": {"tags": list(tags)}})
-        return self.streams.create(namespace, body)
+        return self.streams.create(SERVICE, namespace, body)
 
     def map(self, stream, tag, digest, namespace="test", repository=None):
         """Map image `digest` (a hex string) to stream:tag, as the registry does on push."""
@@ -48,7 +49,7 @@ class Env:
             "image": {"dockerImageReference": f"{repository}@sha256:{digest}",
                       "dockerImageMetadata": {"Architecture": "amd64", "Size": 10}},
         })
-        return self.istags.map(namespace, body)
+        return self.istags.map(SERVICE, namespace, body)
 
     def tag(self, name, source, kind="ImageStreamTag", namespace="test", create_only=False,
             resource_version=None, **spec):
@@ -59,7 +60,7 @@ class Env:
         body = ImageStreamTag.model_validate({
             "metadata": {"name": name, "resourceVersion": resource_version},
             "tag": {"from": source_ref, **spec}})
-        return self.istags.put(namespace, name, body, create_only)[0]
+        return self.istags.put(SERVICE, namespace, name, body, create_only)[0]
 
     # -- readers
 

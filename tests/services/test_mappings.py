@@ -3,6 +3,7 @@ import pytest
 
 from chalicelib.domain.errors import Conflict, Invalid, NotFound, TooLarge, TooManyRequests
 from chalicelib.resources.stream import ImageStreamMapping
+from chalicelib.services.actor import SERVICE
 
 from .conftest import REGISTRY, START, digest, pull
 
@@ -39,7 +40,7 @@ def test_an_existing_image_is_kept_as_first_recorded(env):
     env.create("ruby")
     env.map("python", "latest", A)
     first = env.images.get(f"sha256:{A}")
-    env.istags.map("test", mapping({
+    env.istags.map(SERVICE, "test", mapping({
         "metadata": {"name": "ruby"}, "tag": "x",
         "image": {"dockerImageReference": f"quay.io/other@sha256:{A}",
                   "dockerImageMetadata": {"Architecture": "arm64"}}}))
@@ -75,7 +76,7 @@ def test_mapping_to_a_missing_stream_is_not_found_and_records_nothing(env):
 
 def test_mapping_with_an_explicit_image_name(env):
     env.create("python")
-    env.istags.map("test", mapping({
+    env.istags.map(SERVICE, "test", mapping({
         "metadata": {"name": "python"}, "tag": "latest",
         "image": {"metadata": {"name": f"sha256:{B}"},
                   "dockerImageReference": f"{REGISTRY}/test/python:latest"}}))
@@ -100,7 +101,7 @@ def test_mapping_with_an_explicit_image_name(env):
 def test_invalid_mappings_name_the_field_and_record_nothing(env, data, fields):
     env.create("python")
     with pytest.raises(Invalid) as err:
-        env.istags.map("test", mapping(data))
+        env.istags.map(SERVICE, "test", mapping(data))
     assert [c.field for c in err.value.causes] == fields
     assert env.stream("python").status.tags is None
     with pytest.raises(NotFound):
@@ -114,7 +115,7 @@ def test_oversized_image_metadata_is_refused(env):
                               "dockerImageMetadata": {"Config": {
                                   "Env": ["X=" + "x" * 300_000]}}}})
     with pytest.raises(TooLarge):
-        env.istags.map("test", body)
+        env.istags.map(SERVICE, "test", body)
     assert env.stream("python").status.tags is None
 
 
@@ -156,7 +157,7 @@ def test_a_mapping_is_retried_after_a_concurrent_write_to_another_tag(env):
     env.create("python")
     env.map("python", "latest", A)
     service = racing_env(env, lambda: env.map("python", "other", B))
-    service.map("test", body_for("python", "latest", digest("c")))
+    service.map(SERVICE, "test", body_for("python", "latest", digest("c")))
     assert env.history("python", "latest") == [pull("python", digest("c")), pull("python", A)]
     assert env.history("python", "other") == [pull("python", B)]
 
@@ -164,7 +165,7 @@ def test_a_mapping_is_retried_after_a_concurrent_write_to_another_tag(env):
 def test_a_mapping_is_retried_when_the_tag_had_no_image(env):
     env.create("python")
     service = racing_env(env, lambda: env.map("python", "latest", B))
-    service.map("test", body_for("python", "latest", A))
+    service.map(SERVICE, "test", body_for("python", "latest", A))
     assert env.history("python", "latest") == [pull("python", A), pull("python", B)]
 
 
@@ -173,7 +174,7 @@ def test_a_mapping_is_not_retried_over_a_concurrent_move_of_its_tag(env):
     env.map("python", "latest", A)
     service = racing_env(env, lambda: env.map("python", "latest", B))
     with pytest.raises(Conflict) as err:
-        service.map("test", body_for("python", "latest", digest("c")))
+        service.map(SERVICE, "test", body_for("python", "latest", digest("c")))
     assert "the object has been modified" in err.value.message
     assert env.history("python", "latest") == [pull("python", B), pull("python", A)]
 
@@ -199,7 +200,7 @@ def test_a_write_without_a_version_outlasts_many_lost_races(env, monkeypatch):
     env.create("python")
     others = iter(f"{n:064x}" for n in range(1, 100))
     store = BusyStore(env.store, lambda: env.map("python", "other", next(others)), races=20)
-    StreamTagService(store, clock=env.clock).map("test", body_for("python", "latest", A))
+    StreamTagService(store, clock=env.clock).map(SERVICE, "test", body_for("python", "latest", A))
     assert store.races == 0
     assert env.history("python", "latest") == [pull("python", A)]
     assert len(env.history("python", "other")) == 20
@@ -212,6 +213,6 @@ def test_a_write_without_a_version_gives_up_after_its_retry_time(env, monkeypatc
     env.create("python")
     store = BusyStore(env.store, lambda: env.map("python", "other", B), races=1)
     with pytest.raises(TooManyRequests):
-        StreamTagService(store, clock=env.clock).map("test", body_for("python", "latest", A))
+        StreamTagService(store, clock=env.clock).map(SERVICE, "test", body_for("python", "latest", A))
     assert env.stream("python").status.tags[0].tag == "other"
     assert len(env.stream("python").status.tags) == 1

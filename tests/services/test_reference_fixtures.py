@@ -5,6 +5,7 @@ import yaml
 
 from chalicelib.resources.image import Image
 from chalicelib.resources.stream import ImageStream, ImageStreamMapping
+from chalicelib.services.actor import SERVICE
 from tests.support.yaml_loader import load_fixture, load_yaml
 
 from .conftest import START, digest, pull
@@ -71,7 +72,7 @@ def test_imagestream_fixture_shape():
 
 def test_imagestream_fixture_created_through_the_service(env):
     data = load_fixture("imagestream.yaml")
-    out = env.streams.create("test", ImageStream.model_validate(data))
+    out = env.streams.create(SERVICE, "test", ImageStream.model_validate(data))
     meta = out.metadata
     assert (meta.name, meta.namespace) == ("origin-ruby-sample", "test")
     assert meta.labels == data["metadata"]["labels"]
@@ -100,11 +101,11 @@ def test_mapping_fixture_validates():
 
 def map_fixture(env):
     body = ImageStreamMapping.model_validate(load_fixture("imagestreammapping.yaml"))
-    return env.istags.map("test", body)
+    return env.istags.map(SERVICE, "test", body)
 
 
 def test_mapping_fixture_through_the_service(env):
-    env.streams.create("test", ImageStream.model_validate(load_fixture("imagestream.yaml")))
+    env.streams.create(SERVICE, "test", ImageStream.model_validate(load_fixture("imagestream.yaml")))
     assert map_fixture(env) == ("origin-ruby-sample", "latest")
     [event] = env.events("origin-ruby-sample", "latest")
     assert (event.docker_image_reference, event.image, event.generation) == (

@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 from chalicelib.domain.errors import AlreadyExists, Conflict, Invalid, NotFound
 from chalicelib.domain.imports import ImportContext, ImportOutcome
 from chalicelib.resources.stream import ImageStreamTag
+from chalicelib.services.actor import SERVICE
 
 from .conftest import digest, pull
 
@@ -55,7 +56,7 @@ def test_mapping_events_carry_the_stream_generation_and_do_not_raise_it(env):
 def test_istag_delete_of_a_spec_tag_raises_the_generation(env):
     env.create("python", tags=[{"name": "3.6", "from": {"kind": "DockerImage",
                                                         "name": "python:3.6"}}])
-    env.istags.delete("test", "python:3.6")
+    env.istags.delete(SERVICE, "test", "python:3.6")
     assert env.stream("python").metadata.generation == 2
 
 
@@ -386,7 +387,7 @@ def test_istag_name_must_be_stream_colon_tag(env):
                                                            "name": "python"}}})
     for name in ("python", "python:", ":x", "python:a:b", f"python@sha256:{A}"):
         with pytest.raises(Exception) as err:
-            env.istags.put("test", name, body, False)
+            env.istags.put(SERVICE, "test", name, body, False)
         assert "must be of the form <stream_name>:<tag>" in err.value.message
         with pytest.raises(Exception):
             env.istags.get("test", name)
@@ -396,12 +397,12 @@ def test_istag_body_must_name_a_tag(env):
     env.create("python")
     body = ImageStreamTag.model_validate({"metadata": {"name": "python:x"}})
     with pytest.raises(Invalid) as err:
-        env.istags.put("test", "python:x", body, False)
+        env.istags.put(SERVICE, "test", "python:x", body, False)
     assert [c.field for c in err.value.causes] == ["tag"]
     body = ImageStreamTag.model_validate({"metadata": {"name": "python:y"},
                                           "tag": {"from": {"kind": "Bad", "name": "y"}}})
     with pytest.raises(Invalid) as err:
-        env.istags.put("test", "python:x", body, False)
+        env.istags.put(SERVICE, "test", "python:x", body, False)
     assert [c.field for c in err.value.causes] == ["metadata.name", "tag.from.kind"]
 
 
@@ -423,14 +424,14 @@ def test_tag_deletion_removes_spec_and_status_but_images_stay(env):
     env.create("python")
     env.tag("python:3.5", "docker.io/python:3.5", kind="DockerImage", reference=True)
     env.map("python", "3.5", A)
-    env.istags.delete("test", "python:3.5")
+    env.istags.delete(SERVICE, "test", "python:3.5")
     stream = env.stream("python")
     assert stream.spec.tags is None and stream.status.tags is None
     with pytest.raises(NotFound):
         env.istags.get("test", "python:3.5")
     assert env.images.get(f"sha256:{A}").metadata.name == f"sha256:{A}"
     with pytest.raises(NotFound):
-        env.istags.delete("test", "python:3.5")
+        env.istags.delete(SERVICE, "test", "python:3.5")
     # the deleted history does not come back when the tag is set again
     env.map("python", "3.5", B)
     assert env.history("python", "3.5") == [pull("python", B)]
@@ -441,7 +442,7 @@ def test_deleting_a_source_keeps_its_followers_history(env):
     env.tag("python:latest", "python:3.5")
     env.map("python", "3.5", A)
     env.map("python", "3.5", B)
-    env.istags.delete("test", "python:3.5")
+    env.istags.delete(SERVICE, "test", "python:3.5")
     assert env.history("python", "latest") == [pull("python", B), pull("python", A)]
     assert env.spec("python", "latest").from_.name == "python:3.5"
     # a new 3.5 is followed again, since latest still says so
@@ -452,7 +453,7 @@ def test_deleting_a_source_keeps_its_followers_history(env):
 def test_a_deleted_tag_image_is_no_longer_a_stream_image(env):
     env.create("python")
     env.map("python", "x", A)
-    env.istags.delete("test", "python:x")
+    env.istags.delete(SERVICE, "test", "python:x")
     with pytest.raises(NotFound):
         env.istags.get_image("test", f"python@sha256:{A}")
     assert env.images.get(f"sha256:{A}")
@@ -485,7 +486,7 @@ def test_a_follower_dropped_from_the_spec_stops_following(env):
     env.map("python", "3.5", A)
     current = env.stream("python")
     current.spec.tags = []
-    env.streams.replace("test", "python", current)
+    env.streams.replace(SERVICE, "test", "python", current)
     env.map("python", "3.5", B)
     assert env.history("python", "latest") == [pull("python", A)]
 
@@ -494,7 +495,7 @@ def test_a_deleted_follower_is_not_recreated_by_its_source(env):
     env.create("python")
     env.tag("python:latest", "python:3.5")
     env.map("python", "3.5", A)
-    env.istags.delete("test", "python:latest")
+    env.istags.delete(SERVICE, "test", "python:latest")
     env.map("python", "3.5", B)
     assert env.history("python", "latest") == []
     assert env.spec("python", "latest") is None
@@ -514,7 +515,7 @@ def test_istag_delete_with_stale_resource_version_is_conflict(env):
     version = env.stream("python").metadata.resource_version
     env.map("python", "latest", B)
     with pytest.raises(Conflict):
-        env.istags.delete("test", "python:latest", expected_version=version)
+        env.istags.delete(SERVICE, "test", "python:latest", expected_version=version)
     assert env.history("python", "latest") == [pull("python", B), pull("python", A)]
 
 

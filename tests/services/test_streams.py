@@ -3,6 +3,7 @@ import pytest
 
 from chalicelib.domain.errors import AlreadyExists, Conflict, Invalid, NotFound
 from chalicelib.resources.stream import ImageStream
+from chalicelib.services.actor import SERVICE
 
 from .conftest import START, digest, pull
 
@@ -29,7 +30,7 @@ def test_create_sets_server_fields(env):
 
 
 def test_create_ignores_client_server_fields(env):
-    out = env.streams.create("test", body({
+    out = env.streams.create(SERVICE, "test", body({
         "metadata": {"name": "python", "uid": "mine", "resourceVersion": "999",
                      "generation": 7, "creationTimestamp": "2001-01-01T00:00:00Z"},
         "status": {"dockerImageRepository": "x", "tags": [{"tag": "latest", "items": [
@@ -63,7 +64,7 @@ def test_create_invalid_names_each_field(env):
 
 def test_create_namespace_must_match(env):
     with pytest.raises(Invalid) as err:
-        env.streams.create("test", body({"metadata": {"name": "python",
+        env.streams.create(SERVICE, "test", body({"metadata": {"name": "python",
                                                       "namespace": "other"}}))
     assert [c.field for c in err.value.causes] == ["metadata.namespace"]
 
@@ -88,23 +89,23 @@ def test_generation_rises_on_spec_changes_only(env):
 
     # metadata only: no new generation
     current.metadata.labels = {"app": "py"}
-    out = env.streams.replace("test", "python", current)
+    out = env.streams.replace(SERVICE, "test", "python", current)
     assert out.metadata.generation == 1
     assert out.metadata.labels == {"app": "py"}
 
     # the same spec tag again: no new generation
-    out = env.streams.replace("test", "python", out)
+    out = env.streams.replace(SERVICE, "test", "python", out)
     assert out.metadata.generation == 1
 
     # a new spec tag: generation 2, the new tag gets it, the old one keeps its own
     out.spec.tags.append(body({"spec": {"tags": [PY37]}}).spec.tags[0])
-    out = env.streams.replace("test", "python", out)
+    out = env.streams.replace(SERVICE, "test", "python", out)
     assert out.metadata.generation == 2
     assert {t.name: t.generation for t in out.spec.tags} == {"3.6": 1, "3.7": 2}
 
     # lookup policy is spec too
     out.spec.lookup_policy.local = True
-    out = env.streams.replace("test", "python", out)
+    out = env.streams.replace(SERVICE, "test", "python", out)
     assert out.metadata.generation == 3
     assert out.spec.lookup_policy.local is True
     assert {t.name: t.generation for t in out.spec.tags} == {"3.6": 1, "3.7": 2}
@@ -116,7 +117,7 @@ def test_resource_version_rises_on_every_write(env):
     versions.append(int(env.stream("python").metadata.resource_version))
     current = env.stream("python")
     current.metadata.labels = {"x": "y"}
-    versions.append(int(env.streams.replace("test", "python", current).metadata.resource_version))
+    versions.append(int(env.streams.replace(SERVICE, "test", "python", current).metadata.resource_version))
     assert versions == sorted(set(versions))
 
 
@@ -128,14 +129,14 @@ def test_replace_with_stale_resource_version_is_conflict_and_writes_nothing(env)
     stale.metadata.labels = {"changed": "yes"}
     stale.spec.tags = body({"spec": {"tags": [PY36]}}).spec.tags
     with pytest.raises(Conflict) as err:
-        env.streams.replace("test", "python", stale)
+        env.streams.replace(SERVICE, "test", "python", stale)
     assert "the object has been modified" in err.value.message
     assert env.stream("python").to_json() == before
 
 
 def test_replace_without_resource_version_applies(env):
     env.create("python")
-    out = env.streams.replace("test", "python", body({"metadata": {"name": "python",
+    out = env.streams.replace(SERVICE, "test", "python", body({"metadata": {"name": "python",
                                                                    "labels": {"a": "b"}}}))
     assert out.metadata.labels == {"a": "b"}
 
@@ -143,20 +144,20 @@ def test_replace_without_resource_version_applies(env):
 def test_replace_name_must_match_the_path(env):
     env.create("python")
     with pytest.raises(Invalid) as err:
-        env.streams.replace("test", "python", body({"metadata": {"name": "ruby"}}))
+        env.streams.replace(SERVICE, "test", "python", body({"metadata": {"name": "ruby"}}))
     assert [c.field for c in err.value.causes] == ["metadata.name"]
 
 
 def test_replace_missing_stream_is_not_found(env):
     with pytest.raises(NotFound):
-        env.streams.replace("test", "python", body({"metadata": {"name": "python"}}))
+        env.streams.replace(SERVICE, "test", "python", body({"metadata": {"name": "python"}}))
 
 
 def test_replace_removing_a_spec_tag_keeps_its_status_history(env):
     env.create("python", tags=[PY36, PY37])
     current = env.stream("python")
     current.spec.tags = [t for t in current.spec.tags if t.name != "3.6"]
-    out = env.streams.replace("test", "python", current)
+    out = env.streams.replace(SERVICE, "test", "python", current)
     assert [t.name for t in out.spec.tags] == ["3.7"]
     assert out.metadata.generation == 2
     assert env.history("python", "3.6") == [("docker.io/python:3.6.0", "")]
@@ -168,16 +169,16 @@ def test_replace_removing_a_spec_tag_without_history_removes_it(env):
     current = env.stream("python")
     assert [t.name for t in current.spec.tags] == ["x"] and current.status.tags is None
     current.spec.tags = []
-    out = env.streams.replace("test", "python", current)
+    out = env.streams.replace(SERVICE, "test", "python", current)
     assert out.spec.tags is None and out.status.tags is None
 
 
 def test_patch_adds_and_removes_labels(env):
     env.create("python", labels={"keep": "1", "drop": "2"})
-    out = env.streams.patch("test", "python", {"metadata": {"labels": {"drop": None,
+    out = env.streams.patch(SERVICE, "test", "python", {"metadata": {"labels": {"drop": None,
                                                                        "new": "3"}}})
     assert out.metadata.labels == {"keep": "1", "new": "3"}
-    out = env.streams.patch("test", "python", {"metadata": {"labels": None}})
+    out = env.streams.patch(SERVICE, "test", "python", {"metadata": {"labels": None}})
     assert out.metadata.labels is None
     assert out.metadata.generation == 1
 
@@ -185,7 +186,7 @@ def test_patch_adds_and_removes_labels(env):
 def test_patch_replaces_spec_tags(env):
     env.create("python", tags=[PY36])
     env.map("python", "3.6", digest("a"))
-    out = env.streams.patch("test", "python", {"spec": {"tags": [PY37]}})
+    out = env.streams.patch(SERVICE, "test", "python", {"spec": {"tags": [PY37]}})
     assert [t.name for t in out.spec.tags] == ["3.7"]
     assert out.metadata.generation == 2
     assert env.history("python", "3.7") == [("docker.io/python:3.7.0", "")]
@@ -196,7 +197,7 @@ def test_patch_replaces_spec_tags(env):
 def test_patch_invalid_is_invalid(env):
     env.create("python")
     with pytest.raises(Invalid) as err:
-        env.streams.patch("test", "python", {"spec": {"tags": [
+        env.streams.patch(SERVICE, "test", "python", {"spec": {"tags": [
             {"name": "x", "from": {"kind": "Bad", "name": "y"}}]}})
     assert [c.field for c in err.value.causes] == ["spec.tags[x].from.kind"]
     assert env.stream("python").spec.tags is None
@@ -204,7 +205,7 @@ def test_patch_invalid_is_invalid(env):
 
 def test_patch_missing_stream_is_not_found(env):
     with pytest.raises(NotFound):
-        env.streams.patch("test", "python", {"metadata": {"labels": {"a": "b"}}})
+        env.streams.patch(SERVICE, "test", "python", {"metadata": {"labels": {"a": "b"}}})
 
 
 def test_delete_stream(env):
@@ -250,7 +251,7 @@ def test_replace_may_reverse_a_tracking_direction_in_any_tag_order(env, order):
     env.create("python", tags=[istag_ref("a", "b"), external("b", "x.io/b")])
     assert env.history("python", "a") == [("x.io/b", "")]
     tags = [istag_ref("b", "a"), external("a", "x.io/a")][::order]
-    out = env.streams.replace("test", "python", body({"metadata": {"name": "python"},
+    out = env.streams.replace(SERVICE, "test", "python", body({"metadata": {"name": "python"},
                                                       "spec": {"tags": tags}}))
     assert {t.name: t.from_.name for t in out.spec.tags} == {"a": "x.io/a", "b": "python:a"}
     assert env.history("python", "a") == [("x.io/a", "")]
@@ -265,7 +266,7 @@ def test_replace_with_a_loop_is_refused_and_writes_nothing(env):
     env.create("python", tags=[istag_ref("a", "b"), external("b", "x.io/b")])
     before = env.stream("python").to_json()
     with pytest.raises(Invalid) as err:
-        env.streams.replace("test", "python", body({"metadata": {"name": "python"}, "spec": {
+        env.streams.replace(SERVICE, "test", "python", body({"metadata": {"name": "python"}, "spec": {
             "tags": [istag_ref("a", "b"), istag_ref("b", "c"), istag_ref("c", "a")]}}))
     assert "reference tag is circular" in err.value.message
     assert env.stream("python").to_json() == before
@@ -297,6 +298,6 @@ def test_patch_resource_version_in_the_patch_is_honoured(env):
     stale = env.stream("python").metadata.resource_version
     env.map("python", "latest", digest("a"))
     with pytest.raises(Conflict):
-        env.streams.patch("test", "python", {"metadata": {"resourceVersion": stale,
+        env.streams.patch(SERVICE, "test", "python", {"metadata": {"resourceVersion": stale,
                                                           "labels": {"a": "b"}}})
     assert env.stream("python").metadata.labels is None

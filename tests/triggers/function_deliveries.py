@@ -18,6 +18,7 @@ from typing import Any
 
 from chalicelib.resources.stream import ImageStreamMapping
 from chalicelib.resources.triggers import ImageStreamTrigger
+from chalicelib.services.actor import SERVICE
 from chalicelib.services.stream_tags import StreamTagService
 
 from .conftest import Cloud
@@ -34,7 +35,7 @@ def push(cloud: Cloud, namespace: str, stream: str, tag: str, char: str,
     reference = f"{registry}/{namespace}/{stream}@{digest(char)}"
     tags = (cloud.services.tags if at is None
             else StreamTagService(cloud.services.store, cloud.services.registry, clock=lambda: at))
-    tags.map(namespace, ImageStreamMapping.model_validate({
+    tags.map(SERVICE, namespace, ImageStreamMapping.model_validate({
         "metadata": {"name": stream}, "tag": tag,
         "image": {"metadata": {"name": digest(char)}, "dockerImageReference": reference}}))
     return reference

@@ -5,6 +5,7 @@ import json
 
 from chalicelib.resources.stream import ImageStream, ImageStreamMapping
 from chalicelib.resources.triggers import ImageStreamTrigger
+from chalicelib.services.actor import SERVICE
 from examples.codebuild_on_tag.consumer import build_request, start_builds
 
 from .conftest import client
@@ -20,17 +21,17 @@ def test_a_push_starts_a_build_with_the_new_digest(cloud):
         environment={"type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0",
                      "computeType": "BUILD_GENERAL1_SMALL"},
         serviceRole="arn:aws:iam::123456789012:role/codebuild")
-    cloud.services.streams.create("shop", ImageStream.model_validate(
+    cloud.services.streams.create(SERVICE, "shop", ImageStream.model_validate(
         {"metadata": {"name": "web"}}))
     cloud.services.triggers.create("shop", "web", ImageStreamTrigger.model_validate({
         "metadata": {"name": "builds"},
         "spec": {"tags": ["latest"], "types": ["Created", "Updated"],
                  "endpoint": {"protocol": "sqs", "endpoint": cloud.queue("builds")}}}))
-    cloud.services.tags.map("shop", ImageStreamMapping.model_validate({
+    cloud.services.tags.map(SERVICE, "shop", ImageStreamMapping.model_validate({
         "metadata": {"name": "web"}, "tag": "latest",
         "image": {"metadata": {"name": DIGEST},
                   "dockerImageReference": f"registry.test/shop/web@{DIGEST}"}}))
-    cloud.services.tags.delete("shop", "web:latest")  # a Deleted event: filtered out by type
+    cloud.services.tags.delete(SERVICE, "shop", "web:latest")  # a Deleted event: filtered out by type
     cloud.pump()
 
     url = cloud.queues["builds"]

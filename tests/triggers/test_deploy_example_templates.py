@@ -21,6 +21,7 @@ import pytest
 from cfnlint.decode import decode
 
 from chalicelib.resources.stream import ImageStream
+from chalicelib.services.actor import SERVICE
 from examples.ecs_deploy_on_tag.deployer import EcsTarget
 from examples.ecs_deploy_on_tag.deployer import deploy_all as deploy_to_service
 from examples.lambda_deploy_on_tag.deployer import FunctionTarget
@@ -175,7 +176,7 @@ ECS_PARAMETERS = {"TopicArn": TOPIC, "Namespace": "shop", "ImageStream": "web", 
 def test_the_ecs_deployers_role_allows_its_run_on_its_own_service_only(cloud):
     ecs = client("ecs")
     ecs_service(ecs)
-    cloud.services.streams.create("shop", ImageStream.model_validate({"metadata": {"name": "web"}}))
+    cloud.services.streams.create(SERVICE, "shop", ImageStream.model_validate({"metadata": {"name": "web"}}))
     deliveries = subscribe_function(cloud, "shop", "web", "web-prod-deployer", tags=["prod"])
     push(cloud, "shop", "web", "prod", "a")
     push(cloud, "shop", "web", "prod", "b")
@@ -229,7 +230,7 @@ LAMBDA_PARAMETERS = {"TopicArn": TOPIC, "Namespace": "shop", "ImageStream": "api
 def test_the_lambda_deployers_role_allows_its_run_on_its_own_function_only(cloud, alias):
     lambda_client = client("lambda")
     image_function(lambda_client, "shop-api", alias)
-    cloud.services.streams.create("shop", ImageStream.model_validate({"metadata": {"name": "api"}}))
+    cloud.services.streams.create(SERVICE, "shop", ImageStream.model_validate({"metadata": {"name": "api"}}))
     deliveries = subscribe_function(cloud, "shop", "api", "api-prod-deployer", tags=["prod"])
     push(cloud, "shop", "api", "prod", "a", registry=ECR)
     push(cloud, "shop", "api", "prod", "b", registry=ECR)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from chalicelib.resources.stream import ImageStream, ImageStreamTag
+from chalicelib.services.actor import SERVICE
 from examples.ecs_deploy_on_tag.deployer import RECORD_PREFIX, EcsTarget, deploy_all
 
 from .conftest import client
@@ -66,7 +67,7 @@ def revisions(ecs: Any, family: str = PROD.service) -> int:
 def ecs(cloud):
     ecs = client("ecs")
     ecs_service(ecs)
-    cloud.services.streams.create(NS, ImageStream.model_validate({"metadata": {"name": STREAM}}))
+    cloud.services.streams.create(SERVICE, NS, ImageStream.model_validate({"metadata": {"name": STREAM}}))
     return ecs
 
 
@@ -132,7 +133,7 @@ def test_a_rollback_deploys_the_older_digest_as_a_new_revision(cloud, ecs):
     assert image_of(running(ecs)) == reference("b")
 
     # `isctl rollback` (or `oc tag web@<digest> web:prod`): the tag takes a stream image.
-    cloud.services.tags.put(NS, f"{STREAM}:prod", ImageStreamTag.model_validate({"tag": {
+    cloud.services.tags.put(SERVICE, NS, f"{STREAM}:prod", ImageStreamTag.model_validate({"tag": {
         "from": {"kind": "ImageStreamImage", "name": f"{STREAM}@{digest('a')}"}}}), False)
     [rollback] = prod.events()
     message = message_of(rollback)
@@ -152,7 +153,7 @@ def test_a_deleted_tag_and_other_tags_deploy_nothing(cloud, ecs):
     push(cloud, NS, STREAM, "staging", "b")  # the filter policy keeps it from this function
     [created] = prod.events()
     deploy_all(created, ecs, PROD, WATCHED)
-    cloud.services.tags.delete(NS, f"{STREAM}:prod")
+    cloud.services.tags.delete(SERVICE, NS, f"{STREAM}:prod")
     [deleted] = prod.events()
     assert message_of(deleted)["type"] == "Deleted"
     [outcome] = deploy_all(deleted, ecs, PROD, WATCHED)

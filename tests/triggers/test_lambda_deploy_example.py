@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from chalicelib.resources.stream import ImageStream, ImageStreamTag
+from chalicelib.services.actor import SERVICE
 from examples.lambda_deploy_on_tag.deployer import RECORD_PREFIX, FunctionTarget, deploy_all
 
 from .conftest import client
@@ -77,7 +78,7 @@ def versions(lambda_client: Any, name: str = LIVE.function) -> list[str]:
 def lambda_client(cloud):
     lambda_client = client("lambda")
     image_function(lambda_client, LIVE.function, LIVE.alias)
-    cloud.services.streams.create(NS, ImageStream.model_validate({"metadata": {"name": STREAM}}))
+    cloud.services.streams.create(SERVICE, NS, ImageStream.model_validate({"metadata": {"name": STREAM}}))
     return lambda_client
 
 
@@ -133,7 +134,7 @@ def test_a_rollback_deploys_the_older_digest_and_a_deleted_tag_nothing(cloud, la
         deploy_all(event, lambda_client, LIVE, WATCHED)
     assert live_image(lambda_client) == ("3", code_of(reference("b")))
 
-    cloud.services.tags.put(NS, f"{STREAM}:prod", ImageStreamTag.model_validate({"tag": {
+    cloud.services.tags.put(SERVICE, NS, f"{STREAM}:prod", ImageStreamTag.model_validate({"tag": {
         "from": {"kind": "ImageStreamImage", "name": f"{STREAM}@{digest('a')}"}}}), False)
     [rollback] = prod.events()
     assert message_of(rollback)["previous"]["dockerImageReference"] == reference("b")
@@ -141,7 +142,7 @@ def test_a_rollback_deploys_the_older_digest_and_a_deleted_tag_nothing(cloud, la
     assert (outcome["result"], outcome["version"]) == ("deployed", "4")
     assert live_image(lambda_client) == ("4", code_of(reference("a")))
 
-    cloud.services.tags.delete(NS, f"{STREAM}:prod")
+    cloud.services.tags.delete(SERVICE, NS, f"{STREAM}:prod")
     [deleted] = prod.events()
     [nothing] = deploy_all(deleted, lambda_client, LIVE, WATCHED)
     assert nothing["reason"] == "Deleted: nothing to deploy"

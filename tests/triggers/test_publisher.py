@@ -5,9 +5,10 @@ from typing import Any
 
 from chalicelib import wiring
 from chalicelib.adapters.sns_publisher import SnsPublisher
+from chalicelib.entrypoints.table_events import handle_table_records
 from chalicelib.resources.stream import ImageStream, ImageStreamMapping, ImageStreamTag
 from chalicelib.resources.triggers import ImageStreamTrigger
-from chalicelib.entrypoints.table_events import handle_table_records
+from chalicelib.services.actor import SERVICE
 from local.stream_reader import lambda_records
 
 NS = "shop"
@@ -18,7 +19,7 @@ def digest(char: str) -> str:
 
 
 def push(cloud, stream: str, tag: str, char: str, namespace: str = NS) -> None:
-    cloud.services.tags.map(namespace, ImageStreamMapping.model_validate({
+    cloud.services.tags.map(SERVICE, namespace, ImageStreamMapping.model_validate({
         "metadata": {"name": stream}, "tag": tag,
         "image": {"metadata": {"name": digest(char)},
                   "dockerImageReference": f"registry.test/{namespace}/{stream}@{digest(char)}"}}))
@@ -32,7 +33,7 @@ def subscribe(cloud, queue: str, stream: str, namespace: str = NS, **spec: Any) 
 
 
 def create_stream(cloud, name: str, namespace: str = NS) -> None:
-    cloud.services.streams.create(namespace, ImageStream.model_validate(
+    cloud.services.streams.create(SERVICE, namespace, ImageStream.model_validate(
         {"metadata": {"name": name}}))
 
 
@@ -51,7 +52,7 @@ def test_each_kind_of_change_arrives_once_at_the_matching_queues(cloud):
     push(cloud, "web", "latest", "a")
     push(cloud, "web", "latest", "b")
     push(cloud, "web", "v1", "a")
-    cloud.services.tags.delete(NS, "web:latest")
+    cloud.services.tags.delete(SERVICE, NS, "web:latest")
     cloud.pump()
 
     everything = cloud.received("all-web")
@@ -83,8 +84,8 @@ def test_writes_that_do_not_move_a_head_publish_nothing(cloud):
     push(cloud, "web", "v1", "a")  # the same image again: no history change
     stream = cloud.services.streams.get(NS, "web")
     stream.metadata.labels = {"team": "x"}
-    cloud.services.streams.replace(NS, "web", stream)  # labels only
-    cloud.services.tags.put(NS, "web:later", ImageStreamTag.model_validate(
+    cloud.services.streams.replace(SERVICE, NS, "web", stream)  # labels only
+    cloud.services.tags.put(SERVICE, NS, "web:later", ImageStreamTag.model_validate(
         {"tag": {"from": {"kind": "DockerImage", "name": "registry.test/x/y:1"}}}), False)
     cloud.pump()
     assert cloud.received("q") == []
@@ -94,7 +95,7 @@ def test_tracking_tags_publish_their_own_moves(cloud):
     create_stream(cloud, "web")
     subscribe(cloud, "q", "web")
     push(cloud, "web", "v1", "a")
-    cloud.services.tags.put(NS, "web:latest", ImageStreamTag.model_validate(
+    cloud.services.tags.put(SERVICE, NS, "web:latest", ImageStreamTag.model_validate(
         {"tag": {"from": {"kind": "ImageStreamTag", "name": "web:v1"}}}), False)
     push(cloud, "web", "v1", "b")
     cloud.pump()
@@ -209,7 +210,7 @@ def test_each_message_carries_its_place_in_the_table_stream(cloud):
     subscribe(cloud, "q", "web")
     push(cloud, "web", "latest", "a")
     push(cloud, "web", "latest", "b")
-    cloud.services.tags.delete(NS, "web:latest")
+    cloud.services.tags.delete(SERVICE, NS, "web:latest")
     records = cloud.pump()
     messages = cloud.received("q")
     numbers = [int(m["sequence"]) for m in messages]

@@ -22,6 +22,7 @@ from chalicelib.adapters.sns_subscriptions import SnsSubscriptions
 from chalicelib.domain.errors import NotFound, ServiceUnavailable
 from chalicelib.resources.stream import ImageStream, ImageStreamMapping
 from chalicelib.resources.triggers import ImageStreamTrigger
+from chalicelib.services.actor import SERVICE
 from chalicelib.services.triggers import TriggerService
 from tests.support.auth import admin_headers
 
@@ -63,7 +64,7 @@ def stored_triggers(cloud: Cloud, stream: str = "web") -> list[str]:
 
 def push(cloud: Cloud, tag: str, char: str) -> None:
     digest = "sha256:" + char * 64
-    cloud.services.tags.map("shop", ImageStreamMapping.model_validate({
+    cloud.services.tags.map(SERVICE, "shop", ImageStreamMapping.model_validate({
         "metadata": {"name": "web"}, "tag": tag,
         "image": {"metadata": {"name": digest},
                   "dockerImageReference": f"registry.test/shop/web@{digest}"}}))
@@ -186,7 +187,7 @@ def memory() -> tuple[MemoryStore, TriggerService, Subscribed]:
 
 def make_stream(store: MemoryStore, name: str = "web") -> None:
     from chalicelib.services.streams import StreamService
-    StreamService(store).create("shop", ImageStream.model_validate({"metadata": {"name": name}}))
+    StreamService(store).create(SERVICE, "shop", ImageStream.model_validate({"metadata": {"name": name}}))
 
 
 def drop_stream(store: MemoryStore, name: str = "web") -> None:
