@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
-from .errors import Unauthorized, UnexpectedResponse
+from .errors import RegistryUnauthorized, UnexpectedResponse
 from .responses import raise_for_status
 from .transport import Reply
 
@@ -171,7 +171,8 @@ class Authenticator:
         """Authorization to retry with after a 401; Unauthorized when there is nothing to try."""
         challenge = parse_challenge(www_authenticate)
         if challenge is None or challenge.scheme not in ("bearer", "basic"):
-            raise Unauthorized(f"{registry} requires authentication the client does not support")
+            raise RegistryUnauthorized(f"{registry} requires authentication the client does "
+                                       "not support")
         with self._lock:
             self._challenges[host] = challenge
         return self._authorize(registry, challenge, repository, get)
@@ -186,12 +187,12 @@ class Authenticator:
             if credentials is None and proactive:
                 return {}
             if credentials is None:
-                raise Unauthorized(f"{registry} requires credentials and none are configured for "
-                                   "it")
+                raise RegistryUnauthorized(f"{registry} requires credentials and none are "
+                                           "configured for it")
             return {"Authorization": credentials.basic_header()}
         realm = challenge.params.get("realm", "")
         if not realm:
-            raise Unauthorized(f"{registry} sent a Bearer challenge without a realm")
+            raise RegistryUnauthorized(f"{registry} sent a Bearer challenge without a realm")
         service = challenge.params.get("service", "")
         # Always the scope the client needs (a registry's challenge names the same one), so
         # the proactive and the challenged paths share cache entries.
@@ -221,8 +222,8 @@ class Authenticator:
         realm_host = urlsplit(realm).hostname
         if reply.status in (401, 403):
             refused = "credentials" if credentials else "anonymous request"
-            raise Unauthorized(f"the token server {realm_host} for {registry} refused the "
-                               f"{refused} for {scope}")
+            raise RegistryUnauthorized(f"the token server {realm_host} for {registry} refused "
+                                       f"the {refused} for {scope}")
         if reply.status != 200:
             raise_for_status(reply, f"token for {registry}")
         try:

@@ -97,7 +97,7 @@ class _Fetched:
 
 class RegistryClient:
     """Failures raise the errors of errors.py (RegistryError); an unparsable reference
-    raises the domain's ReferenceError (a ValueError) before any request."""
+    raises the domain's InvalidReference (a ValueError) before any request."""
 
     def __init__(self, *, credentials: CredentialSource = anonymous,
                  policy: AddressPolicy | None = None, settings: ClientSettings | None = None,

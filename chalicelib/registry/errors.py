@@ -1,4 +1,6 @@
 """The registry client's one error tree; no requests/urllib3 exception leaves the package.
+Its names say they are the registry's answers, apart from the API's own errors
+(domain/errors.py) of the same HTTP meaning.
 
 Messages name hosts, repositories and status codes only: never credentials, tokens,
 header values or query strings (a redirect to blob storage carries a signed URL).
@@ -15,17 +17,17 @@ class RegistryError(Exception):
         self.message = message
 
 
-class Unauthorized(RegistryError):
+class RegistryUnauthorized(RegistryError):
     """401/403 after authenticating, refused credentials, or credentials needed and absent."""
 
     reason = "Unauthorized"
 
 
-class NotFound(RegistryError):
+class RegistryNotFound(RegistryError):
     reason = "NotFound"
 
 
-class TooManyRequests(RegistryError):
+class RegistryRateLimited(RegistryError):
     """429; `retry_after` in seconds from now, None when the registry did not say."""
 
     reason = "TooManyRequests"

@@ -7,7 +7,13 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
-from .errors import NotFound, ServerError, TooManyRequests, Unauthorized, UnexpectedResponse
+from .errors import (
+    RegistryNotFound,
+    RegistryRateLimited,
+    RegistryUnauthorized,
+    ServerError,
+    UnexpectedResponse,
+)
 from .transport import Reply
 
 
@@ -20,13 +26,14 @@ def raise_for_status(reply: Reply, what: str) -> None:
     codes = _error_codes(reply.body)
     said = f" ({', '.join(codes)})" if codes else ""
     if status in (401, 403):
-        raise Unauthorized(f"{host} denied access to {what}: HTTP {status}{said}")
+        raise RegistryUnauthorized(f"{host} denied access to {what}: HTTP {status}{said}")
     if status == 404:
-        raise NotFound(f"{what} not found on {host}{said}")
+        raise RegistryNotFound(f"{what} not found on {host}{said}")
     if status == 429:
         retry_after = parse_retry_after(reply.headers.get("Retry-After", ""))
         later = f"; retry after {retry_after:.0f}s" if retry_after is not None else ""
-        raise TooManyRequests(f"{host} is rate limiting requests for {what}{later}", retry_after)
+        raise RegistryRateLimited(f"{host} is rate limiting requests for {what}{later}",
+                                  retry_after)
     if status >= 500:
         raise ServerError(f"{host} failed with HTTP {status} for {what}{said}", status)
     raise UnexpectedResponse(f"{host} answered HTTP {status} for {what}{said}")

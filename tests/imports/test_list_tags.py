@@ -10,8 +10,8 @@ from chalicelib.registry import (
     AddressPolicy,
     ClientSettings,
     Credentials,
-    NotFound,
     RegistryClient,
+    RegistryNotFound,
     UnexpectedResponse,
 )
 from tests.registry.scripted import Canned, ScriptedServer, Seen
@@ -65,7 +65,7 @@ def test_pages_are_followed_and_the_limit_holds() -> None:
 
 
 def test_missing_repository(images: Images) -> None:
-    with pytest.raises(NotFound):
+    with pytest.raises(RegistryNotFound):
         client().list_tags(f"{images.plain.host}/list/absent", insecure=True)
 
 

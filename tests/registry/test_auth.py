@@ -12,7 +12,7 @@ from chalicelib.registry import (
     DockerConfigCredentials,
     RegistryClient,
     RegistryError,
-    Unauthorized,
+    RegistryUnauthorized,
 )
 from tests.registry.conftest import FAST, LOOPBACK
 from tests.support.oci_layout import BuiltImage
@@ -39,7 +39,7 @@ def test_basic_auth_refuses_bad_or_missing_credentials(basic_registry: RegistryS
                                                        private_image: BuiltImage,
                                                        password: str) -> None:
     client = client_for(basic_registry, password) if password else RegistryClient(policy=LOOPBACK)
-    with pytest.raises(Unauthorized):
+    with pytest.raises(RegistryUnauthorized):
         client.resolve(f"{basic_registry.host}/private/app:1.0", insecure=True)
 
 
@@ -76,10 +76,10 @@ def test_token_is_renewed_after_it_expires(token_registry: RegistryServer,
 def test_token_auth_refuses_anonymous_and_wrong_credentials(token_registry: RegistryServer,
                                                             private_image: BuiltImage) -> None:
     reference = f"{token_registry.host}/private/app:1.0"
-    with pytest.raises(Unauthorized) as anonymous:
+    with pytest.raises(RegistryUnauthorized) as anonymous:
         RegistryClient(policy=LOOPBACK).resolve(reference, insecure=True)
     assert "private/app" in str(anonymous.value)
-    with pytest.raises(Unauthorized) as wrong:
+    with pytest.raises(RegistryUnauthorized) as wrong:
         client_for(token_registry, "wrong-password").resolve(reference, insecure=True)
     assert "refused the credentials" in str(wrong.value)
 

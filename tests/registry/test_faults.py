@@ -13,10 +13,10 @@ from chalicelib.registry import (
     Credentials,
     DigestMismatch,
     RegistryClient,
+    RegistryRateLimited,
     ResponseTooLarge,
     ServerError,
     Timeout,
-    TooManyRequests,
     UnexpectedResponse,
     UnsupportedManifest,
 )
@@ -82,7 +82,7 @@ def test_server_errors(client: RegistryClient, method: str) -> None:
 
 def test_too_many_requests_carries_retry_after_seconds(client: RegistryClient) -> None:
     with ScriptedServer({f"HEAD {MANIFEST}": Canned(429, {"Retry-After": "7"})}) as server:
-        with pytest.raises(TooManyRequests) as error:
+        with pytest.raises(RegistryRateLimited) as error:
             client.resolve(f"{server.host}/demo/app:1.0", insecure=True)
     assert error.value.retry_after == 7.0
 
@@ -90,7 +90,7 @@ def test_too_many_requests_carries_retry_after_seconds(client: RegistryClient) -
 def test_too_many_requests_carries_retry_after_date(client: RegistryClient) -> None:
     later = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
     with ScriptedServer({f"GET {MANIFEST}": Canned(429, {"Retry-After": later})}) as server:
-        with pytest.raises(TooManyRequests) as error:
+        with pytest.raises(RegistryRateLimited) as error:
             client.fetch_image(f"{server.host}/demo/app:1.0", insecure=True)
     assert 27 <= error.value.retry_after <= 30
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from chalicelib.registry import NoMatchingPlatform, NotFound, Platform, RegistryClient
+from chalicelib.registry import NoMatchingPlatform, Platform, RegistryClient, RegistryNotFound
 from chalicelib.registry.manifests import DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST
 from tests.registry.conftest import Pushed
 
@@ -130,9 +130,9 @@ def test_fetch_by_digest(client: RegistryClient, pushed: Pushed) -> None:
 @pytest.mark.parametrize("reference", ["demo/oci:missing", "demo/absent:1.0"])
 def test_missing_tag_or_repository_is_not_found(client: RegistryClient, pushed: Pushed,
                                                 reference: str) -> None:
-    with pytest.raises(NotFound) as resolving:
+    with pytest.raises(RegistryNotFound) as resolving:
         client.resolve(f"{pushed.registry.host}/{reference}", insecure=True)
-    with pytest.raises(NotFound) as fetching:
+    with pytest.raises(RegistryNotFound) as fetching:
         client.fetch_image(f"{pushed.registry.host}/{reference}", insecure=True)
     assert "not found" in str(resolving.value)
     assert "MANIFEST_UNKNOWN" in str(fetching.value) or "NAME_UNKNOWN" in str(fetching.value)

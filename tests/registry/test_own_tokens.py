@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib.adapters.registry_token_key import PemSigningKey
-from chalicelib.registry import RegistryClient, Unauthorized
+from chalicelib.registry import RegistryClient, RegistryUnauthorized
 from tests.registry.conftest import FAST, LOOPBACK
 from tests.support.oci_layout import BuiltImage
 from tests.support.registry import ISSUER, SERVICE, RegistryServer
@@ -59,6 +59,6 @@ def test_other_registries_are_asked_through_their_realm(token_registry: Registry
                             own_tokens=lambda _registry, _service, _scope: None)
     before = len(token_registry.token_server.requests)
     # Anonymous at the realm: a token with no access, so the registry still refuses.
-    with pytest.raises(Unauthorized):
+    with pytest.raises(RegistryUnauthorized):
         client.resolve(f"{token_registry.host}/private/app:1.0", insecure=True)
     assert len(token_registry.token_server.requests) > before
