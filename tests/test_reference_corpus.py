@@ -52,7 +52,7 @@ def server_answer(text: str) -> dict[str, str]:
     try:
         with _within(SECONDS_PER_PARSE):
             ref = server.parse_reference(text)
-    except server.ReferenceError as error:
+    except server.InvalidReference as error:
         return {"error": SERVER_WORDING.get(str(error), str(error))}
     return {"registry": ref.registry, "repository": ref.repository, "tag": ref.tag,
             "digest": ref.digest}
@@ -62,7 +62,7 @@ def isctl_answer(text: str) -> dict[str, str]:
     try:
         with _within(SECONDS_PER_PARSE):
             ref = client.parse_reference(text)
-    except client.ReferenceError as error:
+    except client.InvalidReference as error:
         return {"error": str(error)}
     path = f"{ref.namespace}/{ref.name}" if ref.namespace else ref.name
     return {"registry": ref.registry, "repository": path, "tag": ref.tag, "digest": ref.id}

@@ -47,7 +47,7 @@ STREAM_NAME_RE = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
 MAX_REPOSITORY_LENGTH = 255
 
 
-class ReferenceError(ValueError):
+class InvalidReference(ValueError):
     """A string that is not a valid image reference; the message says why."""
 
 
@@ -89,33 +89,33 @@ def _looks_like_registry(component: str) -> bool:
 
 
 def parse_reference(text: str) -> DockerImageReference:
-    """Parse `[registry/]repository[:tag][@digest]`, raising ReferenceError with the reason."""
+    """Parse `[registry/]repository[:tag][@digest]`, raising InvalidReference with the reason."""
     if not text:
-        raise ReferenceError("repository name must have at least one component")
+        raise InvalidReference("repository name must have at least one component")
     remainder, digest = text, ""
     if "@" in remainder:
         remainder, digest = remainder.split("@", 1)
         if not DIGEST_RE.fullmatch(digest):
-            raise ReferenceError("invalid checksum digest format")
+            raise InvalidReference("invalid checksum digest format")
     tag = ""
     last_slash = remainder.rfind("/")
     colon = remainder.rfind(":")
     if colon > last_slash:
         remainder, tag = remainder[:colon], remainder[colon + 1 :]
         if not TAG_RE.fullmatch(tag):
-            raise ReferenceError("invalid reference format")
+            raise InvalidReference("invalid reference format")
     registry, path = "", remainder
     first, sep, rest = remainder.partition("/")
     if sep and _looks_like_registry(first):
         if not _DOMAIN_RE.fullmatch(first):
-            raise ReferenceError("invalid reference format")
+            raise InvalidReference("invalid reference format")
         registry, path = first, rest
     if not _PATH_RE.fullmatch(path):
         if path.lower() != path and _PATH_RE.fullmatch(path.lower()):
-            raise ReferenceError("repository name must be lowercase")
-        raise ReferenceError("invalid reference format")
+            raise InvalidReference("repository name must be lowercase")
+        raise InvalidReference("invalid reference format")
     if len(registry) + len(path) + (1 if registry else 0) > MAX_REPOSITORY_LENGTH:
-        raise ReferenceError(f"repository name must not be more than {MAX_REPOSITORY_LENGTH} "
+        raise InvalidReference(f"repository name must not be more than {MAX_REPOSITORY_LENGTH} "
                              "characters")
     return DockerImageReference(registry, path, tag, digest)
 

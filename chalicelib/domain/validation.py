@@ -13,7 +13,7 @@ from .reference import (
     MAX_REPOSITORY_LENGTH,
     STREAM_NAME_RE,
     TAG_RE,
-    ReferenceError,
+    InvalidReference,
     parse_reference,
     split_image_source,
     split_tag_source,
@@ -145,7 +145,7 @@ def validate_annotations(annotations: dict[str, str] | None, field: str) -> list
 def validate_docker_reference(name: str, field: str) -> list[FieldError]:
     try:
         parse_reference(name)
-    except ReferenceError as exc:
+    except InvalidReference as exc:
         return [invalid(field, name, str(exc))]
     return []
 

@@ -28,9 +28,9 @@ from ..registry import (
     ConnectionFailed,
     RegistryClient,
     RegistryError,
+    RegistryRateLimited,
     ServerError,
     Timeout,
-    TooManyRequests,
     locate,
 )
 
@@ -49,7 +49,7 @@ def failure(error: Exception) -> ImportOutcome:
     """An import error as the outcome a tag condition records."""
     if isinstance(error, (RegistryError, ApiError)):
         return ImportOutcome.failed(error.reason, error.message)
-    if isinstance(error, ValueError):  # the reference grammar's ReferenceError
+    if isinstance(error, ValueError):  # the reference grammar's InvalidReference
         return ImportOutcome.failed("InvalidReference", str(error))
     log.error("import failed unexpectedly", exc_info=error)
     return ImportOutcome.failed("InternalError", "an internal error occurred; it has been logged")
@@ -244,7 +244,7 @@ class ImportPool:
         if isinstance(value, Exception):
             job.failure = failure(value)
             retry = False
-            if isinstance(value, TooManyRequests):
+            if isinstance(value, RegistryRateLimited):
                 wait_for = DEFAULT_RETRY_AFTER if value.retry_after is None else value.retry_after
                 host.not_before = max(host.not_before, now + wait_for)
                 host.failure = _held(job.failure, "the registry asked to wait")

@@ -6,7 +6,7 @@ import pytest
 
 from isctl.errors import ApiError, error_message
 from isctl.humanize import human_duration, human_size
-from isctl.references import ReferenceError, parse_reference
+from isctl.references import InvalidReference, parse_reference
 from isctl.tabwriter import align, table
 from isctl.tagorder import TagReferenceError, prioritize, tag_of_source
 
@@ -75,7 +75,7 @@ def test_references(spec: str, parts: tuple, exact: str):
     ("x/" + "a" * 260, "repository name must not be more than 255 characters"),
 ])
 def test_reference_errors(spec: str, message: str):
-    with pytest.raises(ReferenceError, match=message):
+    with pytest.raises(InvalidReference, match=message):
         parse_reference(spec)
 
 

@@ -3,7 +3,7 @@ import pytest
 
 from chalicelib.domain.reference import (
     DockerImageReference,
-    ReferenceError,
+    InvalidReference,
     parse_reference,
     split_stream_image,
     split_stream_tag,
@@ -66,14 +66,14 @@ def test_first_component_without_dot_colon_or_localhost_is_not_a_registry(text):
     ("reg.io/" + "a" * 249, "repository name must not be more than 255 characters"),
 ])
 def test_invalid_references(text, reason):
-    with pytest.raises(ReferenceError) as err:
+    with pytest.raises(InvalidReference) as err:
         parse_reference(text)
     assert str(err.value) == reason
 
 
 def test_digest_needs_at_least_32_hex_characters():
     assert parse_reference("foo@sha256:" + "a" * 32).digest == "sha256:" + "a" * 32
-    with pytest.raises(ReferenceError):
+    with pytest.raises(InvalidReference):
         parse_reference("foo@sha256:" + "a" * 31)
 
 
@@ -84,26 +84,26 @@ def test_digest_is_at_most_255_characters():
     assert parse_reference("foo@" + longest).digest == longest
     assert validate_digest(longest, "image.metadata.name") == []
     for digest in ("sha512:" + "a" * 249, "a" * 300 + ":" + "b" * 64):
-        with pytest.raises(ReferenceError):
+        with pytest.raises(InvalidReference):
             parse_reference("foo@" + digest)
         assert validate_digest(digest, "image.metadata.name")[0].field == "image.metadata.name"
 
 
 def test_tag_is_at_most_128_characters():
     assert parse_reference("foo:" + "a" * 128).tag == "a" * 128
-    with pytest.raises(ReferenceError):
+    with pytest.raises(InvalidReference):
         parse_reference("foo:" + "a" * 129)
 
 
 def test_tag_characters_are_ascii_only():
-    with pytest.raises(ReferenceError):
+    with pytest.raises(InvalidReference):
         parse_reference("foo:caf\u00e9")
 
 
 def test_repository_is_at_most_255_characters_including_the_registry():
     assert parse_reference("a" * 255).repository == "a" * 255
     assert parse_reference("reg.io/" + "a" * 248).name == "reg.io/" + "a" * 248
-    with pytest.raises(ReferenceError):
+    with pytest.raises(InvalidReference):
         parse_reference("a" * 256)
 
 

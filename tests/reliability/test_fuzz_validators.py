@@ -29,7 +29,7 @@ from chalicelib.api import listing
 from chalicelib.domain.errors import BadRequest, FieldError
 from chalicelib.domain.reference import (
     DIGEST_RE,
-    ReferenceError,
+    InvalidReference,
     parse_reference,
     split_image_source,
     split_stream_image,
@@ -217,7 +217,7 @@ def test_stream_names_and_namespaces_are_valid_exactly_as_the_grammar_says(
 def test_docker_references_parse_or_say_why(text: str) -> None:
     try:
         reference = parse_reference(text)
-    except ReferenceError as exc:
+    except InvalidReference as exc:
         direct.record("refused")
         assert str(exc)
         assert _fields(validate_docker_reference(text, "tag.from.name")) == {"tag.from.name"}
@@ -303,7 +303,7 @@ def test_tag_references_name_the_field_of_each_problem(tag: str, source: dict,
 def _parses(reference: str) -> bool:
     try:
         parse_reference(reference)
-    except ReferenceError:
+    except InvalidReference:
         return False
     return True
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from . import tagorder
 from .humanize import ago, human_size
-from .references import ReferenceError, parse_reference
+from .references import InvalidReference, parse_reference
 from .tabwriter import align
 
 NONE = "<none>"
@@ -187,7 +187,7 @@ def _tag(out: _Out, stream: dict, name: str, namespace: str | None,
         image = event.get("image", "")
         try:
             shown_id = parse_reference(pull).id
-        except ReferenceError:
+        except InvalidReference:
             shown_id = None
         when = ago(event.get("created"), now)
         if image and shown_id is not None and shown_id != image:

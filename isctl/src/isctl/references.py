@@ -30,7 +30,7 @@ DIGEST_MAX = 255
 NAME_MAX = 255
 
 
-class ReferenceError(ValueError):
+class InvalidReference(ValueError):
     pass
 
 
@@ -69,29 +69,29 @@ class ImageReference:
 def parse_reference(spec: str) -> ImageReference:
     """Split a pull spec, `[registry/]name[:tag][@digest]`: the registry is the first part
     when it has '.' or ':' or is localhost (and must then be a valid host), the namespace
-    the next part, the name the rest. Raises ReferenceError with oc's words."""
+    the next part, the name the rest. Raises InvalidReference with oc's words."""
     if not spec:
-        raise ReferenceError("repository name must have at least one component")
+        raise InvalidReference("repository name must have at least one component")
     remainder, _, digest = spec.partition("@")
     if "@" in spec and (len(digest) > DIGEST_MAX or not DIGEST.fullmatch(digest)):
-        raise ReferenceError("invalid reference format")
+        raise InvalidReference("invalid reference format")
     tag = ""
     if remainder.rfind(":") > remainder.rfind("/"):
         remainder, _, tag = remainder.rpartition(":")
         if not _TAG.fullmatch(tag):
-            raise ReferenceError("invalid reference format")
+            raise InvalidReference("invalid reference format")
     registry, path = "", remainder
     first, slash, rest = remainder.partition("/")
     if slash and ("." in first or ":" in first or first == "localhost"):
         if not _REGISTRY.fullmatch(first):
-            raise ReferenceError("invalid reference format")
+            raise InvalidReference("invalid reference format")
         registry, path = first, rest
     if not _PATH.fullmatch(path):
         if path.lower() != path and _PATH.fullmatch(path.lower()):
-            raise ReferenceError("repository name must be lowercase")
-        raise ReferenceError("invalid reference format")
+            raise InvalidReference("repository name must be lowercase")
+        raise InvalidReference("invalid reference format")
     if len(remainder) > NAME_MAX:
-        raise ReferenceError(f"repository name must not be more than {NAME_MAX} characters")
+        raise InvalidReference(f"repository name must not be more than {NAME_MAX} characters")
     namespace, name = path.split("/", 1) if "/" in path else ("", path)
     return ImageReference(registry, namespace, name, tag, digest)
 
@@ -119,9 +119,9 @@ def split_namespaced(name: str, default_namespace: str) -> tuple[str, str]:
         return default_namespace, name
     parts = name.split("/")
     if len(parts) != 2:
-        raise ReferenceError(f'invalid image stream "{name}"')
+        raise InvalidReference(f'invalid image stream "{name}"')
     if not parts[0]:
-        raise ReferenceError(f'invalid namespace "" for image stream "{name}"')
+        raise InvalidReference(f'invalid namespace "" for image stream "{name}"')
     if not parts[1]:
-        raise ReferenceError(f'invalid name "" for image stream "{name}"')
+        raise InvalidReference(f'invalid name "" for image stream "{name}"')
     return parts[0], parts[1]

@@ -12,14 +12,14 @@ import click
 from ..errors import CliError
 from ..helptext import command
 from ..image_import import StreamImportRequests, run_import
-from ..references import ReferenceError, parse_reference
+from ..references import InvalidReference, parse_reference
 from ..runtime import connection_options, runtime
 
 
 def _target(target: str, all_tags: bool) -> tuple[str, str]:
     try:
         ref = parse_reference(target)
-    except ReferenceError as exc:
+    except InvalidReference as exc:
         raise CliError("the image name must be a valid container image pull spec or reference "
                        "to an image stream (e.g. myregistry/myteam/image:tag)") from exc
     if ref.id:

@@ -11,7 +11,7 @@ from .. import tagorder
 from ..errors import ApiError, CliError, insecure_hint
 from ..helptext import command
 from ..http import Client, ns_path
-from ..references import ImageReference, ReferenceError, parse_reference, split_namespaced
+from ..references import ImageReference, InvalidReference, parse_reference, split_namespaced
 from ..runtime import connection_options, echo, runtime
 
 DOCKER, IST, ISI = "DockerImage", "ImageStreamTag", "ImageStreamImage"
@@ -112,7 +112,7 @@ def tag(args: tuple[str, ...], source_kind: str | None, delete: bool, alias: boo
     for arg in args:
         try:
             destinations.append(split_namespaced(arg, namespace))
-        except ReferenceError as exc:
+        except InvalidReference as exc:
             raise CliError(str(exc)) from exc
     _validate(source, destinations, namespace, alias=alias, scheduled=scheduled,
               insecure=insecure, import_mode=import_mode)
@@ -182,7 +182,7 @@ def _pin_in_place(client: Client, namespace: str, arg: str, pin: bool) -> int:
     patch of the istag's annotations, which are its spec tag's."""
     try:
         dest_namespace, dest = split_namespaced(arg, namespace)
-    except ReferenceError as exc:
+    except InvalidReference as exc:
         raise CliError(str(exc)) from exc
     if ":" not in dest:
         raise CliError(f'"{dest}" must be of the form <stream_name>:<tag>')
@@ -229,13 +229,13 @@ def _parse_source(spec: str, kind: str) -> tuple[ImageReference, bool]:
     names an image of a stream as `describe isimage` and `rollback --to` accept it."""
     try:
         return parse_reference(spec), False
-    except ReferenceError as exc:
+    except InvalidReference as exc:
         name, at, digest = spec.rpartition("@")
         if not at or kind == DOCKER or not DIGEST_PREFIX.match(digest):
             raise CliError(f"invalid SOURCE: {exc}") from exc
         try:
             ref = parse_reference(name)
-        except ReferenceError:
+        except InvalidReference:
             raise CliError(f"invalid SOURCE: {exc}") from exc
         if ref.registry or ref.tag:
             raise CliError(f"invalid SOURCE: {exc}") from exc
@@ -284,7 +284,7 @@ def _resolve_from_stream(client: Client, namespace: str, spec: str, ref: ImageRe
     if not event.get("image"):
         try:
             return Source(DOCKER, parse_reference(event.get("dockerImageReference", "")))
-        except ReferenceError as exc:
+        except InvalidReference as exc:
             raise CliError(f'the image stream tag "{spec}" has an invalid pull spec and cannot '
                            f"be used to tag: {exc}") from exc
     return Source(ISI, ref.with_(id=event["image"], tag=""))
