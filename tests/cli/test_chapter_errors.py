@@ -41,9 +41,11 @@ def test_cross_namespace_tag_needs_only_image_puller(shared: Isctl):
     assert shared.ok("-n", MINE, "tag", f"{SHARED}/python:latest", "app:prod",
                      "--token", bob) == f"Tag app:prod set to {SHARED}/python@{IMAGE}.\n"
     read = [path for method, path in shared.adapter.requests[before:] if method == "GET"]
-    # the ImageStreamTag, as system:image-puller allows; never the stream itself
+    # in the source's namespace the ImageStreamTag, as system:image-puller allows, never the
+    # stream itself; in its own the destination, whose pin the tag keeps
     assert read == [f"/apis/image.openshift.io/v1/namespaces/{SHARED}/imagestreamtags/"
-                    "python:latest"]
+                    "python:latest",
+                    f"/apis/image.openshift.io/v1/namespaces/{MINE}/imagestreamtags/app:prod"]
     described = shared.ok("describe", "istag/app:prod", "-n", MINE, "--token", bob)
     assert described.startswith(f"Image Name:\t{IMAGE}\n")
     # a tag without an image has no ImageStreamTag; bob may not read the stream that says
