@@ -2,7 +2,15 @@
 
     python -m local.app_server local --host 127.0.0.1 --port 8000 --no-autoreload
 
-Otherwise this is `chalice local`. Three of its ways are put right:
+Otherwise this is `chalice local`, with one path of its own and three of its ways put right.
+
+- With DEMO_MESSAGES_FILE set (local/stack.py sets it), GET DEMO_MESSAGES_PATH answers the
+  last tag-change messages the worker's demo subscriber received about one stream (kept in
+  that file by local/worker.py), newest first, for the console's stream page. It asks the
+  app for the stream with the caller's Authorization header first and answers as the app
+  did unless that was a 200: the same token check and the same right (get imagestreams in
+  the namespace) as the stream itself. Deployed, there is no such path: the catch-all
+  routes answer it 404, and the console shows no messages.
 
 - A path no route matches (deeper than the catch-all routes) was answered 403 with a body
   that repeats the request's Authorization header, the caller's token. Deployed, API
@@ -17,15 +25,20 @@ Otherwise this is `chalice local`. Three of its ways are put right:
 """
 from __future__ import annotations
 
+import json
+import os
 import re
 import sys
+from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import chalice.local
 from chalice.local import ForbiddenError, LocalGateway, LocalGatewayException
 
 from infra.template import gateway_responses
+
+from .worker import read_kept_messages
 
 BACKLOG = 128
 # The API's query parameters (Kubernetes list, watch, write and delete options) whose values
@@ -39,6 +52,9 @@ REDACTED = "REDACTED"
 # A request target in a log line: a path, a '?', and the query up to a space or a quote.
 _TARGET = re.compile(r"(?P<path>/[^\s?\"']*)\?(?P<query>[^\s\"']*)")
 _UNMATCHED_ROUTE = "UnauthorizedException"  # chalice's x-amzn-ErrorType for no route
+DEMO_MESSAGES_FILE = "DEMO_MESSAGES_FILE"  # the variable naming the worker's file
+DEMO_MESSAGES_PATH = re.compile(
+    r"/local/demo-queue/namespaces/(?P<namespace>[^/]+)/imagestreams/(?P<name>[^/]+)/messages")
 
 
 def redacted_query(query: str) -> str:
@@ -68,8 +84,43 @@ class GatewayResponse(LocalGatewayException):
 _CHALICE_HANDLE_REQUEST = LocalGateway.handle_request
 
 
+def _header(headers: dict[str, Any], name: str) -> str | None:
+    return next((value for key, value in headers.items() if key.lower() == name), None)
+
+
+def stream_messages(file: Path, namespace: str, name: str) -> list[dict[str, Any]]:
+    """The kept messages about one stream, newest first."""
+    return [message for message in reversed(read_kept_messages(file))
+            if message.get("namespace") == namespace and message.get("imageStream") == name]
+
+
+def _demo_messages(self: LocalGateway, file: Path, namespace: str, name: str,
+                   headers: dict[str, Any]) -> Any:
+    """GET DEMO_MESSAGES_PATH: the app's answer to GET on the stream unless it is a 200,
+    then the stream's kept messages."""
+    asked = {"Accept": "application/json"}
+    authorization = _header(headers, "authorization")
+    if authorization is not None:
+        asked["Authorization"] = authorization
+    stream = _CHALICE_HANDLE_REQUEST(
+        self, "GET", f"/apis/image.openshift.io/v1/namespaces/{quote(namespace, safe='')}"
+        f"/imagestreams/{quote(name, safe='')}", asked, None)
+    if stream["statusCode"] != 200:
+        return stream
+    body = {"kind": "TagChangeMessageList", "apiVersion": "v1",
+            "items": stream_messages(file, namespace, name)}
+    return {"statusCode": 200, "multiValueHeaders": {}, "body": json.dumps(body),
+            "headers": {"Content-Type": "application/json", "Cache-Control": "no-store",
+                        "X-Content-Type-Options": "nosniff"}}
+
+
 def _handle_request(self: LocalGateway, method: str, path: str, headers: dict[str, Any],
                     body: bytes | None) -> Any:
+    file = os.environ.get(DEMO_MESSAGES_FILE)
+    demo = DEMO_MESSAGES_PATH.fullmatch(urlsplit(path).path)
+    if file and demo is not None and method == "GET":
+        return _demo_messages(self, Path(file), unquote(demo["namespace"]),
+                              unquote(demo["name"]), headers)
     try:
         return _CHALICE_HANDLE_REQUEST(self, method, path, headers, body)
     except ForbiddenError as error:

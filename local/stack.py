@@ -33,6 +33,7 @@ from .pump import skip_to_end
 from .registry import ensure_installed, start_registry, token_key_file
 from .settings import HOST, ROOT, Settings
 from .stream_reader import StreamReader
+from .worker import DEMO_MESSAGES
 
 # Never let the stack or its children reach a real account, whatever the shell has set.
 AWS_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN",
@@ -104,6 +105,9 @@ def app_environment(settings: Settings, resources: emulator.Resources,
             "INTEGRATED_REGISTRY_INSECURE": "true",  # the local registry serves plain HTTP
             # The registry's tokens are signed with it (written when the registry starts).
             "REGISTRY_TOKEN_KEY_FILE": str(token_key_file(settings)),
+            # The worker keeps the demo queue's last messages there; the app server serves
+            # them to the console (local/app_server.py).
+            "DEMO_MESSAGES_FILE": str(settings.state_dir / DEMO_MESSAGES),
             # Imports may read from the local registry, a loopback address refused otherwise,
             # and from what IMPORT_ALLOW_LIST in make run's environment adds (another
             # registry on this machine or the LAN).

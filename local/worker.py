@@ -8,7 +8,9 @@ TABLE_NAME, TOPIC_ARN, ...). Three loops, each in a thread:
 - the table stream pump feeding `publish_tag_changes` (local/pump.py);
 - the schedule, invoking `reimport_scheduled_tags` as the EventBridge schedule would,
   when app.py declares it;
-- the demo subscriber, logging each message the topic delivers to the demo queue.
+- the demo subscriber, logging each message the topic delivers to the demo queue and
+  keeping the last KEPT_MESSAGES of them in the state directory (DEMO_MESSAGES), where the
+  app server (local/app_server.py) reads them for the console's stream page.
 SIGTERM stops them; the pump first delivers what is left in the stream.
 """
 from __future__ import annotations
@@ -31,11 +33,14 @@ from chalice.local import LambdaContext
 
 from chalicelib.logs import ReadableFormatter
 
+from .files import write_file
 from .pump import StreamPump, load_position
 from .stream_reader import StreamReader
 
 logger = logging.getLogger("worker")
 SCHEDULED = "reimport_scheduled_tags"
+DEMO_MESSAGES = "demo-messages.json"  # in the state directory: the last messages received
+KEPT_MESSAGES = 50
 
 
 def _context(name: str) -> LambdaContext:
@@ -75,13 +80,50 @@ def describe_message(body: str) -> str:
             f"{event.get('namespace')}/{event.get('imageStream')}:{event.get('tag')} -> {target}")
 
 
-def demo_subscriber(sqs: Any, queue_url: str, stop: threading.Event) -> None:
+def kept_message(body: str) -> dict[str, Any]:
+    """What is kept of an SNS envelope carrying an ImageStreamTagEvent: the event, with the
+    message's id and when SNS sent it."""
+    envelope = json.loads(body)
+    return {**json.loads(envelope["Message"]), "messageId": envelope.get("MessageId", ""),
+            "sent": envelope.get("Timestamp", "")}
+
+
+def read_kept_messages(path: Path) -> list[dict[str, Any]]:
+    """The messages kept in `path`, oldest first; none if there is no such file (yet)."""
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [item for item in kept if isinstance(item, dict)] if isinstance(kept, list) else []
+
+
+class MessageKeeper:
+    """The last `limit` messages of the demo queue, in a file replaced at each message (a
+    reader never sees half of it)."""
+
+    def __init__(self, path: Path, limit: int = KEPT_MESSAGES):
+        self.path, self.limit = path, limit
+        self.messages = read_kept_messages(path)[-limit:]
+
+    def keep(self, body: str) -> None:
+        self.messages = [*self.messages, kept_message(body)][-self.limit:]
+        write_file(self.path, json.dumps(self.messages).encode())
+
+
+def demo_subscriber(sqs: Any, queue_url: str, stop: threading.Event,
+                    keeper: MessageKeeper | None = None) -> None:
     while not stop.is_set():
         try:
             messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
                                            WaitTimeSeconds=1).get("Messages", [])
             for message in messages:
                 logger.info("demo queue: %s", describe_message(message["Body"]))
+                if keeper is not None:
+                    try:
+                        keeper.keep(message["Body"])
+                    except OSError as error:  # the log line is still there
+                        logger.warning("could not keep the message in %s: %s",
+                                       keeper.path, error)
                 sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
         except Exception:
             logger.exception("reading the demo queue failed; trying again")
@@ -119,8 +161,9 @@ def main(argv: list[str]) -> int:
     threads = [threading.Thread(target=pump.run, args=(stop,), name="pump"),
                threading.Thread(target=schedule_loop, name="schedule",
                                 args=(app_module, args.schedule_seconds, region, stop)),
-               threading.Thread(target=demo_subscriber, args=(sqs, args.demo_queue, stop),
-                                name="demo")]
+               threading.Thread(target=demo_subscriber, name="demo", args=(
+                   sqs, args.demo_queue, stop,
+                   MessageKeeper(Path(args.state_dir) / DEMO_MESSAGES)))]
     for thread in threads:
         thread.start()
     logger.info("pumping the table's stream into publish_tag_changes")

@@ -1,8 +1,8 @@
 """One local stack (`make run`) and one headless Chromium for the console's browser tests.
 
-The stack is started once for the module (it takes a few seconds), seeded as a platform
-team would have it: a stream made by mappings with a history, a tag that tracks another, a
-stream pushed with skopeo, and a viewer. Chromium is Debian's, driven by Selenium through
+The stack is started once for the package (it takes a few seconds); each test module seeds
+what it needs (test_console_browser.py in `default`, the others in namespaces of their own,
+so that no module depends on another's). Chromium is Debian's, driven by Selenium through
 Debian's chromedriver (scripts/setup-system installs both); without them the browser tests
 are skipped, saying so.
 """
@@ -39,17 +39,20 @@ def require_browser() -> None:
         pytest.skip("the console's browser tests need selenium (requirements-dev.txt)")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     """`python -m local.stack` on free ports, as tests/support/local_stack.py starts it,
-    once for the module."""
+    once for the package."""
     require_browser()
     require_tools()
     state = tmp_path_factory.mktemp("console-stack")
     env = {**os.environ, "API_PORT": str(free_port()), "API_TLS_PORT": str(free_port()),
            "AWS_PORT": str(free_port()), "REGISTRY_PORT": str(free_port()),
            "LOCAL_STATE_DIR": str(state / "state"), "SCHEDULE_SECONDS": "600",
-           "SNAPSHOT_SECONDS": "600"}
+           "SNAPSHOT_SECONDS": "600",
+           # A registry the imports may reach that refuses every connection: nothing listens
+           # on that port (the stack's own registry is allowed anyway).
+           "IMPORT_ALLOW_LIST": f"127.0.0.1:{free_port()}"}
     output = state / "stack.log"
     with open(output, "wb") as out:
         process = subprocess.Popen([sys.executable, "-m", "local.stack"], cwd=ROOT, env=env,
@@ -68,7 +71,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
             process.wait()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     require_browser()
     from selenium import webdriver
@@ -92,3 +95,14 @@ def browser() -> Iterator[Any]:
         yield driver
     finally:
         driver.quit()
+
+
+@pytest.fixture
+def browsing(browser: Any) -> Iterator[Any]:
+    """The browser at its usual size; after the test, the pages it saw broke no part of the
+    CSP."""
+    from tests.console.pages import csp_violations
+
+    browser.get_log("browser")  # what earlier tests left
+    yield browser
+    assert csp_violations(browser) == []

@@ -2,6 +2,7 @@
 asset names cached for a year, and nothing inline for the CSP to have to allow."""
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -132,3 +133,14 @@ def test_the_script_writes_no_html_from_strings_and_keeps_the_token_out_of_urls(
         assert sink not in script, sink
     # The token goes in the Authorization header only: no query parameter names it.
     assert "access_token" not in script and "token=" not in script
+
+
+def test_a_deployment_has_no_demo_queue_messages(client: Client) -> None:
+    """Only `make run`'s app server answers the stream page's demo-queue messages
+    (local/app_server.py); the API itself answers the path with the catch-all's 404, which
+    names no stream, and the console then leaves the section out."""
+    answer = client.http.get("/local/demo-queue/namespaces/default/imagestreams/web/messages",
+                             headers={"Authorization": "Bearer isk_anything"})
+    assert answer.status_code == 404
+    body = json.loads(answer.body)
+    assert body["kind"] == "Status" and "details" not in body

@@ -53,6 +53,43 @@ function shortDigest(digest) {
   return (algorithm ? algorithm + ":" : "") + hex.slice(0, 12);
 }
 
+// A short digest, kept on one line (a table scrolls rather than break it), the whole on hover.
+function digestCode(digest, title) {
+  return h("code", { class: "digest", title: title || digest }, shortDigest(digest));
+}
+
+// Each cell named by its column's title (data-label), which a narrow window shows beside
+// it, each row a block of its own (console.css); the roles keep it a table for screen
+// readers, which may drop a table's semantics once its rows are display: block.
+function labelCells(table) {
+  const titles = [...table.querySelectorAll("thead th")].map((th) => th.textContent);
+  table.setAttribute("role", "table");
+  for (const group of table.querySelectorAll("thead, tbody")) group.setAttribute("role", "rowgroup");
+  for (const row of table.querySelectorAll("tr")) {
+    row.setAttribute("role", "row");
+    [...row.children].forEach((cell, index) => {
+      const header = cell.tagName === "TH";
+      cell.setAttribute("role", !header ? "cell" : cell.scope === "row" ? "rowheader" : "columnheader");
+      if (row.parentElement.tagName === "TBODY" && titles[index]) cell.dataset.label = titles[index];
+    });
+  }
+}
+
+// A table in a box of its own: in a narrow window its rows become blocks; in between, a
+// table too wide for the window scrolls sideways in its box, which then takes the
+// keyboard's focus so that it can be scrolled without a mouse.
+function tableBox(label, table) {
+  const box = h("div", { class: "table-wrap", role: "region", "aria-label": label }, table);
+  labelCells(table);
+  const body = table.querySelector("tbody");
+  if (body) new MutationObserver(() => labelCells(table)).observe(body, { childList: true });
+  new ResizeObserver(() => {
+    if (box.scrollWidth > box.clientWidth + 1) box.tabIndex = 0;
+    else box.removeAttribute("tabindex");
+  }).observe(box);
+  return box;
+}
+
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
 const UNITS = [["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400],
   ["hour", 3600], ["minute", 60], ["second", 1]];
@@ -468,7 +505,7 @@ async function streamsPage(namespace) {
       h("label", { for: "filter-name" }, "Filter by name", nameInput),
       h("label", { for: "filter-labels" }, "Filter by labels", labelInput)),
     count,
-    h("div", { class: "table-wrap" }, h("table", { id: "streams" },
+    tableBox(`Image streams in ${namespace}`, h("table", { id: "streams" },
       h("caption", { class: "muted" }, h("span", { id: "live", class: "live" }, "Live: updates as tags move.")),
       h("thead", {}, h("tr", {}, ["Stream", "Tags", "Last update", "Labels"].map((title) => h("th", { scope: "col" }, title)))),
       body)),
@@ -541,7 +578,7 @@ async function streamPage(namespace, name) {
     const platforms = (image.dockerImageManifests || []).map((m) => [m.os, m.architecture, m.variant].filter(Boolean).join("/"));
     return h("tr", {},
       h("th", { scope: "row" }, link(tag, "ns", namespace, "streams", name, "tags", tag)),
-      h("td", {}, head && head.image ? h("code", { title: head.image }, shortDigest(head.image))
+      h("td", {}, head && head.image ? digestCode(head.image)
         : head ? h("code", {}, head.dockerImageReference) : h("span", { class: "muted" }, "no image")),
       h("td", {}, head ? when(head.created) : "—"),
       h("td", {}, size(meta.Size)),
@@ -551,9 +588,10 @@ async function streamPage(namespace, name) {
       h("td", {}, (spec && spec.referencePolicy && spec.referencePolicy.type) || "Source"),
       h("td", {}, conditionsOf(status)));
   });
-  const triggers = await triggersSection(namespace, name);
+  const [triggers, messages] = await Promise.all([triggersSection(namespace, name), messagesSection(namespace, name)]);
   watchStreams(namespace, resourceVersion, `metadata.name=${name}`,
     () => show(() => streamPage(namespace, name), { refresh: true }));
+  if (messages) followMessages(messages, namespace, name);
   const labels = Object.entries(stream.metadata.labels || {});
   return [
     h("h1", { tabindex: "-1" }, `Image stream ${name}`),
@@ -563,11 +601,12 @@ async function streamPage(namespace, name) {
       h("dt", {}, "Labels"), h("dd", {}, labels.length ? spaced(labels.map(([k, v]) => h("span", { class: "badge plain" }, `${k}=${v}`))) : "—")),
     h("h2", {}, "Tags"),
     h("p", { id: "live", class: "live", "aria-live": "polite" }, "Live: updates as tags move."),
-    h("div", { class: "table-wrap" }, h("table", { id: "tags" },
+    tableBox(`Tags of ${name}`, h("table", { id: "tags" },
       h("thead", {}, h("tr", {}, ["Tag", "Image", "Created", "Size", "Architecture", "Source", "Schedule",
         "Reference policy", "Conditions"].map((title) => h("th", { scope: "col" }, title)))),
       h("tbody", {}, rows))),
     triggers,
+    messages || [],
   ];
 }
 
@@ -577,7 +616,7 @@ async function triggersSection(namespace, name) {
     const { body } = await api(ns(namespace, `imagestreams/${enc(name)}/triggers`));
     const items = body.items || [];
     if (!items.length) return [heading, h("p", { class: "muted", id: "triggers" }, "No triggers: nothing is told when a tag moves.")];
-    return [heading, h("div", { class: "table-wrap" }, h("table", { id: "triggers" },
+    return [heading, tableBox(`Triggers of ${name}`, h("table", { id: "triggers" },
       h("thead", {}, h("tr", {}, ["Name", "Protocol", "Endpoint", "Tags", "Changes"].map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", {}, items.map((trigger) => {
         const spec = trigger.spec || {};
@@ -590,6 +629,71 @@ async function triggersSection(namespace, name) {
     if (error.status === 401) throw error;
     return [heading, problem(`list the triggers of ${name}`, error)];
   }
+}
+
+// The last tag-change messages of the stream, where `make run`'s demo queue is (its app
+// server keeps them: local/app_server.py). Deployed there is no such path: the section is
+// left out, and not asked for again in this tab.
+let demoQueue = true;
+const MESSAGES_MS = 3000; // the messages come a moment after the tag moves: asked again as long as the page is open
+
+function messagesPath(namespace, name) {
+  return `local/demo-queue/namespaces/${enc(namespace)}/imagestreams/${enc(name)}/messages`;
+}
+
+function messageRows(items) {
+  if (!items.length) return [h("p", { class: "muted" }, "The demo queue has had no message about this stream yet.")];
+  return [tableBox("Tag-change messages",
+    h("table", { id: "messages" },
+      h("thead", {}, h("tr", {}, ["When", "Change", "Tag", "From", "To"].map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, items.map((message) => {
+        const from = message.previous || {};
+        const image = (digest, reference) => digest ? digestCode(digest, reference || digest)
+          : h("span", { class: "muted" }, "—");
+        return h("tr", {},
+          h("th", { scope: "row" }, when(message.time || message.sent)),
+          h("td", {}, h("span", { class: "badge " + (message.type === "Deleted" ? "warn" : "plain") }, message.type || "?")),
+          h("td", {}, message.tag || ""),
+          h("td", {}, image(from.image, from.dockerImageReference)),
+          h("td", {}, image(message.image, message.dockerImageReference)));
+      }))))];
+}
+
+async function messagesSection(namespace, name) {
+  if (!demoQueue) return null;
+  let items;
+  try {
+    items = (await api(messagesPath(namespace, name))).body.items || [];
+  } catch (error) {
+    if (error.status === 401) throw error;
+    // A deployment: the catch-all's 404, which names no stream (a stream gone since names it).
+    if (error.status === 404 && !(error.body && error.body.details)) demoQueue = false;
+    return null; // nothing to show, and no error: the messages are a demo's extra
+  }
+  return h("section", { id: "tag-messages", "aria-labelledby": "tag-messages-title", "data-seen": JSON.stringify(items) },
+    h("h2", { id: "tag-messages-title" }, "Last tag-change messages"),
+    h("p", { class: "muted" }, "As the local demo queue received them from the topic, newest first."),
+    h("div", { id: "tag-messages-list" }, messageRows(items)));
+}
+
+// Asks for the messages again while the section is on the page, and shows what is new.
+function followMessages(section, namespace, name) {
+  const signal = live && live.signal;
+  const again = async () => {
+    if (!section.isConnected || (signal && signal.aborted)) return;
+    try {
+      const items = (await api(messagesPath(namespace, name), { signal })).body.items || [];
+      const seen = JSON.stringify(items);
+      if (seen !== section.dataset.seen && section.isConnected) {
+        section.dataset.seen = seen;
+        section.querySelector("#tag-messages-list").replaceChildren(...messageRows(items));
+      }
+    } catch (error) {
+      if (error.status === 401 || (signal && signal.aborted)) return;
+    }
+    setTimeout(again, MESSAGES_MS);
+  };
+  setTimeout(again, MESSAGES_MS);
 }
 
 // -- one tag: its history, its image, and what may be done to it
@@ -617,10 +721,10 @@ function imageFacts(image) {
       h("dt", {}, "Labels"), h("dd", {}, labels.length
         ? h("ul", { class: "plain" }, labels.map(([k, v]) => h("li", {}, h("code", {}, `${k}=${v}`)))) : "—"),
       h("dt", {}, "Layers"), h("dd", {}, layers.length
-        ? h("ol", { class: "plain" }, layers.map((layer) => h("li", {}, h("code", { title: layer.name }, shortDigest(layer.name)), ` ${size(layer.size)}`)))
+        ? h("ol", { class: "plain" }, layers.map((layer) => h("li", {}, digestCode(layer.name), ` ${size(layer.size)}`)))
         : "—"),
       manifests.length ? [h("dt", {}, "Platforms"), h("dd", {}, h("ul", { class: "plain" }, manifests.map((m) =>
-        h("li", {}, [m.os, m.architecture, m.variant].filter(Boolean).join("/"), " ", h("code", { title: m.digest }, shortDigest(m.digest))))))] : null));
+        h("li", {}, [m.os, m.architecture, m.variant].filter(Boolean).join("/"), " ", digestCode(m.digest)))))] : null));
 }
 
 const images = new Map(); // ImageStreamImage answers by namespace/stream@digest, for this tab
@@ -693,7 +797,7 @@ async function tagPage(namespace, name, tag, action, argument) {
       h("div", {}, when(item.created), " ",
         index === 0 ? h("span", { class: "badge ok" }, "current") : null,
         h("span", { class: "badge plain" }, `generation ${item.generation ?? 0}`)),
-      h("div", {}, item.image ? h("code", { title: item.image }, shortDigest(item.image)) : null, " ",
+      h("div", {}, item.image ? digestCode(item.image) : null, " ",
         h("span", { class: "muted" }, "from "), h("code", {}, item.dockerImageReference || "—")),
       item.image ? imageDetails(namespace, name, item.image, "image-" + key) : null,
       index > 0 && allowed.rollback && item.image ? h("button", {
@@ -706,7 +810,7 @@ async function tagPage(namespace, name, tag, action, argument) {
   const content = [
     h("h1", { tabindex: "-1" }, `Tag ${full}`),
     h("dl", { class: "facts" },
-      h("dt", {}, "Image"), h("dd", {}, head && head.image ? h("code", { title: head.image }, shortDigest(head.image)) : "—"),
+      h("dt", {}, "Image"), h("dd", {}, head && head.image ? digestCode(head.image) : "—"),
       h("dt", {}, "Reference"), h("dd", {}, h("code", {}, (head && head.dockerImageReference) || "—")),
       h("dt", {}, "Moved"), h("dd", {}, head ? when(head.created) : "—"),
       h("dt", {}, "Size"), h("dd", {}, size((image.dockerImageMetadata || {}).Size)),
