@@ -25,7 +25,7 @@ from chalicelib.adapters.memory_store import MemoryStore
 from chalicelib.resources.secrets import Secret
 from chalicelib.resources.stream import ImageStream
 from chalicelib.services.actor import SERVICE
-from chalicelib.services.imports import Importer, ImportSettings, RegistryImports
+from chalicelib.services.imports import ImportSettings, NamespaceImporter, RegistryImports
 from chalicelib.services.ports import StreamStore
 from chalicelib.services.scheduler import CycleReport, Scheduler
 from chalicelib.services.secrets import SecretService
@@ -69,7 +69,7 @@ class Setup:
         settings = ImportSettings(allow_list="127.0.0.0/8")
         self.registries = RegistryImports(self.store, settings, clock=self.clock)
         self.secrets = SecretService(MemorySecrets(), self.clock)
-        importer = Importer(self.registries, self.secrets)
+        importer = NamespaceImporter(self.registries, self.secrets)
         self.streams = StreamService(self.store, clock=self.clock, importer=importer)
         self.scheduler = Scheduler(self.store, self.registries, self.secrets, clock=self.clock)
 

@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # each service is imported when first built: a route loads wh
     from .services.access import AccessService, BindingStore, TokenStore
     from .services.ecr_pushes import EcrPushes, ReconcilePosition
     from .services.images import ImageService
-    from .services.imports import Importer, RegistryImports
+    from .services.imports import NamespaceImporter, RegistryImports
     from .services.notifications import Publisher, PublishLedger
     from .services.ports import ChangeLog, StreamStore
     from .services.pushes import PushService
@@ -98,9 +98,9 @@ class Services:
                                own_tokens=tokens.own_read_token if tokens else None)
 
     @cached_property
-    def importer(self) -> Importer:
-        from .services.imports import Importer
-        return Importer(self.registries, self.secrets)
+    def importer(self) -> NamespaceImporter:
+        from .services.imports import NamespaceImporter
+        return NamespaceImporter(self.registries, self.secrets)
 
     @cached_property
     def stream_imports(self) -> StreamImportService:
@@ -198,8 +198,8 @@ class Services:
 
 
 class _FirstUseImporter:
-    """The services' Importer, built on the first import of a write: reads never import,
-    and building it loads the registry client."""
+    """The services' Importer port: the NamespaceImporter, built on the first import of a
+    write (reads never import, and building it loads the registry client)."""
 
     def __init__(self, services: Services):
         self._services = services

@@ -3,7 +3,7 @@
 `RegistryImports` does the registry and image-store work of one import in two steps:
 `check` resolves the reference (one HEAD, none for a digest) and answers from what is
 already known or stored; `fetch` reads the manifest and config of a new digest and
-records the Image. `Importer` runs these for the API's writes, through an ImportPool.
+records the Image. `NamespaceImporter` runs these for the API's writes, through an ImportPool.
 """
 from __future__ import annotations
 
@@ -143,7 +143,7 @@ def _choose(entries: list[ImageManifest], source: ImportSource) -> ImageManifest
         Platform(e.architecture, e.os, e.variant))), None)
 
 
-class Importer:
+class NamespaceImporter:
     """The Importer port of the API's writes: imports for one namespace, with its secrets,
     within the time an API request may spend on registries."""
 

@@ -3,7 +3,7 @@ or, with `spec.import: false`, answer what would be imported without writing any
 
 Also the import of a stream's spec.dockerImageRepository (`import_repository`), which
 OpenShift's controller does with an ImageStreamImport of the repository. The registry client
-is loaded only when an Importer is built: stream writes use this module without one.
+is loaded only when a NamespaceImporter is built: stream writes use this module without one.
 """
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ from .ports import StreamStore
 from .stream_write import StreamWrite, write_stream
 
 if TYPE_CHECKING:
-    from .imports import Importer
+    from .imports import NamespaceImporter
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def _result(outcome: ImportOutcome, wanted: _Wanted | None) -> ImageImportStatus
 
 
 class StreamImportService:
-    def __init__(self, store: StreamStore, importer: Importer, registry: str = "",
+    def __init__(self, store: StreamStore, importer: NamespaceImporter, registry: str = "",
                  clock: Callable[[], datetime] = utc_now):
         self.store = store
         self.importer = importer

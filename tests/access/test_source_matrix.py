@@ -21,7 +21,7 @@ from chalicelib.adapters.memory_store import MemoryStore
 from chalicelib.domain.imports import ImportOutcome, RepositoryListing
 from chalicelib.resources.stream import ImageStream, ImageStreamMapping
 from chalicelib.services.actor import SERVICE
-from chalicelib.services.imports import Importer
+from chalicelib.services.imports import NamespaceImporter
 from tests.support.auth import grant
 
 NS, OTHER = "shop", "other"
@@ -44,7 +44,7 @@ CALLERS: dict[str, tuple[list[tuple[str, str | None]], bool]] = {
 }
 
 
-class FetchRecorder(Importer):
+class FetchRecorder(NamespaceImporter):
     """Imports that reach no registry: each source fails, and what was asked is kept."""
 
     def __init__(self, services: wiring.Services):

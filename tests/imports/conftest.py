@@ -25,7 +25,7 @@ from chalicelib.adapters.memory_secrets import MemorySecrets
 from chalicelib.resources.secrets import Secret
 from chalicelib.resources.stream import ImageStream, ImageStreamTag
 from chalicelib.services.actor import SERVICE
-from chalicelib.services.imports import Importer, ImportSettings, RegistryImports
+from chalicelib.services.imports import ImportSettings, NamespaceImporter, RegistryImports
 from chalicelib.services.ports import StreamStore
 from chalicelib.services.scheduler import CycleReport, Scheduler
 from chalicelib.services.secrets import SecretService
@@ -84,7 +84,7 @@ class Stack:
         self.settings = ImportSettings(**{"allow_list": LOOPBACK, **FAST, **settings})
         self.registries = RegistryImports(store, self.settings, clock=self.clock)
         self.secrets = SecretService(MemorySecrets(), self.clock)
-        self.importer = Importer(self.registries, self.secrets)
+        self.importer = NamespaceImporter(self.registries, self.secrets)
         self.streams = StreamService(store, clock=self.clock, importer=self.importer)
         self.tags = StreamTagService(store, clock=self.clock, importer=self.importer)
         self.imports = StreamImportService(store, self.importer, clock=self.clock)
