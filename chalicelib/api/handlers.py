@@ -24,8 +24,7 @@ STREAMS = CATALOGUE["imagestreams"].qualified
 ISTAGS = CATALOGUE["imagestreamtags"].qualified
 MAPPINGS = CATALOGUE["imagestreammappings"].qualified
 ISIMPORTS = CATALOGUE["imagestreamimports"].qualified
-# Kubernetes names a subresource's errors after this name (api/catalogue.py's key differs).
-TRIGGERS = "imagestreamtriggers.image.openshift.io"
+TRIGGERS = CATALOGUE["imagestreams/triggers"].qualified
 
 def _listed(items: Any, after: str | None, position: int | None = None) -> dict:
     """A list answer; `position`, the namespace's change log position read before the list
@@ -245,7 +244,7 @@ def get_trigger(services: Services, call: Call) -> Reply:
 def delete_trigger(services: Services, call: Call) -> Reply:
     trigger = call.path["trigger"]
     services.triggers.delete(call.namespace, call.name, trigger)
-    return 200, success_status("imagestreamtriggers", trigger)
+    return 200, success_status("imagestreams/triggers", trigger)
 
 
 # -- secrets (core v1): registry credentials; answers never carry their values

@@ -100,7 +100,7 @@ class Invalid(ApiError):
 KINDS = {
     "imagestreams": "ImageStream", "imagestreamtags": "ImageStreamTag",
     "imagestreamimages": "ImageStreamImage", "imagestreammappings": "ImageStreamMapping",
-    "imagestreamimports": "ImageStreamImport", "imagestreamtriggers": "ImageStreamTrigger",
+    "imagestreamimports": "ImageStreamImport", "imagestreams/triggers": "ImageStreamTrigger",
     "images": "Image", "rolebindings": "RoleBinding", "clusterrolebindings": "ClusterRoleBinding",
     "accesstokens": "AccessToken", "secrets": "Secret", "namespaces": "Namespace",
     "selfsubjectaccessreviews": "SelfSubjectAccessReview",

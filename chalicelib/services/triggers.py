@@ -30,7 +30,7 @@ from ..resources.triggers import (
 from .ports import StreamStore
 from .stream_write import STREAMS
 
-TRIGGERS = "imagestreamtriggers.image.openshift.io"
+TRIGGERS = "imagestreams/triggers.image.openshift.io"
 log = logging.getLogger(__name__)
 
 
@@ -69,7 +69,7 @@ def endpoint_taken(claimant: TriggerRecord, holder: TriggerRecord | None) -> Con
                    "trigger")
     else:
         message = f"endpoint {endpoint} is taken; use one endpoint per trigger"
-    return Conflict(message, kind="imagestreamtriggers", name=claimant.name)
+    return Conflict(message, kind="imagestreams/triggers", name=claimant.name)
 
 
 class TriggerStore(Protocol):
