@@ -26,7 +26,7 @@ GROUP = "/apis/image.openshift.io/v1"
 NAMESPACED = GROUP + "/namespaces/{namespace}"
 CORE_NAMESPACED = "/api/v1/namespaces/{namespace}"
 RBAC = "/apis/rbac.authorization.k8s.io/v1"
-TOKENS = "/apis/imagestreams.dev/v1"
+IMAGESTREAMS_DEV = "/apis/imagestreams.dev/v1"  # this service's own group: access tokens
 WHOAMI = "/apis/user.openshift.io/v1/users/~"
 ACCESS_REVIEWS = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -169,16 +169,17 @@ ROUTES: dict[str, dict[str, Route]] = {
         "GET": Route("get", "clusterrolebindings", a.get_binding),
         "DELETE": Route("delete", "clusterrolebindings", a.delete_binding),
     },
-    TOKENS + "/accesstokens": {
+    IMAGESTREAMS_DEV + "/accesstokens": {
         "GET": Route("list", "tokens", a.list_tokens),
         "POST": Route("create", "tokens", a.create_token),
     },
-    TOKENS + "/accesstokens/{name}": {"DELETE": Route("delete", "tokens", a.revoke_token)},
-    TOKENS + "/namespaces/{namespace}/accesstokens": {
+    IMAGESTREAMS_DEV + "/accesstokens/{name}": {
+        "DELETE": Route("delete", "tokens", a.revoke_token)},
+    IMAGESTREAMS_DEV + "/namespaces/{namespace}/accesstokens": {
         "GET": Route("list", "tokens", a.list_tokens),
         "POST": Route("create", "tokens", a.create_token),
     },
-    TOKENS + "/namespaces/{namespace}/accesstokens/{name}": {
+    IMAGESTREAMS_DEV + "/namespaces/{namespace}/accesstokens/{name}": {
         "DELETE": Route("delete", "tokens", a.revoke_token),
     },
     WHOAMI: {"GET": Route("get", "users", a.whoami)},
