@@ -6,10 +6,7 @@ from dataclasses import asdict
 from typing import Any
 
 from .. import logs, metrics
-from ..services.import_settings import ImportSettings
 from ..wiring import services
-
-SCHEDULE_MINUTES = int(ImportSettings.from_env().interval.total_seconds() // 60)
 
 
 def run_scheduled_imports(context: Any) -> dict[str, int]:
