@@ -41,7 +41,7 @@ STREAMS = ShardedIndex(items.CLUSTER_INDEX, "ClusterPK", "ClusterSK",
 IMAGES = ShardedIndex(items.GSI1, "GSI1PK", "GSI1SK",
                       (*items.image_shards(), items.LEGACY_IMAGES_GSI1PK))
 
-# Threads for the shards' first Queries, kept across invocations (a boto3 client may be
+# Threads for the shards' first Queries, kept across invocations (a botocore client may be
 # shared between threads); more than any index's shards, so none waits for another.
 _READERS = ThreadPoolExecutor(max_workers=32, thread_name_prefix="shard-query")
 

@@ -16,7 +16,7 @@ POSITION_KEY = {"PK": {"S": "RECONCILE#ecr-pushes"}, "SK": {"S": "#"}}
 
 class DynamoReconcilePosition:
     def __init__(self, client: Any, table: str):
-        """`client` is a boto3 DynamoDB client, created once per process by the caller."""
+        """`client` is a DynamoDB client (botocore's), created once per process by the caller."""
         self._client = client
         self._table = table
 

@@ -38,7 +38,7 @@ INDEX_PAGE = 50
 
 class DynamoStore:
     def __init__(self, client: Any, table: str) -> None:
-        """`client` is a boto3 DynamoDB client, created once per process by the caller."""
+        """`client` is a DynamoDB client (botocore's), created once per process by the caller."""
         self._client = client
         self._table = table
 

@@ -50,7 +50,7 @@ def _quiet() -> Iterator[None]:
 
 class SecretsManagerSecrets:
     def __init__(self, client: Callable[[], Any], prefix: str = "imagestreams/"):
-        """`client` makes the boto3 Secrets Manager client, on first use: most requests
+        """`client` makes the Secrets Manager client (botocore's), on first use: most requests
         never need it, and creating one costs a cold start time."""
         self._make_client = client
         self._prefix = prefix

@@ -1,4 +1,4 @@
-"""Errors and deletions as Kubernetes Status bodies, in one place."""
+"""Errors and deletions as Kubernetes Status bodies."""
 from __future__ import annotations
 
 from ..domain.errors import ApiError, Invalid

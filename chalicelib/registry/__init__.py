@@ -1,4 +1,5 @@
-"""Registry client: reads manifests and image configs from Docker/OCI registries."""
+"""Registry client: reads manifests and image configs from Docker/OCI registries, with
+their authentication and the address policy that keeps imports off private networks."""
 from .auth import Credentials, CredentialSource, DockerConfigCredentials, anonymous
 from .client import ImportedImage, Location, RegistryClient, locate
 from .errors import (

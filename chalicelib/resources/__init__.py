@@ -1,1 +1,2 @@
-"""Pydantic models of the image.openshift.io/v1 objects, with OpenShift's JSON names."""
+"""Pydantic models of the objects the API serves, with their JSON names: OpenShift's
+image.openshift.io/v1 objects, RBAC role bindings, access tokens, secrets and triggers."""
