@@ -1,6 +1,8 @@
 """Give items written by an earlier version the keys this one reads, with table
 credentials, once the deployment is done: stream items the `Cluster` index's attributes
-(step `cluster`), image items their GSI1 shard (step `images`).
+(step `cluster`), image items their GSI1 shard (step `images`), history its `H#` keys and
+tag items their recent events (step `history`); then the cleanups of deletes whose
+table-stream records were lost are finished (step `cleanup`).
 
     python -m chalicelib.backfill --table <table name> [--step <name>
                                   [--resume-after '<key JSON>']] [--page-size N]
@@ -19,17 +21,21 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from .adapters.dynamodb_cleanup import finish_cleanups
 from .adapters.dynamodb_cluster_backfill import (
     BackfillPage,
     backfill_cluster_index,
     backfill_image_shards,
 )
+from .adapters.dynamodb_history_backfill import backfill_history
 
 Step = Callable[[Any, str, dict[str, Any] | None, int | None], Iterator[BackfillPage]]
 # name: (what a page counts, the step), in the order they run
 STEPS: dict[str, tuple[str, Step]] = {
     "cluster": ("streams updated", backfill_cluster_index),
     "images": ("images moved to their shard", backfill_image_shards),
+    "history": ("history events moved and tags given their recent events", backfill_history),
+    "cleanup": ("cleanups of deletes finished", finish_cleanups),
 }
 
 

@@ -17,6 +17,7 @@ from chalicelib.adapters.dynamodb_cluster_backfill import (
     backfill_cluster_index,
     backfill_image_shards,
 )
+from chalicelib.adapters.dynamodb_history_backfill import backfill_history
 
 from .emulator import Resources, client
 from .settings import Settings
@@ -135,9 +136,9 @@ def restore(settings: Settings, resources: Resources, path: Path) -> int:
         while request:
             request = dynamodb.batch_write_item(RequestItems=request)["UnprocessedItems"]
     # A snapshot saved by an earlier version has stream items without the Cluster index's
-    # attributes and image items under the single GSI1 key: the backfill a deployment runs
-    # gives them theirs.
-    for step in (backfill_cluster_index, backfill_image_shards):
+    # attributes, image items under the single GSI1 key and history at the keys in the
+    # tags' range: the backfill a deployment runs gives them theirs.
+    for step in (backfill_cluster_index, backfill_image_shards, backfill_history):
         for _ in step(dynamodb, resources.table):
             pass
     return len(items)

@@ -119,7 +119,9 @@ def test_the_command_prints_where_to_resume_and_resumes_there(
     assert cli.main(["--table", dynamodb.name, "--page-size", "3"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line for line in lines if line.endswith("; done")] == [
-        "cluster: 0 streams updated; done", "images: 0 images moved to their shard; done"]
+        "cluster: 0 streams updated; done", "images: 0 images moved to their shard; done",
+        "history: 0 history events moved and tags given their recent events; done",
+        "cleanup: 0 cleanups of deletes finished; done"]
     assert lines[-1] == f"{len(OLD_STREAMS)} items updated in all"  # the seed's image is new
     printed = re.fullmatch(r"cluster: \d+ streams updated; resume with --step cluster "
                            r"--resume-after '(.*)'", lines[0])

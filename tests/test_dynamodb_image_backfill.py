@@ -94,7 +94,8 @@ def test_the_command_runs_the_steps_and_resumes_a_step(
     monkeypatch.setattr(boto3, "client", lambda service: dynamodb.client)
     assert cli.main(["--table", dynamodb.name, "--step", "images", "--page-size", "4"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert re.fullmatch(r"images: \d images moved to their shard; done", lines[-2])
+    assert any(re.fullmatch(r"images: \d images moved to their shard; done", line)
+               for line in lines)
     assert lines[-1] == "10 items updated in all"
     printed = re.fullmatch(r"images: 4 images moved to their shard; resume with --step images "
                            r"--resume-after '(.*)'", lines[0])

@@ -20,6 +20,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from . import dynamodb_items as items
+from .dynamodb_cluster_backfill import BackfillPage
 from .dynamodb_errors import CHECK_FAILED, cancellation_reasons, error_code
 
 # One step's work: a few transactions of up to 100 writes, about a second, so a batch of
@@ -92,18 +93,28 @@ def clear_partition(client: Any, table: str, pk: str, transactions: int | None =
 def clear_history(client: Any, table: str, pk: str, uid: str, tag: str, incarnation: str,
                   transactions: int) -> bool:
     """Delete a tag life's history, taking each event's count off the image index of the
-    stream life `uid`, up to `transactions` transactions; True when none is left."""
+    stream life `uid`, up to `transactions` transactions; True when none is left.
+
+    A tag stored before the history moved, deleted before the backfill's history step
+    reached it, has events at the legacy keys too (dynamodb_history_backfill): they go the
+    same way, and an event the backfill moves meanwhile is found at its new key."""
+    prefixes = (items.history_prefix(tag, incarnation),
+                items.legacy_history_prefix(tag, incarnation))
     for _ in range(transactions):
-        found = client.query(
-            TableName=table, ConsistentRead=True, Limit=HISTORY_BATCH,
-            KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
-            ProjectionExpression="PK, SK, image",
-            ExpressionAttributeValues={":pk": {"S": pk}, ":prefix": {
-                "S": items.history_prefix(tag, incarnation)}})["Items"]
-        if not found:
+        found = next((events for events in (_events(client, table, pk, prefix)
+                                            for prefix in prefixes) if events), None)
+        if found is None:
             return True
         _delete_events(client, table, pk, uid, found)
     return False
+
+
+def _events(client: Any, table: str, pk: str, prefix: str) -> list[items.Item]:
+    return client.query(
+        TableName=table, ConsistentRead=True, Limit=HISTORY_BATCH,
+        KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
+        ProjectionExpression="PK, SK, image",
+        ExpressionAttributeValues={":pk": {"S": pk}, ":prefix": {"S": prefix}})["Items"]
 
 
 def _delete_events(client: Any, table: str, pk: str, uid: str, events: list[items.Item]) -> None:
@@ -149,6 +160,13 @@ def pending_marks(client: Any, table: str) -> Iterator[items.Item]:
         if "LastEvaluatedKey" not in response:
             return
         params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def finish_cleanups(client: Any, table: str, start: items.Item | None = None,
+                    page_size: int | None = None) -> Iterator[BackfillPage]:
+    """The backfill's `cleanup` step: finish_all, as one page (a mark finished is gone, so
+    a run from the start resumes it)."""
+    yield BackfillPage(finish_all(client, table), None)
 
 
 def finish_all(client: Any, table: str) -> int:

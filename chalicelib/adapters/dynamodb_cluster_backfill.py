@@ -49,8 +49,8 @@ def backfill_cluster_index(client: Any, table: str, start: items.Item | None = N
         "ExpressionAttributeValues": {":stream": {"S": items.STREAM_SK},
                                       ":streams": {"S": items.STREAM_PARTITION_PREFIX}},
     }
-    return _scan(client, params, lambda item: _add_cluster_keys(client, table, item), start,
-                 page_size)
+    return scan_pages(client, params, lambda item: _add_cluster_keys(client, table, item), start,
+                      page_size)
 
 
 def backfill_image_shards(client: Any, table: str, start: items.Item | None = None,
@@ -69,12 +69,14 @@ def backfill_image_shards(client: Any, table: str, start: items.Item | None = No
         "ExpressionAttributeValues": {":image": {"S": items.STREAM_SK},
                                       ":legacy": {"S": items.LEGACY_IMAGES_GSI1PK}},
     }
-    return _scan(client, params, lambda item: _move_image(client, table, item), start,
-                 page_size)
+    return scan_pages(client, params, lambda item: _move_image(client, table, item), start,
+                      page_size)
 
 
-def _scan(client: Any, params: dict[str, Any], update: Callable[[items.Item], bool],
-          start: items.Item | None, page_size: int | None) -> Iterator[BackfillPage]:
+def scan_pages(client: Any, params: dict[str, Any], update: Callable[[items.Item], int],
+               start: items.Item | None, page_size: int | None) -> Iterator[BackfillPage]:
+    """Scan with `params` a page at a time from `start`, `update` each item found (it
+    returns how many items it updated) and yield each page's count and resume key."""
     if start is not None:
         params["ExclusiveStartKey"] = start
     if page_size is not None:

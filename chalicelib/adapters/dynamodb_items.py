@@ -253,6 +253,11 @@ def _event_from_json(data: dict[str, Any]) -> TagEvent:
                     generation=data["generation"])
 
 
+def encode_recent(events: tuple[TagEvent, ...]) -> dict[str, str]:
+    """A tag item's `recent` attribute: its newest events, newest first."""
+    return {"S": _json([_event_json(event) for event in events])}
+
+
 def _condition_json(condition: TagEventCondition) -> dict[str, Any]:
     data = condition.to_json()
     if condition.last_transition_time is not None:
@@ -277,7 +282,7 @@ def encode_tag(pk: str, uid: str, tag: TagRecord) -> Item:
             "headCreated": {"S": _time(tag.head.created)},
         })
     if tag.recent:
-        item["recent"] = {"S": _json([_event_json(event) for event in tag.recent])}
+        item["recent"] = encode_recent(tag.recent)
     if tag.conditions:
         item["conditions"] = {"S": _json([_condition_json(c) for c in tag.conditions])}
     if tag.due is not None:  # only scheduled tags are in the sparse Due index

@@ -1,6 +1,6 @@
-"""make run on a snapshot saved before the Cluster index or the image shards: the restored
-streams are listed across namespaces and the images are in their shards, as the
-deployment's backfill makes them."""
+"""make run on a snapshot saved before the Cluster index, the image shards or the history's
+H# keys: the restored streams are listed across namespaces, the images are in their shards
+and the history is where this version reads it, as the deployment's backfill makes them."""
 from __future__ import annotations
 
 import json
@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from chalicelib.adapters import dynamodb_items as items
+from chalicelib.domain.records import TagRecord
 from local import snapshot
 from local.emulator import Resources
 from local.settings import Settings
-from tests.contract.builders import digest, image, stream
+from tests.contract.builders import digest, event, history, image, pushed, stream
 from tests.support.dynamodb import DynamoTable
 
 
@@ -49,3 +50,26 @@ def test_restoring_an_old_snapshot_moves_its_images(
     assert snapshot.restore(Settings(), resources, path) == 3
     assert sorted(item["GSI1PK"]["S"] for item in dynamodb.items()) == sorted(
         items.images_gsi1pk(digest(n)) for n in range(3))
+
+
+def test_restoring_an_old_snapshot_moves_its_history(
+        dynamodb: DynamoTable, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    record = stream()
+    pk = items.stream_pk(record.namespace, record.name)
+    tag, writes = pushed(TagRecord(name="latest", incarnation="i1"), event(1), event(2))
+    saved = [items.encode_stream(record),
+             {k: v for k, v in items.encode_tag(pk, record.uid, tag).items() if k != "recent"},
+             *({**items.encode_event(pk, record.uid, "latest", "i1", w.seq, w.event),
+                "SK": {"S": f"{items.legacy_history_prefix('latest', 'i1')}{w.seq:010d}"}}
+               for w in writes)]
+    path = tmp_path / "snapshot.json"
+    path.write_text(json.dumps({"version": 1, "items": saved, "subscriptions": [],
+                                "secrets": []}), encoding="utf-8")
+    monkeypatch.setattr(snapshot, "client", lambda settings, service: dynamodb.client)
+    resources = Resources(table=dynamodb.name, stream_arn="", topic_arn="",
+                          dead_letter_queue_url="", demo_queue_url="")
+
+    assert snapshot.restore(Settings(), resources, path) == 4
+    loaded = dynamodb.store().load_stream(record.namespace, record.name)
+    assert loaded is not None and loaded.history == {"latest": [event(2), event(1)]}
+    assert history(dynamodb.store(), tag) == [event(2), event(1)]
