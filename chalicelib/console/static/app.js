@@ -252,9 +252,11 @@ function renderSignIn(message) {
 
 // -- the confirmation every change goes through
 
-function confirmChange(title, lines, okLabel) {
+// `options`: controls of the change (a checkbox), shown below its text until the next one.
+function confirmChange(title, lines, okLabel, options) {
   document.getElementById("confirm-title").textContent = title;
   document.getElementById("confirm-text").replaceChildren(...lines.map((line) => h("p", {}, line)));
+  document.getElementById("confirm-options").replaceChildren(...(options || []));
   document.getElementById("confirm-ok").textContent = okLabel;
   dialog.returnValue = "";
   return new Promise((resolve) => {
@@ -523,14 +525,34 @@ function describeSource(spec) {
   return h("span", {}, spec.reference ? "references " : "imports from ", h("code", {}, name));
 }
 
+// A pinned tag (README, Pinned tags): imports, pushes and the tag it tracks leave it where it
+// is; a change of its own spec still moves it.
+const PINNED = "imagestreams.dev/pinned";
+const NEWER_IMAGE_WAITING = "NewerImageWaiting";
+
+function isPinned(spec) {
+  return Boolean(spec && spec.annotations && spec.annotations[PINNED] === "true");
+}
+
+function pinnedBadge(spec) {
+  if (!isPinned(spec)) return null;
+  return h("span", { class: "badge warn pinned",
+    title: "Pinned: imports, pushes and the tag it tracks do not move it; a change of its spec does." }, "pinned");
+}
+
+function conditionClass(condition) {
+  if (condition.status === "False") return "bad";
+  return condition.type === NEWER_IMAGE_WAITING ? "warn" : "ok"; // an image waits on a pinned tag
+}
+
 function conditionsOf(statusTag) {
   const conditions = (statusTag && statusTag.conditions) || [];
   if (!conditions.length) return h("span", { class: "muted" }, "none");
   return h("ul", { class: "plain" }, conditions.map((condition) => h("li", {},
-    h("span", { class: "badge " + (condition.status === "False" ? "bad" : "ok") },
+    h("span", { class: "badge " + conditionClass(condition) },
       `${condition.type}: ${condition.status}`),
     condition.reason ? ` ${condition.reason}` : "",
-    condition.message ? h("span", {}, " — ", condition.message) : "",
+    condition.message ? h("span", { class: "condition-message" }, " — ", condition.message) : "",
     condition.lastTransitionTime ? h("span", { class: "muted" }, " (", when(condition.lastTransitionTime), ")") : "")));
 }
 
@@ -577,7 +599,8 @@ async function streamPage(namespace, name) {
     const meta = image.dockerImageMetadata || {};
     const platforms = (image.dockerImageManifests || []).map((m) => [m.os, m.architecture, m.variant].filter(Boolean).join("/"));
     return h("tr", {},
-      h("th", { scope: "row" }, link(tag, "ns", namespace, "streams", name, "tags", tag)),
+      h("th", { scope: "row" }, link(tag, "ns", namespace, "streams", name, "tags", tag),
+        isPinned(spec) ? [" ", pinnedBadge(spec)] : null),
       h("td", {}, head && head.image ? digestCode(head.image)
         : head ? h("code", {}, head.dockerImageReference) : h("span", { class: "muted" }, "no image")),
       h("td", {}, head ? when(head.created) : "—"),
@@ -808,7 +831,7 @@ async function tagPage(namespace, name, tag, action, argument) {
   }));
 
   const content = [
-    h("h1", { tabindex: "-1" }, `Tag ${full}`),
+    h("h1", { tabindex: "-1" }, `Tag ${full}`, isPinned(spec) ? [" ", pinnedBadge(spec)] : null),
     h("dl", { class: "facts" },
       h("dt", {}, "Image"), h("dd", {}, head && head.image ? digestCode(head.image) : "—"),
       h("dt", {}, "Reference"), h("dd", {}, h("code", {}, (head && head.dockerImageReference) || "—")),
@@ -835,7 +858,7 @@ async function tagPage(namespace, name, tag, action, argument) {
         { body: { message: `Your roles in namespace ${namespace} do not allow ${rule.verb} on ${rule.resource}.` } }));
     } else {
       // After the page is shown: the confirmation (or the form that leads to it).
-      setTimeout(() => runAction(action, { namespace, name, tag, full, spec, items, argument, here }), 0);
+      setTimeout(() => runAction(action, { namespace, name, tag, full, spec, status, items, argument, here }), 0);
     }
   }
   if (!action) {
@@ -858,7 +881,7 @@ function describeItem(item) {
 }
 
 async function runAction(action, context) {
-  const { namespace, name, tag, full, spec, items, argument, here } = context;
+  const { namespace, name, tag, full, spec, status, items, argument, here } = context;
   const back = () => { location.hash = "#/" + here.map(enc).join("/"); };
   const head = items[0];
   let plan;
@@ -869,10 +892,35 @@ async function runAction(action, context) {
       "The history keeps every image; the old one becomes the newest entry again."];
     if (spec && spec.from && spec.from.kind === "ImageStreamTag") lines.push(`${full} tracks ${spec.from.name} now; it will stay on this image instead.`);
     if (spec && spec.importPolicy && spec.importPolicy.scheduled) lines.push(`${full} is imported periodically from ${spec.from.name}; periodic import stops.`);
-    plan = { title: `Roll back ${full}?`, lines, ok: "Roll back",
+    const waiting = ((status && status.conditions) || []).find(
+      (condition) => condition.type === NEWER_IMAGE_WAITING && condition.status === "True");
+    if (waiting) lines.push(`The newer image waiting on ${full} is set aside: you choose this one.`);
+    // The pin, kept by default: the spec tag is sent with every annotation it has, the pin
+    // added or removed as the box says.
+    const wasPinned = isPinned(spec);
+    const pin = h("input", { type: "checkbox", id: "confirm-pin", checked: wasPinned, "aria-describedby": "confirm-pin-effect" });
+    const effect = h("p", { id: "confirm-pin-effect", "aria-live": "polite" });
+    const target12 = shortDigest(target.image);
+    const explain = () => {
+      effect.textContent = pin.checked
+        ? (wasPinned ? `${full} stays pinned: imports, pushes and tracking leave it on ${target12}.`
+          : `${full} becomes pinned: imports, pushes and tracking leave it on ${target12} until it is unpinned.`)
+        : (wasPinned ? `${full} is unpinned: the next push or import moves it again.`
+          : `${full} stays unpinned: the next push or import moves it again.`);
+    };
+    pin.addEventListener("change", explain);
+    explain();
+    const options = [h("label", { class: "check", for: "confirm-pin" }, pin, "Pin the tag to this image"), effect];
+    const annotations = () => {
+      const kept = { ...((spec && spec.annotations) || {}) };
+      if (pin.checked) kept[PINNED] = "true";
+      else delete kept[PINNED];
+      return Object.keys(kept).length ? kept : undefined;
+    };
+    plan = { title: `Roll back ${full}?`, lines, options, ok: "Roll back",
       run: () => putTag(namespace, full, { name: tag, from: { kind: "ImageStreamImage", name: `${name}@${target.image}` },
-        referencePolicy: (spec && spec.referencePolicy) || { type: "Source" } }),
-      done: `${full} now points at ${shortDigest(target.image)}.` };
+        referencePolicy: (spec && spec.referencePolicy) || { type: "Source" }, annotations: annotations() }),
+      done: () => `${full} now points at ${target12}` + (pin.checked ? " and is pinned." : wasPinned ? " and is no longer pinned." : ".") };
   } else if (action === "delete") {
     plan = { title: `Delete ${full}?`, ok: "Delete tag",
       lines: [`Delete tag ${full}: its spec and its history of ${items.length} image(s) go; the images themselves stay.`],
@@ -891,13 +939,13 @@ async function runAction(action, context) {
     plan = await askTarget(action, context);
     if (!plan) { back(); return; }
   }
-  if (!(await confirmChange(plan.title, plan.lines, plan.ok))) { back(); return; }
+  if (!(await confirmChange(plan.title, plan.lines, plan.ok, plan.options))) { back(); return; }
   try {
     const { body } = await plan.run();
     const failed = action === "import" && body && body.status && (body.status.images || [])
       .find((image) => image.status && image.status.status === "Failure");
     flash = failed ? { message: `The import failed: ${failed.status.message}`, kind: "error" }
-      : { message: plan.done, kind: "" };
+      : { message: typeof plan.done === "function" ? plan.done() : plan.done, kind: "" };
   } catch (error) {
     if (error.status === 401) return;
     flash = { kind: "error", message: error.status === 403 ? `You may not ${ACTIONS[action].what(full)}: ${error.message}`
