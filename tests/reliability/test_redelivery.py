@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 import pytest
 
 from chalicelib.entrypoints.table_events import handle_table_records
 from chalicelib.registry import AddressPolicy, RegistryClient
+from chalicelib.services.actor import SERVICE
 from chalicelib.services.pushes import PushService
 from chalicelib.services.registry_webhook import RegistryNotifications
 from chalicelib.services.stream_tags import StreamTagService
@@ -71,7 +73,7 @@ def ecr_push(ecr: Registry, cmd: str) -> str:
 
 
 def test_repeated_ecr_events_add_one_history_event_and_message_per_push(cloud, ecr):
-    apply = ecr.pushes.handle_event
+    apply = partial(ecr.pushes.handle_event, SERVICE)
     a = ecr_push(ecr, "/a")
     event_a = ecr.event("shop/web", "latest", a)
     outcomes = deliver(cloud, apply, [event_a, event_a])
@@ -90,7 +92,8 @@ def test_ecr_events_arriving_after_a_newer_push_leave_the_tag_at_the_newest(clou
     # ECR's tag at B, so A is recorded as an image but never was this tag's head here.
     a, b = ecr_push(ecr, "/a"), ecr_push(ecr, "/b")
     events = {"A": ecr.event("shop/web", "latest", a), "B": ecr.event("shop/web", "latest", b)}
-    outcomes = deliver(cloud, ecr.pushes.handle_event, [events[name] for name in order])
+    outcomes = deliver(cloud, partial(ecr.pushes.handle_event, SERVICE),
+                       [events[name] for name in order])
     assert sorted(outcomes) == ["moved", "recorded", "recorded", "unchanged"]
     assert history(cloud, "shop", "web", "latest") == [b]
     assert ecr.store.get_image(a) is not None
@@ -126,9 +129,10 @@ def test_repeated_and_late_registry_notifications_move_the_tag_once_each(
     repository = f"reliability/{stream}"
     layout = OciLayout(tmp_path / "layout")
     envelope_a = registry_push(plain_registry, layout, repository, b"a")
-    outcomes = deliver(cloud, webhook.handle, [envelope_a, envelope_a])
+    outcomes = deliver(cloud, partial(webhook.handle, SERVICE), [envelope_a, envelope_a])
     envelope_b = registry_push(plain_registry, layout, repository, b"b")
-    outcomes += deliver(cloud, webhook.handle, [envelope_b, envelope_a, envelope_b, envelope_b])
+    outcomes += deliver(cloud, partial(webhook.handle, SERVICE),
+                        [envelope_b, envelope_a, envelope_b, envelope_b])
     # Each envelope also carries a blob push, which is ignored.
     assert [next(k for k in outcome if k != "ignored") for outcome in outcomes] == [
         "moved", "unchanged", "moved", "recorded", "unchanged", "unchanged"]
@@ -144,7 +148,8 @@ def test_a_notification_overtaken_by_a_newer_push_moves_nothing(cloud, webhook, 
     layout = OciLayout(tmp_path / "layout")
     envelope_a = registry_push(plain_registry, layout, repository, b"a")
     envelope_b = registry_push(plain_registry, layout, repository, b"b")
-    outcomes = deliver(cloud, webhook.handle, [envelope_b, envelope_a, envelope_b, envelope_a])
+    outcomes = deliver(cloud, partial(webhook.handle, SERVICE),
+                       [envelope_b, envelope_a, envelope_b, envelope_a])
     assert [next(k for k in outcome if k != "ignored") for outcome in outcomes] == [
         "moved", "recorded", "unchanged", "recorded"]
     assert history(cloud, "reliability", stream, "latest") == [digest_of(envelope_b)]
