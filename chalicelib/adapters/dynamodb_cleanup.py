@@ -22,6 +22,7 @@ from botocore.exceptions import ClientError
 from . import dynamodb_items as items
 from .dynamodb_cluster_backfill import BackfillPage
 from .dynamodb_errors import CHECK_FAILED, cancellation_reasons, error_code
+from .dynamodb_reads import scan_all
 
 # One step's work: a few transactions of up to 100 writes, about a second, so a batch of
 # marks fits a Lambda invocation; a 100,000-event history takes a few hundred steps.
@@ -150,16 +151,10 @@ def _delete_events(client: Any, table: str, pk: str, uid: str, events: list[item
 
 def pending_marks(client: Any, table: str) -> Iterator[items.Item]:
     """The keys of every cleanup mark in the table (a Scan: for the one-shot tool only)."""
-    params: dict[str, Any] = {
+    return scan_all(client, {
         "TableName": table, "ProjectionExpression": "PK, SK",
         "FilterExpression": "begins_with(PK, :prefix)",
-        "ExpressionAttributeValues": {":prefix": {"S": items.CLEANUP_PREFIX}}}
-    while True:
-        response = client.scan(**params)
-        yield from response["Items"]
-        if "LastEvaluatedKey" not in response:
-            return
-        params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        "ExpressionAttributeValues": {":prefix": {"S": items.CLEANUP_PREFIX}}})
 
 
 def finish_cleanups(client: Any, table: str, start: items.Item | None = None,

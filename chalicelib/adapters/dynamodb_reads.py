@@ -1,8 +1,8 @@
-"""Reads of many items: every page of a Query, and BatchGetItem with its unprocessed keys
+"""Reads of many items: every page of a Query or Scan, and BatchGetItem with its unprocessed keys
 asked again. Light on imports: the authorizer's cold start reads bindings through it."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .dynamodb_errors import busy
@@ -15,9 +15,18 @@ BATCH_ATTEMPTS = 5
 def query_all(client: Any, params: dict[str, Any]) -> Iterator[Item]:
     """Every item a Query matches, page after page, read as they are consumed. Not
     botocore's paginator: loading its model adds to every cold start."""
+    return _every_page(client.query, params)
+
+
+def scan_all(client: Any, params: dict[str, Any]) -> Iterator[Item]:
+    """Every item a Scan finds, page after page, read as they are consumed."""
+    return _every_page(client.scan, params)
+
+
+def _every_page(read: Callable[..., dict[str, Any]], params: dict[str, Any]) -> Iterator[Item]:
     params = dict(params)
     while True:
-        response = client.query(**params)
+        response = read(**params)
         yield from response["Items"]
         if "LastEvaluatedKey" not in response:
             return
