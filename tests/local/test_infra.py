@@ -76,21 +76,26 @@ def _matches(pattern: dict, record: dict) -> bool:
     return True
 
 
-def test_the_stream_consumer_reports_partial_failures_and_gets_stream_and_tag_items_only():
+def test_the_stream_consumer_reports_partial_failures_and_gets_stream_tag_and_cleanup_items():
     events = merge_template(ALL)["Resources"]["PublishTagChanges"]["Properties"]["Events"]
     source = events["PublishTagChangesDynamodbEventSource"]["Properties"]
     assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    [pattern] = [json.loads(f["Pattern"]) for f in source["FilterCriteria"]["Filters"]]
+    patterns = [json.loads(f["Pattern"]) for f in source["FilterCriteria"]["Filters"]]
     pk = items.stream_pk("shop", "web")
 
-    def passes(key: dict) -> bool:
-        return _matches(pattern, {"eventName": "MODIFY", "dynamodb": {"Keys": key}})
+    def passes(key: dict, event: str = "MODIFY") -> bool:
+        record = {"eventName": event, "dynamodb": {"Keys": key}}
+        return any(_matches(pattern, record) for pattern in patterns)
 
     assert passes(items.key(pk, items.tag_sk("latest")))
     assert passes(items.key(pk, items.STREAM_SK))  # for the namespace's change log
     assert not passes(ledger_key("0f3c"))
     assert not passes({"PK": {"S": "CHANGES#shop"}, "SK": {"S": "#"}})
     assert not passes(items.key(items.image_pk("sha256:" + "a" * 64), items.STREAM_SK))
+    # A delete's cleanup mark, written or rewritten, but not its removal when done.
+    mark = items.key(items.cleanup_pk(pk), items.STREAM_CLEANUP_SK)
+    assert passes(mark, "INSERT") and passes(mark, "MODIFY")
+    assert not passes(mark, "REMOVE")
 
 
 def test_policies_name_their_resources_and_say_why_when_they_cannot():
