@@ -226,12 +226,31 @@ def run_clients(service: LocalService, clients: list[Client]) -> None:
 
 
 def histories(service: LocalService, stream: str) -> tuple[dict[str, Any], dict[str, list[dict]]]:
-    """The stream's metadata and each tag's history (status.tags[].items, newest first)."""
-    response = service.session().get(f"{service.api}/imagestreams/{stream}",
-                                      timeout=REQUEST_SECONDS)
+    """The stream's metadata and each tag's whole history, newest first. The stream's
+    status.tags[].items holds only a tag's newest events (at most 50), so each history is
+    read page by page from the istag's history path."""
+    session = service.session()
+    response = session.get(f"{service.api}/imagestreams/{stream}", timeout=REQUEST_SECONDS)
     assert response.status_code == 200, response.text
     body = response.json()
-    return body["metadata"], {tag["tag"]: tag["items"] for tag in body["status"]["tags"]}
+    return body["metadata"], {tag["tag"]: whole_history(session, service.api, stream, tag["tag"])
+                              for tag in body["status"]["tags"]}
+
+
+def whole_history(session: requests.Session, api: str, stream: str, tag: str) -> list[dict]:
+    """Every event of `stream:tag`, newest first, following metadata.continue."""
+    events: list[dict] = []
+    params: dict[str, str] = {"limit": "20"}  # small pages, so paging itself is exercised
+    while True:
+        page = session.get(f"{api}/imagestreamtags/{stream}:{tag}/history", params=params,
+                           timeout=REQUEST_SECONDS)
+        assert page.status_code == 200, page.text
+        body = page.json()
+        events.extend(body["items"])
+        after = body.get("metadata", {}).get("continue")
+        if not after:
+            return events
+        params["continue"] = after
 
 
 def check_history(history: list[dict], clients: list[Client]) -> None:
