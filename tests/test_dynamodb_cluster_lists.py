@@ -110,13 +110,17 @@ def test_a_page_of_the_service_lists_costs_its_streams_and_the_shards(
     limit = 20
     streams = measure(seeded, lambda store: StreamService(store).list_all(
         limit, "ns2/app010", lambda labels: True))
-    # the index, the page's stream items, then each stream's partition
-    assert streams.calls == Counter(Query=SHARDS + limit, BatchGetItem=1)
+    # the index, the page's stream items, then each stream's load: a GetItem of its stream
+    # item and a Query of its tags' range (load_stream reads the stream item again, though
+    # the page's BatchGetItem already read it: one GetItem a stream)
+    assert streams.calls == Counter(Query=SHARDS + limit, BatchGetItem=1, GetItem=limit)
 
     tags = measure(seeded, lambda store: StreamTagService(store).list_all(
         limit, "ns2/app010:latest"))
     # one tag a stream: a page of streams, and the next page's first to know there is more
     assert "Scan" not in tags.calls
-    assert tags.calls["BatchGetItem"] == 2 and tags.calls["GetItem"] == limit
+    # GetItem: each tag's image, then each stream load's stream item (the resumed stream,
+    # the page's streams and the next page's first)
+    assert tags.calls["BatchGetItem"] == 2 and tags.calls["GetItem"] == limit + limit + 2
     assert tags.calls["Query"] == 1 + SHARDS + limit + SHARDS + 1  # the resumed stream first
     assert tags.index_keys_read <= 2 * page_bound(limit)

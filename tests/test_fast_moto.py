@@ -8,7 +8,7 @@ import pytest
 from bench.fast_moto import faster_moto, put_items, stored_item, stored_items
 from chalicelib.adapters import dynamodb_items as items
 from tests.support.dynamodb import REGION, DynamoTable, mocked_table, new_client
-from tests.support.stream_seed import SeededStream
+from tests.support.stream_seed import INCARNATION, SeededStream, tag_name
 
 PK = {":pk": {"S": items.stream_pk("team", "app")}}
 QUERIES: dict[str, dict[str, Any]] = {
@@ -16,11 +16,11 @@ QUERIES: dict[str, dict[str, Any]] = {
                         "ExpressionAttributeValues": PK, "ConsistentRead": True},
     "one tag's history, newest first": {
         "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)", "Limit": 120,
-        "ExpressionAttributeValues": {**PK, ":prefix": {"S": "T#latest#H#i1#"}},
+        "ExpressionAttributeValues": {**PK, ":prefix": {"S": items.history_prefix(tag_name(0), INCARNATION)}},
         "ScanIndexForward": False},
     "keys only": {
         "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)", "Limit": 90,
-        "ExpressionAttributeValues": {**PK, ":prefix": {"S": "T#v00001#"}},
+        "ExpressionAttributeValues": {**PK, ":prefix": {"S": items.history_prefix(tag_name(1), INCARNATION)}},
         "ProjectionExpression": "PK, SK"},
     "filtered index prefix": {
         "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)", "Limit": 50,
