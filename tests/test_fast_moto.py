@@ -11,16 +11,18 @@ from tests.support.dynamodb import REGION, DynamoTable, mocked_table, new_client
 from tests.support.stream_seed import INCARNATION, SeededStream, tag_name
 
 PK = {":pk": {"S": items.stream_pk("team", "app")}}
+LATEST_HISTORY = items.history_prefix(tag_name(0), INCARNATION)
+V1_HISTORY = items.history_prefix(tag_name(1), INCARNATION)
 QUERIES: dict[str, dict[str, Any]] = {
     "whole partition": {"KeyConditionExpression": "PK = :pk", "Limit": 700,
                         "ExpressionAttributeValues": PK, "ConsistentRead": True},
     "one tag's history, newest first": {
         "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)", "Limit": 120,
-        "ExpressionAttributeValues": {**PK, ":prefix": {"S": items.history_prefix(tag_name(0), INCARNATION)}},
+        "ExpressionAttributeValues": {**PK, ":prefix": {"S": LATEST_HISTORY}},
         "ScanIndexForward": False},
     "keys only": {
         "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)", "Limit": 90,
-        "ExpressionAttributeValues": {**PK, ":prefix": {"S": items.history_prefix(tag_name(1), INCARNATION)}},
+        "ExpressionAttributeValues": {**PK, ":prefix": {"S": V1_HISTORY}},
         "ProjectionExpression": "PK, SK"},
     "filtered index prefix": {
         "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)", "Limit": 50,
