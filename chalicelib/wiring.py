@@ -11,21 +11,31 @@ from .services.import_settings import ImportSettings
 if TYPE_CHECKING:  # each service is imported when first built: a route loads what it uses
     from .adapters.ecr_repositories import EcrRepositories
     from .domain.imports import ImportContext
-    from .services.access import AccessService, BindingStore, TokenStore
-    from .services.ecr_pushes import EcrPushes, ReconcilePosition
+    from .services.access import AccessService
+    from .services.ecr_pushes import EcrPushes
     from .services.images import ImageService
     from .services.imports import NamespaceImporter, RegistryImports
-    from .services.notifications import Publisher, PublishLedger
-    from .services.ports import ChangeLog, StreamStore
+    from .services.ports import (
+        BindingStore,
+        ChangeLog,
+        Publisher,
+        PublishLedger,
+        ReconcilePosition,
+        SecretStore,
+        StreamStore,
+        Subscriptions,
+        TokenStore,
+        TriggerStore,
+    )
     from .services.pushes import PushService
     from .services.registry_tokens import RegistryTokens
     from .services.registry_webhook import RegistryNotifications
     from .services.scheduler import Scheduler
-    from .services.secrets import SecretService, SecretStore
+    from .services.secrets import SecretService
     from .services.stream_imports import StreamImportService
     from .services.stream_tags import StreamTagService
     from .services.streams import StreamService
-    from .services.triggers import Subscriptions, TriggerService, TriggerStore
+    from .services.triggers import TriggerService
     from .services.watches import Watches
 
 

@@ -11,8 +11,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..domain.errors import AlreadyExists
+from ..domain.records import TokenRecord
 from ..resources.rbac import RoleBinding
-from ..services.access import CLUSTERROLEBINDINGS, ROLEBINDINGS, TokenRecord
+from ..services.access import CLUSTERROLEBINDINGS, ROLEBINDINGS
 from .dynamodb_errors import translated
 from .dynamodb_reads import query_all
 from .item_size import Item, check_item_size

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from .dynamodb_errors import translated
 
 if TYPE_CHECKING:  # not at run time: every function builds this, few load the ECR code
-    from ..services.ecr_pushes import Position
+    from ..services.ports import Position
 
 POSITION_KEY = {"PK": {"S": "RECONCILE#ecr-pushes"}, "SK": {"S": "#"}}
 

@@ -8,8 +8,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..domain.errors import AlreadyExists, NotFound
+from ..domain.records import TriggerRecord
 from ..resources.triggers import ImageStreamTriggerSpec
-from ..services.triggers import TRIGGERS, TriggerRecord, endpoint_taken
+from ..services.triggers import TRIGGERS, endpoint_taken
 from .dynamodb_errors import translated
 from .item_size import check_item_size
 

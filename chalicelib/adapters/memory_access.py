@@ -4,8 +4,9 @@ from __future__ import annotations
 import threading
 
 from ..domain.errors import AlreadyExists
+from ..domain.records import TokenRecord
 from ..resources.rbac import RoleBinding
-from ..services.access import CLUSTERROLEBINDINGS, ROLEBINDINGS, TokenRecord
+from ..services.access import CLUSTERROLEBINDINGS, ROLEBINDINGS
 
 # The DynamoDB adapters' encoders size each item: what the table would refuse, so is it here.
 from .dynamodb_access import binding_item, token_item

@@ -4,7 +4,8 @@ from __future__ import annotations
 import threading
 
 from ..domain.errors import AlreadyExists
-from ..services.secrets import SECRETS, StoredSecret
+from ..domain.records import StoredSecret
+from ..services.secrets import SECRETS
 
 
 class MemorySecrets:

@@ -4,7 +4,8 @@ from __future__ import annotations
 import threading
 
 from ..domain.errors import AlreadyExists, NotFound
-from ..services.triggers import TRIGGERS, TriggerRecord, endpoint_taken
+from ..domain.records import TriggerRecord
+from ..services.triggers import TRIGGERS, endpoint_taken
 
 # The DynamoDB adapter's encoder sizes each item: what the table would refuse, so is it here.
 from .dynamodb_triggers import trigger_item

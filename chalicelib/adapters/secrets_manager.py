@@ -18,7 +18,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..domain.errors import AlreadyExists, ApiError, ServiceUnavailable
-from ..services.secrets import SECRETS, StoredSecret
+from ..domain.records import StoredSecret
+from ..services.secrets import SECRETS
 
 log = logging.getLogger(__name__)
 TYPE_TAG, UID_TAG, CREATED_TAG = "imagestreams:type", "imagestreams:uid", "imagestreams:created"

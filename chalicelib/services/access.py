@@ -5,9 +5,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from ..domain.errors import FieldError, FieldErrors, Forbidden, NotFound, Unauthorized
 from ..domain.rbac import (
@@ -22,10 +20,12 @@ from ..domain.rbac import (
     service_account_namespace,
     subject_error,
 )
+from ..domain.records import TokenRecord
 from ..domain.validation import invalid, not_supported, required, validate_namespace
 from ..resources.meta import ObjectMeta
 from ..resources.meta import now as utc_now
 from ..resources.rbac import AccessToken, AccessTokenSpec, AccessTokenStatus, RoleBinding, Subject
+from .ports import BindingStore, TokenStore
 
 TOKEN_PREFIX = "isk_"
 # Kubernetes' longest object name; DynamoDB refuses a sort key (the binding's name) over
@@ -36,41 +36,6 @@ CLUSTERROLEBINDINGS = "clusterrolebindings.rbac.authorization.k8s.io"
 TOKENS = "accesstokens.imagestreams.dev"
 ANONYMOUS = "system:anonymous"
 SUBJECT_KINDS = ("User", "ServiceAccount", "Group")
-
-
-@dataclass(frozen=True)
-class TokenRecord:
-    id: str  # the first 16 hex digits of the token's SHA-256: a lookup key, not a secret
-    digest: str  # the token's full SHA-256; the token itself is never stored
-    subject: str
-    created: datetime
-    expires: datetime | None = None
-
-    @property
-    def scope(self) -> str | None:
-        """The namespace whose admins manage this token (service accounts), else None."""
-        return service_account_namespace(self.subject)
-
-
-class TokenStore(Protocol):
-    def put_token(self, record: TokenRecord) -> None: ...
-
-    def get_token(self, token_id: str) -> TokenRecord | None: ...
-
-    def delete_token(self, token_id: str) -> bool: ...
-
-    def list_tokens(self, scope: str | None) -> list[TokenRecord]: ...
-
-
-class BindingStore(Protocol):
-    def create_binding(self, namespace: str | None, binding: RoleBinding) -> None:
-        """AlreadyExists if the name is taken (namespace None: a ClusterRoleBinding)."""
-
-    def get_binding(self, namespace: str | None, name: str) -> RoleBinding | None: ...
-
-    def list_bindings(self, namespace: str | None) -> list[RoleBinding]: ...
-
-    def delete_binding(self, namespace: str | None, name: str) -> bool: ...
 
 
 def token_digest(token: str) -> str:

@@ -12,7 +12,7 @@ import logging
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from ..domain.errors import ApiError
 from ..domain.pushes import stream_of_repository
@@ -26,39 +26,17 @@ from ..registry.manifests import (
 )
 from ..resources.image import Image
 from .actor import Actor
-from .ports import StreamStore
+from .ports import Ecr, Position, ReconcilePosition, StreamStore
 from .pushes import Push, PushService
 
 logger = logging.getLogger(__name__)
 
 
-class Ecr(Protocol):
-    def manifest(self, repository: str, digest: str) -> tuple[bytes, str]: ...
-
-    def blob(self, repository: str, digest: str) -> bytes: ...
-
-    def tag_digest(self, repository: str, tag: str) -> str | None: ...
-
-    def tagged_images(self, repository: str) -> Any: ...
-
-    def repositories(self, prefix: str) -> Any: ...
-
-
-# Where a reconcile pass stopped: the last (repository, tag) it dealt with.
-Position = tuple[str, str]
 # A run starts no new tag with less time left than this: one tag's worst case is its
 # manifest and tag reads (each up to 15 s when ECR does not answer, wiring.py), a config
 # download (20 s, adapters/ecr_images.py) and the table write.
 ITEM_SECONDS = 60.0
 STOPPED = "stopped for time; the next run goes on from here"
-
-
-class ReconcilePosition(Protocol):
-    """How far the reconcile pass got, kept between runs (None: start at the beginning)."""
-
-    def load(self) -> Position | None: ...
-
-    def save(self, position: Position | None) -> None: ...
 
 
 class MemoryReconcilePosition:

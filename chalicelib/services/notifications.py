@@ -8,14 +8,14 @@ record delivered again from being published again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import Protocol
 
 from ..domain.errors import ServiceUnavailable
 from ..domain.tag_changes import TagWrite, change_type
 from ..logs import about
 from ..resources.events import ImagePointer, ImageStreamTagEvent
+from .ports import Publisher, PublishLedger
 
 logger = logging.getLogger(__name__)
 UNPUBLISHED_LINES = 10  # messages a failed publish names one line each; the rest are counted
@@ -27,20 +27,6 @@ class PublishFailed(ServiceUnavailable):
     def __init__(self, message: str, sent: Collection[str] = ()):
         super().__init__(message)
         self.sent = frozenset(sent)
-
-
-class Publisher(Protocol):
-    def publish(self, messages: list[ImageStreamTagEvent]) -> None:
-        """Publish all, in order, or raise PublishFailed naming the ones that were sent."""
-
-
-class PublishLedger(Protocol):
-    def published(self, event_ids: Sequence[str]) -> set[str]:
-        """Which of these messages were published before."""
-
-    def record(self, event_ids: Sequence[str]) -> None:
-        """Remember these messages as published, for as long as the stream may deliver their
-        records again; raises ServiceUnavailable when it cannot."""
 
 
 @dataclass(frozen=True)

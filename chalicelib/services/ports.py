@@ -1,15 +1,31 @@
-"""What the services need from storage. DynamoDB and in-memory adapters both provide it."""
+"""The ports: what the services need from the world outside them, in one place.
+
+Storage first (streams, the change log; DynamoDB and in-memory adapters both provide it),
+then, by concern, access, secrets, triggers, tag-change messages and the registry. The
+services import these; the adapters implement them; chalicelib/wiring.py picks which.
+"""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..domain.changes import Change, LoggedChange
 from ..domain.imports import ImportContext
-from ..domain.records import HistoryWrite, StreamRecord, StreamSnapshot, TagRecord
+from ..domain.pruning import PruneRun
+from ..domain.records import (
+    HistoryWrite,
+    StoredSecret,
+    StreamRecord,
+    StreamSnapshot,
+    TagRecord,
+    TokenRecord,
+    TriggerRecord,
+)
+from ..resources.events import ImageStreamTagEvent
 from ..resources.image import Image
+from ..resources.rbac import RoleBinding
 from ..resources.stream import TagEvent
 
 
@@ -39,6 +55,18 @@ class ChangeSet:
     unfollow: set[tuple[str, str]] = field(default_factory=set)
     # digest: (count delta, reference of its newest event); a delta of 0 still moves the reference
     image_refs: dict[str, tuple[int, str]] = field(default_factory=dict)
+    # Tag lives whose history an image prune cuts: their events up to a sequence number go
+    # (with their image counts), after the commit as a deleted tag's do.
+    prune_history: list[HistoryPrune] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class HistoryPrune:
+    """A tag life's events at sequence number `upto` and below, to be removed."""
+
+    tag: str
+    incarnation: str
+    upto: int
 
 
 @dataclass(frozen=True)
@@ -104,6 +132,11 @@ class StreamStore(Protocol):
         snapshot's history: never the whole history, so the cost follows the number of
         tags."""
 
+    def load_listed_stream(self, record: StreamRecord) -> StreamSnapshot:
+        """load_stream of a stream a list page just read as `record`, without reading its
+        stream item again: its tags of `record`'s life, never a later life's (a stream
+        deleted since the page was read may still show its tags)."""
+
     def list_streams(self, namespace: str, limit: int, after: str | None) -> Page:
         """Stream records of a namespace ordered by name, starting after `after`."""
 
@@ -134,6 +167,9 @@ class StreamStore(Protocol):
         """Create the image unless one of that name exists; True if this call created it."""
 
     def get_image(self, digest: str) -> Image | None: ...
+
+    def delete_image(self, digest: str) -> bool:
+        """Delete the Image item; True if this call deleted it (False: it was gone)."""
 
     def list_images(self, limit: int, after: str | None) -> Page: ...
 
@@ -180,3 +216,170 @@ class ChangeLog(Protocol):
     def after(self, namespace: str, position: int, limit: int) -> list[LoggedChange]:
         """Up to `limit` changes after `position`, oldest first; Expired when some change
         after `position` is no longer kept."""
+
+
+# -- Access: tokens and role bindings (services/access.py)
+
+
+class TokenStore(Protocol):
+    def put_token(self, record: TokenRecord) -> None: ...
+
+    def get_token(self, token_id: str) -> TokenRecord | None: ...
+
+    def delete_token(self, token_id: str) -> bool: ...
+
+    def list_tokens(self, scope: str | None) -> list[TokenRecord]: ...
+
+
+class BindingStore(Protocol):
+    def create_binding(self, namespace: str | None, binding: RoleBinding) -> None:
+        """AlreadyExists if the name is taken (namespace None: a ClusterRoleBinding)."""
+
+    def get_binding(self, namespace: str | None, name: str) -> RoleBinding | None: ...
+
+    def list_bindings(self, namespace: str | None) -> list[RoleBinding]: ...
+
+    def delete_binding(self, namespace: str | None, name: str) -> bool: ...
+
+
+# -- Secrets (services/secrets.py)
+
+
+class SecretStore(Protocol):
+    def create(self, secret: StoredSecret, content: str) -> None:
+        """Store a new secret; AlreadyExists if the namespace has one of that name."""
+
+    def list_secrets(self, namespace: str) -> list[StoredSecret]:
+        """The namespace's secrets, ordered by name."""
+
+    def get(self, namespace: str, name: str) -> StoredSecret | None: ...
+
+    def delete(self, namespace: str, name: str) -> bool:
+        """False if there was no such secret."""
+
+    def contents(self, namespace: str) -> list[tuple[str, str]]:
+        """(name, content) of each secret of the namespace, ordered by name."""
+
+
+# -- Triggers: their records and SNS subscriptions (services/triggers.py)
+
+
+class TriggerStore(Protocol):
+    def add_trigger(self, record: TriggerRecord) -> None:
+        """Store a new trigger; AlreadyExists for its name, Conflict if its endpoint is taken."""
+
+    def set_subscription(self, record: TriggerRecord) -> None:
+        """Record the trigger's subscription; NotFound if the trigger (this uid) is gone."""
+
+    def get_trigger(self, namespace: str, stream: str, name: str) -> TriggerRecord | None: ...
+
+    def list_triggers(self, namespace: str, stream: str) -> list[TriggerRecord]: ...
+
+    def remove_trigger(self, record: TriggerRecord) -> None: ...
+
+
+class Subscriptions(Protocol):
+    def subscribe(self, protocol: str, endpoint: str, policy: dict) -> tuple[str, bool]:
+        """(subscription ARN, pending confirmation)."""
+
+    def unsubscribe(self, subscription_arn: str) -> None: ...
+
+
+# -- Tag-change messages (services/notifications.py)
+
+
+class Publisher(Protocol):
+    def publish(self, messages: list[ImageStreamTagEvent]) -> None:
+        """Publish all, in order, or raise PublishFailed naming the ones that were sent."""
+
+
+class PublishLedger(Protocol):
+    def published(self, event_ids: Sequence[str]) -> set[str]:
+        """Which of these messages were published before."""
+
+    def record(self, event_ids: Sequence[str]) -> None:
+        """Remember these messages as published, for as long as the stream may deliver their
+        records again; raises ServiceUnavailable when it cannot."""
+
+
+# -- The integrated registry: ECR repositories, pushes, and the local registry's tokens
+
+
+class Repositories(Protocol):
+    def ensure(self, namespace: str, stream: str) -> None:
+        """Make sure the stream's registry repository exists."""
+
+
+class Ecr(Protocol):
+    def manifest(self, repository: str, digest: str) -> tuple[bytes, str]: ...
+
+    def blob(self, repository: str, digest: str) -> bytes: ...
+
+    def tag_digest(self, repository: str, tag: str) -> str | None: ...
+
+    def tagged_images(self, repository: str) -> Any: ...
+
+    def repositories(self, prefix: str) -> Any: ...
+
+
+# Where a reconcile pass stopped: the last (repository, tag) it dealt with.
+Position = tuple[str, str]
+
+
+class ReconcilePosition(Protocol):
+    """How far the reconcile pass got, kept between runs (None: start at the beginning)."""
+
+    def load(self) -> Position | None: ...
+
+    def save(self, position: Position | None) -> None: ...
+
+
+class TokenSigner(Protocol):
+    def sign(self, claims: Mapping[str, Any]) -> str:
+        """The claims as a JWT the registry verifies."""
+
+
+class PruneRuns(Protocol):
+    """Image prune runs and each run's keep set (the digests in use it found)."""
+
+    def create(self, run: PruneRun) -> None:
+        """Store a new run; AlreadyExists if one of that name exists."""
+
+    def get(self, name: str) -> PruneRun | None: ...
+
+    def list(self) -> list[PruneRun]:
+        """Every run kept (runs expire a week after they end), newest first."""
+
+    def save(self, run: PruneRun, read_step: int) -> bool:
+        """Store `run` if the stored run is still at step `read_step`; False otherwise."""
+
+    def keep(self, name: str, digests: set[str]) -> None:
+        """Add digests to the run's keep set (adding one twice is harmless)."""
+
+    def kept(self, name: str, digests: set[str]) -> set[str]:
+        """Those of `digests` in the run's keep set."""
+
+
+@dataclass(frozen=True)
+class RegistryImage:
+    """An image in a registry repository, as the registry describes it."""
+
+    digest: str
+    pushed_at: datetime
+    size: int
+    media_type: str = ""
+
+
+class PrunableRegistry(Protocol):
+    """The registry of the streams' repositories (ECR), as a prune reads and deletes it."""
+
+    def images_page(self, repository: str, token: str | None
+                    ) -> tuple[list[RegistryImage], str | None]:
+        """A page of the repository's images and the token of the next (None: last);
+        an empty last page for a repository that does not exist."""
+
+    def index_children(self, repository: str, digests: list[str]) -> set[str]:
+        """The digests the image indexes among `digests` list (other manifests: none)."""
+
+    def delete(self, repository: str, digests: list[str]) -> set[str]:
+        """Delete these images; the digests this call deleted."""

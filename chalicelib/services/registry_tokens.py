@@ -16,16 +16,17 @@ get a pull token signed here, without a request to the endpoint (see `own_read_t
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from ..domain.errors import BadRequest
 from ..domain.pushes import stream_of_repository
 from ..domain.registry_scopes import PULL, PUSH, REPOSITORY, Scope, parse_scope
 from ..resources.meta import now as utc_now
 from .access import ANONYMOUS, AccessService
+from .ports import TokenSigner
 
 SERVICE = "imagestreams-registry"  # the registry's `auth.token.service`: the JWT's audience
 ISSUER = "imagestreams"  # the registry's `auth.token.issuer`
@@ -34,11 +35,6 @@ OWN_SUBJECT = "system:imagestreams"  # the service itself, reading its own regis
 # The right a push needs: a push is an ImageStreamMapping, made by the registry's webhook.
 PUSH_RESOURCE, PUSH_VERB = "imagestreammappings", "create"
 MAX_SCOPES = 20  # a push asks for two (its repository and a mount's source)
-
-
-class TokenSigner(Protocol):
-    def sign(self, claims: Mapping[str, Any]) -> str:
-        """The claims as a JWT the registry verifies."""
 
 
 @dataclass(frozen=True)

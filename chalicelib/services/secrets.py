@@ -11,15 +11,16 @@ import re
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from ..domain.errors import FieldErrors, NotFound
+from ..domain.records import StoredSecret
 from ..domain.validation import invalid, not_supported, required, validate_namespace
 from ..resources.meta import ObjectMeta
 from ..resources.meta import now as utc_now
 from ..resources.secrets import DATA_KEYS, DOCKER_CONFIG_JSON, Secret, SecretList
+from .ports import SecretStore
 
 if TYPE_CHECKING:  # the registry client (and requests) loads when credentials are first
     # read: every route's services include the secret store, and few routes read a secret
@@ -28,33 +29,6 @@ if TYPE_CHECKING:  # the registry client (and requests) loads when credentials a
 SECRETS = "secrets"
 MAX_SECRET_BYTES = 64 * 1024  # Secrets Manager takes 64 KiB; a docker config is a few hundred bytes
 _SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
-
-
-@dataclass(frozen=True)
-class StoredSecret:
-    """What is known about a secret without reading its value."""
-
-    namespace: str
-    name: str
-    type: str
-    uid: str
-    created: datetime
-
-
-class SecretStore(Protocol):
-    def create(self, secret: StoredSecret, content: str) -> None:
-        """Store a new secret; AlreadyExists if the namespace has one of that name."""
-
-    def list_secrets(self, namespace: str) -> list[StoredSecret]:
-        """The namespace's secrets, ordered by name."""
-
-    def get(self, namespace: str, name: str) -> StoredSecret | None: ...
-
-    def delete(self, namespace: str, name: str) -> bool:
-        """False if there was no such secret."""
-
-    def contents(self, namespace: str) -> list[tuple[str, str]]:
-        """(name, content) of each secret of the namespace, ordered by name."""
 
 
 def _view(stored: StoredSecret) -> Secret:

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from ..domain import tags as rules
 from ..domain.changes import object_version
@@ -28,7 +28,7 @@ from ..resources.stream import ImageStream, ImageStreamList, TagReference
 from . import views
 from .actor import Actor
 from .patching import MERGE_PATCH, apply_patch
-from .ports import Importer, StreamStore
+from .ports import Importer, Repositories, StreamStore
 from .stream_imports import import_repository
 from .stream_write import STREAMS, StreamWrite, write_stream
 
@@ -37,11 +37,6 @@ Clock = Callable[[], datetime]
 # The lists a strategic merge patch merges by key, as OpenShift's types declare them.
 STREAM_MERGE_KEYS = {"spec.tags": "name", "status.tags": "tag"}
 REPOSITORY_FIELD = "spec.dockerImageRepository"
-
-
-class Repositories(Protocol):
-    def ensure(self, namespace: str, stream: str) -> None:
-        """Make sure the stream's registry repository exists."""
 
 
 class StreamService:
@@ -75,7 +70,8 @@ class StreamService:
             for record in page.items:
                 after = record.name
                 if selector(record.labels):
-                    items.append(self.get(namespace, record.name))
+                    items.append(views.image_stream(self.store.load_listed_stream(record),
+                                                    self.registry))
             if page.after is None:
                 return ImageStreamList(items=items), None
         return ImageStreamList(items=items), after
@@ -89,10 +85,9 @@ class StreamService:
         while len(items) < limit:
             page = self.store.list_all_streams(limit - len(items), after)
             for record in page.items:
-                snapshot = (self.store.load_stream(record.namespace, record.name)
-                            if selector(record.labels) else None)
-                if snapshot is not None:  # None: deleted since the page was read
-                    items.append(views.image_stream(snapshot, self.registry))
+                if selector(record.labels):
+                    items.append(views.image_stream(self.store.load_listed_stream(record),
+                                                    self.registry))
             if page.after is None:
                 return ImageStreamList(items=items), None
             after = page.after

@@ -11,12 +11,10 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import Protocol
+from dataclasses import replace
 
 from ..domain.errors import AlreadyExists, ApiError, Conflict, FieldErrors, NotFound
-from ..domain.records import StreamRecord
+from ..domain.records import StreamRecord, TriggerRecord
 from ..domain.triggers import filter_policy, validate_trigger_name, validate_trigger_spec
 from ..domain.validation import names_valid
 from ..resources.meta import ObjectMeta
@@ -24,37 +22,13 @@ from ..resources.meta import now as utc_now
 from ..resources.triggers import (
     ImageStreamTrigger,
     ImageStreamTriggerList,
-    ImageStreamTriggerSpec,
     ImageStreamTriggerStatus,
 )
-from .ports import StreamStore
+from .ports import StreamStore, Subscriptions, TriggerStore
 from .stream_write import STREAMS
 
 TRIGGERS = "imagestreams/triggers.image.openshift.io"
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class TriggerRecord:
-    namespace: str
-    stream: str
-    name: str
-    uid: str
-    created: datetime
-    spec: ImageStreamTriggerSpec
-    subscription_arn: str = ""
-    pending_confirmation: bool = False
-    # The uid of the stream it was made for; "" for triggers made before triggers named it,
-    # which count as the present stream's while it exists.
-    stream_uid: str = ""
-
-    @property
-    def endpoint_key(self) -> str:
-        return f"{self.spec.endpoint.protocol}:{self.spec.endpoint.endpoint}"
-
-    def belongs_to(self, stream: StreamRecord | None) -> bool:
-        """Whether this trigger is `stream`'s (None: no stream of its name exists)."""
-        return stream is not None and self.stream_uid in ("", stream.uid)
 
 
 def endpoint_taken(claimant: TriggerRecord, holder: TriggerRecord | None) -> Conflict:
@@ -70,27 +44,6 @@ def endpoint_taken(claimant: TriggerRecord, holder: TriggerRecord | None) -> Con
     else:
         message = f"endpoint {endpoint} is taken; use one endpoint per trigger"
     return Conflict(message, kind="imagestreams/triggers", name=claimant.name)
-
-
-class TriggerStore(Protocol):
-    def add_trigger(self, record: TriggerRecord) -> None:
-        """Store a new trigger; AlreadyExists for its name, Conflict if its endpoint is taken."""
-
-    def set_subscription(self, record: TriggerRecord) -> None:
-        """Record the trigger's subscription; NotFound if the trigger (this uid) is gone."""
-
-    def get_trigger(self, namespace: str, stream: str, name: str) -> TriggerRecord | None: ...
-
-    def list_triggers(self, namespace: str, stream: str) -> list[TriggerRecord]: ...
-
-    def remove_trigger(self, record: TriggerRecord) -> None: ...
-
-
-class Subscriptions(Protocol):
-    def subscribe(self, protocol: str, endpoint: str, policy: dict) -> tuple[str, bool]:
-        """(subscription ARN, pending confirmation)."""
-
-    def unsubscribe(self, subscription_arn: str) -> None: ...
 
 
 class TriggerService:

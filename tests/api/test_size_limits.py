@@ -29,13 +29,12 @@ from chalicelib.adapters.memory_triggers import MemoryTriggerStore
 from chalicelib.adapters.secrets_manager import SecretsManagerSecrets
 from chalicelib.adapters.sns_subscriptions import SnsSubscriptions
 from chalicelib.domain.errors import TooLarge
+from chalicelib.domain.records import TokenRecord, TriggerRecord
 from chalicelib.domain.validation import MAX_ANNOTATIONS_BYTES
 from chalicelib.resources.rbac import RoleBinding
 from chalicelib.resources.triggers import ImageStreamTriggerSpec
-from chalicelib.services.access import TokenRecord
 from chalicelib.services.secrets import MAX_SECRET_BYTES
 from chalicelib.services.stream_tags import MAX_IMAGE_BYTES
-from chalicelib.services.triggers import TriggerRecord
 from tests.support.dynamodb import REGION, mocked_table
 
 from .conftest import REGISTRY, Api, digest, ns_path, serving

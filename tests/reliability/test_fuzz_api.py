@@ -44,11 +44,11 @@ from chalicelib.adapters.memory_access import MemoryTokenStore
 from chalicelib.adapters.sns_subscriptions import SnsSubscriptions
 from chalicelib.api.openapi import document
 from chalicelib.api.routes import ROUTES
+from chalicelib.domain.records import TokenRecord
 from chalicelib.resources.rbac import RoleBinding
 from chalicelib.resources.secrets import Secret
 from chalicelib.resources.stream import ImageStream, ImageStreamMapping
 from chalicelib.resources.triggers import ImageStreamTrigger
-from chalicelib.services.access import TokenRecord
 from chalicelib.services.actor import SERVICE
 from chalicelib.services.watches import Watches
 from infra.template import gateway_responses
