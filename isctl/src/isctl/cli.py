@@ -27,6 +27,7 @@ from .commands.import_image import import_image
 from .commands.login import config_group, login, project
 from .commands.objects import apply, create, delete
 from .commands.policy import adm, policy
+from .commands.prune import prune
 from .commands.tag import tag
 from .commands.tokens import whoami
 from .errors import ApiError, CliError, error_message
@@ -51,6 +52,7 @@ def cli() -> None:
 for _command in (login, project, config_group, whoami, get, describe, tag, import_image,
                  create, apply, delete, history, rollback, events, policy, adm, completion):
     cli.add_command(_command)
+adm.add_command(prune)
 
 
 def _usage_error(error: click.exceptions.UsageError) -> None:
@@ -66,7 +68,7 @@ def _usage_error(error: click.exceptions.UsageError) -> None:
 def main(argv: Sequence[str] | None = None, *, session: requests.Session | None = None,
          env: Mapping[str, str] | None = None, cwd: Path | None = None,
          stdin: IO[str] | None = None, clock: Callable[[], datetime] | None = None,
-         sqs: Any | None = None) -> int:
+         sqs: Any | None = None, sleep: Callable[[float], None] | None = None) -> int:
     """Run one command line and return its exit code (never raises for command errors)."""
     rt = Runtime(session=session, stdin=stdin, sqs=sqs)
     if env is not None:
@@ -75,6 +77,8 @@ def main(argv: Sequence[str] | None = None, *, session: requests.Session | None 
         rt.cwd = cwd
     if clock is not None:
         rt.clock = clock
+    if sleep is not None:
+        rt.sleep = sleep
     try:
         result = cli.main(args=list(argv) if argv is not None else None, prog_name="isctl",
                           obj=rt, standalone_mode=False)

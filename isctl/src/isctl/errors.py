@@ -9,7 +9,7 @@ KINDS = {
     "imagestreams": "ImageStream", "imagestreamtags": "ImageStreamTag",
     "imagestreamimages": "ImageStreamImage", "imagestreammappings": "ImageStreamMapping",
     "imagestreamimports": "ImageStreamImport", "images": "Image",
-    "imagestreams/triggers": "ImageStreamTrigger",
+    "imagestreams/triggers": "ImageStreamTrigger", "imagepruneruns": "ImagePruneRun",
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -28,6 +29,7 @@ class Runtime:
     cwd: Path = field(default_factory=Path.cwd)
     stdin: IO[str] | None = None
     clock: Callable[[], datetime] = _now
+    sleep: Callable[[float], None] = time.sleep  # waits between polls; tests drive work here
     sqs: Any | None = None  # an SQS client for `events`; built from the environment if None
     flags: Flags = field(default_factory=Flags)
     _settings: Settings | None = None

@@ -372,7 +372,7 @@ def policy() -> None:
     isctl adm policy add-cluster-role-to-user cluster-admin alice
     """)
 def adm() -> None:
-    """Administrative commands: cluster-wide policy."""
+    """Administrative commands: cluster-wide policy, pruning images."""
 
 
 @adm.group("policy", examples="""

@@ -25,8 +25,9 @@ _UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 6
 _SERVICE_ACCOUNT = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 
 
-def parse_duration(text: str) -> timedelta:
-    """A Go duration as kubectl's --duration takes it: `10m`, `1h30m`, `3600s`, `0`."""
+def parse_duration(text: str, option: str = "--duration") -> timedelta:
+    """A Go duration as kubectl's --duration takes it: `10m`, `1h30m`, `3600s`, `0`;
+    `option` is the flag it came from, named in the error."""
     if text in ("0", "+0", "-0"):
         return timedelta(0)
     sign, body = (-1, text[1:]) if text.startswith("-") else (1, text.lstrip("+"))
@@ -37,7 +38,7 @@ def parse_duration(text: str) -> timedelta:
         seconds += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
         position = match.end()
     if not body or position != len(body):
-        raise click.BadParameter(f'time: invalid duration "{text}"', param_hint="'--duration'")
+        raise click.BadParameter(f'time: invalid duration "{text}"', param_hint=f"'{option}'")
     return timedelta(seconds=sign * seconds)
 
 
