@@ -110,17 +110,31 @@ def test_a_page_of_the_service_lists_costs_its_streams_and_the_shards(
     limit = 20
     streams = measure(seeded, lambda store: StreamService(store).list_all(
         limit, "ns2/app010", lambda labels: True))
-    # the index, the page's stream items, then each stream's load: a GetItem of its stream
-    # item and a Query of its tags' range (load_stream reads the stream item again, though
-    # the page's BatchGetItem already read it: one GetItem a stream)
-    assert streams.calls == Counter(Query=SHARDS + limit, BatchGetItem=1, GetItem=limit)
+    # the index, the page's stream items, then each stream's tags' range: a stream item is
+    # read once, by the page
+    assert streams.calls == Counter(Query=SHARDS + limit, BatchGetItem=1)
 
     tags = measure(seeded, lambda store: StreamTagService(store).list_all(
         limit, "ns2/app010:latest"))
     # one tag a stream: a page of streams, and the next page's first to know there is more
     assert "Scan" not in tags.calls
-    # GetItem: each tag's image, then each stream load's stream item (the resumed stream,
-    # the page's streams and the next page's first)
-    assert tags.calls["BatchGetItem"] == 2 and tags.calls["GetItem"] == limit + limit + 2
+    # GetItem: each tag's image, and the stream item of the resumed stream, the one stream
+    # not read by a page
+    assert tags.calls["BatchGetItem"] == 2 and tags.calls["GetItem"] == limit + 1
     assert tags.calls["Query"] == 1 + SHARDS + limit + SHARDS + 1  # the resumed stream first
     assert tags.index_keys_read <= 2 * page_bound(limit)
+
+
+def test_a_page_of_a_namespace_reads_each_stream_item_once(seeded: DynamoTable) -> None:
+    limit = 20
+    streams = measure(seeded, lambda store: StreamService(store).list(
+        "ns4", limit, "app010", lambda labels: True))
+    # GSI1 holds whole stream items: one Query of it for the page, then each stream's
+    # tags' range; no stream item is read again
+    assert streams.calls == Counter(Query=1 + limit)
+
+    tags = measure(seeded, lambda store: StreamTagService(store).list_tags(
+        "ns4", limit, "app010:latest"))
+    # the resumed stream (its stream item and tags), a page of streams with a tag each,
+    # and the next page's first, to know there is more; each tag's image
+    assert tags.calls == Counter(GetItem=1 + limit, Query=1 + 1 + limit + 1 + 1)

@@ -4,8 +4,8 @@ A stream's other items count only while its stream item exists with the same uid
 a stream removes the stream item (and marks it for cleanup) at once, and the table stream's
 consumer clears its other items after (dynamodb_cleanup): creating the stream again before
 that clears them first, and reads compare each item's uid with the stream item's
-(load_stream, get_tag and find_images read it), so leftovers of a deleted stream are never
-read back.
+(load_stream, get_tag and find_images read it; a list page's loads compare with the one
+the list read), so leftovers of a deleted stream are never read back.
 """
 from __future__ import annotations
 
@@ -106,15 +106,20 @@ class DynamoStore:
 
     @translated
     def load_stream(self, namespace: str, name: str) -> StreamSnapshot | None:
-        pk = items.stream_pk(namespace, name)
-        stream = self._get(items.key(pk, items.STREAM_SK))
-        if stream is None:
-            return None
+        stream = self._get(items.key(items.stream_pk(namespace, name), items.STREAM_SK))
+        return self._with_tags(items.decode_stream(stream)) if stream else None
+
+    @translated
+    def load_listed_stream(self, record: StreamRecord) -> StreamSnapshot:
+        return self._with_tags(record)
+
+    def _with_tags(self, record: StreamRecord) -> StreamSnapshot:
+        pk = items.stream_pk(record.namespace, record.name)
         # The tags' range only: history and the image index sort before it.
-        tags = {record.name: record for record in (
+        tags = {tag.name: tag for tag in (
             items.decode_tag(item) for item in self._query_prefix(pk, items.TAG_PREFIX)
-            if items.is_tag_sk(item["SK"]["S"]) and item["uid"] == stream["uid"])}
-        return StreamSnapshot(items.decode_stream(stream), tags,
+            if items.is_tag_sk(item["SK"]["S"]) and item["uid"]["S"] == record.uid)}
+        return StreamSnapshot(record, tags,
                               {name: list(shown_events(tag)) for name, tag in tags.items()})
 
     @translated

@@ -79,6 +79,13 @@ class MemoryStore:
             history = {tag.name: list(shown_events(tag)) for tag in stream.tags.values()}
             return StreamSnapshot(stream.record, dict(stream.tags), history)
 
+    def load_listed_stream(self, record: StreamRecord) -> StreamSnapshot:
+        with self._lock:
+            stream = self._streams.get((record.namespace, record.name))
+            tags = dict(stream.tags) if stream and stream.record.uid == record.uid else {}
+            return StreamSnapshot(record, tags,
+                                  {name: list(shown_events(tag)) for name, tag in tags.items()})
+
     def list_streams(self, namespace: str, limit: int, after: str | None) -> Page:
         with self._lock:
             names = sorted(n for ns, n in self._streams if ns == namespace)

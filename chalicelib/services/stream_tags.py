@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -16,7 +16,7 @@ from ..domain.errors import (
     TooLarge,
 )
 from ..domain.imports import ImportContext
-from ..domain.records import StreamRecord, TagRecord
+from ..domain.records import StreamRecord, StreamSnapshot, TagRecord
 from ..domain.reference import DIGEST_RE, parse_reference, split_stream_image, split_stream_tag
 from ..domain.validation import (
     invalid,
@@ -94,9 +94,8 @@ class StreamTagService:
         errors.raise_if_any("namespaces", namespace)
         resume = split_stream_tag(after) if after else None
 
-        def streams_after(count: int, stream: StreamRef | None) -> list[StreamRef]:
-            page = self.store.list_streams(namespace, count, stream[1] if stream else None)
-            return [(namespace, record.name) for record in page.items]
+        def streams_after(count: int, stream: StreamRef | None) -> list[StreamRecord]:
+            return self.store.list_streams(namespace, count, stream[1] if stream else None).items
 
         return self._tags_page(limit, (namespace, *resume) if resume else None, streams_after,
                                lambda item: item.metadata.name or "")
@@ -105,28 +104,28 @@ class StreamTagService:
                  ) -> tuple[ImageStreamTagList, str | None]:
         """Tags with an image in every namespace, ordered by `<namespace>/<stream>` then tag;
         `after` is the last `<namespace>/<stream>:<tag>` seen."""
-        def streams_after(count: int, stream: StreamRef | None) -> list[StreamRef]:
-            page = self.store.list_all_streams(count, stream_key(*stream) if stream else None)
-            return [(record.namespace, record.name) for record in page.items]
+        def streams_after(count: int, stream: StreamRef | None) -> list[StreamRecord]:
+            return self.store.list_all_streams(
+                count, stream_key(*stream) if stream else None).items
 
         return self._tags_page(limit, _cluster_istag(after) if after else None, streams_after,
                                lambda item: f"{item.metadata.namespace}/{item.metadata.name}")
 
     def _tags_page(self, limit: int, resume: tuple[str, str, str] | None,
-                   streams_after: Callable[[int, StreamRef | None], list[StreamRef]],
+                   streams_after: Callable[[int, StreamRef | None], list[StreamRecord]],
                    continue_after: Callable[[ImageStreamTag], str]
                    ) -> tuple[ImageStreamTagList, str | None]:
         """A page of the tags with an image of the streams `streams_after` lists, in its
         order, after the tag `resume` names as (namespace, stream, tag)."""
         items: list[ImageStreamTag] = []
         last_stream = resume[:2] if resume else None
-        pending = [last_stream] if last_stream else []
+        # The resumed stream is read by name; the listed ones from the records the list read.
+        resumed = (self.store.load_stream(*last_stream)
+                   if last_stream and names_valid(*last_stream) else None)
+        snapshots: Iterable[StreamSnapshot] = [resumed] if resumed else []
         while True:
-            for namespace, stream_name in pending:
-                snapshot = (self.store.load_stream(namespace, stream_name)
-                            if names_valid(namespace, stream_name) else None)
-                if snapshot is None:
-                    continue
+            for snapshot in snapshots:
+                namespace, stream_name = snapshot.stream.namespace, snapshot.stream.name
                 for tag in sorted(snapshot.tags.values(), key=lambda t: t.name):
                     if not has_image(tag) or (resume and (namespace, stream_name) == resume[:2]
                                               and tag.name <= resume[2]):
@@ -136,10 +135,12 @@ class StreamTagService:
                     image = self.store.get_image(tag.head.image) if tag.head else None
                     items.append(views.image_stream_tag(snapshot.stream, tag, image,
                                                         self.registry))
-            pending = streams_after(max(limit, 1), last_stream)
-            if not pending:
+            listed = streams_after(max(limit, 1), last_stream)
+            if not listed:
                 return ImageStreamTagList(items=items), None
-            last_stream = pending[-1]
+            last_stream = (listed[-1].namespace, listed[-1].name)
+            # Each loaded when reached: the page may fill before the last.
+            snapshots = (self.store.load_listed_stream(record) for record in listed)
 
     def put(self, actor: Actor, namespace: str, name: str, body: ImageStreamTag,
             create_only: bool) -> tuple[ImageStreamTag, bool]:
