@@ -41,6 +41,10 @@ def step(client: Any, table: str, mark_key: items.Item) -> bool:
     pk = mark["PK"]["S"][len(items.CLEANUP_PREFIX):]
     if mark["SK"]["S"] == items.STREAM_CLEANUP_SK:
         done = clear_partition(client, table, pk, STEP_TRANSACTIONS)
+    elif mark["SK"]["S"].startswith(items.PRUNE_CLEANUP_PREFIX):
+        done = clear_history_up_to(client, table, pk, mark["uid"]["S"], mark["tag"]["S"],
+                                   mark["incarnation"]["S"], int(mark["upto"]["N"]),
+                                   STEP_TRANSACTIONS)
     else:
         done = clear_history(client, table, pk, mark["uid"]["S"], mark["tag"]["S"],
                              mark["incarnation"]["S"], STEP_TRANSACTIONS)
@@ -110,12 +114,33 @@ def clear_history(client: Any, table: str, pk: str, uid: str, tag: str, incarnat
     return False
 
 
-def _events(client: Any, table: str, pk: str, prefix: str) -> list[items.Item]:
+def clear_history_up_to(client: Any, table: str, pk: str, uid: str, tag: str,
+                        incarnation: str, upto: int, transactions: int) -> bool:
+    """Delete a tag life's events at sequence number `upto` and below (an image prune cut
+    them), as clear_history does, up to `transactions` transactions; True when none is
+    left. Events at the legacy keys are the backfill's to move first; a prune reads them
+    never (history_page reads the new keys)."""
+    prefix = items.history_prefix(tag, incarnation)
+    for _ in range(transactions):
+        found = _events(client, table, pk, prefix, items.history_sk(tag, incarnation, upto))
+        if not found:
+            return True
+        _delete_events(client, table, pk, uid, found)
+    return False
+
+
+def _events(client: Any, table: str, pk: str, prefix: str, upto: str | None = None
+            ) -> list[items.Item]:
+    if upto is None:
+        condition = "PK = :pk AND begins_with(SK, :prefix)"
+        values = {":pk": {"S": pk}, ":prefix": {"S": prefix}}
+    else:
+        condition = "PK = :pk AND SK BETWEEN :prefix AND :upto"
+        values = {":pk": {"S": pk}, ":prefix": {"S": prefix}, ":upto": {"S": upto}}
     return client.query(
         TableName=table, ConsistentRead=True, Limit=HISTORY_BATCH,
-        KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
-        ProjectionExpression="PK, SK, image",
-        ExpressionAttributeValues={":pk": {"S": pk}, ":prefix": {"S": prefix}})["Items"]
+        KeyConditionExpression=condition, ProjectionExpression="PK, SK, image",
+        ExpressionAttributeValues=values)["Items"]
 
 
 def _delete_events(client: Any, table: str, pk: str, uid: str, events: list[items.Item]) -> None:

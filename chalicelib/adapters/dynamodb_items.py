@@ -50,6 +50,12 @@ HISTORY_PREFIX = "H#"
 TAG_PREFIX = "T#"
 CLEANUP_PREFIX = "CLEANUP#"
 STREAM_CLEANUP_SK = "S#"
+PRUNE_CLEANUP_PREFIX = "P#"
+# An image prune run (`PRUNE#<name>`, `#`) and its keep set (`K#<digest>`), listed in
+# GSI1 under one key: runs are few.
+PRUNE_PREFIX = "PRUNE#"
+KEEP_PREFIX = "K#"
+PRUNE_RUNS_GSI1PK = "PRUNERUNS"
 # Every pushed or imported image writes GSI1: one key would put every image of the
 # cluster in one index partition (about 1,000 write units a second, and a throttled index
 # throttles the table's writes). Images are written on the pushes and imports of every
@@ -181,6 +187,23 @@ def encode_history_cleanup(pk: str, uid: str, tag: str, incarnation: str) -> Ite
             "tag": {"S": tag}, "incarnation": {"S": incarnation}, "pass": {"N": "0"}}
 
 
+def prune_cleanup_sk(tag: str, incarnation: str, upto: int) -> str:
+    return f"{PRUNE_CLEANUP_PREFIX}{tag}#{incarnation}#{upto:010d}"
+
+
+def encode_prune_cleanup(pk: str, uid: str, tag: str, incarnation: str, upto: int) -> Item:
+    """The mark an image prune's commit leaves: the tag life's events up to `upto` (and
+    their counts in the stream's image index) are to be removed. One mark per cut, so a
+    later prune of the tag never rewrites an earlier one's mark."""
+    return {**key(cleanup_pk(pk), prune_cleanup_sk(tag, incarnation, upto)),
+            "uid": {"S": uid}, "tag": {"S": tag}, "incarnation": {"S": incarnation},
+            "upto": {"N": str(upto)}, "pass": {"N": "0"}}
+
+
+def prune_run_pk(name: str) -> str:
+    return PRUNE_PREFIX + name
+
+
 def encode_stream_cleanup(pk: str, version: int) -> Item:
     """The mark a deleted stream leaves: its partition is to be cleared. The version makes
     a later life's delete rewrite the mark, so the table stream brings it back."""
@@ -294,6 +317,8 @@ def encode_tag(pk: str, uid: str, tag: TagRecord) -> Item:
         item["author"] = {"S": tag.author}
     if tag.held is not None:  # its own attribute, so the table-stream consumer sees it change
         item["held"] = {"S": _json({**tag.held.to_json(), "created": _time(tag.held.created)})}
+    if tag.pruned_to:
+        item["prunedTo"] = {"N": str(tag.pruned_to)}
     return item
 
 
@@ -315,7 +340,8 @@ def decode_tag(item: Item) -> TagRecord:
                      held=(TagEvent.model_validate(json.loads(item["held"]["S"]))
                            if "held" in item else None),
                      recent=tuple(_event_from_json(e) for e in json.loads(item["recent"]["S"]))
-                     if "recent" in item else ())
+                     if "recent" in item else (),
+                     pruned_to=int(item.get("prunedTo", {}).get("N", "0")))
 
 
 def encode_event(pk: str, uid: str, tag: str, incarnation: str, seq: int,
@@ -450,6 +476,9 @@ def plan_commit(changes: ChangeSet) -> CommitPlan:
     core += [Write("Put", {"Item": encode_history_cleanup(pk, uid, tag.name, tag.incarnation)})
              for tag in changes.delete_tags
              if tag.head_seq and (tag.name, tag.incarnation) not in put_lives]
+    core += [Write("Put", {"Item": encode_prune_cleanup(pk, uid, cut.tag, cut.incarnation,
+                                                        cut.upto)})
+             for cut in changes.prune_history]
     counts = [(delta, _index_update(pk, uid, digest, delta, reference))
               for digest, (delta, reference) in sorted(changes.image_refs.items())]
     core += [write for delta, write in counts if delta >= 0]

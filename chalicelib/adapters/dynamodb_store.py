@@ -90,12 +90,15 @@ class DynamoStore:
         prefix = items.history_prefix(tag.name, tag.incarnation)
         upper = items.history_sk(tag.name, tag.incarnation, before) if before is not None else (
             prefix + "~")  # "~" sorts after every digit
+        # Above what an image prune cut: its cleanup may not have removed it yet.
+        lower = (items.history_sk(tag.name, tag.incarnation, tag.pruned_to + 1)
+                 if tag.pruned_to else prefix)
         # One event past the page: DynamoDB's LastEvaluatedKey cannot tell a full last page
         # from one with more after it, and the last page has no continue key.
         response = self._client.query(
             TableName=self._table, ConsistentRead=True, ScanIndexForward=False,
             KeyConditionExpression="PK = :pk AND SK BETWEEN :low AND :high",
-            ExpressionAttributeValues={":pk": {"S": pk}, ":low": {"S": prefix},
+            ExpressionAttributeValues={":pk": {"S": pk}, ":low": {"S": lower},
                                        ":high": {"S": upper}},
             Limit=limit + 1)
         found = [item for item in response["Items"] if item["SK"]["S"] != upper]
@@ -237,6 +240,18 @@ class DynamoStore:
         try:
             self._client.put_item(TableName=self._table, Item=item,
                                   ConditionExpression="attribute_not_exists(PK)")
+        except ClientError as exc:
+            if error_code(exc) == CHECK_FAILED:
+                return False
+            raise
+        return True
+
+    @translated
+    def delete_image(self, digest: str) -> bool:
+        try:
+            self._client.delete_item(TableName=self._table,
+                                     Key=items.key(items.image_pk(digest), items.STREAM_SK),
+                                     ConditionExpression="attribute_exists(PK)")
         except ClientError as exc:
             if error_code(exc) == CHECK_FAILED:
                 return False

@@ -66,9 +66,10 @@ class MemoryStore:
         with self._lock:
             stream = self._streams.get((namespace, name))
             events = stream.history.get((tag.name, tag.incarnation), {}) if stream else {}
+            # Nothing at or below what a prune cut, as DynamoDB reads before its cleanup.
             seqs = [seq for seq in sorted(events, reverse=True)
-                    if before is None or seq < before][:max(limit, 0)]
-            more = bool(seqs) and any(seq < seqs[-1] for seq in events)
+                    if (before is None or seq < before) and seq > tag.pruned_to][:max(limit, 0)]
+            more = bool(seqs) and any(tag.pruned_to < seq < seqs[-1] for seq in events)
             return HistoryPage([events[seq] for seq in seqs], seqs[-1] if more else None)
 
     def load_stream(self, namespace: str, name: str) -> StreamSnapshot | None:
@@ -155,6 +156,12 @@ class MemoryStore:
                 for event in current.history.pop((tag.name, tag.incarnation), {}).values():
                     if event.image in current.images:
                         current.images[event.image][0] -= 1
+            for cut in changes.prune_history:
+                events = current.history.get((cut.tag, cut.incarnation), {})
+                for seq in [seq for seq in events if seq <= cut.upto]:
+                    event = events.pop(seq)
+                    if event.image in current.images:
+                        current.images[event.image][0] -= 1
 
     def due_entries(self, before: datetime, limit: int) -> list[DueEntry]:
         with self._lock:
@@ -217,6 +224,10 @@ class MemoryStore:
     def get_image(self, digest: str) -> Image | None:
         with self._lock:
             return self._images.get(digest)
+
+    def delete_image(self, digest: str) -> bool:
+        with self._lock:
+            return self._images.pop(digest, None) is not None
 
     def list_images(self, limit: int, after: str | None) -> Page:
         with self._lock:

@@ -58,8 +58,9 @@ def shown_events(tag: TagRecord) -> tuple[TagEvent, ...]:
 
 def omitted_events(tag: TagRecord) -> int:
     """How many of the tag's events a stream does not show: sequence numbers count them
-    (an in-place update keeps its number), so the history holds head_seq events."""
-    return max(tag.head_seq - len(shown_events(tag)), 0)
+    (an in-place update keeps its number), so the history holds head_seq events, less
+    those an image prune removed (pruned_to)."""
+    return max(tag.head_seq - tag.pruned_to - len(shown_events(tag)), 0)
 
 
 def newest(events: tuple[TagEvent, ...]) -> tuple[TagEvent, ...]:
