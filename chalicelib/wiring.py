@@ -18,6 +18,8 @@ if TYPE_CHECKING:  # each service is imported when first built: a route loads wh
     from .services.ports import (
         BindingStore,
         ChangeLog,
+        PrunableRegistry,
+        PruneRuns,
         Publisher,
         PublishLedger,
         ReconcilePosition,
@@ -27,6 +29,7 @@ if TYPE_CHECKING:  # each service is imported when first built: a route loads wh
         TokenStore,
         TriggerStore,
     )
+    from .services.pruning import PruneService
     from .services.pushes import PushService
     from .services.registry_tokens import RegistryTokens
     from .services.registry_webhook import RegistryNotifications
@@ -52,12 +55,15 @@ class Services:
                  publish_ledger: PublishLedger | None = None,
                  change_log: ChangeLog | None = None,
                  webhook_secret: Callable[[], str] | None = None,
-                 reconcile_position: ReconcilePosition | None = None):
+                 reconcile_position: ReconcilePosition | None = None,
+                 prune_runs: PruneRuns | None = None,
+                 prune_registry: Callable[[], PrunableRegistry | None] | None = None):
         """`secret_store`, `publish_ledger` and `change_log` default to ones in memory;
         `import_settings` to the environment's. `webhook_secret` gives the integrated
         registry's shared secret when a notification needs it (none: all are refused);
         `reconcile_position` keeps where the ECR reconcile pass stopped (in memory if not
-        given)."""
+        given); `prune_runs` keeps image prune runs (in memory if not given), and
+        `prune_registry` gives the registry they prune (ECR, when INTEGRATED_REGISTRY is)."""
         self.store = store
         self.registry = registry
         self.trigger_store = trigger_store
@@ -70,6 +76,8 @@ class Services:
         self._change_log = change_log
         self._webhook_secret = webhook_secret or (lambda: "")
         self._reconcile_position = reconcile_position
+        self._prune_runs = prune_runs
+        self._prune_registry = prune_registry or self._ecr_to_prune
 
     @property
     def webhook_secret(self) -> str:
@@ -194,6 +202,22 @@ class Services:
         return Watches(self.changes)
 
     @cached_property
+    def pruning(self) -> PruneService:
+        from .services.pruning import PruneService
+        if self._prune_runs is None:
+            from .adapters.memory_prune_runs import MemoryPruneRuns
+            self._prune_runs = MemoryPruneRuns()
+        return PruneService(self.store, self._prune_runs, self._prune_registry(),
+                            _registry_parts(self.registry)[1])
+
+    def _ecr_to_prune(self) -> PrunableRegistry | None:
+        """The streams' ECR repositories, when the integrated registry is ECR."""
+        if ".dkr.ecr." not in _registry_parts(self.registry)[0]:
+            return None
+        from .adapters.ecr_prune import EcrPrune
+        return EcrPrune(_aws_client("ecr"))
+
+    @cached_property
     def images(self) -> ImageService:
         from .services.images import ImageService
         return ImageService(self.store)
@@ -287,6 +311,7 @@ def _from_environment() -> Services:
         return Services(MemoryStore(), registry)
     from .adapters.dynamodb_access import DynamoBindingStore, DynamoTokenStore
     from .adapters.dynamodb_change_log import DynamoChangeLog
+    from .adapters.dynamodb_prune_runs import DynamoPruneRuns
     from .adapters.dynamodb_publish_ledger import DynamoPublishLedger
     from .adapters.dynamodb_reconcile_position import DynamoReconcilePosition
     from .adapters.dynamodb_store import DynamoStore
@@ -305,7 +330,8 @@ def _from_environment() -> Services:
                     binding_store=DynamoBindingStore(client, table),
                     publish_ledger=DynamoPublishLedger(client, table),
                     change_log=DynamoChangeLog(client, table), webhook_secret=webhook_secret,
-                    reconcile_position=DynamoReconcilePosition(client, table))
+                    reconcile_position=DynamoReconcilePosition(client, table),
+                    prune_runs=DynamoPruneRuns(client, table))
 
 
 def services() -> Services:

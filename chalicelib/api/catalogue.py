@@ -14,6 +14,7 @@ from ..resources.access_review import AUTHORIZATION_GROUP, SelfSubjectAccessRevi
 from ..resources.image import Image, ImageList
 from ..resources.imports import ImageStreamImport
 from ..resources.meta import API_GROUP, USER_GROUP
+from ..resources.prune import ImagePruneRun, ImagePruneRunList
 from ..resources.rbac import (
     RBAC_GROUP,
     TOKENS_GROUP,
@@ -98,6 +99,9 @@ CATALOGUE: dict[str, Resource] = {
                                     list_model=RoleBindingList, discovered=False),
     "tokens": Resource("accesstokens", "AccessToken", TOKENS_GROUP, model=AccessToken,
                        list_model=AccessTokenList, discovered=False),
+    "imagepruneruns": Resource("imagepruneruns", "ImagePruneRun", TOKENS_GROUP,
+                               namespaced=False, model=ImagePruneRun,
+                               list_model=ImagePruneRunList, discovered=False),
     "users": Resource("users", "User", USER_GROUP, namespaced=False, discovered=False,
                       about_the_caller=True),
     "selfsubjectaccessreviews": Resource(

@@ -15,6 +15,7 @@ from .. import console
 from . import access_handlers as a
 from . import discovery
 from . import handlers as h
+from . import prune_handlers as prune
 from .catalogue import DISCOVERY, REGISTRY_TOKENS, UNKNOWN, WEBHOOKS
 from .openapi_paths import V2_PROTOBUF_ACCEPTED, group_version_paths
 from .push_handlers import receive_registry_events
@@ -26,7 +27,7 @@ GROUP = "/apis/image.openshift.io/v1"
 NAMESPACED = GROUP + "/namespaces/{namespace}"
 CORE_NAMESPACED = "/api/v1/namespaces/{namespace}"
 RBAC = "/apis/rbac.authorization.k8s.io/v1"
-IMAGESTREAMS_DEV = "/apis/imagestreams.dev/v1"  # this service's own group: access tokens
+IMAGESTREAMS_DEV = "/apis/imagestreams.dev/v1"  # this service's own group: tokens, prune runs
 WHOAMI = "/apis/user.openshift.io/v1/users/~"
 ACCESS_REVIEWS = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -181,6 +182,14 @@ ROUTES: dict[str, dict[str, Route]] = {
     },
     IMAGESTREAMS_DEV + "/namespaces/{namespace}/accesstokens/{name}": {
         "DELETE": Route("delete", "tokens", a.revoke_token),
+    },
+    # Cluster-scoped: only cluster roles reach them (domain/rbac.py).
+    IMAGESTREAMS_DEV + "/imagepruneruns": {
+        "GET": Route("list", "imagepruneruns", prune.list_prune_runs),
+        "POST": Route("create", "imagepruneruns", prune.create_prune_run),
+    },
+    IMAGESTREAMS_DEV + "/imagepruneruns/{name}": {
+        "GET": Route("get", "imagepruneruns", prune.get_prune_run),
     },
     WHOAMI: {"GET": Route("get", "users", a.whoami)},
     ACCESS_REVIEWS: {"POST": Route(

@@ -103,7 +103,7 @@ KINDS = {
     "imagestreamimports": "ImageStreamImport", "imagestreams/triggers": "ImageStreamTrigger",
     "images": "Image", "rolebindings": "RoleBinding", "clusterrolebindings": "ClusterRoleBinding",
     "accesstokens": "AccessToken", "secrets": "Secret", "namespaces": "Namespace",
-    "selfsubjectaccessreviews": "SelfSubjectAccessReview",
+    "selfsubjectaccessreviews": "SelfSubjectAccessReview", "imagepruneruns": "ImagePruneRun",
 }
 
 
