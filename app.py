@@ -8,6 +8,7 @@ from chalicelib.api.access import authenticate
 from chalicelib.api.dispatch import respond
 from chalicelib.api.openapi_paths import V2_PROTOBUF_ACCEPTED
 from chalicelib.api.routes import METHODS, ROUTES, UNKNOWN_PATHS, view_name
+from chalicelib.entrypoints.prune_events import start_scheduled_prune
 from chalicelib.entrypoints.push_events import handle_ecr_event, reconcile_ecr
 from chalicelib.entrypoints.schedule_events import run_scheduled_imports
 from chalicelib.entrypoints.table_events import handle_table_records
@@ -86,3 +87,10 @@ def record_ecr_push(event):
 @app.schedule(Rate(ECR_RECONCILE_MINUTES, unit=Rate.MINUTES), name="reconcile_ecr_pushes")
 def reconcile_ecr_pushes(event):
     return reconcile_ecr(event.context)
+
+
+# Optional: the PruneSchedule stack parameter replaces this rate, and without it the
+# function, its rule and its role do not exist (infra/pruning.json). Each event starts a run.
+@app.schedule(Rate(1, unit=Rate.DAYS), name="prune_images")
+def prune_images(event):
+    return start_scheduled_prune(event.to_dict(), os.environ, _request_id(event))

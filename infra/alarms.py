@@ -113,7 +113,10 @@ def alarms(resources: dict[str, Any], functions: Iterable[str], api: bool) -> di
         if resource.get("Type") == "AWS::SQS::Queue" and logical_id.endswith(DEAD_LETTERS):
             found[f"{logical_id}NotEmptyAlarm"] = dead_letter_alarm(logical_id)
     for logical_id in functions:
-        found.update(function_alarms(logical_id))
+        condition = resources.get(logical_id, {}).get("Condition")
+        for name, alarm in function_alarms(logical_id).items():
+            # a function that exists only under a condition has its alarms only then too
+            found[name] = {"Condition": condition, **alarm} if condition else alarm
         if logical_id == "PublishTagChanges":
             found["PublishTagChangesIteratorAgeAlarm"] = iterator_age_alarm(logical_id)
         if logical_id == "ReimportScheduledTags":

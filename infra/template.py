@@ -4,9 +4,10 @@ infra/ holds it in pieces: `table.json` (the table, also read by the tests and t
 stack), `service.json` (topic, dead-letter queue, parameters, environment of every
 function), `functions.json` (settings per Chalice handler, keyed by handler name) and
 `gateway_responses.json` (API Gateway's own errors as Kubernetes Status bodies),
-`api.json` (the REST API stage's throttling) and
-`observability.json` (log level and alarm parameters, the API's access logs, X-Ray and
-API Gateway's logging role); `alarms.py` makes the alarms for what the merge holds.
+`api.json` (the REST API stage's throttling), `pruning.json` (the optional pruning
+schedule's parameters and condition) and `observability.json` (log level and alarm
+parameters, the API's access logs, X-Ray and API Gateway's logging role); `alarms.py`
+makes the alarms for what the merge holds.
 
 Chalice's merge adds to resources by logical id: merging settings for a function the app
 does not declare would leave a resource with no Type. So per-function settings are added
@@ -26,6 +27,7 @@ from infra.alarms import alarms
 
 INFRA = Path(__file__).resolve().parent
 API_HANDLER = "app"  # the name Chalice gives the function serving every route
+PRUNE_HANDLER = "prune_images"  # the pruning schedule's; its parameters are in pruning.json
 AUTHORIZERS = {"token_authorizer"}  # app.py's authorizers, by Chalice handler name
 STATUS_BODY = ('{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
                '"reason":"%s","message":%s,"code":%d}')
@@ -79,9 +81,12 @@ def gateway_responses() -> dict[str, Any]:
 
 
 def _function_settings(handler: str, settings: dict[str, Any]) -> dict[str, Any]:
-    """A function's own log group (its role may write there and nowhere else) and settings."""
+    """A function's own log group (its role may write there and nowhere else) and settings.
+    A function with a `Condition` (the pruning schedule's) exists only under it, and so do
+    its log group and the role Chalice makes for it (`<LogicalId>Role`); SAM gives the
+    condition to the rule and permission it makes for the function's events."""
     logical_id = settings["LogicalId"]
-    log_group = {"Type": "AWS::Logs::LogGroup", "Properties": {
+    log_group: dict[str, Any] = {"Type": "AWS::Logs::LogGroup", "Properties": {
         "LogGroupName": {"Fn::Sub": f"/aws/lambda/${{AWS::StackName}}/{handler}"},
         "RetentionInDays": {"Ref": "LogRetentionDays"}}}
     # JSON lines at the LogLevel parameter's level (chalicelib/logs.py); Lambda's own lines
@@ -89,7 +94,13 @@ def _function_settings(handler: str, settings: dict[str, Any]) -> dict[str, Any]
     logging_config = {"LogGroup": {"Ref": f"{logical_id}Logs"}, "LogFormat": "JSON",
                       "ApplicationLogLevel": {"Ref": "LogLevel"}, "SystemLogLevel": "WARN"}
     properties = {"LoggingConfig": logging_config, **settings.get("Properties", {})}
-    return {f"{logical_id}Logs": log_group, logical_id: {"Properties": properties}}
+    function: dict[str, Any] = {"Properties": properties}
+    merged = {f"{logical_id}Logs": log_group, logical_id: function}
+    if "Condition" in settings:
+        for resource in (log_group, function):
+            resource["Condition"] = settings["Condition"]
+        merged[f"{logical_id}Role"] = {"Condition": settings["Condition"]}
+    return merged
 
 
 def api_observability() -> dict[str, Any]:
@@ -121,11 +132,19 @@ def _authorizer_cache(authorizers: Iterable[str]) -> dict[str, Any]:
         "authorizerResultTtlInSeconds": {"Ref": "AuthCacheSeconds"}}} for name in authorizers}}
 
 
+def _if_exists(settings: dict[str, Any], value: Any) -> Any:
+    """`value`, which names a resource of the function: left out when the function's
+    condition leaves the function out."""
+    if "Condition" not in settings:
+        return value
+    return {"Fn::If": [settings["Condition"], value, {"Ref": "AWS::NoValue"}]}
+
+
 def _event_dead_letters(settings_of: dict[str, Any]) -> dict[str, Any]:
     """EventDeadLetterQueue's policy: EventBridge may send to it for the stack's own rules
     only, those of the events functions.json gives a DeadLetterConfig. SAM names an event's
     rule `<function logical id><event name>`."""
-    rules = [{"Fn::GetAtt": [f"{settings['LogicalId']}{event}", "Arn"]}
+    rules = [_if_exists(settings, {"Fn::GetAtt": [f"{settings['LogicalId']}{event}", "Arn"]})
              for settings in settings_of.values()
              for event, source in settings.get("Properties", {}).get("Events", {}).items()
              if "DeadLetterConfig" in source.get("Properties", {})]
@@ -171,6 +190,10 @@ def merge_template(handlers: Iterable[str]) -> dict[str, Any]:
         resources["RestAPI"]["DependsOn"] = api["DependsOn"]
         resources["RestAPI"]["Properties"].update(api["Properties"])
     _merge_observability(template, API_HANDLER in declared)
+    if PRUNE_HANDLER in declared:
+        pruning = _load("pruning.json")
+        template["Parameters"].update(pruning["Parameters"])
+        template["Conditions"].update(pruning["Conditions"])
     resources.update(alarms(resources, functions, API_HANDLER in declared))
     return template
 

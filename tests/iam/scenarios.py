@@ -7,6 +7,7 @@ each AWS call recorded under the function that made it.
   pushing to a repository no stream has yet;
 - `reimport_scheduled_tags` on its schedule, with tags, a repository and a deleted
   stream's entry due, against a registry that asks for the namespace's credentials;
+- `prune_images` on the optional pruning schedule, the event delivered twice;
 - `publish_tag_changes` on the table's stream, read as the event source mapping reads it
   (with the function's role, through the template's filter) and delivered twice.
 
@@ -503,6 +504,15 @@ def run_scheduled_imports(environments: LambdaEnvironments, registry: PrivateReg
     assert report["deferred"] == 0 and report["due"] >= 1, report
 
 
+def run_scheduled_prune(environments: LambdaEnvironments) -> None:
+    """The pruning schedule's event, delivered twice (an EventBridge retry): it starts one
+    run, whose steps the table stream's consumer takes."""
+    event = _scheduled_event("prune_images")
+    name = invoke(environments, "prune_images", event)
+    assert name.startswith("scheduled-"), name
+    assert invoke(environments, "prune_images", event) == name
+
+
 def _event_filters() -> list[dict[str, Any]]:
     """The patterns of the stream event source's FilterCriteria (infra/functions.json)."""
     resource = deployment.template()["Resources"][deployment.logical_id(PUBLISHER)]
@@ -643,6 +653,7 @@ def record_every_function() -> Recording:
         run_api(api, registry, queue_arn, webhook_secret)
         run_ecr_pushes(environments, blobs, table)
         run_scheduled_imports(environments, registry, DynamoStore(_client("dynamodb"), table))
+        run_scheduled_prune(environments)
         run_stream_consumer(environments, recorder, facts)
         for call in lambda_service_calls(facts):
             recorder.add(call)
