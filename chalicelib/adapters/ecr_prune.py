@@ -57,6 +57,10 @@ class EcrPrune:
                                imageIds=[{"imageDigest": d} for d in digests[start:start + PAGE]])
             deleted |= {image["imageDigest"] for image in reply.get("imageIds", [])
                         if "imageDigest" in image}
+            # Gone before (a step done again after its delete): gone all the same.
+            deleted |= {failure["imageId"]["imageDigest"] for failure in reply.get("failures", [])
+                        if failure.get("failureCode") == "ImageNotFound"
+                        and "imageDigest" in failure.get("imageId", {})}
         return deleted
 
     def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:

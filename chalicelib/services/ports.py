@@ -382,4 +382,4 @@ class PrunableRegistry(Protocol):
         """The digests the image indexes among `digests` list (other manifests: none)."""
 
     def delete(self, repository: str, digests: list[str]) -> set[str]:
-        """Delete these images; the digests this call deleted."""
+        """Delete these images; the digests gone after it (deleted now, or before)."""

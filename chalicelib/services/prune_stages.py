@@ -2,9 +2,11 @@
 
 A step spends at most STEP_REQUESTS store and registry requests, then its run is saved
 with the place each stage reached (`cursor`), so a step cut short is done again from there:
-everything written is idempotent (keep-set items), conditioned (a stream's commit on its
-version) or gone when read again (a deleted image is not listed twice), so nothing counts
-twice.
+everything written is idempotent (keep-set items) or conditioned (a stream's commit on its
+version). Deletes are planned in one step (the plan saved in the cursor) and done in the
+next, counting each image deleted or found gone: a step cut short after some deletes
+counts them when done again, and none twice. A stream's commit ends its step, so only a
+step cut short between that commit and the run's save leaves its events uncounted.
 """
 from __future__ import annotations
 
@@ -27,6 +29,8 @@ from ..registry.manifests import DOCKER_LIST, OCI_INDEX
 from .ports import ChangeSet, HistoryPrune, PrunableRegistry, PruneRuns, StreamStore, stream_key
 
 STEP_REQUESTS = 40  # a few dozen requests: about a second
+# A page of a list across the cluster reads every shard of its index (dynamodb_cluster).
+LIST_REQUESTS = 10
 STREAMS_PAGE = 20
 HISTORY_PAGE = 100
 IMAGES_PAGE = 50
@@ -44,6 +48,7 @@ class Step:
     runs: PruneRuns
     cursor: dict[str, Any]
     spent: int = 0
+    ended: bool = False  # a commit ends the step: what it removed is counted at once
     scanned: dict[str, int] = field(default_factory=dict)
     removed: dict[str, int] = field(default_factory=dict)
     _keep: set[str] = field(default_factory=set)
@@ -84,12 +89,14 @@ class Step:
 def streams_stage(step: Step) -> None:
     while step.has_budget:
         page = step.store.list_all_streams(STREAMS_PAGE, step.cursor.get("after"))
-        step.spend()
+        step.spend(LIST_REQUESTS)
         for record in page.items:
             if not step.has_budget or not _stream(step, record):
                 return
             step.cursor = {"after": stream_key(record.namespace, record.name)}
             step.count(step.scanned, "streams")
+            if step.ended:
+                return
         if page.after is None:
             step.next_stage(IMAGES)
             return
@@ -139,77 +146,98 @@ def _stream(step: Step, record: StreamRecord) -> bool:
 
 def _cut(step: Step, record: StreamRecord, tags: dict[str, TagRecord],
          cuts: dict[str, int]) -> bool:
-    """Cut the tags' histories (only count, in a dry run); False when a commit lost a race
-    (the stream is walked again in the next step)."""
+    """Cut the tags' histories (only count, in a dry run). A commit ends the step; False
+    when tags are left for another commit, or a commit lost a race: the stream is walked
+    again in the next step (a tag cut already has nothing left to cut)."""
     if step.run.spec.dry_run:
         step.count(step.removed, "historyEvents",
                    sum(cut - tags[name].pruned_to for name, cut in cuts.items()))
         return True
-    names = sorted(cuts)
-    for start in range(0, len(names), TAGS_PER_COMMIT):
-        chunk = names[start:start + TAGS_PER_COMMIT]
-        new = record.bumped()
-        changes = ChangeSet(
-            stream=new, expected_version=record.version,
-            put_tags=[pruned_tag(tags[name], cuts[name]) for name in chunk],
-            prune_history=[HistoryPrune(name, tags[name].incarnation, cuts[name])
-                           for name in chunk])
-        step.spend()
-        try:
-            step.store.commit(changes)
-        except ConcurrentUpdate:
-            step.cursor = {key: value for key, value in step.cursor.items() if key != "partial"}
-            return False
-        step.count(step.removed, "historyEvents",
-                   sum(cuts[name] - tags[name].pruned_to for name in chunk))
-        record = new
-    return True
+    if not cuts:
+        return True
+    chunk = sorted(cuts)[:TAGS_PER_COMMIT]
+    changes = ChangeSet(
+        stream=record.bumped(), expected_version=record.version,
+        put_tags=[pruned_tag(tags[name], cuts[name]) for name in chunk],
+        prune_history=[HistoryPrune(name, tags[name].incarnation, cuts[name])
+                       for name in chunk])
+    step.spend()
+    step.ended = True
+    step.cursor = {key: value for key, value in step.cursor.items() if key != "partial"}
+    try:
+        step.store.commit(changes)
+    except ConcurrentUpdate:
+        return False
+    step.count(step.removed, "historyEvents",
+               sum(cuts[name] - tags[name].pruned_to for name in chunk))
+    return len(cuts) == len(chunk)
 
 
 # -- Images: index children kept with their index, then Image items out of use deleted
 
 def images_stage(step: Step) -> None:
-    run = step.run
     while step.has_budget:
+        if "doomed" in step.cursor:
+            if not _delete_planned(step):
+                return
+            if step.cursor.pop("last"):
+                _images_done(step)
+                return
+            continue
         phase = step.cursor.get("pass", "expand")
         page = step.store.list_images(IMAGES_PAGE, step.cursor.get("after"))
-        step.spend()
+        step.spend(LIST_REQUESTS)
         if phase == "expand":
             step.count(step.scanned, "images", len(page.items))
             indexes = {image.metadata.name or "": image for image in page.items
                        if image.docker_image_manifests}
             for digest in step.kept(set(indexes)):
                 step.keep({child.digest for child in indexes[digest].docker_image_manifests or ()})
-        elif not _delete_images(step, page.items):
-            return
+        else:
+            going = _out_of_use(step, page.items)
+            if step.run.spec.dry_run:
+                step.count(step.removed, "images", len(going))
+            elif going:  # the plan is saved with the run; the next step deletes
+                step.cursor = {"pass": phase, "after": page.after, "doomed": going,
+                               "last": page.after is None}
+                return
         if page.after is not None:
             step.cursor = {"pass": phase, "after": page.after}
-        elif phase == "expand" and run.spec.namespaces is None:
+        elif phase == "expand" and step.run.spec.namespaces is None:
             step.cursor = {"pass": "delete"}
         else:
-            if run.spec.namespaces is not None:
-                step.run = run.noted("Image items are cluster-scoped: a run limited to "
-                                     "namespaces deletes none")
-            step.next_stage(REGISTRY if run.spec.prune_registry else DONE)
+            _images_done(step)
             return
 
 
-def _delete_images(step: Step, images: list[Any]) -> bool:
-    """Delete (count, in a dry run) the page's images out of use and older than the
-    threshold; False when the budget ran out (the cursor is the last one done)."""
+def _images_done(step: Step) -> None:
+    if step.run.spec.namespaces is not None:
+        step.run = step.run.noted("Image items are cluster-scoped: a run limited to "
+                                  "namespaces deletes none")
+    step.next_stage(REGISTRY if step.run.spec.prune_registry else DONE)
+
+
+def _out_of_use(step: Step, images: list[Any]) -> list[str]:
+    """The digests of the page's images out of use and created before the threshold."""
     kept = step.kept({image.metadata.name or "" for image in images})
-    for image in images:
-        digest = image.metadata.name or ""
-        created = image.metadata.creation_timestamp
-        if digest not in kept and created is not None and created < step.run.threshold:
-            if not step.has_budget:
-                return False
-            if step.run.spec.dry_run:
-                step.count(step.removed, "images")
-            else:
-                step.spend()
-                step.count(step.removed, "images", int(step.store.delete_image(digest)))
-        step.cursor = {"pass": "delete", "after": digest}
+    return [image.metadata.name for image in images
+            if image.metadata.name and image.metadata.name not in kept
+            and image.metadata.creation_timestamp is not None
+            and image.metadata.creation_timestamp < step.run.threshold]
+
+
+def _delete_planned(step: Step) -> bool:
+    """Delete the planned images, counting each deleted or gone already; False when the
+    budget ran out (the rest stay planned)."""
+    doomed = list(step.cursor["doomed"])
+    while doomed:
+        if not step.has_budget:
+            step.cursor = {**step.cursor, "doomed": doomed}
+            return False
+        step.spend()
+        step.store.delete_image(doomed.pop(0))
+        step.count(step.removed, "images")
+    del step.cursor["doomed"]
     return True
 
 
@@ -223,7 +251,7 @@ def registry_stage(step: Step, registry: PrunableRegistry | None, prefix: str) -
         return
     while step.has_budget:
         page = step.store.list_all_streams(STREAMS_PAGE, step.cursor.get("after"))
-        step.spend()
+        step.spend(LIST_REQUESTS)
         for record in page.items:
             if step.run.spec.in_scope(record.namespace):
                 repository = f"{prefix}{record.namespace}/{record.name}"
@@ -238,8 +266,9 @@ def registry_stage(step: Step, registry: PrunableRegistry | None, prefix: str) -
 
 def _repository(step: Step, registry: PrunableRegistry, repository: str) -> bool:
     """Two passes over the repository: the manifests its kept indexes list join the keep
-    set, then what is out of use and older than the threshold goes. False when the budget
-    ran out (the cursor holds the pass and its page token)."""
+    set, then what is out of use and older than the threshold goes, a page planned in one
+    step and deleted in the next (which reads the page again). False when the step ends
+    inside it (the cursor holds the pass, its page token and any plan)."""
     place = step.cursor.get("repository") or {}
     if place.get("name") != repository:
         place = {"name": repository, "pass": "indexes", "token": None}
@@ -247,6 +276,12 @@ def _repository(step: Step, registry: PrunableRegistry, repository: str) -> bool
         if not step.has_budget:
             step.cursor = {**step.cursor, "repository": place}
             return False
+        doomed: dict[str, int] = step.cursor.pop("doomed", None) or {}
+        if doomed:
+            step.spend()
+            gone = registry.delete(repository, sorted(doomed)) & set(doomed)
+            step.count(step.removed, "registryImages", len(gone))
+            step.count(step.removed, "registryBytes", sum(doomed[digest] for digest in gone))
         found, token = registry.images_page(repository, place["token"])
         step.spend()
         if place["pass"] == "indexes":
@@ -255,8 +290,13 @@ def _repository(step: Step, registry: PrunableRegistry, repository: str) -> bool
             if kept:
                 step.spend()
                 step.keep(registry.index_children(repository, sorted(kept)))
-        elif _delete_registry_images(step, registry, repository, found):
-            token = place["token"]  # read the page again: what was deleted left it
+        else:
+            going = _registry_out_of_use(step, found)
+            if going and not step.run.spec.dry_run:
+                step.cursor = {**step.cursor, "repository": place, "doomed": going}
+                return False
+            step.count(step.removed, "registryImages", len(going))
+            step.count(step.removed, "registryBytes", sum(going.values()))
         if token is None:
             if place["pass"] == "delete":
                 return True
@@ -265,20 +305,8 @@ def _repository(step: Step, registry: PrunableRegistry, repository: str) -> bool
             place = {**place, "token": token}
 
 
-def _delete_registry_images(step: Step, registry: PrunableRegistry, repository: str,
-                            found: list[Any]) -> bool:
-    """Delete (count, in a dry run) the page's images out of use; True if any went."""
+def _registry_out_of_use(step: Step, found: list[Any]) -> dict[str, int]:
+    """The page's images out of use and pushed before the threshold, with their sizes."""
     kept = step.kept({image.digest for image in found})
-    going = {image.digest: image.size for image in found
-             if image.digest not in kept and image.pushed_at < step.run.threshold}
-    if not going:
-        return False
-    if step.run.spec.dry_run:
-        step.count(step.removed, "registryImages", len(going))
-        step.count(step.removed, "registryBytes", sum(going.values()))
-        return False
-    step.spend()
-    deleted = registry.delete(repository, sorted(going))
-    step.count(step.removed, "registryImages", len(deleted))
-    step.count(step.removed, "registryBytes", sum(going[digest] for digest in deleted))
-    return bool(deleted)
+    return {image.digest: image.size for image in found
+            if image.digest not in kept and image.pushed_at < step.run.threshold}

@@ -59,12 +59,17 @@ def pruning(store: StreamStore, runs: PruneRuns, registry: PrunableRegistry | No
 
 
 def run_to_end(service: PruneService, name: str) -> int:
-    """What the table stream's consumer does: each saved step brings the next. The steps."""
-    for step in range(MAX_STEPS):
-        if not service.advance(name, step):
-            run = service.runs.get(name)
-            assert run is not None and run.phase != RUNNING, f"stuck at step {step}"
-            return step
+    """What the table stream's consumer does: each saved step brings the next, from the
+    step the run is at. The steps done."""
+    run = service.runs.get(name)
+    assert run is not None
+    for done in range(MAX_STEPS):
+        if not service.advance(name, run.step):
+            assert run.phase != RUNNING, f"stuck at step {run.step}"
+            return done
+        found = service.runs.get(name)
+        assert found is not None and found.step == run.step + 1
+        run = found
     raise AssertionError(f"more than {MAX_STEPS} steps")
 
 
