@@ -51,17 +51,18 @@ class EcrPrune:
         return children
 
     def delete(self, repository: str, digests: list[str]) -> set[str]:
-        deleted: set[str] = set()
+        gone: set[str] = set()
         for start in range(0, len(digests), PAGE):
+            batch = digests[start:start + PAGE]
             reply = self._call("batch_delete_image", repositoryName=repository,
-                               imageIds=[{"imageDigest": d} for d in digests[start:start + PAGE]])
-            deleted |= {image["imageDigest"] for image in reply.get("imageIds", [])
-                        if "imageDigest" in image}
-            # Gone before (a step done again after its delete): gone all the same.
-            deleted |= {failure["imageId"]["imageDigest"] for failure in reply.get("failures", [])
-                        if failure.get("failureCode") == "ImageNotFound"
-                        and "imageDigest" in failure.get("imageId", {})}
-        return deleted
+                               imageIds=[{"imageDigest": digest} for digest in batch])
+            # Each image asked for is deleted or a failure; one not found was gone before
+            # (a step done again after its delete). An untagged image's delete lists no id.
+            kept = {failure.get("imageId", {}).get("imageDigest")
+                    for failure in reply.get("failures", [])
+                    if failure.get("failureCode") != "ImageNotFound"}
+            gone |= set(batch) - kept
+        return gone
 
     def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
         try:
