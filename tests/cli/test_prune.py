@@ -167,3 +167,12 @@ def test_the_bar_on_a_terminal_redraws_one_line():
     progress.close()
     assert stream.getvalue() == ("\rPruning [###.......] 1/3 Images: 7 images"
                                  "\rPruning [##########] 3/3 Done" + " " * 12 + "\n")
+
+
+def test_bash_completes_the_command_and_its_flags():
+    from .test_help import complete
+    assert complete("isctl adm pr") == ["prune"]
+    assert complete("isctl adm prune i") == ["images"]
+    assert complete("isctl adm prune images --keep-") == ["--keep-tag-revisions",
+                                                         "--keep-younger-than"]
+    assert complete("isctl adm prune images --prune-") == ["--prune-registry"]
