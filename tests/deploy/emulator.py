@@ -23,6 +23,9 @@ Changes to moto, all undone when the emulator stops:
 - AWS::SecretsManager::Secret, which moto's CloudFormation has no model of, is created
   through moto's own Secrets Manager (`EmulatedSecret`): the API function's environment
   and role name the webhook secret, and the test checks them against the real thing;
+- a stack update leaves out a resource whose Condition is false, as a creation does (the
+  pruning schedule's, without PruneSchedule): moto 5.2 updates such a resource like any
+  other and fails on its reference to another one the condition left out;
 - a resource whose DeletionPolicy is RetainExceptOnCreate is kept when the stack is
   deleted, as AWS keeps it once the stack's creation has succeeded (it deletes it only
   when the creation that made it fails). moto 5.2 keeps only `Retain` ones: it would try
@@ -101,6 +104,8 @@ def emulator() -> Iterator[str]:
         models = parsing.get_model_map()
         patch.setattr(parsing, "get_model_map", lambda: {
             **models, "AWS::SecretsManager::Secret": EmulatedSecret})
+        patch.setattr(parsing, "parse_and_update_resource",
+                      _honouring_conditions(parsing.parse_and_update_resource))
         patch.setattr(parsing.ResourceMap, "delete",
                       _keeping_retained_resources(parsing.ResourceMap.delete))
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -165,6 +170,17 @@ class EmulatedSecret:
         secretsmanager_backends[account_id][region_name].delete_secret(
             secret_id=resource_name, recovery_window_in_days=None,
             force_delete_without_recovery=True)
+
+
+def _honouring_conditions(update: Any) -> Any:
+    def update_if_made(logical_id: str, resource_json: dict[str, Any],
+                       resources_map: parsing.ResourceMap, account_id: str,
+                       region_name: str) -> Any:
+        condition = resource_json.get("Condition")
+        if condition and not resources_map.lazy_condition_map[condition]:
+            return None  # what parse_and_create_resource answers for it
+        return update(logical_id, resource_json, resources_map, account_id, region_name)
+    return update_if_made
 
 
 def _keeping_retained_resources(delete: Any) -> Any:

@@ -74,8 +74,15 @@ class Deployment:
                             aws_access_key_id="testing", aws_secret_access_key="testing")
 
     def resources(self, kind: str) -> dict[str, dict[str, Any]]:
+        """The template's resources of `kind` that the stack holds (see `exists`)."""
         return {logical_id: resource for logical_id, resource
-                in self.template["Resources"].items() if resource["Type"] == kind}
+                in self.template["Resources"].items()
+                if resource["Type"] == kind and self.exists(resource)}
+
+    def exists(self, resource: dict[str, Any]) -> bool:
+        """Whether the stack holds the resource: one under a `Condition` only when the
+        condition holds for the stack's parameters (the pruning schedule's, off here)."""
+        return "Condition" not in resource or self.values.condition(resource["Condition"])
 
     def properties(self, logical_id: str) -> dict[str, Any]:
         return self.template["Resources"][logical_id].get("Properties", {})
@@ -139,7 +146,8 @@ def _deployment(url: str, env: dict[str, str], first: subprocess.CompletedProces
                 "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"},
         attribute=lambda logical_id, name: _attribute(deployment, logical_id, name))
     for logical_id, resource in template["Resources"].items():
-        if resource["Type"] in NOT_UPDATED and logical_id not in deployment.physical_ids:
+        if resource["Type"] in NOT_UPDATED and logical_id not in deployment.physical_ids \
+                and deployment.exists(resource):
             deployment.physical_ids[logical_id] = _found_by_name(deployment, logical_id)
     return deployment
 
@@ -265,10 +273,15 @@ def test_every_resource_of_the_template_is_in_the_stack(deployment: Deployment) 
     missing = {logical_id: resource["Type"] for logical_id, resource
                in deployment.template["Resources"].items()
                if resource["Type"] not in {**NOT_EMULATED, **NOT_UPDATED}
-               and logical_id not in deployment.physical_ids}
+               and logical_id not in deployment.physical_ids and deployment.exists(resource)}
     assert not missing, (
         f"the emulator's CloudFormation created none of {missing}: if moto cannot create "
         f"that type, add it to NOT_EMULATED in tests/deploy/emulator.py with the reason")
+    # Without the PruneSchedule parameter, nothing of the pruning schedule is made.
+    absent = {logical_id for logical_id, resource in deployment.template["Resources"].items()
+              if not deployment.exists(resource)}
+    assert {"PruneImages", "PruneImagesRole", "PruneImagesPruneImagesEvent"} <= absent
+    assert not absent & set(deployment.physical_ids)
 
 
 def test_what_the_emulator_does_not_apply_is_in_the_template(deployment: Deployment) -> None:
@@ -461,8 +474,10 @@ def test_event_targets_retry_then_dead_letter_to_a_queue_of_the_stacks_rules_onl
     assert (statement["Effect"], statement["Principal"], statement["Action"],
             statement["Resource"]) == ("Allow", {"Service": "events.amazonaws.com"},
                                        "sqs:SendMessage", queue)
-    assert sorted(map(str, statement["Condition"]["ArnEquals"]["aws:SourceArn"])) == sorted(
-        str({"Fn::GetAtt": [logical_id, "Arn"]}) for logical_id in rules)
+    # a rule under a condition is named under that condition too (Fn::If)
+    assert sorted(deployment.values.value(statement["Condition"]["ArnEquals"][
+        "aws:SourceArn"])) == sorted(deployment.values.value(
+            {"Fn::GetAtt": [logical_id, "Arn"]}) for logical_id in rules)
     # The schedule passed on the first deploy, kept by the second.
     schedules = [deployment.client("events").describe_rule(
         Name=deployment.physical_ids[logical_id]).get("ScheduleExpression")
