@@ -176,3 +176,20 @@ def test_bash_completes_the_command_and_its_flags():
     assert complete("isctl adm prune images --keep-") == ["--keep-tag-revisions",
                                                          "--keep-younger-than"]
     assert complete("isctl adm prune images --prune-") == ["--prune-registry"]
+
+
+def test_timeout_stops_waiting_not_the_run(web: Isctl):
+    def sleep(seconds: float) -> None:  # nothing drives the run: it stays at its first step
+        web.later(seconds)
+
+    result = web("adm", "prune", "images", "--timeout", "3s", sleep=sleep)
+    assert result.code == 1
+    [run] = wiring.services().pruning.list().items
+    assert result.err.endswith(
+        f"error: timed out waiting for imagepruneruns/{run.metadata.name} (stage Streams); "
+        f"the run goes on in the service: GET /apis/imagestreams.dev/v1/imagepruneruns/"
+        f"{run.metadata.name}\n")
+    assert run.status is not None and run.status.phase == "Running"
+    result = web("adm", "prune", "images", "--timeout", "-1s")
+    assert (result.code, result.err.split("\n")[0]) == (
+        2, "error: --timeout must be greater than or equal to 0")
