@@ -111,10 +111,21 @@ def test_young_history_is_kept_and_json_prints_the_finished_run(web: Isctl):
 
 
 def test_an_explicit_namespace_restricts_the_run(web: Isctl):
-    result, _ = prune(web, "-n", "default", "--confirm", "-o", "yaml")
+    result, _ = prune(web, "-n", "default", "--confirm")
     assert result.code == 0, result
-    assert "namespaces:\n  - default\n" in result.out
-    assert all(image_exists(web, char) for char in HISTORY)  # Images are cluster-scoped
+    gone = len(HISTORY) - 3
+    summary, note = result.out.split("\n")[1:3]
+    assert summary == f"Summary: deleted {gone} history events, 0 images"
+    assert "cluster-scoped" in note  # the run's status message says why no Image went
+    assert all(image_exists(web, char) for char in HISTORY)
+    result, _ = prune(web, "--namespace=default", "-o", "yaml")  # a dry run, as YAML
+    assert result.code == 0, result
+    assert "namespaces:\n  - default\n" in result.out and "dryRun: true\n" in result.out
+    # the namespace of the context (or ISCTL_NAMESPACE) does not restrict a run, as in oc
+    web.env["ISCTL_NAMESPACE"] = "default"
+    prune(web)
+    assert [run.spec.namespaces for run in wiring.services().pruning.list().items].count(
+        None) == 1
 
 
 def test_a_failed_run_exits_1_with_its_message(web: Isctl, monkeypatch: pytest.MonkeyPatch):
