@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..domain.changes import ADDED, DELETED, MODIFIED, Change
+from ..domain.pruning import RUNNING
 from ..domain.tag_changes import Head, TagWrite
-from .dynamodb_items import CLEANUP_PREFIX, STREAM_SK, is_tag_sk
+from .dynamodb_items import CLEANUP_PREFIX, PRUNE_PREFIX, STREAM_SK, is_tag_sk
 
 STREAM_PREFIX = "IS#"
 
@@ -82,3 +83,16 @@ def cleanup_mark(record: dict[str, Any]) -> tuple[str, str] | None:
     if not pk.startswith(CLEANUP_PREFIX) or record.get("eventName") not in ("INSERT", "MODIFY"):
         return None
     return pk, sk
+
+
+def prune_step(record: dict[str, Any]) -> tuple[str, int] | None:
+    """The image prune run and step a record writes while the run goes (the consumer does
+    that step, whose save's record brings the next); None for any other record."""
+    change = record.get("dynamodb", {})
+    keys = change.get("Keys", {})
+    pk, sk = keys.get("PK", {}).get("S", ""), keys.get("SK", {}).get("S", "")
+    new = change.get("NewImage") or {}
+    if not pk.startswith(PRUNE_PREFIX) or sk != STREAM_SK or record.get("eventName") not in (
+            "INSERT", "MODIFY") or new.get("phase", {}).get("S") != RUNNING:
+        return None
+    return pk[len(PRUNE_PREFIX):], int(new["step"]["N"])

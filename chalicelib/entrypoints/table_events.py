@@ -1,5 +1,6 @@
 """The table-stream entry point: tag writes in, each namespace's change log and one
-tag-change message per move out, each once; and a step of each cleanup a delete left."""
+tag-change message per move out, each once; a step of each cleanup a delete left, and of
+each image prune run going."""
 from __future__ import annotations
 
 import logging
@@ -33,7 +34,7 @@ def handle_table_records(records: list[dict[str, Any]], request_id: str = ""
 def _handle(records: list[dict[str, Any]], counted: metrics.InvocationMetrics
             ) -> dict[str, list[dict[str, str]]]:
     # Imported here: app.py imports this module for every function, the API's too.
-    from ..adapters.table_stream import cleanup_mark, namespace_change, tag_write
+    from ..adapters.table_stream import cleanup_mark, namespace_change, prune_step, tag_write
     from ..services.notifications import publish_tag_changes
     if not records:
         return {"batchItemFailures": []}
@@ -59,8 +60,9 @@ def _handle(records: list[dict[str, Any]], counted: metrics.InvocationMetrics
             "%d messages published, %d not; records from sequence number %s go back to the "
             "event source", outcome.published, outcome.unpublished, outcome.retry_from)
     retry_from = _clean_up(records, cleanup_mark, counted)
+    prune_from = _advance_prunes(records, prune_step)
     order = [record["dynamodb"]["SequenceNumber"] for record in records]
-    first = min((n for n in (outcome.retry_from, retry_from) if n is not None),
+    first = min((n for n in (outcome.retry_from, retry_from, prune_from) if n is not None),
                 key=order.index, default=None)
     return {"batchItemFailures": [{"itemIdentifier": first}] if first is not None else []}
 
@@ -82,6 +84,26 @@ def _clean_up(records: list[dict[str, Any]],
             counted.add("CleanupFailures")
             logs.about(logger).warning("cleanup step of %s failed (%s); it goes back to the "
                                        "event source", "/".join(mark), exc.message)
+            return str(record["dynamodb"]["SequenceNumber"])
+    return None
+
+
+def _advance_prunes(records: list[dict[str, Any]],
+                    prune_step: Callable[[dict[str, Any]], tuple[str, int] | None]
+                    ) -> str | None:
+    """The step of each image prune run the batch wrote at a step (a run already past it
+    does nothing). The sequence number of the first record whose step failed, so the event
+    source delivers it again; None if all ran."""
+    for record in records:
+        found = prune_step(record)
+        if found is None:
+            continue
+        try:
+            services().pruning.advance(*found)
+        except ServiceUnavailable as exc:
+            logs.about(logger).warning("step %d of image prune run %s failed (%s); it goes "
+                                       "back to the event source", found[1], found[0],
+                                       exc.message)
             return str(record["dynamodb"]["SequenceNumber"])
     return None
 

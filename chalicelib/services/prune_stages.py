@@ -29,8 +29,13 @@ from ..registry.manifests import DOCKER_LIST, OCI_INDEX
 from .ports import ChangeSet, HistoryPrune, PrunableRegistry, PruneRuns, StreamStore, stream_key
 
 STEP_REQUESTS = 40  # a few dozen requests: about a second
-# A page of a list across the cluster reads every shard of its index (dynamodb_cluster).
-LIST_REQUESTS = 10
+# A page of a list across the cluster reads every shard of its index (dynamodb_cluster:
+# up to 16 and the images' legacy key); a stream's load is its item and its tags' Query;
+# the keep set is written 25 digests a request and read 100.
+LIST_REQUESTS = 17
+LOAD_REQUESTS = 2
+KEEP_WRITES = 25
+KEEP_READS = 100
 STREAMS_PAGE = 20
 HISTORY_PAGE = 100
 IMAGES_PAGE = 50
@@ -49,13 +54,15 @@ class Step:
     cursor: dict[str, Any]
     spent: int = 0
     ended: bool = False  # a commit ends the step: what it removed is counted at once
+    # Until some work is done a step goes on past its budget: each step gets further.
+    progressed: bool = False
     scanned: dict[str, int] = field(default_factory=dict)
     removed: dict[str, int] = field(default_factory=dict)
     _keep: set[str] = field(default_factory=set)
 
     @property
     def has_budget(self) -> bool:
-        return self.spent < STEP_REQUESTS
+        return self.spent < STEP_REQUESTS or not self.progressed
 
     def spend(self, requests: int = 1) -> None:
         self.spent += requests
@@ -69,14 +76,14 @@ class Step:
     def flush(self) -> None:
         if self._keep:
             self.runs.keep(self.run.name, self._keep)
-            self.spend()
+            self.spend(-(-len(self._keep) // KEEP_WRITES))
             self._keep = set()
 
     def kept(self, digests: set[str]) -> set[str]:
         if not digests:
             return set()
         self.flush()
-        self.spend()
+        self.spend(-(-len(digests) // KEEP_READS))
         return self.runs.kept(self.run.name, digests)
 
     def next_stage(self, stage: str) -> None:
@@ -95,6 +102,7 @@ def streams_stage(step: Step) -> None:
                 return
             step.cursor = {"after": stream_key(record.namespace, record.name)}
             step.count(step.scanned, "streams")
+            step.progressed = True
             if step.ended:
                 return
         if page.after is None:
@@ -107,7 +115,7 @@ def _stream(step: Step, record: StreamRecord) -> bool:
     """Walk one stream's tags; False when the step stopped inside it (the cursor says where)."""
     run, store = step.run, step.store
     snapshot = store.load_stream(record.namespace, record.name)
-    step.spend()
+    step.spend(LOAD_REQUESTS)
     if snapshot is None:
         return True  # deleted since it was listed
     partial = step.cursor.get("partial") or {}
@@ -135,6 +143,7 @@ def _stream(step: Step, record: StreamRecord) -> bool:
             if not page.events:
                 break  # shorter than its sequence numbers say: nothing below to cut
             block.walk(page.events)
+            step.progressed = True
         step.keep(block.digests)
         cuts[name] = block.cut or 0
     step.count(step.scanned, "tags", len(snapshot.tags))
@@ -187,6 +196,7 @@ def images_stage(step: Step) -> None:
         phase = step.cursor.get("pass", "expand")
         page = step.store.list_images(IMAGES_PAGE, step.cursor.get("after"))
         step.spend(LIST_REQUESTS)
+        step.progressed = True
         if phase == "expand":
             step.count(step.scanned, "images", len(page.items))
             indexes = {image.metadata.name or "": image for image in page.items
@@ -237,6 +247,7 @@ def _delete_planned(step: Step) -> bool:
         step.spend()
         step.store.delete_image(doomed.pop(0))
         step.count(step.removed, "images")
+        step.progressed = True
     del step.cursor["doomed"]
     return True
 
@@ -284,6 +295,7 @@ def _repository(step: Step, registry: PrunableRegistry, repository: str) -> bool
             step.count(step.removed, "registryBytes", sum(doomed[digest] for digest in gone))
         found, token = registry.images_page(repository, place["token"])
         step.spend()
+        step.progressed = True
         if place["pass"] == "indexes":
             step.count(step.scanned, "registryImages", len(found))
             kept = step.kept({image.digest for image in found if image.media_type in INDEX_TYPES})
