@@ -147,7 +147,8 @@ class StreamStore(Protocol):
         `limit` records and still have an `after`: a stream deleted while it was read."""
 
     def find_images(self, namespace: str, name: str, prefix: str, limit: int) -> list[ImageRef]:
-        """Images tagged in the stream (count > 0) whose digest starts with `prefix`."""
+        """Images tagged in the stream (count > 0) whose digest starts with `prefix`: its
+        tags' events, and the images pinned tags hold (TagRecord.held) while they wait."""
 
     def commit(self, changes: ChangeSet) -> None:
         """Apply atomically; raise ConcurrentUpdate if the stream's version moved."""

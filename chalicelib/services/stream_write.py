@@ -59,6 +59,7 @@ class StreamWrite:
         self.expected_version = expected_version
         self.spec_changed = False
         self._tags: dict[str, TagRecord | None] = {}
+        self._as_read: dict[str, TagRecord | None] = {}  # each tag as the store had it
         self._dirty: set[str] = set()
         self._deleted: dict[str, TagRecord] = {}
         self._history: list[HistoryWrite] = []
@@ -82,8 +83,9 @@ class StreamWrite:
 
     def tag(self, name: str) -> TagRecord | None:
         if name not in self._tags:
-            self._tags[name] = (None if self.expected_version is None
-                                else self.store.get_tag(self.namespace, self.name, name))
+            self._tags[name] = self._as_read[name] = (
+                None if self.expected_version is None
+                else self.store.get_tag(self.namespace, self.name, name))
         return self._tags[name]
 
     def _put(self, record: TagRecord) -> None:
@@ -249,10 +251,22 @@ class StreamWrite:
         if self.expected_version is not None:
             stream = stream.bumped(spec_changed=self.spec_changed)
         puts = [tag for name in sorted(self._dirty) if (tag := self._tags.get(name))]
+        # A tag's waiting image counts in the index while it waits: the tag's status names
+        # it, and a stream's ImageStreamImage is any image its status names, as in OpenShift.
+        image_refs = dict(self._image_refs)
+        for name in sorted(self._dirty | set(self._deleted)):
+            before, after = self._as_read.get(name), self._tags.get(name)
+            waited = before.held if before else None
+            waits = after.held if after else None
+            if (waited.image if waited else "") != (waits.image if waits else ""):
+                if waited is not None:
+                    _count(image_refs, waited, -1)
+                if waits is not None:
+                    _count(image_refs, waits, +1)
         return ChangeSet(stream=stream, expected_version=self.expected_version,
                          put_tags=puts, delete_tags=list(self._deleted.values()),
                          history=self._history, follow=self._follow, unfollow=self._unfollow,
-                         image_refs=dict(self._image_refs))
+                         image_refs=image_refs)
 
     # -- helpers
 
@@ -278,12 +292,7 @@ class StreamWrite:
             self._follow.add((new_source, tag))
 
     def _count_image(self, event: TagEvent, delta: int) -> None:
-        if not event.image:
-            return
-        count, reference = self._image_refs.get(event.image, (0, event.docker_image_reference))
-        if delta > 0:
-            reference = event.docker_image_reference
-        self._image_refs[event.image] = (count + delta, reference)
+        _count(self._image_refs, event, delta)
 
     def _resolve(self, ref: TagReference) -> TagEvent | None:
         """The event a spec tag's source gives now; None while the source has no image.
@@ -335,6 +344,16 @@ class SourceNotFound(Exception):
     def __init__(self, name: str):
         super().__init__(name)
         self.name = name
+
+
+def _count(image_refs: dict[str, tuple[int, str]], event: TagEvent, delta: int) -> None:
+    """Add `delta` to the count of the event's image; an increment moves the reference."""
+    if not event.image:
+        return
+    count, reference = image_refs.get(event.image, (0, event.docker_image_reference))
+    if delta > 0:
+        reference = event.docker_image_reference
+    image_refs[event.image] = (count + delta, reference)
 
 
 def find_stream_image(store: StreamStore, namespace: str, stream: str, wanted: str) -> ImageRef:
