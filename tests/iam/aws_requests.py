@@ -210,7 +210,7 @@ def _ecr(call: RecordedCall, arns: _Arns, keys: KeySchemas) -> list[Authorizatio
         tags = {tag["Key"]: tag["Value"] for tag in params["tags"]}
         return [Authorization("ecr:TagResource", params["resourceArn"], _tag_context(tags))]
     if operation in ("BatchGetImage", "GetDownloadUrlForLayer", "DescribeImages", "ListImages",
-                     "BatchCheckLayerAvailability", "SetRepositoryPolicy"):
+                     "BatchCheckLayerAvailability", "SetRepositoryPolicy", "BatchDeleteImage"):
         return [Authorization(f"ecr:{operation}", repository(params["repositoryName"]))]
     if operation == "DescribeRepositories":
         # Without names it describes every repository: authorized on all of them.

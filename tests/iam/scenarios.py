@@ -9,7 +9,8 @@ each AWS call recorded under the function that made it.
   stream's entry due, against a registry that asks for the namespace's credentials;
 - `prune_images` on the optional pruning schedule, the event delivered twice;
 - `publish_tag_changes` on the table's stream, read as the event source mapping reads it
-  (with the function's role, through the template's filter) and delivered twice.
+  (with the function's role, through the template's filter) and delivered twice: among
+  its records a real image prune run with pruneRegistry, whose steps it takes (run_prune).
 
 Each function sees the environment the template gives it (tests/iam/deployment.py), with
 the ECR repository policy parameters set (TEST_PARAMETERS); the one addition is
@@ -25,6 +26,7 @@ import hashlib
 import json
 import os
 import re
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -78,9 +80,11 @@ V1 = "/apis/image.openshift.io/v1"
 RBAC = "/apis/rbac.authorization.k8s.io/v1"
 TOKENS = "/apis/imagestreams.dev/v1"
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
 DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 EVENTS = Path(__file__).resolve().parents[1] / "events"
+MAX_STREAM_READS = 200  # the consumer's own writes brought back; a prune run takes dozens
 
 
 @dataclass
@@ -490,6 +494,44 @@ def run_ecr_pushes(environments: LambdaEnvironments, blobs: BlobServer, table: s
                   _scheduled_event("reconcile_ecr_pushes")) == {"moved": 1}
 
 
+def run_prune(api: Api) -> None:
+    """A real prune run with pruneRegistry, created through the API over what the pushes
+    left in shop/api: a tag moved from one mapped image to another (its older event and
+    Image item go), a tag on an image index pushed with its manifest (the run reads the
+    index's manifests, which stay), and an old image no stream names (deleted). Its steps
+    are the table stream consumer's (run_stream_consumer)."""
+    ecr = _client("ecr")
+
+    def pushed(manifest: bytes, media_type: str) -> str:
+        ecr.put_image(repositoryName="shop/api", imageManifest=manifest.decode(),
+                      imageManifestMediaType=media_type, imageDigest=_sha(manifest))
+        return _sha(manifest)
+
+    def mapped(tag: str, digest: str) -> None:
+        api("POST", f"{V1}/namespaces/shop/imagestreammappings", {
+            "apiVersion": "image.openshift.io/v1", "kind": "ImageStreamMapping",
+            "metadata": {"name": "api"}, "tag": tag, "image": {
+                "metadata": {"name": digest},
+                "dockerImageReference": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/shop/api"
+                                        f"@{digest}"}}, expect=201)
+
+    child = pushed(_image("api-arm64")[0], DOCKER_MANIFEST)
+    index = json.dumps({"schemaVersion": 2, "mediaType": DOCKER_LIST, "manifests": [
+        {"mediaType": DOCKER_MANIFEST, "digest": child, "size": 500,
+         "platform": {"architecture": "arm64", "os": "linux"}}]}).encode()
+    mapped("multi", pushed(index, DOCKER_LIST))
+    pushed(_image("api-loose")[0], DOCKER_MANIFEST)
+    for digest in ("sha256:" + "b" * 64, "sha256:" + "c" * 64):
+        mapped("moved", digest)
+    time.sleep(1.1)  # all of it older than the run, by a second at least (keepYoungerThan 0s)
+    run = api("POST", f"{TOKENS}/imagepruneruns", {
+        "apiVersion": "imagestreams.dev/v1", "kind": "ImagePruneRun", "metadata": {},
+        "spec": {"keepTagRevisions": 1, "keepYoungerThan": "0s", "dryRun": False,
+                 "pruneRegistry": True}}, expect=201)
+    api("GET", f"{TOKENS}/imagepruneruns")
+    api("GET", f"{TOKENS}/imagepruneruns/{run['metadata']['name']}")
+
+
 def run_scheduled_imports(environments: LambdaEnvironments, registry: PrivateRegistry,
                           store: DynamoStore) -> None:
     """A cycle with a moved tag, a repository to list and a deleted stream's entry due."""
@@ -553,28 +595,37 @@ _MISSING = object()
 def run_stream_consumer(environments: LambdaEnvironments, recorder: CallRecorder,
                         facts: StackFacts) -> int:
     """Every record of the table's stream through `publish_tag_changes`, as the event
-    source mapping delivers them (filtered, in batches), then all of them again."""
+    source mapping delivers them (filtered, in batches), then all of them again; then the
+    records those deliveries wrote (cleanup marks rewritten, prune runs' steps saved), the
+    same way, until none is left."""
     stream_arn = facts.get_att("ImageStreamsTable", "StreamArn")
     streams = environments.session().create_client("dynamodbstreams", region_name=REGION)
     reader = StreamReader(_client("dynamodb"), streams, facts.ref("ImageStreamsTable"))
-    with recorder.acting_as(PUBLISHER, made_by=EVENT_SOURCE):
-        records = lambda_records(reader.read(limit=1000), stream_arn, REGION)
     filters = _event_filters()
-    delivered = [r for r in records if not filters or any(event_matches(f, r) for f in filters)]
-    assert delivered, "the scenarios wrote no record the stream consumer receives"
     # Steps of one item each, so the deletes' cleanup takes more than one step and rewrites
     # its mark, as a delete of a long history does.
     bounds = (cleanup.STEP_TRANSACTIONS, cleanup.HISTORY_BATCH, cleanup.CLEAR_BATCH)
     cleanup.STEP_TRANSACTIONS = cleanup.HISTORY_BATCH = cleanup.CLEAR_BATCH = 1
+    total = 0
     try:
-        for _ in range(2):  # Lambda delivers at least once: the second time publishes nothing
-            for start in range(0, len(delivered), 1000):
-                answer = invoke(environments, PUBLISHER,
-                                {"Records": delivered[start:start + 1000]})
-                assert answer == {"batchItemFailures": []}, answer
+        for _ in range(MAX_STREAM_READS):
+            with recorder.acting_as(PUBLISHER, made_by=EVENT_SOURCE):
+                records = lambda_records(reader.read(limit=1000), stream_arn, REGION)
+            delivered = [r for r in records
+                         if not filters or any(event_matches(f, r) for f in filters)]
+            assert delivered or total, "the scenarios wrote no record the stream consumer receives"
+            if not delivered:
+                return total
+            for _ in range(2):  # Lambda delivers at least once: the second time does nothing
+                for start in range(0, len(delivered), 1000):
+                    answer = invoke(environments, PUBLISHER,
+                                    {"Records": delivered[start:start + 1000]})
+                    assert answer == {"batchItemFailures": []}, answer
+            total += len(delivered)
     finally:
         cleanup.STEP_TRANSACTIONS, cleanup.HISTORY_BATCH, cleanup.CLEAR_BATCH = bounds
-    return len(delivered)
+    raise AssertionError(f"the stream consumer's records still came after {MAX_STREAM_READS} "
+                         "reads")
 
 
 def lambda_service_calls(facts: StackFacts) -> list[RecordedCall]:
@@ -652,6 +703,7 @@ def record_every_function() -> Recording:
             SecretId=facts.ref("WebhookSharedSecret"))["SecretString"]
         run_api(api, registry, queue_arn, webhook_secret)
         run_ecr_pushes(environments, blobs, table)
+        run_prune(api)
         run_scheduled_imports(environments, registry, DynamoStore(_client("dynamodb"), table))
         run_scheduled_prune(environments)
         run_stream_consumer(environments, recorder, facts)
