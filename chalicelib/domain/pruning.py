@@ -2,9 +2,10 @@
 
 A tag keeps its head, its newest `keep_tag_revisions` events, every event created at or
 after the run's threshold (its start less `keepYoungerThan`), the event a pin holds and,
-when pinned, its whole history. Its history is cut below the kept block: the newest
-events down to the last one kept, so a tag's history stays one run of sequence numbers
-(TagRecord.pruned_to counts what is gone).
+when pinned, its whole history; so does every tag of a stream outside the run's
+namespaces, whose history the run leaves whole. Its history is cut below the kept block:
+the newest events down to the last one kept, so a tag's history stays one run of sequence
+numbers (TagRecord.pruned_to counts what is gone).
 """
 from __future__ import annotations
 
@@ -100,7 +101,7 @@ class KeptBlock:
     event out of use is reached, `cut` (that event's sequence number: it and all below go)."""
 
     tag: TagRecord
-    pinned: bool
+    keep_all: bool  # pinned, or of a stream the run does not prune: every event is in use
     keep_revisions: int
     threshold: datetime
     index: int = 0
@@ -131,7 +132,7 @@ class KeptBlock:
         for event in events:
             if self.done:
                 return
-            if not self.pinned and not is_kept(self.index, event, self.keep_revisions,
+            if not self.keep_all and not is_kept(self.index, event, self.keep_revisions,
                                                self.threshold):
                 self.cut = self.tag.head_seq - self.index
                 return

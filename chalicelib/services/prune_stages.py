@@ -125,7 +125,8 @@ def _stream(step: Step, record: StreamRecord) -> bool:
     walking = partial.get("walk") or {}
     for name in sorted(set(snapshot.tags) - set(cuts)):
         tag = snapshot.tags[name]
-        block = KeptBlock(tag, is_pinned(tag.spec), run.spec.keep_tag_revisions, run.threshold)
+        keep_all = is_pinned(tag.spec) or not run.spec.in_scope(record.namespace)
+        block = KeptBlock(tag, keep_all, run.spec.keep_tag_revisions, run.threshold)
         if walking.get("tag") == name:
             block.index = walking["index"]
         else:

@@ -65,13 +65,14 @@ def index_manifest(children: list[str]) -> dict[str, Any]:
                           for child, arch in zip(children, ("amd64", "arm64"), strict=False)]}
 
 
-def tagged(store: MemoryStore, namespace: str, digests: list[str]) -> None:
-    """A stream app in `namespace` whose tag latest moved through `digests`, oldest first."""
+def tagged(store: MemoryStore, namespace: str, digests: list[str], name: str = "app") -> None:
+    """A stream `name` in `namespace` whose tag latest moved through `digests`, oldest
+    first."""
     tag, writes = pushed(TagRecord(name="latest", incarnation="i1"), *(
         TagEvent(created=T0 + timedelta(seconds=n), image=digest, generation=1,
                  docker_image_reference=f"registry.test/{namespace}/app@{digest}")
         for n, digest in enumerate(digests)))
-    create(store, stream("app", namespace), put_tags=[tag], history=writes)
+    create(store, stream(name, namespace), put_tags=[tag], history=writes)
 
 
 def digests_in(ecr: Any, repository: str) -> set[str]:
@@ -156,3 +157,17 @@ def test_without_pruneregistry_or_an_ecr_registry_nothing_is_deleted(ecr: Any) -
     status = service.get(name).status
     assert status is not None and status.phase == "Succeeded"
     assert "no ECR registry" in (status.message or "")
+
+
+def test_history_a_run_leaves_whole_keeps_its_images_in_use(ecr: Any) -> None:
+    """A run limited to namespace other leaves team's history whole: an image only team's
+    oldest event names stays in other's repository."""
+    cluster = Cluster(ecr)
+    shared = push(ecr, OTHER_REPOSITORY, image_manifest(7))
+    tagged(cluster.store, "team", [shared, *(push(ecr, REPOSITORY, image_manifest(n))
+                                             for n in (8, 9, 10, 11))], name="lib")
+    run = cluster.prune(keepTagRevisions=1, dryRun=False, pruneRegistry=True,
+                        namespaces=["other"])
+    assert run.status is not None and run.status.removed.registry_images == 0
+    assert run.status.removed.history_events == 0
+    assert shared in digests_in(ecr, OTHER_REPOSITORY)
