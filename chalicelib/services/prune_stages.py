@@ -118,9 +118,10 @@ def _stream(step: Step, record: StreamRecord) -> bool:
     step.spend(LOAD_REQUESTS)
     if snapshot is None:
         return True  # deleted since it was listed
+    key = stream_key(record.namespace, record.name)
     partial = step.cursor.get("partial") or {}
-    if partial.get("version") != snapshot.stream.version:
-        partial = {}  # written meanwhile: its tags are read again
+    if (partial.get("stream"), partial.get("version")) != (key, snapshot.stream.version):
+        partial = {}  # another stream's, or written meanwhile: its tags are read again
     cuts: dict[str, int] = dict(partial.get("cuts", {}))
     walking = partial.get("walk") or {}
     for name in sorted(set(snapshot.tags) - set(cuts)):
@@ -135,7 +136,7 @@ def _stream(step: Step, record: StreamRecord) -> bool:
             if not step.has_budget:
                 step.keep(block.digests)
                 step.cursor = {**step.cursor, "partial": {
-                    "version": snapshot.stream.version, "cuts": cuts,
+                    "stream": key, "version": snapshot.stream.version, "cuts": cuts,
                     "walk": {"tag": name, "index": block.index}}}
                 return False
             page = store.history_page(record.namespace, record.name, tag, HISTORY_PAGE,

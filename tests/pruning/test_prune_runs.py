@@ -166,3 +166,33 @@ def test_a_step_cut_short_and_done_again_counts_nothing_twice(
     assert status.removed.history_events == 2 + 2 + 2
     assert status.removed.images == len(before - images(store))
     assert images(store) == {found[0] for found in remaining.values()}
+
+
+class RefusingCommits:
+    """The store, but every commit is refused as DynamoDB refusing a request would be (no
+    outage to wait out)."""
+
+    def __init__(self, store: StreamStore) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def commit(self, changes: Any) -> None:
+        raise ApiError("the image stream store refused a request: ValidationException")
+
+
+def test_a_step_that_cannot_be_done_fails_the_run_saying_why(
+        api: Api, store: StreamStore, runs: PruneRuns) -> None:
+    api.create("app")
+    map_all(api, "abcd")
+    service = pruning(RefusingCommits(store), runs)  # type: ignore[arg-type]
+    name = service.start(SERVICE, ImagePruneRunSpec(keep_tag_revisions=1, dry_run=False)
+                         ).metadata.name or ""
+    assert service.advance(name, 0)
+    assert not service.advance(name, 1)  # a failed run takes no more steps
+    status = service.get(name).status
+    assert status is not None and status.phase == "Failed"
+    assert status.completion_time is not None
+    assert "ValidationException" in (status.message or "")
+    assert events(store) == digests("dcba")
