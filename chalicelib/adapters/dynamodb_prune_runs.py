@@ -3,7 +3,8 @@ JSON, with its step and phase beside it (the save's condition, and what the tabl
 consumer reads to drive the next step); its keep set is items `K#<digest>` in the run's
 partition. Runs are listed from GSI1 (`PRUNERUNS`). Both expire by the table's TTL: a run
 a week after its last write, its keep set two days after each write (a run takes minutes
-to hours; a keep item is read only while its run is going).
+to hours, and fails past domain/pruning.py's MAX_RUN_AGE, a day, rather than go on with
+part of its keep set gone).
 """
 from __future__ import annotations
 

@@ -24,6 +24,9 @@ DEFAULT_KEEP_YOUNGER_THAN = "60m"
 
 RUNNING, SUCCEEDED, FAILED = "Running", "Succeeded", "Failed"
 STREAMS, IMAGES, REGISTRY, DONE = "Streams", "Images", "Registry", "Done"
+# A run's keep set expires a while after it is written (the store says how long, more than
+# this): a run still going after this long fails rather than delete with part of it gone.
+MAX_RUN_AGE = timedelta(days=1)
 SCANNED_KEYS = ("streams", "tags", "images", "registryImages")
 REMOVED_KEYS = ("historyEvents", "images", "registryImages", "registryBytes")
 

@@ -21,6 +21,7 @@ from ..domain.pruning import (
     DONE,
     FAILED,
     IMAGES,
+    MAX_RUN_AGE,
     REGISTRY,
     RUNNING,
     RUNS,
@@ -92,6 +93,11 @@ class PruneService:
         run = self.runs.get(name)
         if run is None or run.phase != RUNNING or run.step != step:
             return False
+        if self.clock() - run.created > MAX_RUN_AGE:
+            late = replace(run, phase=FAILED, step=step + 1, completed=self.clock())
+            return self.runs.save(late.noted(
+                f"the run went on for more than {MAX_RUN_AGE}, longer than its keep set is "
+                "kept: start a new run"), step)
         work = stages.Step(run, self.store, self.runs, dict(run.cursor))
         try:
             if run.stage == STREAMS:

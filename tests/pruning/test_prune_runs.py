@@ -4,6 +4,7 @@ once however its steps are delivered or cut short."""
 from __future__ import annotations
 
 import copy
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -196,3 +197,17 @@ def test_a_step_that_cannot_be_done_fails_the_run_saying_why(
     assert status.completion_time is not None
     assert "ValidationException" in (status.message or "")
     assert events(store) == digests("dcba")
+
+
+def test_a_run_going_on_past_its_keep_sets_life_fails(api: Api, store: StreamStore,
+                                                      runs: PruneRuns) -> None:
+    api.create("app")
+    map_all(api, "abcd")
+    name = pruning(store, runs).start(
+        SERVICE, ImagePruneRunSpec(keep_tag_revisions=1, dry_run=False)).metadata.name or ""
+    late = pruning(store, runs, now=A_DAY_LATER + timedelta(days=1, seconds=1))
+    assert late.advance(name, 0)
+    status = late.get(name).status
+    assert status is not None and status.phase == "Failed"
+    assert "start a new run" in (status.message or "")
+    assert events(store) == digests("dcba") and images(store) == set(digests("abcd"))
