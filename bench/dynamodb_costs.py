@@ -1,5 +1,8 @@
 """DynamoDB requests and capacity per API call, on streams of 1, 1,000 and 10,000 tags holding
 100,000 history events in all: what a tag operation costs must not grow with its stream.
+Then one tag of 10, 1,000 and 100,000 events: reads of the stream and of a list page, and
+deletes, must cost the same whatever the history; the cleanup a delete leaves is run by
+handing the table's stream records to its consumer, and its work and time are measured.
 
 Each size is a fresh moto table seeded with the store's own item encoders (bypassing the
 API: 200,000 items through transactions would take hours in moto). The calls then go
@@ -27,10 +30,15 @@ from __future__ import annotations
 
 import json
 import math
-from collections import Counter
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import boto3
 from chalice.test import Client
 
 from app import app
@@ -38,6 +46,11 @@ from chalicelib import wiring
 from chalicelib.adapters import dynamodb_items as items
 from chalicelib.adapters.dynamodb_access import DynamoBindingStore, DynamoTokenStore
 from chalicelib.adapters.dynamodb_store import DynamoStore
+from chalicelib.adapters.sns_publisher import SnsPublisher
+from chalicelib.adapters.table_stream import cleanup_mark
+from chalicelib.domain.history import RECENT_EVENTS, newest
+from chalicelib.entrypoints.table_events import handle_table_records
+from local.stream_reader import StreamReader, lambda_records
 from tests.support.auth import grant
 from tests.support.dynamodb import REGION, mocked_table, new_client, table_properties
 from tests.support.stream_seed import REPOSITORY, SeededStream, event_digest
@@ -56,6 +69,7 @@ SINGLE_TAG = ("get istag", "put istag", "mapping", "stream-image lookup")
 TARGET_BYTES = 64 * 1024
 TITLE = "DynamoDB requests and capacity per API call"
 LAMBDA_RESPONSE_BYTES = 6 * 1024 * 1024
+FUNCTIONS = Path(__file__).resolve().parents[1] / "infra" / "functions.json"
 
 Item = dict[str, dict[str, Any]]
 
@@ -249,37 +263,159 @@ def _kind(pk: str, sk: str) -> str:
     return "history event" if sk.startswith(items.HISTORY_PREFIX) else "follower link"
 
 
-def measure(tags: int, events: int = EVENTS) -> Scenario:
-    stream = SeededStream(tags, events // tags)
-    store_client, access_client = new_client(), new_client()
+def with_recent(seeded: list[Item]) -> list[Item]:
+    """The seeded items with each tag item carrying its newest events, as a commit writes
+    it (the seeding of tests/support writes tag items without them)."""
+    history: dict[tuple[str, str], list[Item]] = defaultdict(list)
+    for item in seeded:
+        if item["SK"]["S"].startswith(items.HISTORY_PREFIX):
+            history[(item["PK"]["S"], item["SK"]["S"].split("#")[1])].append(item)
+    written = []
+    for item in seeded:
+        events = history.get((item["PK"]["S"], item["SK"]["S"][2:]))
+        if items.is_tag_sk(item["SK"]["S"]) and events:
+            newest_first = sorted(events, key=lambda event: event["SK"]["S"],
+                                  reverse=True)[:RECENT_EVENTS]
+            item = {**item, "recent": items.encode_recent(
+                newest(tuple(items.decode_event(event) for event in newest_first)))}
+        written.append(item)
+    return written
+
+
+@dataclass
+class Cleanup:
+    """The table stream consumer's work after the calls, until no record is left."""
+
+    store: Cost
+    steps: int  # cleanup-mark records handled, each one step (dynamodb_cleanup.step)
+    invocations: int  # handler calls, one per batch read from the stream
+    seconds: float
+
+
+class Served:
+    """The seeded table behind the API, each call's costs metered, and its table stream
+    handed to the consumer as the event source would."""
+
+    def __init__(self, client: Any, headers: dict[str, str], store: Meter, access: Meter,
+                 reader: StreamReader):
+        self.client, self.headers = client, headers
+        self.store, self.access, self.reader = store, access, reader
+
+    def call(self, operation: Operation) -> Measured:
+        # Bytes, as Chalice's test client takes them; the app reads b"" as no body.
+        body = json.dumps(operation.body).encode() if operation.body else b""
+        response = self.client.http.request(
+            operation.method, operation.path, body=body,
+            headers={**self.headers, "content-type": "application/json"})
+        if not 200 <= response.status_code < 300:
+            raise RuntimeError(f"{operation.name}: {response.status_code} "
+                               f"{response.body[:500]!r}")
+        return Measured(self.store.take(), self.access.take(), len(response.body))
+
+    def consume(self) -> Cleanup:
+        """Hand the new records of the table's stream to the consumer, a batch (of up to
+        the event source's 1,000) per call, until the stream has nothing new: each cleanup
+        step rewrites its mark, whose record is in the next batch."""
+        self.store.take()
+        steps = invocations = 0
+        started = time.perf_counter()
+        while read := self.reader.read(limit=1000):
+            records = [record for record in read if _delivered(record)]
+            if not records:
+                continue
+            steps += sum(cleanup_mark(record) is not None for record in records)
+            invocations += 1
+            failed = handle_table_records(lambda_records(records, "arn:bench", REGION))
+            if failed["batchItemFailures"]:
+                raise RuntimeError(f"the consumer failed: {failed}")
+        return Cleanup(self.store.take(), steps, invocations, time.perf_counter() - started)
+
+
+def _delivered(record: dict[str, Any]) -> bool:
+    """Whether the event source's FilterCriteria (infra/functions.json) pass the record on:
+    a stream or tag item's change, or a cleanup mark written."""
+    keys = record["dynamodb"]["Keys"]
+    pk, sk = keys["PK"]["S"], keys["SK"]["S"]
+    if pk.startswith(items.STREAM_PARTITION_PREFIX):
+        return sk == items.STREAM_SK or sk.startswith(items.TAG_PREFIX)
+    return pk.startswith(items.CLEANUP_PREFIX) and record["eventName"] in ("INSERT", "MODIFY")
+
+
+@contextmanager
+def served(seeded: list[Item], *, table_stream: bool = False) -> Iterator[Served]:
+    """A fresh moto table holding `seeded`; with `table_stream`, its stream is turned on
+    once the seeding and the caller's token are written, so it holds the calls' writes."""
+    store_client, access_client, stream_client = new_client(), new_client(), new_client()
     with mocked_table(store_client, TABLE, stream=False):
-        seeded = stream.items()
         put_items(TABLE, REGION, seeded)
         services = wiring.Services(DynamoStore(store_client, TABLE), REGISTRY,
                                    token_store=DynamoTokenStore(access_client, TABLE),
                                    binding_store=DynamoBindingStore(access_client, TABLE))
         headers = {"authorization": f"Bearer {grant(services, 'bench-admin', 'cluster-admin')}"}
-        largest_seeded = _largest(TABLE)
+        if table_stream:
+            stream_client.update_table(TableName=TABLE, StreamSpecification={
+                "StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+        aws = {"region_name": REGION, "aws_access_key_id": "testing",
+               "aws_secret_access_key": "testing"}
+        sns = boto3.client("sns", **aws)
+        topic = sns.create_topic(Name="bench-tag-changes")["TopicArn"]
+        reader = StreamReader(stream_client, boto3.client("dynamodbstreams", **aws), TABLE)
         store, access = Meter(store_client, TABLE), Meter(access_client, TABLE)
-        measured = {}
         wiring.use(services)
+        wiring.use_publisher(SnsPublisher(sns, topic))
         try:
             with faster_moto(), Client(app) as client:
-                for operation in operations(stream):
-                    # Bytes, as Chalice's test client takes them; the app reads b"" as no body.
-                    body = json.dumps(operation.body).encode() if operation.body else b""
-                    response = client.http.request(
-                        operation.method, operation.path, body=body,
-                        headers={**headers, "content-type": "application/json"})
-                    if not 200 <= response.status_code < 300:
-                        raise RuntimeError(f"{operation.name}: {response.status_code} "
-                                           f"{response.body[:500]!r}")
-                    measured[operation.name] = Measured(store.take(), access.take(),
-                                                        len(response.body))
+                yield Served(client, headers, store, access, reader)
         finally:
             wiring.use(None)
+            wiring.use_publisher(None)
+
+
+def measure(tags: int, events: int = EVENTS) -> Scenario:
+    stream = SeededStream(tags, events // tags)
+    seeded = with_recent(stream.items())
+    with served(seeded) as serving:
+        largest_seeded = _largest(TABLE)
+        measured = {operation.name: serving.call(operation) for operation in operations(stream)}
         return Scenario(tags, events // tags, len(seeded), largest_seeded,
                         _largest(TABLE), measured)
+
+
+HISTORY_LENGTHS = (10, 1_000, EVENTS)
+READ_CALLS = ("get imagestream", "stream list page", "cluster list page")
+
+
+@dataclass
+class HistoryScenario:
+    """One tag of `events` events: the reads, then the deletes and their cleanups."""
+
+    events: int
+    calls: dict[str, Measured]
+    cleanups: dict[str, Cleanup]  # by the delete they follow
+
+
+def measure_history(events: int) -> HistoryScenario:
+    """Stream team/app of one tag, `latest`, of `events` events: GET it, a page of each
+    list, DELETE the istag and let the consumer clean up; then, on a fresh table of the same
+    stream, DELETE the stream and let the consumer clean up."""
+    stream = SeededStream(1, events)
+    namespaced = f"{V1}/namespaces/{stream.namespace}"
+    path = f"{namespaced}/imagestreams/{stream.name}"
+    calls, cleanups = {}, {}
+    with served(with_recent(stream.items()), table_stream=True) as serving:
+        for operation in [
+                Operation("get imagestream", "GET", path),
+                Operation("stream list page", "GET", f"{namespaced}/imagestreams?limit=50"),
+                Operation("cluster list page", "GET", f"{V1}/imagestreams?limit=50"),
+                Operation("delete istag", "DELETE",
+                          f"{namespaced}/imagestreamtags/{stream.name}:latest")]:
+            calls[operation.name] = serving.call(operation)
+        cleanups["delete istag"] = serving.consume()
+    with served(with_recent(stream.items()), table_stream=True) as serving:
+        calls["delete imagestream"] = serving.call(Operation("delete imagestream", "DELETE",
+                                                             path))
+        cleanups["delete imagestream"] = serving.consume()
+    return HistoryScenario(events, calls, cleanups)
 
 
 def _cell(measured: Measured) -> str:
@@ -289,10 +425,23 @@ def _cell(measured: Measured) -> str:
 
 
 def _same(scenarios: list[Scenario], name: str) -> str:
-    costs = {(tuple(sorted(s.operations[name].store.requests.items())),
-              s.operations[name].store.read_units, s.operations[name].store.write_units)
+    requests = {tuple(sorted(s.operations[name].store.requests.items())) for s in scenarios}
+    units = {(s.operations[name].store.read_units, s.operations[name].store.write_units)
              for s in scenarios}
-    return "yes" if len(costs) == 1 else "**no**"
+    if len(requests) > 1:
+        return "**no**"
+    return "yes" if len(units) == 1 else "requests only"
+
+
+def _alike(verdicts: list[str]) -> str:
+    """What the verdicts of some calls say together."""
+    if "**no**" in verdicts:
+        return "NOT the same requests at every size"
+    if "requests only" in verdicts:
+        return ("the same requests at every size; their units follow the size of the tag's "
+                f"item, which holds up to {RECENT_EVENTS} of the tag's newest events (fewer "
+                "on a tag of fewer events)")
+    return "the same requests and units at every size"
 
 
 def _response_verdicts(scenarios: list[Scenario]) -> list[str]:
@@ -347,12 +496,12 @@ def report(scenarios: list[Scenario]) -> str:
                      f"{s.largest_seeded[0]:,} B ({s.largest_seeded[1]}) | "
                      f"{s.largest_after[0]:,} B ({s.largest_after[1]}) |")
     largest = max(max(s.largest_seeded[0], s.largest_after[0]) for s in scenarios)
-    single_same = all(_same(scenarios, name) == "yes" for name in SINGLE_TAG)
-    deleting = scenarios[0].operations["delete istag"].store  # the stream of one tag
+    deleting = scenarios[0].operations["delete istag"]  # the stream of one tag
     return "\n".join([
         f"One stream, `team/app`, of 1, 1,000 and 10,000 tags with {EVENTS:,} history events "
-        "in all (each event a distinct image, in the stream's image index; every head's image "
-        "stored), each size in a fresh moto table. The calls go through the API "
+        "in all (each event a distinct image, in the stream's image index; each tag item "
+        "carrying its newest events, as a commit writes it; every head's image stored), each "
+        "size in a fresh moto table. The calls go through the API "
         "(chalice.test.Client on app.py) in this order, all on tag `latest`: GET the "
         "ImageStreamTag; PUT it to a reference to `quay.io/team/app:2.0`; POST an "
         "ImageStreamMapping of a new image to it; GET the ImageStreamImage "
@@ -366,29 +515,26 @@ def report(scenarios: list[Scenario]) -> str:
         *rows,
         "",
         "- Single-tag calls (GET, PUT, mapping, stream-image lookup): "
-        + ("the same requests and units at every size" if single_same
-           else "NOT the same at every size") +
+        + _alike([_same(scenarios, name) for name in SINGLE_TAG]) +
         ". Each reads the stream item and the tag's own keys (GetItem, BatchGetItem, a "
         "Query of the tag's follower links, a Query of the image index under the digest "
         "prefix), and a write is one TransactWriteItems of the stream item, the tag, the "
         "new event and the image's index entry. No read spans the partition.",
-        "- The DELETE of a tag costs what that tag's own history holds: it reads the history "
-        "(a Query page per MB), takes each event's image off the stream's image index (the "
-        "decrements that do not fit in the transaction's 100 actions follow as one "
-        "UpdateItem each) and deletes the events 25 to a BatchWriteItem. It grows with that "
-        "tag's events, not with the number of tags: each size deletes a tag of a different "
-        f"history. On the tag of {EVENTS:,} events that is {deleting.total():,} requests one "
-        f"after another, about {deleting.total() * 5 / 60_000:.0f} minutes at 5 ms a "
-        "request: far past API Gateway's 29 s, so such a DELETE answers 504 while the "
-        "function goes on. Not fixed here: it needs the history's cleanup moved out of the "
-        "request (the table stream could carry it), not a local change. OpenShift cannot "
-        "hold such a tag at all: a stream is one etcd object of at most about 1.5 MiB.",
-        "- GET of the stream and a page of the stream list read whole partitions, by "
-        "design (the list answers full streams, status included): a Query page per MB of "
-        f"the partition, nearly the same at every size: each holds the same {EVENTS:,} "
-        "events and their index entries, and more tags add their tag items. Answers over "
-        "5 MiB (counted in compact JSON) keep the newest events of every tag "
-        "(`imagestreams.dev/omitted-history-events`); response sizes:",
+        f"- The DELETE of a tag: {_cell(deleting)} on the tag of {scenarios[0].events_per_tag:,} "
+        "events, "
+        + _alike([_same(scenarios, "delete istag")]) +
+        ": it reads the stream and the tag, and one TransactWriteItems deletes the tag "
+        "item and puts its cleanup mark. Its history and its events' image counts are "
+        "removed afterwards by the table stream's consumer (the next section measures that "
+        "work and its time).",
+        "- GET of the stream and a page of the stream list read the stream item and the "
+        "tags' range (a Query page per MB of tag items), never the history: each tag item "
+        "carries its newest events (at most "
+        f"{RECENT_EVENTS}), so their cost follows the number of tags and not the history's "
+        "length (the next section compares histories of one tag). They grow with the tags "
+        "by design: the answer shows every tag. Answers over 5 MiB (counted in compact "
+        "JSON) keep the newest events of every tag (`imagestreams.dev/omitted-history-"
+        "events`); response sizes:",
         "",
         *responses,
         "",
@@ -422,5 +568,87 @@ def report(scenarios: list[Scenario]) -> str:
     ])
 
 
+def _batching_window() -> int:
+    """How long the deployed event source gathers a batch of the table's stream, seconds."""
+    functions = json.loads(FUNCTIONS.read_text(encoding="utf-8"))
+    sources = functions["publish_tag_changes"]["Properties"]["Events"]
+    return int(next(iter(sources.values()))["Properties"]["MaximumBatchingWindowInSeconds"])
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 60:,.0f} minutes" if seconds >= 120 else f"{seconds:,.0f} s"
+
+
+def _cleanup_cell(cleanup: Cleanup) -> str:
+    cost = cleanup.store
+    return (f"{cost.total():,} ({cost.describe() or 'none'}); {cost.read_units:,g} RCU, "
+            f"{cost.write_units:,g} WCU; {cleanup.steps:,} steps in {cleanup.invocations:,} "
+            f"consumer calls; {cleanup.seconds:,.1f} s")
+
+
+def _verdict(scenarios: list[HistoryScenario], name: str) -> str:
+    def same(of: list[HistoryScenario]) -> tuple[bool, bool]:
+        return (len({tuple(sorted(s.calls[name].store.requests.items())) for s in of}) == 1,
+                len({s.calls[name].store.read_units for s in of}) == 1)
+    requests, units = same(scenarios)
+    if requests and units:
+        return "same requests and read units"
+    if requests and same(scenarios[1:])[1]:
+        return (f"same requests; read units the same from {scenarios[1].events:,} events on "
+                "(the tag item's newest events are bounded)")
+    return "same requests" if requests else "**requests differ**"
+
+
+def history_report(scenarios: list[HistoryScenario]) -> str:
+    window = _batching_window()
+    largest = scenarios[-1]
+    names = [*READ_CALLS, "delete istag", "delete imagestream"]
+    rows = ["| call | " + " | ".join(f"1 × {s.events:,} events" for s in scenarios)
+            + " | at every length |", "|---" * (len(scenarios) + 2) + "|"]
+    rows += [f"| {name} | " + " | ".join(_cell(s.calls[name]) for s in scenarios)
+             + f" | {_verdict(scenarios, name)} |" for name in names]
+    rows += [f"| cleanup after {name} | " + " | ".join(
+        _cleanup_cell(s.cleanups[name]) for s in scenarios) + " | grows with the history |"
+        for name in ("delete istag", "delete imagestream")]
+    waits = {name: cleanup.invocations * window for name, cleanup in largest.cleanups.items()}
+    return "\n".join([
+        "One stream, `team/app`, of one tag, `latest`, with histories of "
+        + ", ".join(f"{s.events:,}" for s in scenarios) + " events (the same tag and spec; "
+        "each event a distinct image in the stream's image index; the tag item carrying its "
+        "newest events, as a commit writes it), each in a fresh moto table. Through the API: "
+        "GET the stream, one page of the namespace's stream list and of the cluster-wide "
+        "list (`?limit=50`), DELETE the ImageStreamTag; then, on a fresh table of the same "
+        "stream, DELETE the stream. After each delete the table's stream records (those its "
+        "event source's filter passes) are handed to the consumer "
+        "(`entrypoints/table_events.handle_table_records`), a batch of up to 1,000 per call "
+        "as the event source reads them, until no record is left: the cleanup's requests and "
+        "units are the store's during those calls, its time their wall time in moto.",
+        "",
+        *rows,
+        "",
+        "- Reads: the stream item and its tags' range (the list pages: the page's index "
+        "Query, then the tags' range of each stream on it), never the history; a tag item "
+        f"holds at most {RECENT_EVENTS} of its newest events, so a history past that costs "
+        "a read nothing more.",
+        "- Deletes answer in the same requests whatever the history: the tag item's delete "
+        "(or the stream item's) and the cleanup mark, in one TransactWriteItems.",
+        f"- The cleanup works in steps (`dynamodb_cleanup.STEP_TRANSACTIONS` transactions "
+        "each, a step per consumer call): after the istag's delete each transaction deletes "
+        "up to 50 events and takes their counts off the image index, after the stream's "
+        "delete it clears up to 99 items of the partition. Each step rewrites its mark and "
+        "the next step waits for that record: in AWS the event source gathers a batch for "
+        f"up to {window} s (`MaximumBatchingWindowInSeconds`, infra/functions.json), so for "
+        f"{largest.events:,} events the cleanup takes up to about "
+        + " and ".join(f"{_duration(seconds)} after the {name}"
+                       for name, seconds in waits.items())
+        + " of waiting, on top of the steps' own time. Readers never see what is left: "
+        "the tag or stream is gone at once.",
+        "- Time is moto's (sped up as below), a measure of the work and not of DynamoDB's "
+        "latency.",
+    ])
+
+
 def run() -> Section:
-    return Section(TITLE, report([measure(tags) for tags in TAG_COUNTS]))
+    sized = report([measure(tags) for tags in TAG_COUNTS])
+    histories = history_report([measure_history(events) for events in HISTORY_LENGTHS])
+    return Section(TITLE, "\n".join([sized, "", "### History at any size", "", histories]))
