@@ -23,6 +23,9 @@ cleanup item (`CLEANUP#<stream partition>`, `H#<tag>#<incarnation>` or `S#`) in 
 transaction. The table stream's consumer works each one off in bounded steps
 (dynamodb_cleanup), rewriting it after each step so its next record brings it back, and
 deletes it when done; a step interrupted anywhere is done again, changing nothing twice.
+An image prune that cuts a tag's history puts a mark too (`P#<tag>#<incarnation>#<seq>`:
+the events up to that sequence number go), in the commit that sets the tag's pruned_to.
+Prune runs and their keep sets have partitions of their own (dynamodb_prune_runs).
 
 Stream items are in two indexes: GSI1 by namespace (`NS#<ns>`, the stream's name) and the
 keys-only `Cluster` index, for lists across namespaces, by shard (`STREAMS#<n>`, then
