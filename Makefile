@@ -143,7 +143,7 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 # plugins; seconds, and under one with mypy's cache in .mypy_cache), then the template:
 # cfn-lint on the packaged template and on its SAM expansion, any finding fails; then
 # checkov on the expansion: any finding not accepted in infra/checkov-skips.yaml fails.
-PYTHON_SOURCES := app.py chalicelib local bench isctl
+PYTHON_SOURCES := app.py chalicelib local bench testbed isctl
 lint: lint-python package $(CHECKOV_STAMP)
 	$(BIN)/python -m infra.sam_translate $(PACKAGE)/sam.json build/lint/cloudformation.json
 	$(BIN)/cfn-lint $(PACKAGE)/sam.json build/lint/cloudformation.json

@@ -30,10 +30,10 @@ from chalicelib.resources.rbac import AccessToken, RoleBinding
 from chalicelib.resources.stream import ImageStream, ImageStreamMapping
 from chalicelib.services.actor import SERVICE
 from chalicelib.wiring import Services
-from tests.support.dynamodb import REGION, create_table, new_client
-from tests.support.moto_server import moto_server
+from testbed.dynamodb import REGION, create_table, new_client
+from testbed.moto_server import moto_server
+from testbed.proxy_events import proxy_event
 
-from .proxy_events import proxy_event
 from .report import Section
 
 ROOT = Path(__file__).resolve().parents[1]

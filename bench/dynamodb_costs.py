@@ -51,11 +51,11 @@ from chalicelib.adapters.table_stream import cleanup_mark
 from chalicelib.domain.history import RECENT_EVENTS, newest
 from chalicelib.entrypoints.table_events import handle_table_records
 from local.stream_reader import StreamReader, lambda_records
-from tests.support.auth import grant
-from tests.support.dynamodb import REGION, mocked_table, new_client, table_properties
-from tests.support.stream_seed import REPOSITORY, SeededStream, event_digest
+from testbed.auth import grant
+from testbed.dynamodb import REGION, mocked_table, new_client, table_properties
+from testbed.fast_moto import faster_moto, put_items, stored_item, stored_items
+from testbed.stream_seed import REPOSITORY, SeededStream, event_digest
 
-from .fast_moto import faster_moto, put_items, stored_item, stored_items
 from .report import Section
 
 EVENTS = 100_000
@@ -265,7 +265,7 @@ def _kind(pk: str, sk: str) -> str:
 
 def with_recent(seeded: list[Item]) -> list[Item]:
     """The seeded items with each tag item carrying its newest events, as a commit writes
-    it (the seeding of tests/support writes tag items without them)."""
+    it (the seeding of testbed/stream_seed.py writes tag items without them)."""
     history: dict[tuple[str, str], list[Item]] = defaultdict(list)
     for item in seeded:
         if item["SK"]["S"].startswith(items.HISTORY_PREFIX):
@@ -560,7 +560,7 @@ def report(scenarios: list[Scenario]) -> str:
         "image. What bounds them is input: validation takes annotations up to 256 KiB and "
         "image metadata up to 256 KiB, and the store refuses any item over 350 KB, so a "
         "client can still write an item over 64 KB on purpose.",
-        "- moto is sped up for this run (`bench/fast_moto.py`: a table Query is handed only "
+        "- moto is sped up for this run (`testbed/fast_moto.py`: a table Query is handed only "
         "its partition, its items are written with json.dumps, and a transaction backs the "
         "table up once instead of once per action; tests/test_fast_moto.py checks the "
         "answers are moto's), and the seeding writes straight into moto's store; the "

@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 import requests
 import yaml
 
-from tests.support.oci_layout import BuiltImage, OciLayout
-from tests.support.registry import SERVICE, RegistryServer
+from testbed.oci_layout import BuiltImage, OciLayout
+from testbed.registry import SERVICE, RegistryServer
 
 _ACCESS = re.compile(r'"(GET|HEAD|PUT|POST|PATCH|DELETE) (/v2/\S*) HTTP')
 

@@ -30,8 +30,8 @@ from chalicelib.services.ports import StreamStore
 from chalicelib.services.scheduler import CycleReport, Scheduler
 from chalicelib.services.secrets import SecretService
 from chalicelib.services.streams import StreamService
-from tests.support.oci_layout import OciLayout
-from tests.support.registry import USERS
+from testbed.oci_layout import OciLayout
+from testbed.registry import USERS
 
 from .registry import LoggedRegistry, Uploader, new_image
 from .report import Section
@@ -155,7 +155,7 @@ def dynamodb_requests(seeded: Setup) -> Counter:
     streams (moto copies its whole table on every transaction, so creating them through
     the service would take minutes)."""
     from chalicelib.adapters import dynamodb_items as items
-    from tests.support.dynamodb import atomic_requests, mocked_table, new_client
+    from testbed.dynamodb import atomic_requests, mocked_table, new_client
 
     client = new_client()
     calls: Counter = Counter()

@@ -16,7 +16,7 @@ from chalicelib.entrypoints.table_events import handle_table_records
 from chalicelib.resources.stream import ImageStream, ImageStreamMapping
 from chalicelib.services.actor import SERVICE
 from local.stream_reader import StreamReader, lambda_records
-from tests.support.dynamodb import REGION, create_table
+from testbed.dynamodb import REGION, create_table
 
 from .report import Section
 

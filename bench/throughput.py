@@ -20,9 +20,9 @@ from app import app, token_authorizer
 from chalicelib import wiring
 from chalicelib.adapters.memory_store import MemoryStore
 from chalicelib.api.dispatch import respond
-from tests.support.auth import grant
+from testbed.auth import grant
+from testbed.proxy_events import proxy_event, token_event
 
-from .proxy_events import proxy_event, token_event
 from .report import Section
 
 WARM_UP, OPS = 200, 3000

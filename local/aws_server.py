@@ -12,7 +12,7 @@ that matter to a service under concurrent requests; this server puts them right:
   lock holds each whole DynamoDB (and DynamoDB Streams) request; other services, an SQS long
   poll say, are never held up by it.
 - Transaction and Query cost: a request costs what it names, not what the table holds
-  (local/moto_dynamodb.py).
+  (testbed/moto_dynamodb.py).
 - Idempotency. botocore retries a TransactWriteItems whose reply was lost (a read timeout)
   with the same ClientRequestToken, and DynamoDB answers a repeat of a successful one within
   ten minutes with success without applying it again. moto ignores the token, so the repeat
@@ -36,7 +36,9 @@ from typing import Any
 from moto.server import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import run_simple
 
-from . import moto_dynamodb, moto_sns
+from testbed import moto_dynamodb
+
+from . import moto_sns
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 # X-Amz-Target of DynamoDB (DynamoDB_20120810.*) and DynamoDB Streams

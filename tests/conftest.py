@@ -14,7 +14,7 @@ from hypothesis.vendor import pretty as hypothesis_pretty
 
 from chalicelib.adapters.memory_store import MemoryStore
 from chalicelib.services.ports import StreamStore
-from tests.support.dynamodb import DynamoTable, mocked_table
+from testbed.dynamodb import DynamoTable, mocked_table
 
 HYPOTHESIS_BUFFER_SIZE = 8 * 1024  # Hypothesis's own (hypothesis/internal/conjecture/engine.py)
 # schemathesis (tests/reliability) patches Hypothesis for every test once its pytest plugin

@@ -14,8 +14,8 @@ from chalicelib.adapters import dynamodb_items as items
 from chalicelib.adapters.dynamodb_cluster_backfill import backfill_cluster_index
 from chalicelib.domain.records import TagRecord
 from chalicelib.services.ports import ChangeSet, StreamStore
+from testbed.dynamodb import DynamoTable
 from tests.contract.builders import create, event, image, pushed, stream
-from tests.support.dynamodb import DynamoTable
 
 CLUSTER_ATTRIBUTES = ("ClusterPK", "ClusterSK")
 OLD_STREAMS = [("team", "app"), ("team", "web"), ("ops", "app"), ("team-b", "db")]

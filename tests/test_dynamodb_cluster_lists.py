@@ -15,8 +15,8 @@ from chalicelib.adapters.dynamodb_store import DynamoStore
 from chalicelib.domain.records import TagRecord
 from chalicelib.services.stream_tags import StreamTagService
 from chalicelib.services.streams import StreamService
+from testbed.dynamodb import DynamoTable, mocked_table, new_client
 from tests.contract.builders import event, stream
-from tests.support.dynamodb import DynamoTable, mocked_table, new_client
 
 SHARDS = items.CLUSTER_SHARDS
 NAMESPACES = [f"ns{n}" for n in range(8)]

@@ -16,7 +16,7 @@ from chalicelib.resources.stream import ImageStream, ImageStreamMapping
 from chalicelib.services.actor import SERVICE
 from chalicelib.services.stream_tags import StreamTagService
 from chalicelib.services.streams import StreamService
-from tests.support.dynamodb import atomic_requests, mocked_table
+from testbed.dynamodb import atomic_requests, mocked_table
 
 from .contract.builders import NS
 from .contract.builders import history as read_history

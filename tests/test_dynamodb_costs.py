@@ -9,9 +9,9 @@ from typing import Any
 from chalicelib.resources.stream import ImageStreamMapping, ImageStreamTag
 from chalicelib.services.actor import SERVICE
 from chalicelib.services.stream_tags import StreamTagService
-from tests.support.dynamodb import mocked_table, new_client
-from tests.support.stream_seed import NAMESPACE as NS
-from tests.support.stream_seed import REPOSITORY, event_digest, seed_stream
+from testbed.dynamodb import mocked_table, new_client
+from testbed.stream_seed import NAMESPACE as NS
+from testbed.stream_seed import REPOSITORY, event_digest, seed_stream
 
 TAG = "latest"
 

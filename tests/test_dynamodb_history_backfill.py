@@ -15,10 +15,10 @@ from chalicelib.adapters.dynamodb_history_backfill import backfill_history
 from chalicelib.domain import history as rules
 from chalicelib.services.tag_history import tag_history
 from chalicelib.services.views import OMITTED_ANNOTATION
+from testbed.dynamodb import DynamoTable
 from tests.contract.builders import NS
 from tests.contract.test_store_history import delete_tag
 from tests.contract.test_store_services import Api, hex_of, pulled
-from tests.support.dynamodb import DynamoTable
 
 Items = dict[tuple[str, str], dict[str, Any]]
 CHARS = "abcdef12"  # hex digits: the digests are made of them

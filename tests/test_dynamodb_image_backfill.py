@@ -13,8 +13,8 @@ import pytest
 from chalicelib import backfill as cli
 from chalicelib.adapters import dynamodb_items as items
 from chalicelib.adapters.dynamodb_cluster_backfill import backfill_image_shards
+from testbed.dynamodb import DynamoTable
 from tests.contract.builders import digest, image
-from tests.support.dynamodb import DynamoTable
 
 
 def legacy(item: dict[str, Any]) -> dict[str, Any]:

@@ -10,11 +10,10 @@ from typing import Any
 
 import pytest
 
-from bench.index_keys import PARTITION_WRITE_UNITS, index_keys, report
 from chalicelib.adapters import dynamodb_items as items
 from chalicelib.adapters.dynamodb_store import DynamoStore
+from testbed.dynamodb import DynamoTable, mocked_table, new_client
 from tests.contract.builders import digest, image
-from tests.support.dynamodb import DynamoTable, mocked_table, new_client
 
 SHARDS = items.IMAGES_SHARDS + 1  # and the legacy key
 IMAGES = 400  # any page below reads far fewer
@@ -138,13 +137,3 @@ def test_a_crowded_shard_is_read_again_only_as_needed() -> None:
     batch = 2 * -(-(limit + 1) // SHARDS)
     assert requests.calls["Query"] == SHARDS - 1 + -(-(limit + 1) // batch)
     assert requests.index_items_read <= page_bound(limit)
-
-
-def test_the_benchmark_shows_the_write_rate_of_the_layout() -> None:
-    rows = {row.key: row for row in index_keys()}
-    assert rows["IMAGES#<n>"].shards == items.IMAGES_SHARDS
-    assert rows["IMAGES#<n>"].units() == items.IMAGES_SHARDS * PARTITION_WRITE_UNITS
-    assert rows[items.LEGACY_IMAGES_GSI1PK].units() == PARTITION_WRITE_UNITS
-    assert (f"| `IMAGES#<n>` | each new image, pushed or imported, in any namespace | "
-            f"{items.IMAGES_SHARDS} | 1,000 | {items.IMAGES_SHARDS * 1000:,} |"
-            ) in report(index_keys())

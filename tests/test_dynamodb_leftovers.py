@@ -13,7 +13,7 @@ from chalicelib.services.actor import SERVICE
 from chalicelib.services.ports import ImageRef
 from chalicelib.services.stream_tags import StreamTagService
 from chalicelib.services.streams import StreamService
-from tests.support.dynamodb import DynamoTable, new_client
+from testbed.dynamodb import DynamoTable, new_client
 
 from .contract.builders import NS, digest
 

@@ -11,7 +11,7 @@ from chalicelib.services.actor import SERVICE
 from chalicelib.services.ports import ImageRef
 from chalicelib.services.stream_tags import StreamTagService
 from chalicelib.services.streams import StreamService
-from tests.support.dynamodb import DynamoTable
+from testbed.dynamodb import DynamoTable
 
 from .contract.builders import (
     NS,

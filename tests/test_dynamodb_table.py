@@ -9,8 +9,8 @@ from botocore.stub import Stubber
 
 from chalicelib.adapters.dynamodb_store import DynamoStore
 from chalicelib.domain.errors import ApiError, ServiceUnavailable
-from tests.support import dynamodb as support
-from tests.support.dynamodb import DynamoTable, new_client
+from testbed import dynamodb as support
+from testbed.dynamodb import DynamoTable, new_client
 
 
 def keys(schema: list[dict[str, str]]) -> list[tuple[str, str]]:

@@ -5,10 +5,10 @@ from typing import Any
 
 import pytest
 
-from bench.fast_moto import faster_moto, put_items, stored_item, stored_items
 from chalicelib.adapters import dynamodb_items as items
-from tests.support.dynamodb import REGION, DynamoTable, mocked_table, new_client
-from tests.support.stream_seed import INCARNATION, SeededStream, tag_name
+from testbed.dynamodb import REGION, DynamoTable, mocked_table, new_client
+from testbed.fast_moto import faster_moto, put_items, stored_item, stored_items
+from testbed.stream_seed import INCARNATION, SeededStream, tag_name
 
 PK = {":pk": {"S": items.stream_pk("team", "app")}}
 LATEST_HISTORY = items.history_prefix(tag_name(0), INCARNATION)

@@ -1,4 +1,4 @@
-"""No import cycle inside `chalicelib/` or isctl's package.
+"""No import cycle inside `chalicelib/` or isctl's package, and no import across layers.
 
 Each module is read with `ast`, never imported, so the test needs nothing installed and
 sees imports that run only when a function is called. Every import counts, at module level
@@ -188,3 +188,49 @@ def test_the_graph_sees_function_level_relative_and_type_checking_imports(tmp_pa
                      "pkg.sub.b": {"pkg.a"}, "pkg.c": {"pkg.sub.b", "pkg.a"}}
     assert cyclic_sets(graph) == [frozenset({"pkg.a", "pkg.sub.b"})]
     assert one_cycle(graph, frozenset({"pkg.a", "pkg.sub.b"})) == ["pkg.a", "pkg.sub.b", "pkg.a"]
+
+
+# Which top-level packages each may import: the service never imports development code;
+# tests, benchmarks and the local stack share `testbed` rather than import one another
+# (tests of the benchmarks' own computations, under tests/bench, import `bench`).
+TOP_LEVEL = ("chalicelib", "isctl", "local", "bench", "testbed", "tests")
+MAY_NOT_IMPORT = {
+    "chalicelib": {"isctl", "local", "bench", "testbed", "tests"},
+    "isctl": {"chalicelib", "local", "bench", "testbed", "tests"},
+    "local": {"bench", "tests"},
+    "bench": {"tests"},
+    "testbed": {"bench", "tests"},
+    "tests": {"bench"},
+}
+FOLDERS = {"isctl": ROOT / "isctl" / "src" / "isctl"}
+
+
+def top_level_imports(path: Path) -> set[str]:
+    """The top-level packages of TOP_LEVEL an absolute import of the file names."""
+    found = set()
+    for node in _imports(ast.parse(path.read_text(), str(path))):
+        names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                 else [node.module or ""] if not node.level else [])
+        found |= {name.split(".")[0] for name in names} & set(TOP_LEVEL)
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(MAY_NOT_IMPORT))
+def test_packages_import_only_what_their_layer_may(package: str) -> None:
+    folder = FOLDERS.get(package, ROOT / package)
+    wrong = []
+    for path in sorted(folder.rglob("*.py")):
+        if "__pycache__" in path.parts or (package == "tests" and "bench" in
+                                           path.relative_to(folder).parts[:1]):
+            continue
+        names = top_level_imports(path) & MAY_NOT_IMPORT[package]
+        wrong.extend(f"{path.relative_to(ROOT)} imports {name}" for name in sorted(names))
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_layer_check_sees_absolute_imports_at_any_depth(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text("import bench.report\nfrom . import tests\n"
+                      "def f():\n    from testbed.dynamodb import x\n"
+                      "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import local\n")
+    assert top_level_imports(module) == {"bench", "testbed"}

@@ -12,8 +12,8 @@ from chalicelib.domain.errors import AlreadyExists, Forbidden, Invalid, NotFound
 from chalicelib.domain.rbac import Binding, allowed
 from chalicelib.resources.rbac import AccessToken, RoleBinding
 from chalicelib.services.access import ANONYMOUS, AccessService
-from tests.support.dynamodb import mocked_table
-from tests.support.dynamodb_key_limits import KeyLimitedBindings
+from testbed.dynamodb import mocked_table
+from testbed.dynamodb_key_limits import KeyLimitedBindings
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

@@ -15,8 +15,8 @@ from chalicelib.adapters.dynamodb_access import DynamoBindingStore, DynamoTokenS
 from chalicelib.adapters.memory_store import MemoryStore
 from chalicelib.resources.stream import ImageStream, ImageStreamMapping
 from chalicelib.services.actor import SERVICE
-from tests.support.auth import admin_headers
-from tests.support.dynamodb import mocked_table
+from testbed.auth import admin_headers
+from testbed.dynamodb import mocked_table
 
 RBAC = "/apis/rbac.authorization.k8s.io/v1"
 TOKENS = "/apis/imagestreams.dev/v1"

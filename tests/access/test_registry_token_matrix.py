@@ -19,9 +19,9 @@ from chalicelib import wiring
 from chalicelib.resources.rbac import AccessToken
 from chalicelib.services.access import token_digest
 from chalicelib.services.registry_tokens import SERVICE
+from testbed.auth import grant
+from testbed.registry_tokens import basic, token_services, verified_claims
 from tests.access.test_route_matrix import EXPECTED, NAMESPACED_ROLES, NS, OTHER
-from tests.support.auth import grant
-from tests.support.registry_tokens import basic, token_services, verified_claims
 
 SCOPE = f"repository:{NS}/web:pull,push"
 CALLERS = (["none", "malformed", "expired", "revoked", "nobody", "cluster-admin",

@@ -20,7 +20,7 @@ from chalicelib.resources.rbac import AccessToken
 from chalicelib.resources.stream import ImageStream, ImageStreamMapping
 from chalicelib.services.access import token_digest
 from chalicelib.services.actor import SERVICE
-from tests.support.auth import grant
+from testbed.auth import grant
 
 NS, OTHER = "shop", "other"
 DIGEST = "sha256:" + "a" * 64

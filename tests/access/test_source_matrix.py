@@ -22,7 +22,7 @@ from chalicelib.domain.imports import ImportOutcome, RepositoryListing
 from chalicelib.resources.stream import ImageStream, ImageStreamMapping
 from chalicelib.services.actor import SERVICE
 from chalicelib.services.imports import NamespaceImporter
-from tests.support.auth import grant
+from testbed.auth import grant
 
 NS, OTHER = "shop", "other"
 DIGEST = "sha256:" + "b" * 64

@@ -12,7 +12,7 @@ from app import app
 from chalicelib import wiring
 from chalicelib.adapters.memory_store import MemoryStore
 from chalicelib.services.ports import StreamStore
-from tests.support.auth import admin_headers
+from testbed.auth import admin_headers
 
 V1 = "/apis/image.openshift.io/v1"
 REGISTRY = "registry.example.test:5000"

@@ -20,8 +20,8 @@ from app import app
 from chalicelib import wiring
 from chalicelib.services.imports import ImportSettings
 from chalicelib.services.ports import StreamStore
-from tests.support.auth import admin_headers
-from tests.support.network_guard import stay_on_this_machine
+from testbed.auth import admin_headers
+from testbed.network_guard import stay_on_this_machine
 
 from .conftest import REGISTRY, Api, ns_path
 

@@ -19,8 +19,8 @@ from chalicelib.domain.rbac import Binding, allowed
 from chalicelib.resources.rbac import AccessToken
 from chalicelib.services.access import token_digest
 from chalicelib.services.registry_tokens import ISSUER, SERVICE, TOKEN_SECONDS
-from tests.support.auth import grant
-from tests.support.registry_tokens import REGISTRY, basic, token_services, verified_claims
+from testbed.auth import grant
+from testbed.registry_tokens import REGISTRY, basic, token_services, verified_claims
 
 NS, OTHER = "shop", "other"
 TOKEN_PATH = "/registry/token"

@@ -35,7 +35,7 @@ from chalicelib.resources.rbac import RoleBinding
 from chalicelib.resources.triggers import ImageStreamTriggerSpec
 from chalicelib.services.secrets import MAX_SECRET_BYTES
 from chalicelib.services.stream_tags import MAX_IMAGE_BYTES
-from tests.support.dynamodb import REGION, mocked_table
+from testbed.dynamodb import REGION, mocked_table
 
 from .conftest import REGISTRY, Api, digest, ns_path, serving
 

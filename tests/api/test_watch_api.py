@@ -11,7 +11,7 @@ from chalice.test import Client
 
 from app import app
 from chalicelib.domain.changes import KEPT_SECONDS
-from tests.support.auth import admin_headers, grant
+from testbed.auth import admin_headers, grant
 from tests.triggers.conftest import Cloud, moto_cloud
 
 from .conftest import Api, digest, mapping, ns_path

@@ -16,8 +16,8 @@ from chalicelib import wiring
 from chalicelib.adapters.memory_store import MemoryStore
 from chalicelib.services.imports import ImportSettings
 from isctl.cli import main
-from tests.support.auth import ADMIN, grant
-from tests.support.network_guard import stay_on_this_machine
+from testbed.auth import ADMIN, grant
+from testbed.network_guard import stay_on_this_machine
 
 from .chalice_transport import session_for
 

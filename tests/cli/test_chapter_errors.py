@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib import wiring
-from tests.support.auth import grant
+from testbed.auth import grant
 
 from .conftest import Isctl, digest, mapping
 

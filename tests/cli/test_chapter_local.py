@@ -8,7 +8,7 @@ service accounts of another namespace, who then read the tagged image's metadata
 from the local registry with their token (and tag it into their own namespace) but cannot
 tag in the shared one.
 
-The registry with token auth is the registry tests' own (tests/support/registry.py): the
+The registry with token auth is the registry tests' own (testbed/registry.py): the
 local registry's token auth takes the service's own tokens, and the service reads it with
 tokens it signs itself, so credentials kept for it would prove nothing. The stack is told
 it may import from that registry with IMPORT_ALLOW_LIST, as a user would allow one of theirs.
@@ -25,9 +25,9 @@ from pathlib import Path
 import pytest
 
 from isctl.cli import main
-from tests.support.local_stack import RunningStack, start_stack  # noqa: F401 (a fixture)
-from tests.support.oci_layout import BuiltImage, OciLayout
-from tests.support.registry import RegistryServer, token_registry  # noqa: F401 (a fixture)
+from testbed.local_stack import RunningStack, start_stack  # noqa: F401 (a fixture)
+from testbed.oci_layout import BuiltImage, OciLayout
+from testbed.registry import RegistryServer, token_registry  # noqa: F401 (a fixture)
 
 from .conftest import Result
 

@@ -16,9 +16,9 @@ import pytest
 import requests
 
 from chalicelib.services.imports import ImportSettings
+from testbed.oci_layout import BuiltImage, OciLayout
+from testbed.registry import RegistryServer, plain_registry  # noqa: F401
 from tests.registry.scripted import Canned, ScriptedServer, image_routes
-from tests.support.oci_layout import BuiltImage, OciLayout
-from tests.support.registry import RegistryServer, plain_registry  # noqa: F401
 
 from .conftest import SERVER, V1, Isctl
 

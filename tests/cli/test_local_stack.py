@@ -30,7 +30,7 @@ pytest.importorskip("local.stack", reason="the local stack is not in this tree")
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[dict]:
-    from tests.support.registry import free_port, require_tools
+    from testbed.registry import free_port, require_tools
     require_tools()
     state = tmp_path / "state"
     env = {**os.environ, "API_PORT": str(free_port()), "AWS_PORT": str(free_port()),

@@ -14,7 +14,7 @@ import pytest
 
 from chalicelib import wiring
 from isctl.prune_run import PruneProgress
-from tests.support.auth import grant
+from testbed.auth import grant
 
 from .conftest import Isctl, Result, digest, mapping
 

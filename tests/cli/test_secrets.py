@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from chalicelib.services.imports import ImportSettings
-from tests.support.oci_layout import BuiltImage, OciLayout
-from tests.support.registry import RegistryServer, basic_registry  # noqa: F401 (a fixture)
+from testbed.oci_layout import BuiltImage, OciLayout
+from testbed.registry import RegistryServer, basic_registry  # noqa: F401 (a fixture)
 
 from .conftest import Isctl
 

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.local_stack import ROOT, RunningStack, wait_for
-from tests.support.registry import free_port, require_tools
+from testbed.local_stack import ROOT, RunningStack, wait_for
+from testbed.registry import free_port, require_tools
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -41,7 +41,7 @@ def require_browser() -> None:
 
 @pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    """`python -m local.stack` on free ports, as tests/support/local_stack.py starts it,
+    """`python -m local.stack` on free ports, as testbed/local_stack.py starts it,
     once for the package."""
     require_browser()
     require_tools()

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from testbed.local_stack import RunningStack
 from tests.console.conftest import SCREENSHOTS
-from tests.support.local_stack import RunningStack
 
 WAIT_SECONDS = 10
 

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 import requests
 
+from testbed.local_stack import RunningStack, wait_for
+from testbed.oci_layout import OciLayout
 from tests.console.pages import console_url, fresh, go, shot, sign_in, text_of, until
-from tests.support.local_stack import RunningStack, wait_for
-from tests.support.oci_layout import OciLayout
 
 NS = "default"
 V1 = "/apis/image.openshift.io/v1"

@@ -18,8 +18,8 @@ import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
+from testbed.local_stack import RunningStack
 from tests.console.pages import fresh, go, shot, sign_in, text_of, until
-from tests.support.local_stack import RunningStack
 
 NS = "layout"
 STREAM = "payments-gateway-frontend"

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from testbed.local_stack import RunningStack
 from tests.console.pages import go, shot, sign_in, text_of, until
-from tests.support.local_stack import RunningStack
 
 NS = "pins"
 V1 = "/apis/image.openshift.io/v1"

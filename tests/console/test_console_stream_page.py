@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import requests
 
+from testbed.local_stack import RunningStack
 from tests.console.pages import console_url, go, shot, sign_in, text_of, until
-from tests.support.local_stack import RunningStack
 
 NS = "shop"
 V1 = "/apis/image.openshift.io/v1"

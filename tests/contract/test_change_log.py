@@ -12,7 +12,7 @@ from chalicelib.adapters.memory_change_log import MemoryChangeLog
 from chalicelib.domain.changes import ADDED, DELETED, KEPT_SECONDS, MODIFIED, Change
 from chalicelib.domain.errors import Expired
 from chalicelib.services.ports import ChangeLog
-from tests.support.dynamodb import atomic_requests, mocked_table
+from testbed.dynamodb import atomic_requests, mocked_table
 
 NS = "team"
 

@@ -51,10 +51,10 @@ from chalicelib.api.catalogue import DISCOVERY
 from chalicelib.api.routes import ROUTES
 from chalicelib.first_admin import bootstrap_admin, table_access
 from local.stream_reader import StreamReader, lambda_records
+from testbed.dynamodb import create_table, table_properties
+from testbed.network_guard import stay_on_this_machine
 from tests.pushes.conftest import BlobServer
 from tests.registry.scripted import Canned, ScriptedServer, Seen
-from tests.support.dynamodb import create_table, table_properties
-from tests.support.network_guard import stay_on_this_machine
 
 from . import deployment
 from .aws_requests import KeySchemas, RecordedCall

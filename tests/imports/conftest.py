@@ -32,11 +32,11 @@ from chalicelib.services.secrets import SecretService
 from chalicelib.services.stream_imports import StreamImportService
 from chalicelib.services.stream_tags import StreamTagService
 from chalicelib.services.streams import StreamService
+from testbed.auth import admin_headers
+from testbed.dynamodb import atomic_requests
+from testbed.oci_layout import BuiltImage, BuiltIndex, OciLayout
+from testbed.registry import RegistryServer, basic_registry, plain_registry, token_registry  # noqa: F401
 from tests.api.conftest import Api
-from tests.support.auth import admin_headers
-from tests.support.dynamodb import atomic_requests
-from tests.support.oci_layout import BuiltImage, BuiltIndex, OciLayout
-from tests.support.registry import RegistryServer, basic_registry, plain_registry, token_registry  # noqa: F401
 
 NS = "team"
 LOOPBACK = "127.0.0.0/8"

@@ -9,8 +9,8 @@ import uuid
 from chalicelib.resources.imports import ImageStreamImport
 from chalicelib.resources.stream import ImageStreamMapping
 from chalicelib.services.actor import SERVICE
+from testbed.oci_layout import OciLayout
 from tests.registry.scripted import Canned, ScriptedServer
-from tests.support.oci_layout import OciLayout
 
 from .conftest import NS, Images, Stack, push_fresh
 

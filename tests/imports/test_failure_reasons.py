@@ -9,7 +9,7 @@ import pytest
 
 from chalicelib.resources.imports import ImageStreamImport
 from chalicelib.services.actor import SERVICE
-from tests.support.registry import RegistryServer, free_port
+from testbed.registry import RegistryServer, free_port
 
 from .conftest import NS, Images, Stack
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from chalicelib.adapters.memory_store import MemoryStore
+from testbed.oci_layout import OciLayout
+from testbed.registry import start_registry
 from tests.registry.scripted import Canned, ScriptedServer, Seen, image_routes
-from tests.support.oci_layout import OciLayout
-from tests.support.registry import start_registry
 
 from .conftest import Images, Stack, push_fresh
 from .test_scheduler import scheduled

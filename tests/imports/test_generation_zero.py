@@ -5,8 +5,8 @@ pushed with skopeo under the same tag is picked up by the re-import, and not bef
 """
 from __future__ import annotations
 
+from testbed.oci_layout import OciLayout
 from tests.api.conftest import Api, ns_path
-from tests.support.oci_layout import OciLayout
 
 from .conftest import Images, push_fresh
 

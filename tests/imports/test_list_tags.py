@@ -14,9 +14,9 @@ from chalicelib.registry import (
     RegistryNotFound,
     UnexpectedResponse,
 )
+from testbed.oci_layout import OciLayout
+from testbed.registry import RegistryServer
 from tests.registry.scripted import Canned, ScriptedServer, Seen
-from tests.support.oci_layout import OciLayout
-from tests.support.registry import RegistryServer
 
 from .conftest import LOOPBACK, Images, fresh_image
 

@@ -8,9 +8,9 @@ import pytest
 from chalicelib.resources.imports import ImageStreamImport
 from chalicelib.resources.stream import ImageStreamTag
 from chalicelib.services.actor import SERVICE
-from tests.support.dynamodb import DynamoTable, atomic_requests
-from tests.support.oci_layout import OciLayout
-from tests.support.tag_messages import TagMessages
+from testbed.dynamodb import DynamoTable, atomic_requests
+from testbed.oci_layout import OciLayout
+from testbed.tag_messages import TagMessages
 
 from .conftest import NS, Images, Stack, push_fresh
 from .test_scheduler import scheduled

@@ -15,9 +15,9 @@ from chalicelib.domain.imports import REPOSITORY_CHECK
 from chalicelib.resources.stream import ImageStream
 from chalicelib.services.actor import SERVICE
 from chalicelib.services.ports import DueRepository
+from testbed.oci_layout import OciLayout
 from tests.api.conftest import Api, ns_path
 from tests.registry.scripted import Canned, ScriptedServer, image_routes
-from tests.support.oci_layout import OciLayout
 
 from .conftest import NS, START, Images, Stack, push_fresh
 

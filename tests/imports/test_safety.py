@@ -7,8 +7,8 @@ import pytest
 from chalicelib.adapters.memory_store import MemoryStore
 from chalicelib.resources.imports import ImageStreamImport
 from chalicelib.services.actor import SERVICE
+from testbed.oci_layout import OciLayout
 from tests.registry.scripted import Canned, ScriptedServer, image_routes
-from tests.support.oci_layout import OciLayout
 
 from .conftest import NS, Images, Stack
 

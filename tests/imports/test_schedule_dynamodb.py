@@ -13,10 +13,10 @@ from chalicelib.adapters.table_stream import tag_write
 from chalicelib.domain.records import TagRecord
 from chalicelib.domain.tag_changes import change_type
 from chalicelib.resources.stream import TagReference
+from testbed.dynamodb import DynamoTable, atomic_requests, mocked_table, new_client
+from testbed.oci_layout import OciLayout
 from tests.contract.builders import at, stream
 from tests.registry.scripted import Canned, ScriptedServer, image_routes
-from tests.support.dynamodb import DynamoTable, atomic_requests, mocked_table, new_client
-from tests.support.oci_layout import OciLayout
 
 from .conftest import NS, Images, Stack
 from .test_scheduler import scheduled

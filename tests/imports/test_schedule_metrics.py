@@ -11,7 +11,7 @@ from chalice.local import LambdaContext
 
 import app as app_module
 from chalicelib import wiring
-from tests.support.emf import emf_documents, in_lambda, metrics_of
+from testbed.emf import emf_documents, in_lambda, metrics_of
 
 from .test_schedule_handler import services  # noqa: F401 (a stream with one tag due)
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from chalicelib.adapters.memory_store import MemoryStore
-from tests.support.oci_layout import OciLayout
-from tests.support.registry import RegistryServer
+from testbed.oci_layout import OciLayout
+from testbed.registry import RegistryServer
 
 from .conftest import NS, Images, Stack, push_fresh
 

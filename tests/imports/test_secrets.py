@@ -19,9 +19,9 @@ from chalicelib.adapters.memory_secrets import MemorySecrets
 from chalicelib.adapters.memory_store import MemoryStore
 from chalicelib.adapters.secrets_manager import SecretsManagerSecrets
 from chalicelib.services.imports import ImportSettings
+from testbed.auth import admin_headers
+from testbed.registry import RegistryServer
 from tests.api.conftest import Api
-from tests.support.auth import admin_headers
-from tests.support.registry import RegistryServer
 
 from .conftest import FAST, LOOPBACK
 

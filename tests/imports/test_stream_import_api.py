@@ -10,10 +10,10 @@ from app import app
 from chalicelib import wiring
 from chalicelib.adapters.memory_store import MemoryStore
 from chalicelib.services.imports import ImportSettings
+from testbed.auth import admin_headers
+from testbed.oci_layout import OciLayout
+from testbed.registry import RegistryServer
 from tests.api.conftest import V1, Api, ns_path
-from tests.support.auth import admin_headers
-from tests.support.oci_layout import OciLayout
-from tests.support.registry import RegistryServer
 
 from .conftest import FAST, LOOPBACK, Images, fresh_image, push_fresh
 

@@ -8,7 +8,7 @@ import pytest
 
 from chalicelib.domain.imports import PREFER_ARCH
 from chalicelib.services.actor import SERVICE
-from tests.support.registry import RegistryServer
+from testbed.registry import RegistryServer
 
 from .conftest import NS, Images, Stack
 

@@ -28,7 +28,7 @@ import yaml
 
 from chalicelib.api.openapi import group_version_document
 from chalicelib.api.routes import ROUTES
-from tests.support.local_stack import RunningStack, start_stack  # noqa: F401 (a fixture)
+from testbed.local_stack import RunningStack, start_stack  # noqa: F401 (a fixture)
 
 KUBECTL = shutil.which("kubectl")
 pytestmark = pytest.mark.skipif(KUBECTL is None, reason=(

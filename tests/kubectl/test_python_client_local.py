@@ -9,7 +9,7 @@ from typing import Any
 
 from kubernetes import config, dynamic
 
-from tests.support.local_stack import start_stack  # noqa: F401 (a fixture)
+from testbed.local_stack import start_stack  # noqa: F401 (a fixture)
 
 DIGEST = "sha256:" + "d" * 64
 

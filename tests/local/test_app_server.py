@@ -22,7 +22,7 @@ from local.app_server import redacted
 from local.processes import Child, stop
 from local.settings import Settings
 from local.stack import AWS_VARIABLES, start_app
-from tests.support.registry import free_port
+from testbed.registry import free_port
 
 TOKEN = "isk_" + secrets.token_urlsafe(32)
 V1 = "/apis/image.openshift.io/v1"

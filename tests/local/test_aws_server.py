@@ -19,8 +19,8 @@ from local import emulator
 from local.processes import stop
 from local.settings import Settings
 from local.stack import AWS_VARIABLES
-from tests.support.dynamodb import create_table
-from tests.support.registry import free_port
+from testbed.dynamodb import create_table
+from testbed.registry import free_port
 
 TABLE = "aws-server-test"
 

@@ -20,7 +20,7 @@ from local import emulator, moto_sns
 from local.processes import stop
 from local.settings import Settings
 from local.stack import AWS_VARIABLES
-from tests.support.registry import free_port
+from testbed.registry import free_port
 
 REGION = "us-east-1"
 

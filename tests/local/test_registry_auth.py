@@ -12,8 +12,8 @@ import json
 import subprocess
 from pathlib import Path
 
-from tests.support.local_stack import RunningStack, start_stack, wait_for  # noqa: F401 (a fixture)
-from tests.support.oci_layout import OciLayout
+from testbed.local_stack import RunningStack, start_stack, wait_for  # noqa: F401 (a fixture)
+from testbed.oci_layout import OciLayout
 
 TEAM, ELSEWHERE = "team", "elsewhere"
 REFUSED = ("denied", "unauthorized", "authentication required")

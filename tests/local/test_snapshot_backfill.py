@@ -13,8 +13,8 @@ from chalicelib.domain.records import TagRecord
 from local import snapshot
 from local.emulator import Resources
 from local.settings import Settings
+from testbed.dynamodb import DynamoTable
 from tests.contract.builders import digest, event, history, image, pushed, stream
-from tests.support.dynamodb import DynamoTable
 
 
 def test_restoring_an_old_snapshot_puts_its_streams_in_the_cluster_index(

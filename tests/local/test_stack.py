@@ -16,8 +16,8 @@ from pathlib import Path
 
 import requests
 
-from tests.support.local_stack import ROOT, start_stack, wait_for  # noqa: F401 (a fixture)
-from tests.support.oci_layout import OciLayout
+from testbed.local_stack import ROOT, start_stack, wait_for  # noqa: F401 (a fixture)
+from testbed.oci_layout import OciLayout
 
 MAPPING = {"apiVersion": "image.openshift.io/v1", "kind": "ImageStreamMapping",
            "metadata": {"name": "python"}, "tag": "3.5",

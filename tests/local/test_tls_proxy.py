@@ -20,8 +20,8 @@ import pytest
 
 from local.certificates import TlsFiles, ensure_certificates
 from local.processes import Child, wait_for_port
-from tests.support.local_stack import ROOT
-from tests.support.registry import free_port
+from testbed.local_stack import ROOT
+from testbed.registry import free_port
 
 TOGETHER = 32  # requests the app holds until all of them have arrived through the front
 

@@ -10,11 +10,11 @@ from chalice.local import LambdaContext
 from chalice.test import Client
 
 from app import app
-from bench.proxy_events import proxy_event
 from chalicelib import wiring
 from chalicelib.adapters.memory_store import MemoryStore
-from tests.support.auth import ADMIN, admin_headers, grant
-from tests.support.emf import emf_documents, in_lambda, metrics_of
+from testbed.auth import ADMIN, admin_headers, grant
+from testbed.emf import emf_documents, in_lambda, metrics_of
+from testbed.proxy_events import proxy_event
 
 V1 = "/apis/image.openshift.io/v1"
 NS = "team"
@@ -22,7 +22,7 @@ STREAMS = V1 + "/namespaces/{namespace}/imagestreams"
 ISTAG = V1 + "/namespaces/{namespace}/imagestreamtags/{name}"
 MAPPINGS = V1 + "/namespaces/{namespace}/imagestreammappings"
 DIGEST = "sha256:" + "c" * 64
-API_REQUEST_ID = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"  # bench.proxy_events' requestId
+API_REQUEST_ID = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"  # testbed.proxy_events' requestId
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from chalice.local import LambdaContext
 
 import app as app_module
 from local.stream_reader import lambda_records
-from tests.support.dynamodb import REGION
-from tests.support.emf import emf_documents, in_lambda, metrics_of
+from testbed.dynamodb import REGION
+from testbed.emf import emf_documents, in_lambda, metrics_of
 from tests.triggers.conftest import Cloud, moto_cloud
 from tests.triggers.test_publisher import FlakySns, create_stream, push
 

@@ -15,8 +15,8 @@ import app as app_module
 from chalicelib import wiring
 from chalicelib.adapters.memory_store import MemoryStore
 from chalicelib.domain.errors import Invalid
+from testbed.auth import admin_headers
 from tests.cli.conftest import Clock, frozen_datetime
-from tests.support.auth import admin_headers
 
 V1 = "/apis/image.openshift.io/v1"
 EVENT = {"version": "0", "id": "prune-1", "detail-type": "Scheduled Event",

@@ -8,8 +8,8 @@ import pytest
 
 from chalicelib import wiring
 from chalicelib.adapters.memory_store import MemoryStore
+from testbed.auth import grant
 from tests.api.conftest import REGISTRY, Api, serving
-from tests.support.auth import grant
 
 RUNS = "/apis/imagestreams.dev/v1/imagepruneruns"
 

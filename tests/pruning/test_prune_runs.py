@@ -17,9 +17,9 @@ from chalicelib.resources.prune import ImagePruneRunSpec
 from chalicelib.services.actor import SERVICE
 from chalicelib.services.ports import PruneRuns, StreamStore
 from chalicelib.services.views import OMITTED_ANNOTATION
+from testbed.dynamodb import DynamoTable
 from tests.contract.builders import NS, T0, cleaned_up
 from tests.contract.test_store_services import Api, hex_of
-from tests.support.dynamodb import DynamoTable
 
 from .conftest import A_DAY_LATER, Pruner, pruning, run_to_end
 from .test_in_use_rules import digests, events, images, map_all

@@ -23,9 +23,9 @@ from chalicelib.resources.prune import ImagePruneRunSpec
 from chalicelib.services import prune_stages
 from chalicelib.services.actor import SERVICE
 from local.stream_reader import StreamReader, lambda_records
+from testbed.dynamodb import REGION, create_table, mocked_table, new_client
 from tests.contract.builders import create, event, pushed, stream, update
 from tests.contract.test_store_services import Api
-from tests.support.dynamodb import REGION, create_table, mocked_table, new_client
 
 from .conftest import pruning
 from .test_in_use_rules import digests, events, images, map_all

@@ -20,7 +20,7 @@ from chalicelib.services.ecr_pushes import EcrPushes
 from chalicelib.services.pushes import PushService
 from chalicelib.services.stream_tags import StreamTagService
 from chalicelib.services.streams import StreamService
-from tests.support.dynamodb import REGION, mocked_table
+from testbed.dynamodb import REGION, mocked_table
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 ACCOUNT = "123456789012"

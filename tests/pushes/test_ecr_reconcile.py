@@ -11,8 +11,8 @@ from chalicelib.adapters.dynamodb_reconcile_position import DynamoReconcilePosit
 from chalicelib.entrypoints import push_events
 from chalicelib.services.actor import SERVICE
 from chalicelib.services.ecr_pushes import ITEM_SECONDS, STOPPED, EcrPushes
+from testbed.dynamodb import mocked_table
 from tests.pushes.conftest import Registry, ecr_registry
-from tests.support.dynamodb import mocked_table
 
 REPOSITORIES = ("shop/api", "shop/db", "shop/web")
 

@@ -23,7 +23,7 @@ from chalicelib.adapters.ecr_repositories import (
 )
 from chalicelib.adapters.memory_store import MemoryStore
 from chalicelib.domain.errors import ServiceUnavailable
-from tests.support.dynamodb import REGION
+from testbed.dynamodb import REGION
 
 SERVICE_TEMPLATE = Path(__file__).resolve().parents[2] / "infra" / "service.json"
 CI_A = "arn:aws:iam::111122223333:role/ci-a"

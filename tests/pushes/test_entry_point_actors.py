@@ -23,7 +23,7 @@ from chalicelib.resources.stream import ImageStream
 from chalicelib.services import stream_write
 from chalicelib.services.actor import SERVICE, Actor
 from chalicelib.services.import_settings import ImportSettings
-from tests.support.auth import grant
+from testbed.auth import grant
 
 from .conftest import Registry
 

@@ -13,10 +13,10 @@ from chalicelib.services.pushes import PushService
 from chalicelib.services.registry_webhook import RegistryNotifications
 from chalicelib.services.stream_tags import StreamTagService
 from chalicelib.services.streams import StreamService
-from tests.support.dynamodb import mocked_table
-from tests.support.oci_layout import OciLayout
-from tests.support.registry import plain_registry  # noqa: F401 (fixture)
-from tests.support.tag_messages import TagMessages
+from testbed.dynamodb import mocked_table
+from testbed.oci_layout import OciLayout
+from testbed.registry import plain_registry  # noqa: F401 (fixture)
+from testbed.tag_messages import TagMessages
 
 from .conftest import REGISTRY, Registry, ecr_registry
 from .test_registry_notifications import envelope_for

@@ -15,8 +15,8 @@ from chalicelib.services.pushes import PushService
 from chalicelib.services.registry_webhook import RegistryNotifications, check_secret
 from chalicelib.services.stream_tags import StreamTagService
 from chalicelib.services.streams import StreamService
-from tests.support.oci_layout import OciLayout
-from tests.support.registry import plain_registry  # noqa: F401 (fixture)
+from testbed.oci_layout import OciLayout
+from testbed.registry import plain_registry  # noqa: F401 (fixture)
 
 ENVELOPE = json.loads((Path(__file__).resolve().parents[1] / "events" /
                        "registry_push_notification.json").read_text())

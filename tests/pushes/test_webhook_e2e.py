@@ -14,8 +14,8 @@ from app import app
 from chalicelib import wiring
 from chalicelib.adapters.memory_store import MemoryStore
 from chalicelib.services.imports import ImportSettings
-from tests.support.oci_layout import OciLayout
-from tests.support.registry import require_tools, start_registry
+from testbed.oci_layout import OciLayout
+from testbed.registry import require_tools, start_registry
 
 SECRET = "webhook-test-secret"
 

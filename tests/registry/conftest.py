@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from chalicelib.registry import AddressPolicy, ClientSettings, RegistryClient
-from tests.support.oci_layout import BuiltImage, BuiltIndex, OciLayout
-from tests.support.registry import (  # noqa: F401
+from testbed.oci_layout import BuiltImage, BuiltIndex, OciLayout
+from testbed.registry import (  # noqa: F401
     RegistryServer,
     basic_registry,
     plain_registry,

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Union
 from urllib.parse import urlsplit
 
-from tests.support.oci_layout import BuiltImage, OciLayout
-from tests.support.registry import KeyPair
+from testbed.oci_layout import BuiltImage, OciLayout
+from testbed.registry import KeyPair
 
 
 @dataclass(frozen=True)

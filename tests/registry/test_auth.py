@@ -14,9 +14,9 @@ from chalicelib.registry import (
     RegistryError,
     RegistryUnauthorized,
 )
+from testbed.oci_layout import BuiltImage
+from testbed.registry import SERVICE, RegistryServer
 from tests.registry.conftest import FAST, LOOPBACK
-from tests.support.oci_layout import BuiltImage
-from tests.support.registry import SERVICE, RegistryServer
 
 
 def client_for(registry: RegistryServer, password: str = "") -> RegistryClient:

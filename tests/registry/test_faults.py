@@ -21,9 +21,9 @@ from chalicelib.registry import (
     UnsupportedManifest,
 )
 from chalicelib.registry.responses import parse_retry_after
+from testbed.oci_layout import OciLayout
 from tests.registry.conftest import FAST, LOOPBACK, Pushed
 from tests.registry.scripted import Canned, ScriptedServer, Seen, blob_bytes, image_routes
-from tests.support.oci_layout import OciLayout
 
 MANIFEST = "/v2/demo/app/manifests/1.0"
 OTHER_DIGEST = "sha256:" + "0" * 64

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from chalicelib.registry import ConnectionFailed, RegistryClient
+from testbed.oci_layout import OciLayout
+from testbed.registry import require_tools, start_registry
 from tests.registry.conftest import FAST, LOOPBACK, Pushed
-from tests.support.oci_layout import OciLayout
-from tests.support.registry import require_tools, start_registry
 
 
 def test_missing_tools_fail_loudly_with_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:

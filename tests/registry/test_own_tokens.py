@@ -14,9 +14,9 @@ import pytest
 
 from chalicelib.adapters.registry_token_key import PemSigningKey
 from chalicelib.registry import RegistryClient, RegistryUnauthorized
+from testbed.oci_layout import BuiltImage
+from testbed.registry import ISSUER, SERVICE, RegistryServer
 from tests.registry.conftest import FAST, LOOPBACK
-from tests.support.oci_layout import BuiltImage
-from tests.support.registry import ISSUER, SERVICE, RegistryServer
 
 
 def signer_for(registry: RegistryServer, directory: Path) -> PemSigningKey:

@@ -15,10 +15,10 @@ from chalicelib.registry import (
     UnsafeAddress,
 )
 from chalicelib.registry.safety import refused_class
+from testbed.oci_layout import OciLayout
+from testbed.registry import RegistryServer
 from tests.registry.conftest import FAST, LOOPBACK, Pushed
 from tests.registry.scripted import Canned, ScriptedServer, image_routes
-from tests.support.oci_layout import OciLayout
-from tests.support.registry import RegistryServer
 
 REFUSED = {
     "169.254.169.254": "link-local",  # the instance metadata service

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.registry import ClientSettings, ConnectionFailed, RegistryClient
+from testbed.oci_layout import OciLayout
+from testbed.registry import RegistryServer
 from tests.registry.conftest import FAST, LOOPBACK, Pushed
-from tests.support.oci_layout import OciLayout
-from tests.support.registry import RegistryServer
 
 
 @pytest.fixture(scope="module")

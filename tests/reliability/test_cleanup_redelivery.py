@@ -23,8 +23,8 @@ from chalicelib.services.actor import SERVICE
 from chalicelib.services.stream_tags import StreamTagService
 from chalicelib.services.streams import StreamService
 from local.stream_reader import lambda_records
+from testbed.dynamodb import REGION
 from tests.contract.builders import NS, digest
-from tests.support.dynamodb import REGION
 from tests.triggers.conftest import TABLE, Cloud
 
 PK = items.stream_pk(NS, "app")

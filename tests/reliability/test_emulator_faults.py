@@ -28,11 +28,11 @@ from chalicelib.api.access import UNVERIFIED, authenticate, authorize
 from chalicelib.api.route import Call
 from chalicelib.api.routes import NAMESPACED, ROUTES
 from chalicelib.domain.errors import ServiceUnavailable, Unauthorized
+from testbed.auth import ADMIN, admin_headers
+from testbed.dynamodb import REGION, create_table
+from testbed.fault_proxy import FaultProxy
+from testbed.moto_server import moto_server
 from tests.api.conftest import REGISTRY, Api, digest, istag, mapping, ns_path
-from tests.support.auth import ADMIN, admin_headers
-from tests.support.dynamodb import REGION, create_table
-from tests.support.fault_proxy import FaultProxy
-from tests.support.moto_server import moto_server
 
 NAMESPACE = "default"
 TRANSACTION = "DynamoDB_20120810.TransactWriteItems"

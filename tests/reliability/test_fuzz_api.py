@@ -53,12 +53,12 @@ from chalicelib.services.actor import SERVICE
 from chalicelib.services.watches import Watches
 from infra.template import gateway_responses
 from local.registry import write_token_key
+from testbed.auth import admin_headers
+from testbed.dynamodb_key_limits import KeyLimitedBindings, KeyLimitedStore
 from tests.cli.chalice_transport import ChaliceAdapter
 from tests.reliability.cases import case_count
 from tests.reliability.offline import refuse_every_registry
 from tests.reliability.status_bodies import assert_failure_status
-from tests.support.auth import admin_headers
-from tests.support.dynamodb_key_limits import KeyLimitedBindings, KeyLimitedStore
 
 BASE_URL = "http://imagestreams.fuzz"
 REGISTRY = "registry.example.test:5000"

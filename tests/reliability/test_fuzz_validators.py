@@ -49,11 +49,11 @@ from chalicelib.domain.validation import (
 from chalicelib.resources.image import Image
 from chalicelib.resources.stream import ImageStream, ImageStreamMapping, TagReference
 from chalicelib.services.actor import SERVICE
+from testbed.auth import admin_headers
+from testbed.dynamodb_key_limits import KeyLimitedBindings, KeyLimitedStore
 from tests.reliability.cases import case_count
 from tests.reliability.offline import refuse_every_registry
 from tests.reliability.status_bodies import assert_failure_status, cause_fields
-from tests.support.auth import admin_headers
-from tests.support.dynamodb_key_limits import KeyLimitedBindings, KeyLimitedStore
 
 V1 = "/apis/image.openshift.io/v1"
 NAMESPACE, BASE = "fuzz", "base"  # every API case starts with the stream BASE in NAMESPACE

@@ -52,7 +52,7 @@ from local import emulator
 from local.processes import Child, stop
 from local.settings import Settings
 from local.stack import AWS_VARIABLES, app_environment, start_app
-from tests.support.registry import free_port
+from testbed.registry import free_port
 
 NAMESPACE = "reliability"
 CLIENTS = 16

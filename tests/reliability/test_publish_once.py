@@ -25,7 +25,7 @@ from chalicelib.domain.errors import ServiceUnavailable
 from chalicelib.services.notifications import publish_tag_changes
 from local.pump import StreamPump
 from local.stream_reader import lambda_records
-from tests.support.dynamodb import REGION, new_client, table_properties
+from testbed.dynamodb import REGION, new_client, table_properties
 from tests.triggers.conftest import TABLE, Cloud
 from tests.triggers.test_publisher import FlakySns, create_stream, push
 

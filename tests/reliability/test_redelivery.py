@@ -23,11 +23,11 @@ from chalicelib.services.registry_webhook import RegistryNotifications
 from chalicelib.services.stream_tags import StreamTagService
 from chalicelib.services.streams import StreamService
 from local.stream_reader import StreamReader, lambda_records
+from testbed.dynamodb import REGION
+from testbed.oci_layout import OciLayout
+from testbed.registry import RegistryServer, plain_registry  # noqa: F401 (fixture)
 from tests.pushes.conftest import Registry, ecr_registry
 from tests.pushes.test_registry_notifications import envelope_for
-from tests.support.dynamodb import REGION
-from tests.support.oci_layout import OciLayout
-from tests.support.registry import RegistryServer, plain_registry  # noqa: F401 (fixture)
 from tests.triggers.conftest import TABLE, Cloud, client
 
 from .conftest import QUEUE

@@ -12,8 +12,8 @@ from chalicelib.services.actor import SERVICE
 from chalicelib.services.images import ImageService
 from chalicelib.services.stream_tags import StreamTagService
 from chalicelib.services.streams import StreamService
-from tests.support.dynamodb import mocked_table
-from tests.support.tag_messages import TagMessages
+from testbed.dynamodb import mocked_table
+from testbed.tag_messages import TagMessages
 
 from .conftest import Env, digest, pull
 

@@ -6,7 +6,7 @@ import yaml
 from chalicelib.resources.image import Image
 from chalicelib.resources.stream import ImageStream, ImageStreamMapping
 from chalicelib.services.actor import SERVICE
-from tests.support.yaml_loader import load_fixture, load_yaml
+from testbed.yaml_loader import load_fixture, load_yaml
 
 from .conftest import START, digest, pull
 

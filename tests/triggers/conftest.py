@@ -21,7 +21,7 @@ from chalicelib.adapters.sns_publisher import SnsPublisher
 from chalicelib.adapters.sns_subscriptions import SnsSubscriptions
 from chalicelib.entrypoints.table_events import handle_table_records
 from local.stream_reader import StreamReader, lambda_records
-from tests.support.dynamodb import REGION, create_table
+from testbed.dynamodb import REGION, create_table
 
 TABLE = "imagestreams-triggers"
 

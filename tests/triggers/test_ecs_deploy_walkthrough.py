@@ -15,7 +15,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from tests.support.local_stack import RunningStack, start_stack  # noqa: F401 (a fixture)
+from testbed.local_stack import RunningStack, start_stack  # noqa: F401 (a fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "examples" / "ecs_deploy_on_tag" / "README.md"

@@ -7,7 +7,7 @@ import json
 from chalice.test import Client
 
 from app import app
-from tests.support.auth import grant
+from testbed.auth import grant
 
 V1 = "/apis/image.openshift.io/v1/namespaces"
 

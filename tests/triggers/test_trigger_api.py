@@ -6,7 +6,7 @@ import json
 from chalice.test import Client
 
 from app import app
-from tests.support.auth import admin_headers
+from testbed.auth import admin_headers
 
 V1 = "/apis/image.openshift.io/v1/namespaces"
 

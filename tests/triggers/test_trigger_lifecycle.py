@@ -24,7 +24,7 @@ from chalicelib.resources.stream import ImageStream, ImageStreamMapping
 from chalicelib.resources.triggers import ImageStreamTrigger
 from chalicelib.services.actor import SERVICE
 from chalicelib.services.triggers import TriggerService
-from tests.support.auth import admin_headers
+from testbed.auth import admin_headers
 
 from .conftest import Cloud
 

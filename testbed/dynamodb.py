@@ -17,7 +17,7 @@ from moto.dynamodb.responses import DynamoHandler
 
 from chalicelib.adapters.dynamodb_store import DynamoStore
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "infra" / "table.json"
+TEMPLATE = Path(__file__).resolve().parents[1] / "infra" / "table.json"
 RESOURCE = "ImageStreamsTable"
 TABLE_NAME = "imagestreams-test"
 REGION = "us-east-1"

@@ -2,7 +2,7 @@
 
 moto 5.2 answers every Query page by sorting all the items of the table and walks each
 returned attribute through a generic response serializer; a TransactWriteItems backs up the
-whole table once per action. `faster_moto()` applies local/moto_dynamodb.py (a Query reads
+whole table once per action. `faster_moto()` applies testbed/moto_dynamodb.py (a Query reads
 its partition, a transaction saves what it names) and writes a Query answer's items, already
 plain DynamoDB JSON, with json.dumps; the rest of the answer still goes through moto's
 serializer. tests/test_fast_moto.py checks that the answers are the ones moto gives without.
@@ -24,7 +24,7 @@ from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoResult
 
-from local import moto_dynamodb
+from . import moto_dynamodb
 
 Item = dict[str, dict[str, Any]]
 

@@ -96,12 +96,14 @@ class OciLayout:
             "created": CREATED, "author": "Image Streams Tests", "architecture": architecture,
             "os": os, "config": copy.deepcopy(container_config or CONTAINER_CONFIG),
             "rootfs": {"type": "layers", "diff_ids": [diff_id for _, diff_id in built]},
-            "history": [{"created": CREATED, "created_by": f"layer {i}"} for i in range(len(built))],
+            "history": [{"created": CREATED, "created_by": f"layer {i}"}
+                        for i in range(len(built))],
         }
         if variant:
             config["variant"] = variant
         config_blob = self.blob(json.dumps(config, sort_keys=True).encode(), OCI_CONFIG)
-        manifest = {"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": config_blob.descriptor(),
+        manifest = {"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+                    "config": config_blob.descriptor(),
                     "layers": [blob.descriptor() for blob in layer_blobs]}
         blob = self.blob(json.dumps(manifest, indent=2).encode(), OCI_MANIFEST)
         return BuiltImage(blob, config, config_blob, layer_blobs)
@@ -114,7 +116,8 @@ class OciLayout:
                 platform["variant"] = image.config["variant"]
             entries.append({**image.manifest.descriptor(), "platform": platform})
         document = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries}
-        return BuiltIndex(self.blob(json.dumps(document, indent=2).encode(), OCI_INDEX), tuple(images))
+        index = self.blob(json.dumps(document, indent=2).encode(), OCI_INDEX)
+        return BuiltIndex(index, tuple(images))
 
     def tag(self, name: str, target: BuiltImage | BuiltIndex) -> None:
         self._refs[name] = {**target.manifest.descriptor(),
@@ -122,5 +125,6 @@ class OciLayout:
         self._write_index()
 
     def _write_index(self) -> None:
-        document = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": list(self._refs.values())}
+        document = {"schemaVersion": 2, "mediaType": OCI_INDEX,
+                    "manifests": list(self._refs.values())}
         (self.path / "index.json").write_text(json.dumps(document, indent=2))

@@ -2,7 +2,7 @@
 
 Import the fixture into a test module (or a conftest.py):
 
-    from tests.support.local_stack import RunningStack, start_stack, wait_for  # noqa: F401
+    from testbed.local_stack import RunningStack, start_stack, wait_for  # noqa: F401
 
 `start_stack()` starts the stack as a person would (in its own process group, like a
 terminal job), waits for its banner and returns a RunningStack; called again, it starts
@@ -26,9 +26,9 @@ import boto3
 import pytest
 import requests
 
-from tests.support.registry import free_port, require_tools
+from testbed.registry import free_port, require_tools
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass
@@ -85,7 +85,8 @@ class RunningStack:
         return self.output.read_text(errors="replace")
 
     def descendants(self) -> set[int]:
-        found, pending = set(), [self.process.pid]
+        found: set[int] = set()
+        pending = [self.process.pid]
         while pending:
             pid = pending.pop()
             for task in Path(f"/proc/{pid}/task").glob("*"):

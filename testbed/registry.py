@@ -2,7 +2,7 @@
 
 Use from any test package by importing the fixtures into its conftest.py:
 
-    from tests.support.registry import plain_registry, basic_registry, token_registry  # noqa: F401
+    from testbed.registry import plain_registry, basic_registry, token_registry  # noqa: F401
 
 Each fixture is session scoped (one registry process per flavour) and yields a
 RegistryServer: `.host` is `127.0.0.1:<port>`, `.users` the accepted credentials,
@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
-from tests.support.oci_layout import OciLayout
+from testbed.oci_layout import OciLayout
 
 TOOLS = {"docker-registry": "docker-registry", "skopeo": "skopeo", "htpasswd": "apache2-utils"}
 SERVICE, ISSUER = "imagestreams-test-registry", "imagestreams-test-token-issuer"
@@ -74,9 +74,11 @@ def make_keypair(directory: Path, name: str) -> KeyPair:
     now = dt.datetime.now(dt.UTC)
     cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=30))
             .add_extension(x509.SubjectAlternativeName([
-                x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+                x509.DNSName("localhost"),
+                x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
             .sign(key, hashes.SHA256()))
     key_path, cert_path = directory / f"{name}.key", directory / f"{name}.crt"
@@ -140,8 +142,10 @@ class TokenServer:
                   "exp": now + self.lifetime, "jti": secrets.token_hex(8), "access": access}
         cert = base64.b64encode(self.keypair.cert.public_bytes(serialization.Encoding.DER)).decode()
         header = {"alg": "RS256", "typ": "JWT", "x5c": [cert]}
-        signing_input = f"{_b64url(json.dumps(header).encode())}.{_b64url(json.dumps(claims).encode())}"
-        signature = self.keypair.key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+        encoded = (_b64url(json.dumps(part).encode()) for part in (header, claims))
+        signing_input = ".".join(encoded)
+        signature = self.keypair.key.sign(signing_input.encode(), padding.PKCS1v15(),
+                                          hashes.SHA256())
         token = f"{signing_input}.{_b64url(signature)}"
         self.requests.append({"user": user, "service": query.get("service", [""])[0],
                               "scopes": scopes, "token": token})
@@ -186,12 +190,14 @@ class RegistryServer:
                                     capture_output=True, text=True).stdout.strip()
                      for user, password in self.users.items()]
             (self.directory / "htpasswd").write_text("\n".join(lines) + "\n")
-            config["auth"] = {"htpasswd": {"realm": "test", "path": str(self.directory / "htpasswd")}}
+            config["auth"] = {"htpasswd": {"realm": "test",
+                                           "path": str(self.directory / "htpasswd")}}
         elif self.flavour == "token":
             self.keypair = self.keypair or make_keypair(self.directory, "token")
             self.token_server = self.token_server or TokenServer(self.keypair, self.users)
             config["auth"] = {"token": {"realm": self.token_server.url, "service": SERVICE,
-                                        "issuer": ISSUER, "rootcertbundle": str(self.keypair.cert_path)}}
+                                        "issuer": ISSUER,
+                                        "rootcertbundle": str(self.keypair.cert_path)}}
         elif self.flavour == "tls":
             self.keypair = self.keypair or make_keypair(self.directory, "tls")
             config["http"]["tls"] = {"certificate": str(self.keypair.cert_path),
@@ -219,7 +225,8 @@ class RegistryServer:
                 time.sleep(0.05)
         self.stop()
         tail = (self.directory / "registry.log").read_text(errors="replace")[-2000:]
-        raise RuntimeError(f"docker-registry ({self.flavour}) did not start on {self.host}:\n{tail}")
+        raise RuntimeError(
+            f"docker-registry ({self.flavour}) did not start on {self.host}:\n{tail}")
 
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:

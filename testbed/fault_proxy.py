@@ -2,7 +2,8 @@
 
 Tests put it between the service and the AWS emulator to make the emulator unreachable at
 a chosen moment: before any connection, before the n-th request, or at the first request
-of a given operation (its `X-Amz-Target`, or `Action` for SNS), either before the request is forwarded ("never reached") or
+of a given operation (its `X-Amz-Target`, or `Action` for SNS), either before the request is
+forwarded ("never reached") or
 after the emulator has answered it but before the answer is relayed ("reply lost").
 
 Once a cut has happened the way stays down: open connections are closed and new ones are

@@ -1,6 +1,6 @@
 """The integrated registry's token endpoint in tests: a signing key, and tokens read back.
 
-    from tests.support.registry_tokens import token_services, verified_claims, basic
+    from testbed.registry_tokens import token_services, verified_claims, basic
 
 `token_services(tmp_path, monkeypatch)` is Services over memory stores whose registry
 tokens are signed with a key made for the test (as `make run` makes one);

@@ -1,0 +1,1 @@
+"""Tests of the benchmarks' own computations: the only tests that import `bench`."""

@@ -1,1 +1,0 @@
-"""Helpers shared by tests: emulated AWS resources built from infra/, loaders, builders."""
