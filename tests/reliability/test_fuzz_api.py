@@ -67,6 +67,7 @@ REGISTRY = "registry.example.test:5000"
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
 NAMESPACE, STREAM, TRIGGER, SECRET = "fuzz", "web", "notify", "pull"
 ROLE_BINDING, CLUSTER_ROLE_BINDING = "viewers", "auditors"
+PRUNE_RUN = "weekly"
 DIGEST = "sha256:" + "a" * 64
 USER_TOKEN, SERVICE_ACCOUNT_TOKEN = "0123456789abcdef", "fedcba9876543210"
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:fuzz-events"
@@ -127,6 +128,7 @@ def _existing(path: str) -> dict[str, str]:
             "imagestreamimages": f"{STREAM}@{DIGEST}", "images": DIGEST, "secrets": SECRET,
             "rolebindings": ROLE_BINDING, "clusterrolebindings": CLUSTER_ROLE_BINDING,
             "accesstokens": SERVICE_ACCOUNT_TOKEN if "{namespace}" in path else USER_TOKEN,
+            "imagepruneruns": PRUNE_RUN,
             "assets": console.assets()["app.js"].name,
         }[resource]
     return values
@@ -251,6 +253,7 @@ def fresh_world(cloud: Cloud) -> dict[str, str]:
     for token_id, subject in ((USER_TOKEN, "alice"),
                               (SERVICE_ACCOUNT_TOKEN, f"system:serviceaccount:{NAMESPACE}:ci")):
         tokens.put_token(TokenRecord(token_id, token_id * 4, subject, created))
+    services.pruning.start(SERVICE, None, name=PRUNE_RUN)
     return headers
 
 
