@@ -11,7 +11,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..domain.errors import AlreadyExists
-from ..domain.records import TokenRecord
+from ..domain.stored_objects import TokenRecord
 from ..resources.rbac import RoleBinding
 from ..services.access import CLUSTERROLEBINDINGS, ROLEBINDINGS
 from .dynamodb_errors import translated

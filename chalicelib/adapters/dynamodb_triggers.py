@@ -8,7 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..domain.errors import AlreadyExists, NotFound
-from ..domain.records import TriggerRecord
+from ..domain.stored_objects import TriggerRecord
 from ..resources.triggers import ImageStreamTriggerSpec
 from ..services.triggers import TRIGGERS, endpoint_taken
 from .dynamodb_errors import translated

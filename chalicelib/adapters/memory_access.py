@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 
 from ..domain.errors import AlreadyExists
-from ..domain.records import TokenRecord
+from ..domain.stored_objects import TokenRecord
 from ..resources.rbac import RoleBinding
 from ..services.access import CLUSTERROLEBINDINGS, ROLEBINDINGS
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 
 from ..domain.errors import AlreadyExists
-from ..domain.records import StoredSecret
+from ..domain.stored_objects import StoredSecret
 from ..services.secrets import SECRETS
 
 

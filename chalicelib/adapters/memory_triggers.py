@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 
 from ..domain.errors import AlreadyExists, NotFound
-from ..domain.records import TriggerRecord
+from ..domain.stored_objects import TriggerRecord
 from ..services.triggers import TRIGGERS, endpoint_taken
 
 # The DynamoDB adapter's encoder sizes each item: what the table would refuse, so is it here.

@@ -18,7 +18,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..domain.errors import AlreadyExists, ApiError, ServiceUnavailable
-from ..domain.records import StoredSecret
+from ..domain.stored_objects import StoredSecret
 from ..services.secrets import SECRETS
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from ..domain.rbac import (
     service_account_namespace,
     subject_error,
 )
-from ..domain.records import TokenRecord
+from ..domain.stored_objects import TokenRecord
 from ..domain.validation import invalid, not_supported, required, validate_namespace
 from ..resources.meta import ObjectMeta
 from ..resources.meta import now as utc_now

@@ -9,24 +9,25 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ..domain.changes import Change, LoggedChange
-from ..domain.imports import ImportContext
-from ..domain.pruning import PruneRun
-from ..domain.records import (
-    HistoryWrite,
-    StoredSecret,
-    StreamRecord,
-    StreamSnapshot,
-    TagRecord,
-    TokenRecord,
-    TriggerRecord,
-)
-from ..resources.events import ImageStreamTagEvent
-from ..resources.image import Image
-from ..resources.rbac import RoleBinding
-from ..resources.stream import TagEvent
+# Named in signatures only: every service imports this module, and the models behind these
+# names need not load before a request uses them (authentication, on every request, does not).
+if TYPE_CHECKING:
+    from ..domain.changes import Change, LoggedChange
+    from ..domain.imports import ImportContext
+    from ..domain.pruning import PruneRun
+    from ..domain.records import (
+        HistoryWrite,
+        StreamRecord,
+        StreamSnapshot,
+        TagRecord,
+    )
+    from ..domain.stored_objects import StoredSecret, TokenRecord, TriggerRecord
+    from ..resources.events import ImageStreamTagEvent
+    from ..resources.image import Image
+    from ..resources.rbac import RoleBinding
+    from ..resources.stream import TagEvent
 
 
 @dataclass(frozen=True)

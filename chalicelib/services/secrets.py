@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ..domain.errors import FieldErrors, NotFound
-from ..domain.records import StoredSecret
+from ..domain.stored_objects import StoredSecret
 from ..domain.validation import invalid, not_supported, required, validate_namespace
 from ..resources.meta import ObjectMeta
 from ..resources.meta import now as utc_now

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from ..domain.errors import AlreadyExists, ApiError, Conflict, FieldErrors, NotFound
-from ..domain.records import StreamRecord, TriggerRecord
+from ..domain.records import StreamRecord
+from ..domain.stored_objects import TriggerRecord
 from ..domain.triggers import filter_policy, validate_trigger_name, validate_trigger_spec
 from ..domain.validation import names_valid
 from ..resources.meta import ObjectMeta

@@ -29,7 +29,7 @@ from chalicelib.adapters.memory_triggers import MemoryTriggerStore
 from chalicelib.adapters.secrets_manager import SecretsManagerSecrets
 from chalicelib.adapters.sns_subscriptions import SnsSubscriptions
 from chalicelib.domain.errors import TooLarge
-from chalicelib.domain.records import TokenRecord, TriggerRecord
+from chalicelib.domain.stored_objects import TokenRecord, TriggerRecord
 from chalicelib.domain.validation import MAX_ANNOTATIONS_BYTES
 from chalicelib.resources.rbac import RoleBinding
 from chalicelib.resources.triggers import ImageStreamTriggerSpec

@@ -44,7 +44,7 @@ from chalicelib.adapters.memory_access import MemoryTokenStore
 from chalicelib.adapters.sns_subscriptions import SnsSubscriptions
 from chalicelib.api.openapi import document
 from chalicelib.api.routes import ROUTES
-from chalicelib.domain.records import TokenRecord
+from chalicelib.domain.stored_objects import TokenRecord
 from chalicelib.resources.rbac import RoleBinding
 from chalicelib.resources.secrets import Secret
 from chalicelib.resources.stream import ImageStream, ImageStreamMapping
