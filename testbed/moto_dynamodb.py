@@ -105,18 +105,56 @@ def _query(self: Table, hash_key: DynamoType | None, range_comparison: str | Non
 
     if index_name is not None or hash_key is None or self.range_key_attr is None:
         return moto()
+    if self.range_key_type != "S":
+        partition = sorted((self.items.get(hash_key) or {}).values(),
+                           key=lambda item: item.range_key)
+        with mock.patch.object(self, "all_items", lambda: partition):
+            return moto()
+    # String keys sort as Python strings, as moto compares them; sorting by the plain
+    # string, and handing moto only the keys the condition can match, keeps a Query of a
+    # partition of 200,000 items to a fraction of a second.
     partition = sorted((self.items.get(hash_key) or {}).values(),
-                       key=lambda item: item.range_key)
-    if exclusive_start_key and self.range_key_type == "S":
+                       key=lambda item: item.range_key.value)
+    keys = [item.range_key.value for item in partition]
+    low, high = _key_range(keys, range_comparison, [obj.value for obj in range_objs])
+    if exclusive_start_key:
         if DynamoType(exclusive_start_key[self.hash_key_attr]) != hash_key:
             return moto()
         start = exclusive_start_key[self.range_key_attr]["S"]
-        keys = [item.range_key.value for item in partition]
         # moto skips the start key itself and everything before it in the read order
-        partition = (partition[bisect.bisect_right(keys, start):] if scan_index_forward
-                     else partition[:bisect.bisect_left(keys, start)])
-    with mock.patch.object(self, "all_items", lambda: partition):
+        if scan_index_forward:
+            low = max(low, bisect.bisect_right(keys, start))
+        else:
+            high = min(high, bisect.bisect_left(keys, start))
+    narrowed = partition[low:max(low, high)]
+    with mock.patch.object(self, "all_items", lambda: narrowed):
         return moto()
+
+
+# A key condition expression's operators, as moto passes them on, by the names KeyConditions use.
+_OPERATORS = {"=": "EQ", "<": "LT", "<=": "LE", ">": "GT", ">=": "GE"}
+
+
+def _key_range(keys: list[str], comparison: str | None, values: list[Any]) -> tuple[int, int]:
+    """The slice of the sorted `keys` that can meet the key condition (moto checks it
+    again); all of them for a condition this does not know."""
+    if comparison is None or not values or not all(isinstance(v, str) for v in values):
+        return 0, len(keys)
+    comparison = _OPERATORS.get(comparison, comparison.upper())
+    first = values[0]
+    if comparison == "BEGINS_WITH":
+        low = bisect.bisect_left(keys, first)
+        high = low
+        while high < len(keys) and keys[high].startswith(first):
+            high += 1
+        return low, high
+    if comparison == "BETWEEN" and len(values) == 2:
+        return bisect.bisect_left(keys, first), bisect.bisect_right(keys, values[1])
+    return {"EQ": (bisect.bisect_left(keys, first), bisect.bisect_right(keys, first)),
+            "LT": (0, bisect.bisect_left(keys, first)),
+            "LE": (0, bisect.bisect_right(keys, first)),
+            "GT": (bisect.bisect_right(keys, first), len(keys)),
+            "GE": (bisect.bisect_left(keys, first), len(keys))}.get(comparison, (0, len(keys)))
 
 
 def install() -> None:

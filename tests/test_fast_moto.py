@@ -30,6 +30,24 @@ QUERIES: dict[str, dict[str, Any]] = {
         "ExpressionAttributeValues": {**PK, ":prefix": {"S": "I#sha256:a"}, ":zero": {"N": "0"}}},
     "no match": {"KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
                  "ExpressionAttributeValues": {**PK, ":prefix": {"S": "T#latest#F#"}}},
+    # Each key comparison the faster Query narrows by, both ways, across pages.
+    "between, newest first": {
+        "KeyConditionExpression": "PK = :pk AND SK BETWEEN :low AND :high", "Limit": 40,
+        "ExpressionAttributeValues": {**PK, ":low": {"S": V1_HISTORY + "0000000100"},
+                                      ":high": {"S": V1_HISTORY + "0000000200"}},
+        "ScanIndexForward": False},
+    "below": {"KeyConditionExpression": "PK = :pk AND SK < :key", "Limit": 200,
+              "ExpressionAttributeValues": {**PK, ":key": {"S": V1_HISTORY}}},
+    "at or below, newest first": {
+        "KeyConditionExpression": "PK = :pk AND SK <= :key", "Limit": 70,
+        "ExpressionAttributeValues": {**PK, ":key": {"S": LATEST_HISTORY + "0000000150"}},
+        "ScanIndexForward": False},
+    "above": {"KeyConditionExpression": "PK = :pk AND SK > :key", "Limit": 200,
+              "ExpressionAttributeValues": {**PK, ":key": {"S": V1_HISTORY + "0000000250"}}},
+    "at or above": {"KeyConditionExpression": "PK = :pk AND SK >= :key", "Limit": 60,
+                    "ExpressionAttributeValues": {**PK, ":key": {"S": "T#"}}},
+    "equal": {"KeyConditionExpression": "PK = :pk AND SK = :key",
+              "ExpressionAttributeValues": {**PK, ":key": {"S": LATEST_HISTORY + "0000000007"}}},
     "streams index": {"IndexName": "GSI1", "KeyConditionExpression": "GSI1PK = :ns",
                       "ExpressionAttributeValues": {":ns": {"S": "NS#team"}}},
 }
