@@ -116,7 +116,7 @@ def _query(self: Table, hash_key: DynamoType | None, range_comparison: str | Non
     partition = sorted((self.items.get(hash_key) or {}).values(),
                        key=lambda item: item.range_key.value)
     keys = [item.range_key.value for item in partition]
-    low, high = _key_range(keys, range_comparison, [obj.value for obj in range_objs])
+    low, high, exact = _key_range(keys, range_comparison, [obj.value for obj in range_objs])
     if exclusive_start_key:
         if DynamoType(exclusive_start_key[self.hash_key_attr]) != hash_key:
             return moto()
@@ -127,6 +127,11 @@ def _query(self: Table, hash_key: DynamoType | None, range_comparison: str | Non
         else:
             high = min(high, bisect.bisect_left(keys, start))
     narrowed = partition[low:max(low, high)]
+    # Every key left meets the condition: moto's page ends at `limit` of them (a filter
+    # expression is applied after, as DynamoDB does), so it needs one more, to see that
+    # there are more, and no others. Legacy QueryFilter counts otherwise: it gets them all.
+    if exact and limit and not _legacy_filter(kwargs):
+        narrowed = narrowed[:limit + 1] if scan_index_forward else narrowed[-(limit + 1):]
     with mock.patch.object(self, "all_items", lambda: narrowed):
         return moto()
 
@@ -135,11 +140,21 @@ def _query(self: Table, hash_key: DynamoType | None, range_comparison: str | Non
 _OPERATORS = {"=": "EQ", "<": "LT", "<=": "LE", ">": "GT", ">=": "GE"}
 
 
-def _key_range(keys: list[str], comparison: str | None, values: list[Any]) -> tuple[int, int]:
+def _legacy_filter(kwargs: dict[str, Any]) -> bool:
+    """Whether moto was given QueryFilter conditions (keyword arguments of its own)."""
+    known = {"hash_key_conditions", "range_key_conditions"}
+    return any(name not in known for name in kwargs)
+
+
+def _key_range(keys: list[str], comparison: str | None, values: list[Any]
+               ) -> tuple[int, int, bool]:
     """The slice of the sorted `keys` that can meet the key condition (moto checks it
-    again); all of them for a condition this does not know."""
-    if comparison is None or not values or not all(isinstance(v, str) for v in values):
-        return 0, len(keys)
+    again), and whether every key in it does; all of them for a condition this does not
+    know."""
+    if comparison is None:
+        return 0, len(keys), True
+    if not values or not all(isinstance(v, str) for v in values):
+        return 0, len(keys), False
     comparison = _OPERATORS.get(comparison, comparison.upper())
     first = values[0]
     if comparison == "BEGINS_WITH":
@@ -147,14 +162,15 @@ def _key_range(keys: list[str], comparison: str | None, values: list[Any]) -> tu
         high = low
         while high < len(keys) and keys[high].startswith(first):
             high += 1
-        return low, high
+        return low, high, True
     if comparison == "BETWEEN" and len(values) == 2:
-        return bisect.bisect_left(keys, first), bisect.bisect_right(keys, values[1])
-    return {"EQ": (bisect.bisect_left(keys, first), bisect.bisect_right(keys, first)),
-            "LT": (0, bisect.bisect_left(keys, first)),
-            "LE": (0, bisect.bisect_right(keys, first)),
-            "GT": (bisect.bisect_right(keys, first), len(keys)),
-            "GE": (bisect.bisect_left(keys, first), len(keys))}.get(comparison, (0, len(keys)))
+        return bisect.bisect_left(keys, first), bisect.bisect_right(keys, values[1]), True
+    bounds = {"EQ": (bisect.bisect_left(keys, first), bisect.bisect_right(keys, first)),
+              "LT": (0, bisect.bisect_left(keys, first)),
+              "LE": (0, bisect.bisect_right(keys, first)),
+              "GT": (bisect.bisect_right(keys, first), len(keys)),
+              "GE": (bisect.bisect_left(keys, first), len(keys))}.get(comparison)
+    return (*bounds, True) if bounds is not None else (0, len(keys), False)
 
 
 def install() -> None:
