@@ -12,11 +12,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from ..services.ports import stream_key
 from . import dynamodb_items as items
-from .dynamodb_errors import CHECK_FAILED, error_code
+from .dynamodb_errors import conditionally
 
 
 @dataclass(frozen=True)
@@ -94,31 +92,19 @@ def scan_pages(client: Any, params: dict[str, Any], update: Callable[[items.Item
 def _add_cluster_keys(client: Any, table: str, item: items.Item) -> bool:
     """False if the stream is gone, or a commit wrote the attributes meanwhile."""
     namespace, name = item["namespace"]["S"], item["name"]["S"]
-    try:
-        client.update_item(
-            TableName=table, Key=items.key(item["PK"]["S"], item["SK"]["S"]),
-            UpdateExpression="SET ClusterPK = :pk, ClusterSK = :sk",
-            ConditionExpression="attribute_exists(PK) AND attribute_not_exists(ClusterPK)",
-            ExpressionAttributeValues={":pk": {"S": items.cluster_pk(namespace, name)},
-                                       ":sk": {"S": stream_key(namespace, name)}})
-    except ClientError as exc:
-        if error_code(exc) == CHECK_FAILED:
-            return False
-        raise
-    return True
+    return conditionally(lambda: client.update_item(
+        TableName=table, Key=items.key(item["PK"]["S"], item["SK"]["S"]),
+        UpdateExpression="SET ClusterPK = :pk, ClusterSK = :sk",
+        ConditionExpression="attribute_exists(PK) AND attribute_not_exists(ClusterPK)",
+        ExpressionAttributeValues={":pk": {"S": items.cluster_pk(namespace, name)},
+                                   ":sk": {"S": stream_key(namespace, name)}}))
 
 
 def _move_image(client: Any, table: str, item: items.Item) -> bool:
     """False if the image is gone, or moved meanwhile."""
-    try:
-        client.update_item(
-            TableName=table, Key=items.key(item["PK"]["S"], item["SK"]["S"]),
-            UpdateExpression="SET GSI1PK = :shard", ConditionExpression="GSI1PK = :legacy",
-            ExpressionAttributeValues={
-                ":shard": {"S": items.images_gsi1pk(item["GSI1SK"]["S"])},
-                ":legacy": {"S": items.LEGACY_IMAGES_GSI1PK}})
-    except ClientError as exc:
-        if error_code(exc) == CHECK_FAILED:
-            return False
-        raise
-    return True
+    return conditionally(lambda: client.update_item(
+        TableName=table, Key=items.key(item["PK"]["S"], item["SK"]["S"]),
+        UpdateExpression="SET GSI1PK = :shard", ConditionExpression="GSI1PK = :legacy",
+        ExpressionAttributeValues={
+            ":shard": {"S": items.images_gsi1pk(item["GSI1SK"]["S"])},
+            ":legacy": {"S": items.LEGACY_IMAGES_GSI1PK}}))

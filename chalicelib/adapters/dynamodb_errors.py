@@ -38,6 +38,17 @@ def translated(method: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def conditionally(write: Callable[[], object]) -> bool:
+    """Make a conditional write: True if it was made, False if its condition failed."""
+    try:
+        write()
+    except ClientError as exc:
+        if error_code(exc) == CHECK_FAILED:
+            return False
+        raise
+    return True
+
+
 def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from ..domain.errors import AlreadyExists
 from ..domain.pruning import RUNS, PruneRun, PruneSpec
 from . import dynamodb_items as items
-from .dynamodb_errors import CHECK_FAILED, busy, error_code, translated
+from .dynamodb_errors import CHECK_FAILED, busy, conditionally, error_code, translated
 from .dynamodb_reads import batch_get, query_all
 
 RUN_DAYS = 7
@@ -100,16 +100,10 @@ class DynamoPruneRuns:
 
     @translated
     def save(self, run: PruneRun, read_step: int) -> bool:
-        try:
-            self._client.put_item(TableName=self._table, Item=encode_run(run),
-                                  ConditionExpression="#step = :step",
-                                  ExpressionAttributeNames={"#step": "step"},
-                                  ExpressionAttributeValues={":step": {"N": str(read_step)}})
-        except ClientError as exc:
-            if error_code(exc) == CHECK_FAILED:
-                return False
-            raise
-        return True
+        return conditionally(lambda: self._client.put_item(
+            TableName=self._table, Item=encode_run(run), ConditionExpression="#step = :step",
+            ExpressionAttributeNames={"#step": "step"},
+            ExpressionAttributeValues={":step": {"N": str(read_step)}}))
 
     @translated
     def keep(self, name: str, digests: set[str]) -> None:

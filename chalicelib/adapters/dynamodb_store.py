@@ -27,7 +27,13 @@ from . import dynamodb_cleanup as cleanup
 from . import dynamodb_cluster as cluster
 from . import dynamodb_items as items
 from . import dynamodb_schedule as schedule
-from .dynamodb_errors import CHECK_FAILED, cancellation_reasons, error_code, translated
+from .dynamodb_errors import (
+    CHECK_FAILED,
+    cancellation_reasons,
+    conditionally,
+    error_code,
+    translated,
+)
 from .dynamodb_reads import batch_get, query_all
 
 log = logging.getLogger(__name__)
@@ -237,26 +243,14 @@ class DynamoStore:
     def put_image(self, image: Image) -> bool:
         item = items.encode_image(image)
         items.check_size(item)
-        try:
-            self._client.put_item(TableName=self._table, Item=item,
-                                  ConditionExpression="attribute_not_exists(PK)")
-        except ClientError as exc:
-            if error_code(exc) == CHECK_FAILED:
-                return False
-            raise
-        return True
+        return conditionally(lambda: self._client.put_item(
+            TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(PK)"))
 
     @translated
     def delete_image(self, digest: str) -> bool:
-        try:
-            self._client.delete_item(TableName=self._table,
-                                     Key=items.key(items.image_pk(digest), items.STREAM_SK),
-                                     ConditionExpression="attribute_exists(PK)")
-        except ClientError as exc:
-            if error_code(exc) == CHECK_FAILED:
-                return False
-            raise
-        return True
+        return conditionally(lambda: self._client.delete_item(
+            TableName=self._table, Key=items.key(items.image_pk(digest), items.STREAM_SK),
+            ConditionExpression="attribute_exists(PK)"))
 
     # -- helpers
 
