@@ -15,6 +15,31 @@ NO_VALUE = object()  # Ref AWS::NoValue: the property is left out
 SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
 
 
+def references(node: Any, branch: Callable[[Any], bool] | None = None) -> set[str]:
+    """The logical ids and parameters a template value refers to. With `branch` (a
+    condition's truth), only the Fn::If branches taken; without, both."""
+    if isinstance(node, list):
+        return set().union(*(references(item, branch) for item in node))
+    if not isinstance(node, dict):
+        return set()
+    if branch is not None and set(node) == {"Fn::If"}:
+        condition, if_true, if_false = node["Fn::If"]
+        return references(if_true if branch(condition) else if_false, branch)
+    found: set[str] = set()
+    for key, value in node.items():
+        if key == "Ref":
+            found.add(value)
+        elif key == "Fn::GetAtt":
+            found.add(value[0] if isinstance(value, list) else value.split(".", 1)[0])
+        elif key == "Fn::Sub":
+            text = value if isinstance(value, str) else value[0]
+            found |= {name.split(".", 1)[0] for name in re.findall(r"\$\{([^}!]+)\}", text)}
+            found |= references(value[1] if isinstance(value, list) else None, branch)
+        else:
+            found |= references(value, branch)
+    return found
+
+
 def _is_function(key: str) -> bool:
     return key == "Ref" or key.startswith("Fn::")
 

@@ -40,7 +40,7 @@ from tests.deploy.emulator import (
     SETTINGS_NOT_APPLIED,
     emulator,
 )
-from tests.deploy.template_values import TemplateValues
+from tests.deploy.template_values import TemplateValues, references
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK = f"deploy-test-{os.getpid()}"  # its own build/deploy/<stack> beside another run's
@@ -204,27 +204,6 @@ def _policy_document(document: Any) -> Any:
     if isinstance(document, str):
         return ast.literal_eval(document)
     return document
-
-
-def references(node: Any) -> set[str]:
-    """The logical ids and parameters a template value refers to."""
-    if isinstance(node, list):
-        return set().union(*(references(item) for item in node))
-    if not isinstance(node, dict):
-        return set()
-    found: set[str] = set()
-    for key, value in node.items():
-        if key == "Ref":
-            found.add(value)
-        elif key == "Fn::GetAtt":
-            found.add(value[0] if isinstance(value, list) else value.split(".", 1)[0])
-        elif key == "Fn::Sub":
-            text = value if isinstance(value, str) else value[0]
-            found |= {name.split(".", 1)[0] for name in re.findall(r"\$\{([^}!]+)\}", text)}
-            found |= references(value[1] if isinstance(value, list) else None)
-        else:
-            found |= references(value)
-    return found
 
 
 def not_emulated_ids(deployment: Deployment) -> set[str]:

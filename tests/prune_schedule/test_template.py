@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from infra.template import declared_handlers, merge_template
+from tests.deploy.template_values import references
 
 PRUNE_RESOURCES = {"PruneImages", "PruneImagesLogs", "PruneImagesRole",
                    "PruneImagesErrorsAlarm", "PruneImagesThrottlesAlarm"}
@@ -61,26 +62,7 @@ class Stack:
 
     def references(self, node: Any) -> set[str]:
         """Names a value refers to, following only the Fn::If branches taken."""
-        if isinstance(node, list):
-            return set().union(*(self.references(item) for item in node))
-        if not isinstance(node, dict):
-            return set()
-        if set(node) == {"Fn::If"}:
-            condition, if_true, if_false = node["Fn::If"]
-            return self.references(if_true if self.truth(condition) else if_false)
-        found: set[str] = set()
-        for key, value in node.items():
-            if key == "Ref":
-                found.add(value)
-            elif key == "Fn::GetAtt":
-                found.add(value[0] if isinstance(value, list) else value.split(".", 1)[0])
-            elif key == "Fn::Sub":
-                text = value if isinstance(value, str) else value[0]
-                found |= {name.split(".", 1)[0] for name in re.findall(r"\$\{([^}!]+)\}", text)}
-                found |= self.references(value[1] if isinstance(value, list) else None)
-            else:
-                found |= self.references(value)
-        return found
+        return references(node, self.truth)
 
     def dangling(self) -> dict[str, set[str]]:
         """References, by resource, that name nothing this stack would have."""
