@@ -27,7 +27,9 @@ VARYING = [  # what differs between runs, most specific first
     (re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\b"), "<time>"),
     (re.compile(r"\b\d{21,40}\b"), "<sequence>"),
     (re.compile(r"127\.0\.0\.1:\d+"), "127.0.0.1:<port>"),
-    (re.compile(r"\b\d+ (second|minute)s? ago\b"), "<age> ago"),
+    # every form go-units' HumanDuration gives an age under an hour
+    (re.compile(r"\b(Less than a second|About a minute|\d+ (second|minute)s?) ago\b"),
+     "<age> ago"),
 ]
 
 
