@@ -1,4 +1,7 @@
-"""Role bindings, access tokens and `whoami`."""
+"""Role bindings, access tokens, `whoami` and `kubectl auth can-i`.
+
+An access review's models are imported when one is asked for: every cold start loads this
+module with the route table."""
 from __future__ import annotations
 
 from collections.abc import Collection
@@ -6,20 +9,8 @@ from collections.abc import Collection
 from ..domain.errors import Invalid
 from ..domain.rbac import groups_of
 from ..domain.validation import required
-from ..resources.access_review import (
-    AUTHORIZATION_GROUP,
-    SelfSubjectAccessReview,
-    SubjectAccessReviewStatus,
-)
-from ..resources.meta import USER_GROUP
-from ..resources.rbac import (
-    RBAC_GROUP,
-    TOKENS_GROUP,
-    AccessToken,
-    AccessTokenList,
-    RoleBinding,
-    RoleBindingList,
-)
+from ..resources.meta import AUTHORIZATION_GROUP, IMAGESTREAMS_GROUP, RBAC_GROUP, USER_GROUP
+from ..resources.rbac import AccessToken, AccessTokenList, RoleBinding, RoleBindingList
 from ..services.access import CLUSTERROLEBINDINGS, ROLEBINDINGS, TOKENS
 from ..wiring import Services
 from .bodies import read_object
@@ -71,12 +62,13 @@ def create_token(services: Services, call: Call) -> Reply:
 
 def revoke_token(services: Services, call: Call) -> Reply:
     services.access.revoke_token(call.name, _namespace(call))
-    return 200, success_status("accesstokens", call.name, group=TOKENS_GROUP)
+    return 200, success_status("accesstokens", call.name, group=IMAGESTREAMS_GROUP)
 
 
 def review_own_access(services: Services, call: Call, open_paths: Collection[str]) -> Reply:
     """A SelfSubjectAccessReview (`kubectl auth can-i`), decided by the API's own rules;
     of paths that are no resource, anyone may get `open_paths`."""
+    from ..resources.access_review import SelfSubjectAccessReview, SubjectAccessReviewStatus
     body = read_object(SelfSubjectAccessReview, call.body, call.headers,
                        "SelfSubjectAccessReview", ACCESS_REVIEWS)
     resource, other = body.spec.resource_attributes, body.spec.non_resource_attributes

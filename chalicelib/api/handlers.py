@@ -1,14 +1,14 @@
-"""One function per resource and verb: parse the call, run the use case, shape the reply."""
+"""One function per resource and verb: parse the call, run the use case, shape the reply.
+
+The models of a body only one route reads are imported in its handler: every cold start
+loads this module with the route table, and most never serve those routes."""
 from __future__ import annotations
 
 import logging
 from typing import Any
 
 from ..domain.errors import ApiError, BadRequest, NotFound
-from ..resources.imports import ImageStreamImport
-from ..resources.secrets import Secret
 from ..resources.stream import ImageStream, ImageStreamMapping, ImageStreamTag
-from ..resources.triggers import ImageStreamTrigger
 from ..services.patching import PATCH_MEDIA_TYPES
 from ..services.tag_history import tag_history
 from ..wiring import Services
@@ -201,6 +201,7 @@ def create_mapping(services: Services, call: Call) -> Reply:
 
 
 def create_stream_import(services: Services, call: Call) -> Reply:
+    from ..resources.imports import ImageStreamImport
     body = read_object(ImageStreamImport, call.body, call.headers, "ImageStreamImport",
                        ISIMPORTS)
     return 201, services.stream_imports.create(call.actor, call.namespace, body).to_json()
@@ -232,6 +233,7 @@ def list_triggers(services: Services, call: Call) -> Reply:
 
 
 def create_trigger(services: Services, call: Call) -> Reply:
+    from ..resources.triggers import ImageStreamTrigger
     body = read_object(ImageStreamTrigger, call.body, call.headers, "ImageStreamTrigger",
                        TRIGGERS)
     return 201, services.triggers.create(call.namespace, call.name, body).to_json()
@@ -254,6 +256,7 @@ def list_secrets(services: Services, call: Call) -> Reply:
 
 
 def create_secret(services: Services, call: Call) -> Reply:
+    from ..resources.secrets import Secret
     body = read_object(Secret, call.body, call.headers, "Secret", "secrets")
     return 201, services.secrets.create(call.namespace, body).to_json()
 

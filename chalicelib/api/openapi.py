@@ -26,9 +26,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from ..domain.errors import NotFound
-from ..resources.access_review import AUTHORIZATION_GROUP
-from ..resources.meta import API_GROUP, Status
-from ..resources.rbac import RBAC_GROUP
+from ..resources.meta import API_GROUP, AUTHORIZATION_GROUP, RBAC_GROUP, Status
 from ..services.patching import JSON_PATCH, PATCH_MEDIA_TYPES
 from ..services.streams import STREAM_MERGE_KEYS
 from .catalogue import CATALOGUE, Resource

@@ -6,6 +6,9 @@ something to send, or with nothing once its `timeoutSeconds` (at most WATCH_SECO
 up; client-go and the Python client then watch again from the last resourceVersion they
 saw. Positions come from the namespace's change log (services/watches.py); an event's
 object is read when the answer is made, so it is the object's state then.
+
+Every request passes watch_route, so field selectors and Tables are imported only when a
+watch is served.
 """
 from __future__ import annotations
 
@@ -21,10 +24,8 @@ from ..resources.meta import now as utc_now
 from ..wiring import Services
 from . import listing
 from .catalogue import CATALOGUE, Resource
-from .field_selectors import parse_field_selector
 from .responses import MAX_RESPONSE_BYTES, fit_stream
 from .route import Call, Reply, Route, WatchEvents
-from .tables import table_version, to_table
 
 # Under API Gateway's 29-second limit, with time to read the objects and answer.
 WATCH_SECONDS = 25
@@ -154,6 +155,7 @@ def _timeout(text: str) -> float:
 
 def _selector(call: Call, resource: Resource) -> Callable[[Object], bool]:
     """Whether an event is for the watcher, by its object's fields and labels."""
+    from .field_selectors import parse_field_selector
     fields = parse_field_selector(call.query.get("fieldSelector", ""), resource.kind)
     labels = listing.label_selector(call.query)
 
@@ -169,6 +171,7 @@ def _selector(call: Call, resource: Resource) -> Callable[[Object], bool]:
 
 def _as_asked(events: list[Object], call: Call) -> list[Object]:
     """Each event's object as a one-row Table when the Accept header asks for Tables."""
+    from .tables import table_version, to_table
     version = table_version(call.headers.get("accept", ""))
     if version is None:
         return events

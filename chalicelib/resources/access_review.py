@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from .meta import Model, ObjectMeta
+from .meta import AUTHORIZATION_GROUP, Model, ObjectMeta
 
-AUTHORIZATION_GROUP = "authorization.k8s.io"
 AUTHORIZATION_VERSION = f"{AUTHORIZATION_GROUP}/v1"
 
 

@@ -6,8 +6,12 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
+# The API groups served here.
 API_GROUP = "image.openshift.io"
 USER_GROUP = "user.openshift.io"  # `oc whoami` reads users/~ there
+RBAC_GROUP = "rbac.authorization.k8s.io"
+AUTHORIZATION_GROUP = "authorization.k8s.io"
+IMAGESTREAMS_GROUP = "imagestreams.dev"  # this service's own: access tokens, prune runs
 API_VERSION = f"{API_GROUP}/v1"
 # Manifests written for OpenShift 3 use the legacy group-less version.
 ACCEPTED_API_VERSIONS = (API_VERSION, "v1")

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from pydantic import Field, StrictBool, StrictInt
 
-from .meta import ListMeta, Model, ObjectMeta, Time
-from .rbac import TOKENS_GROUP
+from .meta import IMAGESTREAMS_GROUP, ListMeta, Model, ObjectMeta, Time
 
-PRUNE_VERSION = f"{TOKENS_GROUP}/v1"
+PRUNE_VERSION = f"{IMAGESTREAMS_GROUP}/v1"
 
 
 class ImagePruneRunSpec(Model):

@@ -3,12 +3,10 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from .meta import ListMeta, Model, ObjectMeta, Time
+from .meta import IMAGESTREAMS_GROUP, RBAC_GROUP, ListMeta, Model, ObjectMeta, Time
 
-RBAC_GROUP = "rbac.authorization.k8s.io"
 RBAC_VERSION = f"{RBAC_GROUP}/v1"
-TOKENS_GROUP = "imagestreams.dev"
-TOKENS_VERSION = f"{TOKENS_GROUP}/v1"
+TOKENS_VERSION = f"{IMAGESTREAMS_GROUP}/v1"
 
 
 class Subject(Model):
