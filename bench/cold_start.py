@@ -31,6 +31,7 @@ from chalicelib.resources.stream import ImageStream, ImageStreamMapping
 from chalicelib.services.actor import SERVICE
 from chalicelib.wiring import Services
 from testbed.dynamodb import REGION, create_table, new_client
+from testbed.function_settings import fixed_function_environment
 from testbed.moto_server import moto_server
 from testbed.proxy_events import proxy_event
 
@@ -104,9 +105,11 @@ def seed(endpoint: str) -> str:
 
 
 def environment(endpoint: str) -> dict[str, str]:
-    """What a deployed function has: the table, the region, credentials; no AWS config
-    files, so boto3 reads what Lambda's would (nothing) whatever this machine holds."""
-    return {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8",
+    """What a deployed function has: the table, the region, credentials, the template's
+    fixed settings; no AWS config files, so boto3 reads what Lambda's would (nothing)
+    whatever this machine holds."""
+    return {**fixed_function_environment(),
+            "PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8",
             "AWS_ENDPOINT_URL": endpoint, "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
             "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
             "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
@@ -257,7 +260,10 @@ def _body(results: Results) -> str:
         "server process on loopback holding the table of `infra/table.json`, as "
         "`AWS_ENDPOINT_URL`; the minimal app (`bench/minimal_app/app.py`) makes one GetItem "
         "through a client created on first use. Times are from spawning the process; the "
-        "second request, in the same process, is what a request costs once warm. "
+        "second request, in the same process, is what a request costs once warm. Both "
+        "sides' processes have a deployed function's environment, with the settings "
+        "`infra/service.json` gives every function "
+        f"({', '.join(f'`{k}={v}`' for k, v in fixed_function_environment().items())}). "
         "`bench/cold_start.py` is the benchmark.",
         "",
         *rows,
