@@ -132,7 +132,10 @@ def refused_ipv4() -> st.SearchStrategy[ipaddress.IPv4Address]:
 
 def public_ipv4() -> st.SearchStrategy[ipaddress.IPv4Address]:
     """An IPv4 address outside every block of the registry, or in one that is reachable."""
-    return st.integers(0, 2 ** 32 - 1).map(ipaddress.IPv4Address).filter(
+    # Drawn from 1.0.0.0-223.255.255.255 (0/8, multicast and 240/4 hold no such address):
+    # Hypothesis favours the ends of a range, and with 0 and 2**32-1 as the ends most draws
+    # were filtered out, which failed its filter_too_much health check now and then.
+    return st.integers(0x01000000, 0xDFFFFFFF).map(ipaddress.IPv4Address).filter(
         lambda address: most_specific(address)[2] == TRUE)
 
 
