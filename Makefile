@@ -118,17 +118,22 @@ $(PACKAGE_STAMP): requirements.txt requirements-dev.txt $(WHEELHOUSE)/.complete 
 	$(PACKAGE_VENV)/bin/pip install --quiet --no-index --find-links $(WHEELHOUSE) -r requirements.txt
 	touch $@
 
+# The zip as Lambda gets it: each module's bytecode, compiled by the packaging venv's
+# Python (the runtime's), then every entry in a fixed order and form.
+finish_zip = $(PACKAGE_VENV)/bin/python -m infra.bytecode $(1) && \
+	$(BIN)/python -m infra.reproducible $(1)
+
 package: $(PACKAGE_STAMP)
 	rm -rf $(PACKAGE)
 	$(BIN)/python -m infra.template build/merge-template.json
 	$(CHALICE_PACKAGE) $(PACKAGE)
-	$(BIN)/python -m infra.reproducible $(PACKAGE)/deployment.zip
+	$(call finish_zip,$(PACKAGE)/deployment.zip)
 
 # Two builds, the second without Chalice's cache of dependencies, give the same bytes.
 package-check: package
 	rm -rf .chalice/deployments build/package-check
 	$(CHALICE_PACKAGE) build/package-check
-	$(BIN)/python -m infra.reproducible build/package-check/deployment.zip
+	$(call finish_zip,build/package-check/deployment.zip)
 	cmp $(PACKAGE)/deployment.zip build/package-check/deployment.zip
 	cmp $(PACKAGE)/sam.json build/package-check/sam.json
 
@@ -187,7 +192,7 @@ run: system venv
 		$(BIN)/python -m local.stack
 
 # Needs docker-registry and skopeo, as the registry tests do.
-bench: system venv
+bench: system venv package
 	$(BIN)/python -m bench
 
 clean:

@@ -12,6 +12,7 @@ BENCHMARKS = {"dynamodb-costs": "bench.dynamodb_costs",
               "scheduled-import": "bench.scheduled_import",
               "sns-publishing": "bench.sns_publishing",
               "cold-start": "bench.cold_start",
+              "package-bytecode": "bench.package_bytecode",
               "throughput": "bench.throughput",
               "index-keys": "bench.index_keys"}
 REPORT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"

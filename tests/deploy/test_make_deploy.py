@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import subprocess
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -348,6 +349,27 @@ def test_topics_and_queues(deployment: Deployment) -> None:
                                   else str(expected)), (logical_id, name)
 
 
+def test_the_deployed_code_carries_bytecode_for_the_functions_python(
+        deployment: Deployment) -> None:
+    """Each module of the uploaded package has its pyc for the functions' runtime and no
+    other interpreter's: Lambda's /var/task is read-only, and a module without one is
+    compiled again at every cold start (infra/bytecode.py)."""
+    runtimes = {resource["Properties"]["Runtime"]
+                for resource in deployment.resources("AWS::Lambda::Function").values()}
+    assert len(runtimes) == 1 and re.fullmatch(r"python3\.\d+", next(iter(runtimes)))
+    tag = "cpython-" + next(iter(runtimes)).removeprefix("python").replace(".", "")
+    with zipfile.ZipFile(ROOT / "build" / "package" / "deployment.zip") as package:
+        names = set(package.namelist())
+        modules = {name for name in names if name.endswith(".py")}
+        cached = {name for name in names if "__pycache__/" in name}
+        expected = {f"{name.rpartition('/')[0]}/__pycache__/".lstrip("/")
+                    + f"{name.rpartition('/')[2][:-3]}.{tag}.pyc" for name in modules}
+        assert "app.py" in modules and "chalicelib/api/routes.py" in modules
+        assert cached == expected
+        header = package.read(f"chalicelib/api/__pycache__/routes.{tag}.pyc")[4:8]
+        assert int.from_bytes(header, "little") == 0b01  # PEP 552: hash-based, unchecked
+
+
 def test_functions_roles_code_environment_and_timeouts(deployment: Deployment) -> None:
     lambda_ = deployment.client("lambda")
     package = (ROOT / "build" / "package" / "deployment.zip").read_bytes()
@@ -469,7 +491,7 @@ def test_the_webhook_secret_is_generated_and_only_the_api_is_given_it(
     arn = deployment.physical_ids["WebhookSharedSecret"]
     value = deployment.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
     assert len(value) == 48 and value.isalnum()  # GenerateSecretString, no punctuation
-    for logical_id, resource in deployment.resources("AWS::Lambda::Function").items():
+    for logical_id in deployment.resources("AWS::Lambda::Function"):
         variables = deployment.client("lambda").get_function_configuration(
             FunctionName=deployment.physical_ids[logical_id])["Environment"]["Variables"]
         assert "REGISTRY_WEBHOOK_SECRET" not in variables, logical_id
