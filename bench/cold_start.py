@@ -24,14 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chalicelib.adapters.dynamodb_access import DynamoBindingStore, DynamoTokenStore
-from chalicelib.adapters.dynamodb_store import DynamoStore
-from chalicelib.resources.rbac import AccessToken, RoleBinding
-from chalicelib.resources.stream import ImageStream, ImageStreamMapping
-from chalicelib.services.actor import SERVICE
-from chalicelib.wiring import Services
-from testbed.dynamodb import REGION, create_table, new_client
-from testbed.function_settings import fixed_function_environment
+from chalicelib.resources.rbac import AccessToken
+from testbed.function_process import (
+    fixed_function_environment,
+    function_environment,
+    seed_viewed_tag,
+)
 from testbed.moto_server import moto_server
 from testbed.proxy_events import proxy_event
 
@@ -46,7 +44,6 @@ TABLE = "imagestreams-bench"
 REGISTRY = "registry.bench.test:5000"
 NAMESPACE, STREAM, TAG = "bench", "app", "latest"
 SUBJECT = "bench-viewer"  # bound to the "view" role in NAMESPACE
-DIGEST = "sha256:" + "b" * 64
 ISTAG = "/apis/image.openshift.io/v1/namespaces/{namespace}/imagestreamtags/{name}"
 REAL, MINIMAL = "imagestreams (app.py)", "minimal Chalice app (boto3, one GetItem)"
 SIDES = {REAL: ROOT, MINIMAL: ROOT / "bench" / "minimal_app"}  # each one's `app` module
@@ -84,36 +81,11 @@ def requests_served(log: Path) -> int:
 
 def seed(endpoint: str) -> str:
     """The table with one stream, one tag and SUBJECT's view binding; a token of SUBJECT."""
-    client = new_client(endpoint)
-    create_table(client, TABLE)
-    services = Services(DynamoStore(client, TABLE), REGISTRY,
-                        token_store=DynamoTokenStore(client, TABLE),
-                        binding_store=DynamoBindingStore(client, TABLE))
-    services.streams.create(SERVICE, NAMESPACE,
-                            ImageStream.model_validate({"metadata": {"name": STREAM}}))
-    services.tags.map(SERVICE, NAMESPACE, ImageStreamMapping.model_validate({
-        "metadata": {"name": STREAM}, "tag": TAG,
-        "image": {"metadata": {"name": DIGEST},
-                  "dockerImageReference": f"{REGISTRY}/{NAMESPACE}/{STREAM}@{DIGEST}"}}))
-    services.access.create_binding(NAMESPACE, RoleBinding.model_validate({
-        "metadata": {"name": "bench-view"}, "roleRef": {"kind": "ClusterRole", "name": "view"},
-        "subjects": [{"kind": "User", "name": SUBJECT}]}))
+    services = seed_viewed_tag(endpoint, TABLE, REGISTRY, NAMESPACE, STREAM, TAG, SUBJECT)
     token = services.access.create_token(
         AccessToken.model_validate({"spec": {"subject": SUBJECT}}), None).status
     assert token is not None and token.token
     return token.token
-
-
-def environment(endpoint: str) -> dict[str, str]:
-    """What a deployed function has: the table, the region, credentials, the template's
-    fixed settings; no AWS config files, so boto3 reads what Lambda's would (nothing)
-    whatever this machine holds."""
-    return {**fixed_function_environment(),
-            "PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8",
-            "AWS_ENDPOINT_URL": endpoint, "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
-            "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-            "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-            "TABLE_NAME": TABLE, "INTEGRATED_REGISTRY": REGISTRY}
 
 
 @dataclass(frozen=True)
@@ -206,7 +178,7 @@ def run() -> Section:
             moto_server(Path(directory) / "moto.log") as url:
         log = Path(directory) / "moto.log"
         token = seed(url)
-        env = environment(url)
+        env = function_environment(url, TABLE, REGISTRY)
         event = proxy_event("GET", ISTAG, {"namespace": NAMESPACE, "name": f"{STREAM}:{TAG}"},
                             SUBJECT, token=token)
         for side in SIDES:

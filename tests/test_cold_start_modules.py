@@ -14,26 +14,17 @@ about 25 ms of each cold start; no plugin is used here.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-from chalicelib.adapters.dynamodb_access import DynamoBindingStore
-from chalicelib.adapters.dynamodb_store import DynamoStore
-from chalicelib.resources.rbac import RoleBinding
-from chalicelib.resources.stream import ImageStream, ImageStreamMapping
-from chalicelib.services.actor import SERVICE
-from chalicelib.wiring import Services
-from testbed.dynamodb import REGION, create_table, new_client
-from testbed.function_settings import fixed_function_environment
+from testbed.function_process import function_environment, seed_viewed_tag
 from testbed.moto_server import moto_server
 from testbed.proxy_events import proxy_event
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLE, REGISTRY = "imagestreams-modules", "registry.test"
 ISTAG = "/apis/image.openshift.io/v1/namespaces/{namespace}/imagestreamtags/{name}"
-DIGEST = "sha256:" + "a" * 64
 # Models and rules of routes a GET of a tag never reaches.
 OTHER_ROUTES = ("chalicelib.resources.prune", "chalicelib.resources.access_review",
                 "chalicelib.resources.imports")
@@ -56,33 +47,11 @@ print(json.dumps({"status": answer["statusCode"], "kind": json.loads(answer["bod
 """
 
 
-def _seed(endpoint: str) -> None:
-    """A stream `team/web` with a tag, and alice's view binding in `team`."""
-    client = new_client(endpoint)
-    create_table(client, TABLE)
-    services = Services(DynamoStore(client, TABLE), REGISTRY,
-                        binding_store=DynamoBindingStore(client, TABLE))
-    services.access.create_binding("team", RoleBinding.model_validate({
-        "metadata": {"name": "view"}, "roleRef": {"kind": "ClusterRole", "name": "view"},
-        "subjects": [{"kind": "User", "name": "alice"}]}))
-    services.streams.create(SERVICE, "team",
-                            ImageStream.model_validate({"metadata": {"name": "web"}}))
-    services.tags.map(SERVICE, "team", ImageStreamMapping.model_validate({
-        "metadata": {"name": "web"}, "tag": "latest",
-        "image": {"metadata": {"name": DIGEST},
-                  "dockerImageReference": f"{REGISTRY}/team/web@{DIGEST}"}}))
-
-
 def test_a_get_of_a_tag_loads_no_model_of_another_route(tmp_path: Path) -> None:
     event = proxy_event("GET", ISTAG, {"namespace": "team", "name": "web:latest"}, "alice")
     with moto_server(tmp_path / "moto.log") as endpoint:
-        _seed(endpoint)
-        env = {**fixed_function_environment(), "PATH": os.environ.get("PATH", ""),
-               "AWS_ENDPOINT_URL": endpoint,
-               "AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "test",
-               "AWS_SECRET_ACCESS_KEY": "test", "AWS_CONFIG_FILE": os.devnull,
-               "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "TABLE_NAME": TABLE,
-               "INTEGRATED_REGISTRY": REGISTRY}
+        seed_viewed_tag(endpoint, TABLE, REGISTRY, "team", "web", "latest", "alice")
+        env = function_environment(endpoint, TABLE, REGISTRY)
         ran = subprocess.run([sys.executable, "-c", DRIVER, json.dumps(event)], cwd=ROOT,
                              env=env, capture_output=True, text=True, timeout=120, check=False)
     assert ran.returncode == 0, ran.stderr
