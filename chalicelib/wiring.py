@@ -46,9 +46,9 @@ class Services:
     """The use cases over one set of adapters; routes receive this, tests build their own."""
 
     def __init__(self, store: StreamStore, registry: str = "",
-                 trigger_store: TriggerStore | None = None,
+                 trigger_store: Callable[[], TriggerStore] | None = None,
                  subscriptions: Callable[[], Subscriptions] | None = None,
-                 secret_store: SecretStore | None = None,
+                 secret_store: Callable[[], SecretStore] | None = None,
                  import_settings: ImportSettings | None = None,
                  token_store: TokenStore | None = None,
                  binding_store: BindingStore | None = None,
@@ -56,19 +56,21 @@ class Services:
                  change_log: ChangeLog | None = None,
                  webhook_secret: Callable[[], str] | None = None,
                  reconcile_position: ReconcilePosition | None = None,
-                 prune_runs: PruneRuns | None = None,
+                 prune_runs: Callable[[], PruneRuns] | None = None,
                  prune_registry: Callable[[], PrunableRegistry | None] | None = None):
-        """`secret_store`, `publish_ledger` and `change_log` default to ones in memory;
+        """`trigger_store`, `secret_store` and `prune_runs` build their store when a route
+        first needs it (few do, and each loads its adapter's modules), one in memory when
+        not given; `publish_ledger` and `change_log` default to ones in memory;
         `import_settings` to the environment's. `webhook_secret` gives the integrated
         registry's shared secret when a notification needs it (none: all are refused);
         `reconcile_position` keeps where the ECR reconcile pass stopped (in memory if not
-        given); `prune_runs` keeps image prune runs (in memory if not given), and
+        given); `prune_runs` keeps image prune runs, and
         `prune_registry` gives the registry they prune (ECR, when INTEGRATED_REGISTRY is)."""
         self.store = store
         self.registry = registry
-        self.trigger_store = trigger_store
+        self._trigger_store = trigger_store
         self.subscriptions = subscriptions or _sns_subscriptions
-        self.secret_store = secret_store
+        self._secret_store = secret_store
         self.import_settings = import_settings or ImportSettings.from_env()
         self.token_store = token_store
         self.binding_store = binding_store
@@ -102,10 +104,10 @@ class Services:
     @cached_property
     def secrets(self) -> SecretService:
         from .services.secrets import SecretService
-        if self.secret_store is None:
+        if self._secret_store is None:
             from .adapters.memory_secrets import MemorySecrets
-            self.secret_store = MemorySecrets()
-        return SecretService(self.secret_store)
+            return SecretService(MemorySecrets())
+        return SecretService(self._secret_store())
 
     @cached_property
     def registries(self) -> RegistryImports:
@@ -206,8 +208,10 @@ class Services:
         from .services.pruning import PruneService
         if self._prune_runs is None:
             from .adapters.memory_prune_runs import MemoryPruneRuns
-            self._prune_runs = MemoryPruneRuns()
-        return PruneService(self.store, self._prune_runs, self._prune_registry(),
+            runs: PruneRuns = MemoryPruneRuns()
+        else:
+            runs = self._prune_runs()
+        return PruneService(self.store, runs, self._prune_registry(),
                             _registry_parts(self.registry)[1])
 
     def _ecr_to_prune(self) -> PrunableRegistry | None:
@@ -224,11 +228,11 @@ class Services:
 
     @cached_property
     def triggers(self) -> TriggerService:
-        if self.trigger_store is None:
-            from .adapters.memory_triggers import MemoryTriggerStore
-            self.trigger_store = MemoryTriggerStore()
         from .services.triggers import TriggerService
-        return TriggerService(self.store, self.trigger_store, self.subscriptions)
+        if self._trigger_store is None:
+            from .adapters.memory_triggers import MemoryTriggerStore
+            return TriggerService(self.store, MemoryTriggerStore(), self.subscriptions)
+        return TriggerService(self.store, self._trigger_store(), self.subscriptions)
 
 
 class _FirstUseImporter:
@@ -311,27 +315,38 @@ def _from_environment() -> Services:
         return Services(MemoryStore(), registry)
     from .adapters.dynamodb_access import DynamoBindingStore, DynamoTokenStore
     from .adapters.dynamodb_change_log import DynamoChangeLog
-    from .adapters.dynamodb_prune_runs import DynamoPruneRuns
     from .adapters.dynamodb_publish_ledger import DynamoPublishLedger
     from .adapters.dynamodb_reconcile_position import DynamoReconcilePosition
     from .adapters.dynamodb_store import DynamoStore
-    from .adapters.dynamodb_triggers import DynamoTriggerStore
-    from .adapters.secrets_manager import SecretsManagerSecrets, SharedSecret
     client, table = _aws_client("dynamodb"), os.environ["TABLE_NAME"]
-    secrets = SecretsManagerSecrets(lambda: _aws_client("secretsmanager"),
-                                    os.environ.get("SECRETS_PREFIX", "imagestreams/"))
+
+    def trigger_store() -> TriggerStore:
+        from .adapters.dynamodb_triggers import DynamoTriggerStore
+        return DynamoTriggerStore(client, table)
+
+    def secret_store() -> SecretStore:
+        from .adapters.secrets_manager import SecretsManagerSecrets
+        return SecretsManagerSecrets(lambda: _aws_client("secretsmanager"),
+                                     os.environ.get("SECRETS_PREFIX", "imagestreams/"))
+
+    def prune_runs() -> PruneRuns:
+        from .adapters.dynamodb_prune_runs import DynamoPruneRuns
+        return DynamoPruneRuns(client, table)
+
     # Only the API function is given the webhook secret's ARN (and may read that secret);
     # it is read on the first notification, not at start: most containers never need it.
     webhook_secret_arn = os.environ.get("REGISTRY_WEBHOOK_SECRET_ARN", "")
-    webhook_secret = (SharedSecret(lambda: _aws_client("secretsmanager"), webhook_secret_arn)
-                      if webhook_secret_arn else None)
-    return Services(DynamoStore(client, table), registry, DynamoTriggerStore(client, table),
-                    secret_store=secrets, token_store=DynamoTokenStore(client, table),
+    webhook_secret = None
+    if webhook_secret_arn:
+        from .adapters.secrets_manager import SharedSecret
+        webhook_secret = SharedSecret(lambda: _aws_client("secretsmanager"), webhook_secret_arn)
+    return Services(DynamoStore(client, table), registry, trigger_store,
+                    secret_store=secret_store, token_store=DynamoTokenStore(client, table),
                     binding_store=DynamoBindingStore(client, table),
                     publish_ledger=DynamoPublishLedger(client, table),
                     change_log=DynamoChangeLog(client, table), webhook_secret=webhook_secret,
                     reconcile_position=DynamoReconcilePosition(client, table),
-                    prune_runs=DynamoPruneRuns(client, table))
+                    prune_runs=prune_runs)
 
 
 def services() -> Services:

@@ -2,14 +2,15 @@
 
 Every Lambda container imports app.py and its whole route table before its first request,
 so a module-level import of a model only one route reads is paid by every cold start
-(docs/benchmarks.md, Cold start). Those routes import their models when called, and the
-catalogue names its models instead of importing them. A fresh interpreter here serves a GET
-of an ImageStreamTag as the API function would, from a table on a moto server that this
-test filled, with the settings the template gives every function, then reports which
-modules it loaded; the same process then asks the catalogue for a model, which must load
-it. One of those settings turns pydantic's plugin search off: without it, the first model
-pydantic builds reads the metadata of every installed distribution (importlib.metadata),
-about 25 ms of each cold start; no plugin is used here.
+(docs/benchmarks.md, Cold start). Those routes import their models when called, the
+catalogue names its models instead of importing them, and the stores few routes use are
+built when first used. A fresh interpreter here serves a GET of an ImageStreamTag as the
+API function would, from a table on a moto server that this test filled, with the
+settings the template gives every function, then reports which modules it loaded; the
+same process then asks the catalogue for a model, which must load it. One of those
+settings turns pydantic's plugin search off: without it, the first model pydantic builds
+reads the metadata of every installed distribution (importlib.metadata), about 25 ms of
+each cold start; no plugin is used here.
 """
 from __future__ import annotations
 
@@ -25,9 +26,11 @@ from testbed.proxy_events import proxy_event
 ROOT = Path(__file__).resolve().parent.parent
 TABLE, REGISTRY = "imagestreams-modules", "registry.test"
 ISTAG = "/apis/image.openshift.io/v1/namespaces/{namespace}/imagestreamtags/{name}"
-# Models and rules of routes a GET of a tag never reaches.
+# Models, rules and stores of routes a GET of a tag never reaches.
 OTHER_ROUTES = ("chalicelib.resources.prune", "chalicelib.resources.access_review",
-                "chalicelib.resources.imports")
+                "chalicelib.resources.imports", "chalicelib.domain.pruning",
+                "chalicelib.adapters.dynamodb_prune_runs", "chalicelib.adapters.dynamodb_triggers",
+                "chalicelib.adapters.secrets_manager")
 
 DRIVER = """\
 import importlib.metadata, json, sys

@@ -75,8 +75,9 @@ def aws(service: str) -> Any:
 @pytest.fixture(params=["memory", "dynamodb"])
 def backend(request: pytest.FixtureRequest) -> Iterator[wiring.Services]:
     if request.param == "memory":
-        yield wiring.Services(MemoryStore(), REGISTRY, MemoryTriggerStore(), Subscribed,
-                              secret_store=MemorySecrets(), token_store=MemoryTokenStore(),
+        yield wiring.Services(MemoryStore(), REGISTRY, lambda: MemoryTriggerStore(), Subscribed,
+                              secret_store=lambda: MemorySecrets(),
+                              token_store=MemoryTokenStore(),
                               binding_store=MemoryBindingStore())
         return
     with mocked_table(stream=False) as table:
@@ -84,9 +85,9 @@ def backend(request: pytest.FixtureRequest) -> Iterator[wiring.Services]:
         topic = aws("sns").create_topic(Name="events")["TopicArn"]
         sns = aws("sns")
         yield wiring.Services(
-            DynamoStore(client, table.name), REGISTRY, DynamoTriggerStore(client, table.name),
-            lambda: SnsSubscriptions(sns, topic),
-            secret_store=SecretsManagerSecrets(lambda: aws("secretsmanager"), "test/"),
+            DynamoStore(client, table.name), REGISTRY,
+            lambda: DynamoTriggerStore(client, table.name), lambda: SnsSubscriptions(sns, topic),
+            secret_store=lambda: SecretsManagerSecrets(lambda: aws("secretsmanager"), "test/"),
             token_store=DynamoTokenStore(client, table.name),
             binding_store=DynamoBindingStore(client, table.name))
 

@@ -71,7 +71,8 @@ def api(request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture) -> Ite
             manager = boto3.client("secretsmanager", region_name="us-east-1",
                                    aws_access_key_id="testing", aws_secret_access_key="testing")
             store = SecretsManagerSecrets(lambda: manager, "imagestreams-test/")
-        services = wiring.Services(MemoryStore(), secret_store=store, import_settings=settings)
+        services = wiring.Services(MemoryStore(), secret_store=lambda: store,
+                                   import_settings=settings)
         wiring.use(services)
         with Client(app) as http:
             recorder = Recorder(http, admin_headers(services))

@@ -49,7 +49,7 @@ def served() -> Iterator[tuple[wiring.Services, StreamReader]]:
         services = wiring.Services(DynamoStore(dynamodb, TABLE), "",
                                    publish_ledger=DynamoPublishLedger(dynamodb, TABLE),
                                    change_log=DynamoChangeLog(dynamodb, TABLE),
-                                   prune_runs=DynamoPruneRuns(dynamodb, TABLE))
+                                   prune_runs=lambda: DynamoPruneRuns(dynamodb, TABLE))
         wiring.use(services)
         wiring.use_publisher(SnsPublisher(sns, topic, backoff=0))
         try:

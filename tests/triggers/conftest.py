@@ -80,7 +80,7 @@ def moto_cloud() -> Iterator[Cloud]:
         sns, sqs = client("sns"), client("sqs")
         topic = sns.create_topic(Name="imagestreams-events")["TopicArn"]
         services = wiring.Services(DynamoStore(dynamodb, TABLE), "",
-                                   DynamoTriggerStore(dynamodb, TABLE),
+                                   lambda: DynamoTriggerStore(dynamodb, TABLE),
                                    lambda: SnsSubscriptions(sns, topic),
                                    publish_ledger=DynamoPublishLedger(dynamodb, TABLE),
                                    change_log=DynamoChangeLog(dynamodb, TABLE))
