@@ -119,7 +119,7 @@ def clear_history_up_to(client: Any, table: str, pk: str, uid: str, tag: str,
     """Delete a tag life's events at sequence number `upto` and below (an image prune cut
     them), as clear_history does, up to `transactions` transactions; True when none is
     left. Events at the legacy keys are the backfill's to move first; a prune reads them
-    never (history_page reads the new keys)."""
+    never (history_page reads the new keys), and stops at a stream that has them."""
     prefix = items.history_prefix(tag, incarnation)
     for _ in range(transactions):
         found = _events(client, table, pk, prefix, items.history_sk(tag, incarnation, upto))

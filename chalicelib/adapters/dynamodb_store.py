@@ -124,12 +124,15 @@ class DynamoStore:
 
     def _with_tags(self, record: StreamRecord) -> StreamSnapshot:
         pk = items.stream_pk(record.namespace, record.name)
-        # The tags' range only: history and the image index sort before it.
+        # The tags' range only: history and the image index sort before it, but a table not
+        # yet backfilled keeps its history in this range.
+        found = self._query_prefix(pk, items.TAG_PREFIX)
         tags = {tag.name: tag for tag in (
-            items.decode_tag(item) for item in self._query_prefix(pk, items.TAG_PREFIX)
+            items.decode_tag(item) for item in found
             if items.is_tag_sk(item["SK"]["S"]) and item["uid"]["S"] == record.uid)}
-        return StreamSnapshot(record, tags,
-                              {name: list(shown_events(tag)) for name, tag in tags.items()})
+        return StreamSnapshot(
+            record, tags, {name: list(shown_events(tag)) for name, tag in tags.items()},
+            unmigrated_history=any(items.legacy_history_owner(item["SK"]["S"]) for item in found))
 
     @translated
     def list_streams(self, namespace: str, limit: int, after: str | None) -> Page:

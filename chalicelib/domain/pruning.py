@@ -30,6 +30,19 @@ MAX_RUN_AGE = timedelta(days=1)
 SCANNED_KEYS = ("streams", "tags", "images", "registryImages")
 REMOVED_KEYS = ("historyEvents", "images", "registryImages", "registryBytes")
 
+
+class UnmigratedHistory(Exception):
+    """A stream keeps events the run cannot read (a table from before the history moved):
+    their images would look out of use, so the run stops before it deletes any image."""
+
+    def __init__(self, namespace: str, name: str):
+        super().__init__(
+            f"the stream {namespace}/{name} keeps history at the keys of the version before "
+            "the history moved, which a prune cannot read: run the backfill (python -m "
+            "chalicelib.backfill --table <table>, docs/deploy.md), then start a new run; "
+            "this one deleted no image")
+
+
 # Go's time.ParseDuration units, in nanoseconds.
 _UNITS = {"ns": 1, "us": 1_000, "µs": 1_000, "μs": 1_000, "ms": 1_000_000,
           "s": 1_000_000_000, "m": 60_000_000_000, "h": 3_600_000_000_000}

@@ -73,3 +73,6 @@ class StreamSnapshot:
     stream: StreamRecord
     tags: dict[str, TagRecord]
     history: dict[str, list[TagEvent]]  # per tag, newest first
+    # The store holds events of the stream that history pages do not reach yet: a table
+    # from before the history moved, not yet backfilled (adapters/dynamodb_history_backfill).
+    unmigrated_history: bool = False

@@ -21,6 +21,7 @@ from ..domain.pruning import (
     REGISTRY,
     KeptBlock,
     PruneRun,
+    UnmigratedHistory,
     pruned_tag,
 )
 from ..domain.records import StreamRecord, TagRecord
@@ -118,6 +119,8 @@ def _stream(step: Step, record: StreamRecord) -> bool:
     step.spend(LOAD_REQUESTS)
     if snapshot is None:
         return True  # deleted since it was listed
+    if snapshot.unmigrated_history:
+        raise UnmigratedHistory(record.namespace, record.name)
     key = stream_key(record.namespace, record.name)
     partial = step.cursor.get("partial") or {}
     if (partial.get("stream"), partial.get("version")) != (key, snapshot.stream.version):
