@@ -39,6 +39,8 @@ METRICS = {
     "ChangeLogFailures": COUNT,  # batches whose changes could not be logged for watches
     "CleanupsDone": COUNT,  # deletes whose cleanup finished (history, index, partition)
     "CleanupFailures": COUNT,  # cleanup steps that failed (their record is delivered again)
+    "PruneRunsSucceeded": COUNT,  # image prune runs whose last step this batch took
+    "PruneRunsFailed": COUNT,  # image prune runs that ended Failed (the log says why)
     # imports, by outcome: an API request's, or a scheduled cycle's (per tag)
     "ImportsSucceeded": COUNT,
     "ImportsFailed": COUNT,

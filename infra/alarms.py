@@ -10,7 +10,8 @@ one means and what to do about it: docs/operations.md, "Alarms".
 - the table-stream consumer (PublishTagChanges): its iterator age, how far behind it reads;
 - the API: the share of 5XX answers;
 - the scheduled re-import: cycles ending with work left for lack of time, from the
-  `ScheduledCycleStoppedForTime` metric it writes (chalicelib/metrics.py).
+  `ScheduledCycleStoppedForTime` metric it writes (chalicelib/metrics.py);
+- image prune runs that failed, from the consumer's `PruneRunsFailed` metric.
 """
 from __future__ import annotations
 
@@ -105,6 +106,13 @@ def schedule_time_alarm() -> dict[str, Any]:
         period=SCHEDULE_PERIOD, periods=3)
 
 
+def prune_failure_alarm() -> dict[str, Any]:
+    return _metric_alarm(
+        "an image prune run failed in the last 5 minutes (a scheduled one too): its status "
+        "message says why; docs/operations.md", NAMESPACE, "PruneRunsFailed",
+        [{"Name": DIMENSION, "Value": {"Ref": "AWS::StackName"}}], "Sum", 1)
+
+
 def alarms(resources: dict[str, Any], functions: Iterable[str], api: bool) -> dict[str, Any]:
     """The alarms of the template's `resources`: `functions` are the logical ids of its
     functions, `api` whether it serves the API."""
@@ -119,6 +127,7 @@ def alarms(resources: dict[str, Any], functions: Iterable[str], api: bool) -> di
             found[name] = {"Condition": condition, **alarm} if condition else alarm
         if logical_id == "PublishTagChanges":
             found["PublishTagChangesIteratorAgeAlarm"] = iterator_age_alarm(logical_id)
+            found["ImagePruneRunFailedAlarm"] = prune_failure_alarm()
         if logical_id == "ReimportScheduledTags":
             found["ScheduledImportTimeLimitAlarm"] = schedule_time_alarm()
     if api:

@@ -60,7 +60,7 @@ def _handle(records: list[dict[str, Any]], counted: metrics.InvocationMetrics
             "%d messages published, %d not; records from sequence number %s go back to the "
             "event source", outcome.published, outcome.unpublished, outcome.retry_from)
     retry_from = _clean_up(records, cleanup_mark, counted)
-    prune_from = _advance_prunes(records, prune_step)
+    prune_from = _advance_prunes(records, prune_step, counted)
     order = [record["dynamodb"]["SequenceNumber"] for record in records]
     first = min((n for n in (outcome.retry_from, retry_from, prune_from) if n is not None),
                 key=order.index, default=None)
@@ -89,17 +89,24 @@ def _clean_up(records: list[dict[str, Any]],
 
 
 def _advance_prunes(records: list[dict[str, Any]],
-                    prune_step: Callable[[dict[str, Any]], tuple[str, int] | None]
-                    ) -> str | None:
+                    prune_step: Callable[[dict[str, Any]], tuple[str, int] | None],
+                    counted: metrics.InvocationMetrics) -> str | None:
     """The step of each image prune run the batch wrote at a step (a run already past it
-    does nothing). The sequence number of the first record whose step failed, so the event
-    source delivers it again; None if all ran."""
+    does nothing), counting the runs it ends. The sequence number of the first record whose
+    step failed, so the event source delivers it again; None if all ran."""
+    from ..domain.pruning import FAILED, SUCCEEDED  # as _handle's imports: not at load
     for record in records:
         found = prune_step(record)
         if found is None:
             continue
         try:
-            services().pruning.advance(*found)
+            run = services().pruning.advance(*found)
+            if run is not None and run.phase == FAILED:
+                counted.add("PruneRunsFailed")
+                logs.about(logger).error("image prune run %s failed at step %d: %s",
+                                         run.name, found[1], run.message)
+            elif run is not None and run.phase == SUCCEEDED:
+                counted.add("PruneRunsSucceeded")
         except ServiceUnavailable as exc:
             logs.about(logger).warning("step %d of image prune run %s failed (%s); it goes "
                                        "back to the event source", found[1], found[0],

@@ -87,15 +87,15 @@ class PruneService:
     def list(self) -> ImagePruneRunList:
         return ImagePruneRunList(items=[view(run) for run in self.runs.list()])
 
-    def advance(self, name: str, step: int) -> bool:
+    def advance(self, name: str, step: int) -> PruneRun | None:
         """Do step `step` of the run if it is still at that step (a record delivered again,
-        or late, does nothing); True if this call did it and saved the run."""
+        or late, does nothing); the run as this call saved it, None if it did nothing."""
         run = self.runs.get(name)
         if run is None or run.phase != RUNNING or run.step != step:
-            return False
+            return None
         if self.clock() - run.created > MAX_RUN_AGE:
             late = replace(run, phase=FAILED, step=step + 1, completed=self.clock())
-            return self.runs.save(late.noted(
+            return self._saved(late.noted(
                 f"the run went on for more than {MAX_RUN_AGE}, longer than its keep set is "
                 "kept: start a new run"), step)
         work = stages.Step(run, self.store, self.runs, dict(run.cursor))
@@ -111,12 +111,17 @@ class PruneService:
             raise  # the table stream delivers the record again
         except Exception as exc:  # noqa: BLE001 - anything else ends the run, saying why
             failed = replace(run, phase=FAILED, step=step + 1, completed=self.clock())
-            return self.runs.save(failed.noted(f"{type(exc).__name__}: {exc}"), step)
+            return self._saved(failed.noted(f"{type(exc).__name__}: {exc}"), step)
         done = work.run.stage == DONE
         saved = replace(work.run.counted(work.scanned, work.removed), step=step + 1,
                         cursor=work.cursor, phase=SUCCEEDED if done else RUNNING,
                         completed=self.clock() if done else None)
-        return self.runs.save(saved, step)
+        return self._saved(saved, step)
+
+    def _saved(self, run: PruneRun, read_step: int) -> PruneRun | None:
+        """`run` if it was saved over the run at `read_step` (another consumer's call may
+        have done that step meanwhile); None otherwise."""
+        return run if self.runs.save(run, read_step) else None
 
     def _spec(self, name: str, spec: ImagePruneRunSpec) -> PruneSpec:
         errors = FieldErrors()

@@ -28,7 +28,7 @@ def advance_running_runs() -> int:
     stepped = 0
     for run in pruning.runs.list():
         if run.phase == "Running":
-            stepped += pruning.advance(run.name, run.step)
+            stepped += pruning.advance(run.name, run.step) is not None
     return stepped
 
 

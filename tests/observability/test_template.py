@@ -111,6 +111,10 @@ def test_the_stream_the_api_and_the_schedule_have_theirs(template: dict[str, Any
     assert (schedule["Namespace"], schedule["MetricName"]) == (
         NAMESPACE, "ScheduledCycleStoppedForTime")
     assert schedule["Dimensions"] == [{"Name": DIMENSION, "Value": {"Ref": "AWS::StackName"}}]
+    prune = found["ImagePruneRunFailedAlarm"]
+    assert (prune["Namespace"], prune["MetricName"], prune["Statistic"], prune["Threshold"]) == (
+        NAMESPACE, "PruneRunsFailed", "Sum", 1)
+    assert prune["Dimensions"] == schedule["Dimensions"]
 
 
 def test_every_alarm_notifies_the_optional_topic(template: dict[str, Any]) -> None:
@@ -129,3 +133,4 @@ def test_the_api_parts_come_with_the_api_only() -> None:
     resources = merge_template(["publish_tag_changes"])["Resources"]
     assert "ApiAccessLogs" not in resources and "ApiServerErrorsAlarm" not in resources
     assert "PublishTagChangesIteratorAgeAlarm" in resources
+    assert "ImagePruneRunFailedAlarm" in resources  # the consumer takes the runs' steps

@@ -11,6 +11,7 @@ import pytest
 from moto import mock_aws
 
 from chalicelib import wiring
+from chalicelib.adapters import dynamodb_items as items
 from chalicelib.adapters.dynamodb_change_log import DynamoChangeLog
 from chalicelib.adapters.dynamodb_prune_runs import DynamoPruneRuns
 from chalicelib.adapters.dynamodb_publish_ledger import DynamoPublishLedger
@@ -24,8 +25,10 @@ from chalicelib.services import prune_stages
 from chalicelib.services.actor import SERVICE
 from local.stream_reader import StreamReader, lambda_records
 from testbed.dynamodb import REGION, create_table, mocked_table, new_client
+from testbed.emf import emf_documents, in_lambda, metrics_of
 from tests.contract.builders import create, event, pushed, stream, update
 from tests.contract.test_store_services import Api
+from tests.test_dynamodb_history_backfill import legacy
 
 from .conftest import pruning
 from .test_in_use_rules import digests, events, images, map_all
@@ -59,9 +62,33 @@ def served() -> Iterator[tuple[wiring.Services, StreamReader]]:
             wiring.use_publisher(None)
 
 
+def ended_runs(captured: str) -> dict[str, float]:
+    """The runs the consumer's metric lines count as ended, by outcome."""
+    totals: dict[str, float] = {}
+    for document in emf_documents(captured):
+        for name, (value, _) in metrics_of(document).items():
+            if name.startswith("PruneRuns"):
+                totals[name] = totals.get(name, 0) + value
+    return totals
+
+
+def consume(reader: StreamReader) -> None:
+    """Hand every record of the table's stream to the consumer, and each batch's prune-run
+    records a second time (delivered again: they do nothing more), until none is left."""
+    batches = 0
+    while (records := lambda_records(reader.read(limit=1000), "arn:stream", REGION)):
+        assert handle_table_records(records) == {"batchItemFailures": []}
+        again = [record for record in records if prune_step(record)]
+        assert handle_table_records(again) == {"batchItemFailures": []}
+        batches += 1
+        assert batches < 100
+
+
 def test_the_table_stream_consumer_drives_a_run_to_its_end(
-        served: tuple[wiring.Services, StreamReader], monkeypatch: pytest.MonkeyPatch) -> None:
+        served: tuple[wiring.Services, StreamReader], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
     services, reader = served
+    in_lambda(monkeypatch)
     monkeypatch.setattr(prune_stages, "STEP_REQUESTS", 12)  # a run of several steps
     api = Api(services.store)
     for name in ("one", "two", "three"):
@@ -71,16 +98,10 @@ def test_the_table_stream_consumer_drives_a_run_to_its_end(
         SERVICE, ImagePruneRunSpec(keep_tag_revisions=2, dry_run=False))
     name = started.metadata.name or ""
     assert started.status is not None and started.status.phase == "Running"
-    batches = 0
-    while (records := lambda_records(reader.read(limit=1000), "arn:stream", REGION)):
-        assert handle_table_records(records) == {"batchItemFailures": []}
-        # each batch brings the run's own record, delivered again here: it does nothing more
-        again = [record for record in records if prune_step(record)]
-        assert handle_table_records(again) == {"batchItemFailures": []}
-        batches += 1
-        assert batches < 100
+    consume(reader)
     run = services.pruning.get(name)
     assert run.status is not None and run.status.phase == "Succeeded"
+    assert ended_runs(capsys.readouterr().out) == {"PruneRunsSucceeded": 1}
     assert int(run.metadata.resource_version or 0) > 3  # steps, one record each
     assert run.status.removed.history_events == 6 and run.status.removed.images == 2
     # the cleanup marks the commits left were worked off by the same consumer
@@ -89,6 +110,35 @@ def test_the_table_stream_consumer_drives_a_run_to_its_end(
     assert images(services.store) == set(digests("cd"))
     for char in "ab":
         assert not services.store.find_images("team", "one", digests(char)[0], 1)
+
+
+def test_a_run_that_fails_is_counted_and_logged_with_its_message(
+        served: tuple[wiring.Services, StreamReader], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
+    """A stream whose history is at the keys of the version before the move: the run
+    fails there (tests/pruning/test_unmigrated_history.py), which the alarm on
+    PruneRunsFailed reports."""
+    services, reader = served
+    in_lambda(monkeypatch)
+    api = Api(services.store)
+    api.create("old")
+    map_all(api, "abcd", stream="old")
+    dynamodb = client("dynamodb")
+    for item in dynamodb.scan(TableName=TABLE)["Items"]:
+        if item["SK"]["S"].startswith(items.HISTORY_PREFIX):
+            dynamodb.delete_item(TableName=TABLE, Key=items.key(item["PK"]["S"], item["SK"]["S"]))
+            dynamodb.put_item(TableName=TABLE, Item=legacy(item))
+    name = services.pruning.start(
+        SERVICE, ImagePruneRunSpec(keep_tag_revisions=1, dry_run=False)).metadata.name or ""
+    consume(reader)
+    run = services.pruning.get(name)
+    assert run.status is not None and run.status.phase == "Failed"
+    assert ended_runs(capsys.readouterr().out) == {"PruneRunsFailed": 1}
+    [logged] = [r for r in caplog.records if r.getMessage().startswith("image prune run")]
+    assert logged.levelname == "ERROR"
+    assert logged.getMessage() == (f"image prune run {name} failed at step 0: "
+                                   f"{run.status.message}")
+    assert "python -m chalicelib.backfill" in logged.getMessage()
 
 
 def test_each_step_stays_within_its_bound(monkeypatch: pytest.MonkeyPatch) -> None:
